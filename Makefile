@@ -1,0 +1,29 @@
+# papibot: `make run` starts the bot, `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/papibot run
+
+test: $(STAMP)
+	$(BIN)/ruff check bot handlers knowledge tests
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers knowledge tests
+
+eval: $(STAMP)
+	$(BIN)/python ../shared/tools/eval_answers.py --papibot $(BIN)/papibot
+
+clean:
+	rm -rf $(VENV) build *.egg-info

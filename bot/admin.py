@@ -1,0 +1,102 @@
+"""Admin use cases: list the queue, answer, close, and promote answers into the knowledge base."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from bot.brain import Brain
+from bot.citizen import STATUS_NAMES, parse_number
+from bot.learn import add_learned_question, add_learned_topic
+from bot.models import PENDING, Reply, User
+from bot.render import Renderer
+from bot.storage import Storage
+
+PAGE = 10
+MAX_ANSWER = 20_000
+SPAM_WORDS = ("spam", "rác", "quảng cáo")
+
+
+class AdminService:
+    """What an admin can do with the reply queue; callers have already checked the role."""
+
+    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer) -> None:
+        self.brain = brain
+        self.storage = storage
+        self.renderer = renderer
+
+    def _say(self, text: str) -> Reply:
+        return Reply(self.renderer.render("message.html", text=text))
+
+    async def queue(self, user: User, page: int = 0) -> Reply:
+        """Pending tickets, oldest first, one page at a time."""
+        page = max(0, page)
+        tickets, total = await self.storage.pending_tickets(PAGE, page * PAGE)
+        html = self.renderer.render("queue.html", tickets=tickets, total=total, page=page, pages=-(-total // PAGE),
+                                    now=time.time())
+        nav = []
+        if page > 0:
+            nav.append(("◀ Trước", f"q:{page - 1}"))
+        if (page + 1) * PAGE < total:
+            nav.append(("Sau ▶", f"q:{page + 1}"))
+        return Reply(html, [nav] if nav else [])
+
+    async def answer(self, user: User, arg: str, text: str) -> Reply:
+        """Answer a ticket: the answer is queued for delivery to the citizen."""
+        number = parse_number(arg)
+        text = text.strip()
+        if number is None or not text:
+            return self._say("Cách dùng: /answer SỐ nội dung trả lời (hoặc reply bài đăng của câu hỏi).")
+        if len(text) > MAX_ANSWER:
+            return self._say(f"Câu trả lời dài {len(text)} ký tự, tối đa {MAX_ANSWER}.")
+        ticket = await self.storage.ticket(number)
+        if ticket is None:
+            return self._say(f"Không có câu hỏi #{number}.")
+        if ticket.status != PENDING:
+            return self._say(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
+        delivery = self.renderer.render("delivery.html", t=ticket, answer=text)
+        if not await self.storage.answer_ticket(number, text, user.user_id, delivery):
+            return self._say(f"Câu hỏi #{number} vừa được cán bộ khác trả lời trước bạn.")
+        return self._say(f"Đã trả lời câu hỏi #{number}; câu trả lời đang được gửi tới công dân. "
+                         f"Dùng /promote {number} để đưa vào cơ sở tri thức.")
+
+    async def close(self, user: User, arg: str, reason: str) -> Reply:
+        """Close spam or duplicates; the citizen is told politely unless it is spam."""
+        number = parse_number(arg)
+        if number is None:
+            return self._say("Cách dùng: /close SỐ [lý do]. Lý do «spam» thì không báo cho người gửi.")
+        ticket = await self.storage.ticket(number)
+        if ticket is None:
+            return self._say(f"Không có câu hỏi #{number}.")
+        reason = reason.strip()
+        spam = any(w in reason.lower() for w in SPAM_WORDS)
+        notice = None if spam else self.renderer.render("closed_notice.html", t=ticket, reason=reason)
+        if not await self.storage.close_ticket(number, reason or "không nêu lý do", user.user_id, notice):
+            return self._say(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không đóng được.")
+        told = "không báo cho người gửi (spam)" if spam else "đã báo cho người gửi"
+        return self._say(f"Đã đóng câu hỏi #{number}; {told}.")
+
+    async def promote(self, user: User, arg: str) -> Reply:
+        """Turn an answered ticket into knowledge: an example question of a topic, or a new topic."""
+        parts = arg.split()
+        number = parse_number(parts[0]) if parts else None
+        if number is None:
+            return self._say("Cách dùng: /promote SỐ [mã-chủ-đề]. Không có mã chủ đề thì tạo chủ đề mới.")
+        ticket = await self.storage.ticket(number)
+        if ticket is None or ticket.status != "answered" or not ticket.answer:
+            return self._say(f"Câu hỏi #{number} chưa được trả lời nên chưa đưa vào cơ sở tri thức được.")
+        directory = self.brain.directory
+        if len(parts) > 1:
+            topic_id = parts[1]
+            if self.brain.kb.topic(topic_id) is None:
+                return self._say(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
+            add_learned_question(directory, topic_id, ticket.question)
+            done = f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}»."
+        else:
+            topic_id = add_learned_topic(directory, ticket.id, ticket.question, ticket.answer, dt.date.today())
+            done = f"Đã tạo chủ đề mới «{topic_id}» từ câu hỏi #{number}."
+        problems = self.brain.reload()
+        if problems:
+            return self._say("Không nạp lại được cơ sở tri thức: " + problems[0])
+        await self.storage.audit(user.user_id, "promote", number, topic_id)
+        return self._say(done + " Công dân hỏi tương tự sẽ được trả lời ngay.")

@@ -1,0 +1,139 @@
+"""Citizen use cases: ask, pick a suggestion, rate, send to an officer, follow tickets, erase data."""
+
+from __future__ import annotations
+
+from bot.brain import Brain
+from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST, Match
+from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
+from bot.render import Renderer
+from bot.storage import Storage
+from bot.textnorm import clean
+
+MAX_QUESTION = 2000  # longer messages are cut: nobody's procedure question needs more
+STATUS_NAMES = {PENDING: "đang chờ trả lời", ANSWERED: "đã trả lời", CLOSED: "đã đóng"}
+
+
+def parse_number(arg: str) -> int | None:
+    """A ticket number typed as '12' or '#12'; None when it is not one."""
+    arg = arg.strip().lstrip("#")
+    return int(arg) if arg.isdigit() and len(arg) < 10 else None
+
+
+class CitizenService:
+    """What a citizen can do; every method takes the asking user and returns a Reply."""
+
+    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, admin_chat_id: int | None = None) -> None:
+        self.brain = brain
+        self.storage = storage
+        self.renderer = renderer
+        self.admin_chat_id = admin_chat_id
+
+    def _answer(self, topic_id: str, question_id: int) -> Reply:
+        topic = self.brain.kb.topic(topic_id)
+        assert topic is not None
+        r = self.renderer
+        return Reply(
+            r.render("answer.html", topic=topic),
+            [[(r.message("button_yes"), f"fb:{question_id}:y"), (r.message("button_no"), f"fb:{question_id}:n")]],
+            ANSWER, topic_id,
+        )
+
+    async def ask(self, user: User, text: str) -> Reply:
+        """Answer a free-text question, suggest topics, or queue it for an officer."""
+        text = clean(text)[:MAX_QUESTION]
+        if not text:
+            return Reply(self.renderer.render("empty.html"), decision=QUEUE)
+        match = self.brain.matcher.match(text)
+        if match.decision == SMALLTALK:
+            intent = next(s for s in self.brain.kb.smalltalk if s.id == match.smalltalk)
+            return Reply(self.renderer.render("message.html", text=intent.reply), decision=SMALLTALK)
+        if match.decision == QUEUE and not match.normalized:
+            return Reply(self.renderer.render("empty.html"), decision=QUEUE)
+        qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score)
+        if match.decision == ANSWER and match.topic:
+            return self._answer(match.topic, qid)
+        if match.decision == SUGGEST:
+            return self._suggest(match, qid)
+        return await self._queue(user, text, match.normalized, qid, out_of_scope=match.out_of_scope)
+
+    def _suggest(self, match: Match, qid: int) -> Reply:
+        topics = [t for t in (self.brain.kb.topic(i) for i in match.suggestions) if t]
+        rows = [[(t.title, f"sug:{qid}:{t.id}")] for t in topics]
+        rows.append([(self.renderer.message("button_escalate"), f"esc:{qid}")])
+        return Reply(self.renderer.render("suggest.html", topics=topics), rows, SUGGEST)
+
+    async def _queue(self, user: User, text: str, norm: str, qid: int | None, out_of_scope: str | None = None,
+                     escalated: bool = False) -> Reply:
+        ticket, created = await self.storage.create_ticket(user, text, norm, qid)
+        if created and self.admin_chat_id is not None and user.channel == "telegram":
+            post = self.renderer.render("admin_post.html", t=ticket)
+            await self.storage.enqueue("telegram", self.admin_chat_id, "admin_post", post, ticket.id)
+        html = self.renderer.render("queued.html", ticket=ticket, created=created, out_of_scope=out_of_scope,
+                                    escalated=escalated)
+        return Reply(html, decision=QUEUE, ticket_id=ticket.id)
+
+    async def _own_question(self, user: User, question_id: int) -> Question | None:
+        q = await self.storage.question(question_id)
+        if q is None or q.user_id != user.user_id or q.channel != user.channel:
+            return None
+        return q
+
+    async def pick_suggestion(self, user: User, question_id: int, topic_id: str) -> Reply:
+        """The citizen chose one of the suggested topics."""
+        q = await self._own_question(user, question_id)
+        if q is None or self.brain.kb.topic(topic_id) is None:
+            return Reply(self.renderer.message("expired"))
+        await self.storage.update_question(q.id, ANSWER, topic_id)
+        return self._answer(topic_id, q.id)
+
+    async def escalate(self, user: User, question_id: int) -> Reply:
+        """Send a question the bot could not settle to an officer."""
+        q = await self._own_question(user, question_id)
+        if q is None:
+            return Reply(self.renderer.message("expired"))
+        return await self._queue(user, q.text, self.brain.matcher.normalize(q.text), q.id, escalated=True)
+
+    async def rate(self, user: User, question_id: int, helpful: bool) -> Reply:
+        """Store a helpful / not helpful rating; offer an officer when not helpful."""
+        q = await self._own_question(user, question_id)
+        if q is None or q.decision != ANSWER:
+            return Reply(self.renderer.message("expired"))
+        await self.storage.rate(q.id, helpful)
+        if helpful:
+            return Reply(self.renderer.message("rated_yes"))
+        return Reply(self.renderer.message("rated_no"), [[(self.renderer.message("button_escalate"), f"esc:{q.id}")]])
+
+    async def my_tickets(self, user: User) -> Reply:
+        """The citizen's own tickets and their status."""
+        tickets = await self.storage.tickets_of(user.channel, user.user_id)
+        return Reply(self.renderer.render("tickets.html", tickets=tickets, status_names=STATUS_NAMES))
+
+    async def own_ticket(self, user: User, arg: str) -> Ticket | None:
+        """A ticket if (and only if) it belongs to this citizen."""
+        number = parse_number(arg)
+        ticket = await self.storage.ticket(number) if number else None
+        if ticket is None or ticket.user_id != user.user_id or ticket.channel != user.channel:
+            return None
+        return ticket
+
+    async def follow(self, user: User, arg: str) -> Reply:
+        """One of the citizen's tickets in full; another citizen's number reveals nothing."""
+        if parse_number(arg) is None:
+            return Reply(self.renderer.message("bad_number", usage="/theodoi SỐ, ví dụ /theodoi 12"))
+        ticket = await self.own_ticket(user, arg)
+        if ticket is None:
+            return Reply(self.renderer.message("not_found", number=arg.strip().lstrip("#")))
+        return Reply(self.renderer.render("ticket.html", t=ticket, status_names=STATUS_NAMES))
+
+    def confirm_delete(self) -> Reply:
+        """Ask before erasing the citizen's data."""
+        r = self.renderer
+        return Reply(r.message("delete_ask"),
+                     [[(r.message("button_delete_yes"), "del:yes"), (r.message("button_delete_no"), "del:no")]])
+
+    async def delete_data(self, user: User, confirmed: bool) -> Reply:
+        """Erase the citizen's questions, ratings and tickets (Decree 13/2023/NĐ-CP)."""
+        if not confirmed:
+            return Reply(self.renderer.message("delete_cancel"))
+        count = await self.storage.delete_user_data(user.channel, user.user_id)
+        return Reply(self.renderer.message("delete_done", count=count))

@@ -1,0 +1,187 @@
+"""The `papibot` command: run the bot, chat in the console, ask, check the knowledge, operate the queue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import inspect
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from bot import cli_staff
+from bot.brain import Brain
+from bot.config import Config, ConfigError, load_config
+from bot.models import ADMIN, CITIZEN, STAFF, User
+from knowledge.loader import KnowledgeError, check_knowledge
+
+CLI_ADMIN = User("cli", 0, 0, "papibot CLI", ADMIN)
+
+
+def _brain(config: Config) -> Brain:
+    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold)
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    """Match questions without writing anything: one JSON line (or a short text) per question."""
+    matcher = _brain(config).matcher
+    questions = Path(args.batch).read_text(encoding="utf-8").splitlines() if args.batch else [" ".join(args.question)]
+    for q in questions:
+        m = matcher.match(q)
+        row = {"question": q, "decision": m.decision, "topic": m.topic, "score": m.score,
+               "suggestions": list(m.suggestions), "smalltalk": m.smalltalk, "out_of_scope": m.out_of_scope}
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(f"{m.decision}\t{m.topic or ','.join(m.suggestions) or m.out_of_scope or '-'}\t{m.score}\t{q}")
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
+    """Report every problem in the knowledge folder; non-zero exit when there is one."""
+    kb, problems = check_knowledge(config.knowledge_dir)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} problem(s) in {config.knowledge_dir}", file=sys.stderr)
+        return 1
+    print(f"OK: {len(kb.topics)} topics, {len(kb.synonyms)} synonym groups, {len(kb.smalltalk)} smalltalk intents")
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
+    """Print the whole knowledge base as JSON."""
+    kb = _brain(config).kb
+    topics = [{**asdict(t), "verified": t.verified.isoformat()} for t in kb.topics]
+    print(json.dumps({"topics": topics}, ensure_ascii=False, indent=None if args.json else 2))
+    return 0
+
+
+async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    """The console chat, interactive or with piped input."""
+    from bot.console import run_console
+
+    return await run_console(config, role=args.role, user_id=args.user, name=args.name)
+
+
+async def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """Telegram when a token is configured, otherwise the console chat."""
+    if config.telegram_token:
+        from bot.telegram_app import run_telegram
+
+        return await asyncio.to_thread(run_telegram, config)
+    from bot.console import run_console
+
+    print("TELEGRAM_BOT_TOKEN chưa được đặt: mở trò chuyện trên console (vai công dân).", file=sys.stderr)
+    return await run_console(config, role=CITIZEN, user_id=1, name="Công dân")
+
+
+async def _with_services(config: Config, work):
+    from bot.services import open_services
+
+    services = await open_services(config)
+    try:
+        return await work(services)
+    finally:
+        await services.close()
+
+
+def _day(text: str | None) -> float | None:
+    return dt.datetime.fromisoformat(text).timestamp() if text else None
+
+
+async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
+    """Operate the reply queue from the command line, through the same services as the bot."""
+    from bot.render import to_plain
+
+    async def work(s) -> int:
+        if args.queue_cmd == "list":
+            tickets = await s.storage.list_tickets(args.status)
+            rows = [asdict(t) for t in tickets]
+            print(json.dumps({"tickets": rows}, ensure_ascii=False) if args.json else
+                  "\n".join(f"#{t.id}\t{t.status}\t{t.question}" for t in tickets) or "(trống)")
+            return 0
+        if args.queue_cmd == "stats":
+            stats = await s.storage.stats(_day(args.since) or 0.0, _day(args.until) or float("inf"))
+            out = {**asdict(stats), "helpful_rate": stats.helpful_rate}
+            print(json.dumps(out, ensure_ascii=False) if args.json else out)
+            return 0
+        service = {"answer": s.admin.answer, "close": s.admin.close}.get(args.queue_cmd)
+        if service:
+            reply = await service(CLI_ADMIN, str(args.number), " ".join(args.text))
+        else:
+            reply = await s.admin.promote(CLI_ADMIN, " ".join([str(args.number), *args.topic]))
+        print(to_plain(reply.text))
+        return 0 if reply.text.startswith(("Đã", "Đã")) else 1
+
+    return await _with_services(config, work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands."""
+    p = argparse.ArgumentParser(prog="papibot", description="Trợ lý hỏi đáp thủ tục hành chính (papibot)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (Telegram if TELEGRAM_BOT_TOKEN is set, else console)").set_defaults(
+        func=cmd_run)
+    chat = sub.add_parser("chat", help="console chat")
+    chat.add_argument("--as", dest="role", choices=[CITIZEN, STAFF, ADMIN], default=CITIZEN)
+    chat.add_argument("--user", type=int, default=1, help="user id of the console user")
+    chat.add_argument("--name", default="", help="display name")
+    chat.set_defaults(func=cmd_chat)
+    ask = sub.add_parser("ask", help="match questions (read-only)")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--batch", help="file with one question per line")
+    ask.set_defaults(func=cmd_ask)
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_cmd", required=True)
+    kb.add_parser("check", help="validate every knowledge file").set_defaults(func=cmd_kb_check)
+    export = kb.add_parser("export", help="print the knowledge base as JSON")
+    export.add_argument("--json", action="store_true", help="compact JSON")
+    export.set_defaults(func=cmd_kb_export)
+    queue = sub.add_parser("queue", help="operate the reply queue").add_subparsers(dest="queue_cmd", required=True)
+    ql = queue.add_parser("list")
+    ql.add_argument("--json", action="store_true")
+    ql.add_argument("--status", choices=["pending", "answered", "closed"])
+    qs = queue.add_parser("stats")
+    qs.add_argument("--json", action="store_true")
+    qs.add_argument("--since", help="YYYY-MM-DD")
+    qs.add_argument("--until", help="YYYY-MM-DD (exclusive)")
+    for name in ("answer", "close"):
+        q = queue.add_parser(name)
+        q.add_argument("number")
+        q.add_argument("text", nargs="*")
+    qp = queue.add_parser("promote")
+    qp.add_argument("number")
+    qp.add_argument("topic", nargs="*")
+    for q in (ql, qs, *queue.choices.values()):
+        q.set_defaults(func=cmd_queue)
+    cli_staff.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `papibot` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config()
+        result = args.func(args, config)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+    except (ConfigError, KnowledgeError) as exc:
+        print(f"papibot: {exc}", file=sys.stderr)
+        for problem in getattr(exc, "problems", [])[1:]:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

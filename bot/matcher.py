@@ -1,0 +1,144 @@
+"""Match a citizen's question to a knowledge-base topic: query in, scored matches and a decision out.
+
+Scoring is two-sided so that precision comes first: a topic scores high only when one of its
+example questions is mostly present in the query (precision) AND the query's informative words are
+explained by the topic (recall). Words no topic knows count heavily against a match, which is what
+keeps "adoption" from getting the "birth registration" answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.lexicon import Lexicon
+from bot.textnorm import SynonymTable, normalize
+from knowledge.loader import KnowledgeBase
+
+ANSWER, SUGGEST, QUEUE, SMALLTALK = "answer", "suggest", "queue", "smalltalk"
+OOS_PREFIX = "oos:"
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome for one question."""
+
+    decision: str
+    topic: str | None = None
+    score: float = 0.0
+    suggestions: tuple[str, ...] = ()
+    scores: tuple[tuple[str, float], ...] = ()
+    smalltalk: str | None = None
+    out_of_scope: str | None = None
+    normalized: str = ""
+
+
+@dataclass
+class _Doc:
+    topic: str
+    text: str
+    features: Counter[str] = field(default_factory=Counter)
+
+
+def features(words: list[str]) -> Counter[str]:
+    """Unigrams plus adjacent pairs: Vietnamese words are mostly two syllables."""
+    out: Counter[str] = Counter(words)
+    out.update(f"{a}_{b}" for a, b in itertools.pairwise(words))
+    return out
+
+
+class Matcher:
+    """Scores questions against an index built once from the knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, answer_threshold: float = 76.0, suggest_threshold: float = 58.0,
+                 margin: float = 6.0) -> None:
+        self.answer_threshold = answer_threshold
+        self.suggest_threshold = suggest_threshold
+        self.margin = margin
+        self.p_exp, self.r_exp, self.recall_mix = 0.5, 1.0, 0.5
+        self.synonyms = SynonymTable(kb.synonyms)
+        self.docs: list[_Doc] = []
+        # Known out-of-scope procedures are indexed as pseudo-topics: when one of them explains the
+        # question best, the question goes to an officer instead of to the nearest real topic.
+        self.out_of_scope = {f"{OOS_PREFIX}{i}": o.name for i, o in enumerate(kb.out_of_scope)}
+        sources = [(t.id, (t.title, *t.questions)) for t in kb.topics]
+        sources += [(f"{OOS_PREFIX}{i}", o.patterns) for i, o in enumerate(kb.out_of_scope)]
+        for topic_id, texts in sources:
+            for text in texts:
+                norm = normalize(text, self.synonyms)
+                if norm:
+                    self.docs.append(_Doc(topic_id, norm, features(norm.split())))
+        self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
+        self.topic_vocab: dict[str, set[str]] = {}
+        for d in self.docs:
+            self.topic_vocab.setdefault(d.topic, set()).update(d.features)
+        self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
+
+    def normalize(self, text: str) -> str:
+        """The matching form of a text (folded, synonyms expanded)."""
+        return normalize(text, self.synonyms)
+
+    def _smalltalk(self, words: list[str]) -> str | None:
+        text = " ".join(words)
+        for intent, patterns in self.smalltalk:
+            for pattern in patterns:
+                if text == pattern or (len(text) > 3 and fuzz.ratio(text, pattern) >= 90):
+                    return intent
+        return None
+
+    def score_topics(self, words: list[str]) -> list[tuple[str, float]]:
+        """Every topic with its best score (0-100), best first."""
+        query = self.lexicon.resolve(words)
+        qfeat = features(query)
+        qweight = {f: self.lexicon.weight(f) for f in qfeat}
+        qtotal = sum(qweight.values()) or 1.0
+        best: dict[str, float] = {}
+        recall_cache: dict[str, float] = {}
+        for doc in self.docs:
+            shared = qfeat.keys() & doc.features.keys()
+            if not shared:
+                continue
+            dtotal = sum(self.lexicon.weight(f) for f in doc.features) or 1.0
+            precision = sum(self.lexicon.weight(f) for f in shared) / dtotal
+            if doc.topic not in recall_cache:
+                vocab = self.topic_vocab[doc.topic]
+                recall_cache[doc.topic] = sum(w for f, w in qweight.items() if f in vocab) / qtotal
+            local = sum(qweight[f] for f in shared) / qtotal
+            score = self.combine(precision, recall_cache[doc.topic], local)
+            if score > best.get(doc.topic, 0.0):
+                best[doc.topic] = score
+        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def combine(self, precision: float, recall: float, local: float) -> float:
+        """One score from how much of the example is in the query and how much of the query is explained."""
+        r = self.recall_mix * recall + (1 - self.recall_mix) * local
+        if precision <= 0 or r <= 0:
+            return 0.0
+        return 100.0 * precision**self.p_exp * r**self.r_exp
+
+    def match(self, text: str) -> Match:
+        """Decide what to do with one question."""
+        norm = self.normalize(text)
+        words = norm.split()
+        if not words:
+            return Match(QUEUE, normalized=norm)
+        intent = self._smalltalk(words)
+        if intent:
+            return Match(SMALLTALK, smalltalk=intent, normalized=norm)
+        scored = self.score_topics(words)
+        if scored and scored[0][0] in self.out_of_scope:
+            oos = self.out_of_scope[scored[0][0]]
+            return Match(QUEUE, out_of_scope=oos, scores=tuple(scored[:5]), normalized=norm)
+        ranked = [(t, s) for t, s in scored if t not in self.out_of_scope][:5]
+        top_id, top = ranked[0] if ranked else (None, 0.0)
+        second = scored[1][1] if len(scored) > 1 else 0.0
+        if top >= self.answer_threshold and top - second >= self.margin:
+            return Match(ANSWER, top_id, round(top, 1), scores=tuple(ranked), normalized=norm)
+        floor = max(self.suggest_threshold, top - 15.0)
+        suggestions = tuple(t for t, s in ranked[:3] if s >= floor)
+        if suggestions:
+            return Match(SUGGEST, None, round(top, 1), suggestions, tuple(ranked), normalized=norm)
+        return Match(QUEUE, None, round(top, 1), scores=tuple(ranked), normalized=norm)

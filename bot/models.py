@@ -1,0 +1,119 @@
+"""Plain records passed between storage, services and channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CITIZEN, STAFF, ADMIN = "citizen", "staff", "admin"
+PENDING, ANSWERED, CLOSED = "pending", "answered", "closed"
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is talking, and through which channel."""
+
+    channel: str
+    user_id: int
+    chat_id: int
+    name: str = ""
+    role: str = CITIZEN
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff or admin: may read PAPI tasks and figures."""
+        return self.role in (STAFF, ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        """May answer and close tickets."""
+        return self.role == ADMIN
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A citizen's question waiting for, or having received, an officer's answer."""
+
+    id: int
+    channel: str
+    chat_id: int
+    user_id: int
+    display_name: str
+    question: str
+    status: str
+    created_at: float
+    answer: str | None = None
+    answered_by: int | None = None
+    answered_at: float | None = None
+    closed_reason: str | None = None
+    admin_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One message a citizen sent and what the bot decided."""
+
+    id: int
+    channel: str
+    chat_id: int
+    user_id: int
+    text: str
+    decision: str
+    topic: str | None
+    ticket_id: int | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message the bot owes someone; sent by the delivery worker."""
+
+    id: int
+    channel: str
+    chat_id: int
+    kind: str
+    ticket_id: int | None
+    text: str
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """The reply-queue ledger for a period."""
+
+    received: int = 0
+    answered: int = 0
+    pending: int = 0
+    closed: int = 0
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    bot_answers: int = 0
+    rated: int = 0
+    helpful: int = 0
+
+    @property
+    def helpful_rate(self) -> float | None:
+        """Share of rated bot answers marked helpful, or None before any rating."""
+        return round(self.helpful / self.rated, 3) if self.rated else None
+
+
+@dataclass(frozen=True)
+class TaskOverride:
+    """A staff member's status change on a PAPI task."""
+
+    task_id: str
+    status: str
+    note: str
+    changed_by: int
+    at: float
+
+
+@dataclass
+class Reply:
+    """What a channel shows the user: Telegram-HTML text and optional button rows."""
+
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    decision: str = ""
+    topic: str | None = None
+    ticket_id: int | None = None

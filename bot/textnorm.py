@@ -1,0 +1,128 @@
+"""Vietnamese text normalisation: canonical tone placement, accent folding, synonym expansion."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+# Combining marks that carry the tone (huyền, sắc, hỏi, ngã, nặng); the others
+# (circumflex, breve, horn) change the vowel itself and stay on their letter.
+TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}
+VOWELS = set("aeiouy")
+_SHAPED = {"\u0302", "\u0306", "\u031b"}  # â ê ô, ă, ơ ư
+_INVISIBLE = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+_RUNS = re.compile(r"(\w)\1{2,}")
+_SYLLABLE = re.compile(r"\w+")
+
+
+def clean(text: str) -> str:
+    """NFC, drop control, zero-width and bidi characters, squeeze white space."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = _INVISIBLE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _tone_position(letters: list[str], marks: list[set[str]]) -> int | None:
+    """Index of the letter that carries the tone, by the modern (new-style) rule."""
+    start = 0
+    word = "".join(letters)
+    if word.startswith("qu") or (word.startswith("gi") and len(word) > 2 and word[2] in VOWELS):
+        start = 2
+    vowel_idx = [i for i in range(start, len(letters)) if letters[i] in VOWELS]
+    if not vowel_idx:
+        vowel_idx = [i for i in range(len(letters)) if letters[i] in VOWELS]
+    if not vowel_idx:
+        return None
+    shaped = [i for i in vowel_idx if marks[i] & _SHAPED]
+    if shaped:
+        return shaped[-1]  # ươ → the tone sits on ơ
+    last = vowel_idx[-1]
+    closed = last < len(letters) - 1
+    if closed or len(vowel_idx) == 1:
+        return last
+    pair = letters[vowel_idx[-2]] + letters[last]
+    if len(vowel_idx) == 2 and pair in ("oa", "oe", "uy"):
+        return last
+    return vowel_idx[-2] if len(vowel_idx) >= 2 else last
+
+
+def _retone(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable)
+    letters: list[str] = []
+    marks: list[set[str]] = []
+    tone = ""
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if ch in TONES:
+                tone = ch
+            elif marks:
+                marks[-1].add(ch)
+        else:
+            letters.append(ch)
+            marks.append(set())
+    if not tone:
+        return syllable
+    pos = _tone_position(letters, marks)
+    if pos is None:
+        return syllable
+    marks[pos].add(tone)
+    out = "".join(letter + "".join(sorted(m)) for letter, m in zip(letters, marks, strict=True))
+    return unicodedata.normalize("NFC", out)
+
+
+def canonical(text: str) -> str:
+    """Lower-cased NFC text with one tone placement: "hoà" and "hòa" become the same string."""
+    return _SYLLABLE.sub(lambda m: _retone(m.group(0)), clean(text).lower())
+
+
+def fold(text: str) -> str:
+    """Strip every diacritic (đ → d): the form people type without a Vietnamese keyboard."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Folded lower-case word tokens, punctuation dropped, letters repeated 3+ times squeezed."""
+    text = fold(clean(text).lower())
+    text = _RUNS.sub(r"\1", text)
+    return [t for t in _NON_WORD.sub(" ", text).split() if t]
+
+
+class SynonymTable:
+    """Maps variant phrases (folded) to one canonical phrase, longest match first."""
+
+    def __init__(self, groups: Mapping[str, Iterable[str]]) -> None:
+        self._map: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for canon, variants in groups.items():
+            target = tuple(tokens(canon))
+            for variant in [canon, *variants]:
+                key = tuple(tokens(variant))
+                if key and key != target:
+                    self._map[key] = target
+        self._longest = max((len(k) for k in self._map), default=0)
+
+    def expand(self, words: list[str]) -> list[str]:
+        """Replace every known variant in a token list by its canonical form."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                target = self._map.get(tuple(words[i : i + size]))
+                if target is not None:
+                    out.extend(target)
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+
+def normalize(text: str, synonyms: SynonymTable | None = None) -> str:
+    """The matching form: folded tokens with synonyms and abbreviations expanded, space-joined."""
+    words = tokens(text)
+    if synonyms is not None:
+        words = synonyms.expand(words)
+    return " ".join(words)

@@ -1,0 +1,168 @@
+"""Load and validate the knowledge folder: all problems are collected, none is skipped silently."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.schema import OutOfScope, Problems, Smalltalk, Topic, parse_topic
+
+LEARNED_FILE = "learned.yaml"
+
+
+class KnowledgeError(Exception):
+    """The knowledge folder has problems; `problems` lists each as 'file: field: message'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        more = f" (and {len(problems) - 1} more; run `papibot kb check`)" if len(problems) > 1 else ""
+        super().__init__(f"knowledge base is broken: {problems[0]}{more}")
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the bot knows, loaded once."""
+
+    directory: Path
+    topics: tuple[Topic, ...]
+    synonyms: dict[str, tuple[str, ...]]
+    smalltalk: tuple[Smalltalk, ...]
+    out_of_scope: tuple[OutOfScope, ...]
+
+    def topic(self, topic_id: str) -> Topic | None:
+        """The topic with this id, or None."""
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+def _read_yaml(path: Path, problems: Problems) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.add(path.name, "(file)", "missing")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.add(path.name, "(file)", f"cannot be read as YAML: {str(exc).splitlines()[0]}")
+    return None
+
+
+def _load_topics(directory: Path, problems: Problems) -> list[Topic]:
+    topics: list[Topic] = []
+    seen: dict[str, str] = {}
+    files = sorted((directory / "topics").glob("*.yaml"))
+    if not files:
+        problems.add("topics/", "(folder)", "no topic files found")
+    for path in files:
+        where = f"topics/{path.name}"
+        data = _read_yaml(path, problems)
+        topic = parse_topic(data, where, problems)
+        if topic is None:
+            continue
+        if topic.id != path.stem:
+            problems.add(where, "id", f"{topic.id!r} differs from the file name {path.stem!r}")
+        if topic.id in seen:
+            problems.add(where, "id", f"duplicate id {topic.id!r}, also in {seen[topic.id]}")
+            continue
+        seen[topic.id] = where
+        topics.append(topic)
+    return topics
+
+
+def _load_learned(directory: Path, topics: list[Topic], problems: Problems) -> list[Topic]:
+    """Merge what admins promoted from answered tickets: example questions and whole topics."""
+    path = directory / LEARNED_FILE
+    if not path.exists():
+        return topics
+    data = _read_yaml(path, problems) or {}
+    if not isinstance(data, dict) or set(data) - {"questions", "topics"}:
+        problems.add(LEARNED_FILE, "(file)", "expected the keys questions and topics")
+        return topics
+    by_id = {t.id: t for t in topics}
+    for i, item in enumerate(data.get("topics") or []):
+        topic = parse_topic(item, f"{LEARNED_FILE} topics[{i}]", problems, min_questions=1)
+        if topic and topic.id in by_id:
+            problems.add(LEARNED_FILE, f"topics[{i}].id", f"duplicate id {topic.id!r}")
+        elif topic:
+            by_id[topic.id] = topic
+    for topic_id, questions in (data.get("questions") or {}).items():
+        if topic_id not in by_id:
+            problems.add(LEARNED_FILE, f"questions.{topic_id}", "no topic with this id")
+        elif not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            problems.add(LEARNED_FILE, f"questions.{topic_id}", "expected a list of questions")
+        else:
+            t = by_id[topic_id]
+            by_id[topic_id] = dataclasses.replace(t, questions=t.questions + tuple(questions))
+    return list(by_id.values())
+
+
+def _load_synonyms(directory: Path, problems: Problems) -> dict[str, tuple[str, ...]]:
+    data = _read_yaml(directory / "synonyms.yaml", problems)
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in data.values()
+    ):
+        problems.add("synonyms.yaml", "(file)", "expected a mapping canonical: [variants]")
+        return {}
+    return {str(k): tuple(v) for k, v in data.items()}
+
+
+def _entries(directory: Path, name: str, key: str, problems: Problems) -> list[dict[str, Any]]:
+    data = _read_yaml(directory / name, problems)
+    if data is None:
+        return []
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        problems.add(name, key, "expected a list of mappings")
+        return []
+    return items
+
+
+def _load_smalltalk(directory: Path, problems: Problems) -> list[Smalltalk]:
+    out = []
+    for i, item in enumerate(_entries(directory, "smalltalk.yaml", "intents", problems)):
+        pats, reply = item.get("patterns"), item.get("reply")
+        if set(item) - {"id", "patterns", "reply"} or not isinstance(pats, list) or not isinstance(reply, str):
+            problems.add("smalltalk.yaml", f"intents[{i}]", "needs exactly id, patterns (list), reply (text)")
+            continue
+        out.append(Smalltalk(str(item.get("id", i)), tuple(map(str, pats)), reply.strip()))
+    return out
+
+
+def _load_out_of_scope(directory: Path, problems: Problems) -> list[OutOfScope]:
+    out = []
+    for i, item in enumerate(_entries(directory, "out_of_scope.yaml", "procedures", problems)):
+        pats, name = item.get("patterns"), item.get("name")
+        if set(item) - {"name", "patterns", "hint"} or not isinstance(pats, list) or not isinstance(name, str):
+            problems.add("out_of_scope.yaml", f"procedures[{i}]", "needs name (text), patterns (list), hint")
+            continue
+        out.append(OutOfScope(name, tuple(map(str, pats)), str(item.get("hint", "")).strip()))
+    return out
+
+
+def check_knowledge(directory: Path) -> tuple[KnowledgeBase, Problems]:
+    """Load everything and return it with the full list of problems (empty when healthy)."""
+    directory = Path(directory)
+    problems = Problems()
+    if not directory.is_dir():
+        problems.add(str(directory), "(folder)", "knowledge folder not found")
+        return KnowledgeBase(directory, (), {}, (), ()), problems
+    topics = _load_learned(directory, _load_topics(directory, problems), problems)
+    kb = KnowledgeBase(
+        directory=directory,
+        topics=tuple(sorted(topics, key=lambda t: t.id)),
+        synonyms=_load_synonyms(directory, problems),
+        smalltalk=tuple(_load_smalltalk(directory, problems)),
+        out_of_scope=tuple(_load_out_of_scope(directory, problems)),
+    )
+    return kb, problems
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load the knowledge folder or raise KnowledgeError naming every broken file and field."""
+    kb, problems = check_knowledge(directory)
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
