@@ -33,8 +33,8 @@ class Config:
     webhook_secret: str = ""
     # Matching thresholds (0-100): at or above `answer_threshold` the bot answers,
     # at or above `suggest_threshold` it offers up to three topics, below it queues.
-    answer_threshold: float = 76.0
-    suggest_threshold: float = 58.0
+    answer_threshold: float = 44.0
+    suggest_threshold: float = 24.0
     rate_limit_per_minute: int = 20
     retention_days: int = 365
 

@@ -16,7 +16,8 @@ muon nao nay ne neu nghe nguoi nhe nha nhieu nhu nhung nua o oi on phai qua ra r
 the thi thuc tim to toi tra tu tui tuc u vang vay ve voi va vi vui xin xem y
 """
 FILLER = frozenset(_FILLER_WORDS.split())
-# "do" (đỏ/đó) and "to" (tờ) are ambiguous once folded: keep them informative when paired.
+# Folding makes some of these ambiguous ("ban" is bạn and bản, "sao" is sao and bản sao): a pair of
+# words the knowledge base knows is weighed by its own rarity, so "ban sao" still counts.
 FILLER_WEIGHT = 0.12
 UNKNOWN_FACTOR = 1.15
 
@@ -45,11 +46,11 @@ class Lexicon:
         if cached is not None:
             return cached
         parts = feature.split("_")
-        if all(p in FILLER for p in parts):
-            w = FILLER_WEIGHT
-        elif feature in self.df:
+        if feature in self.df and (len(parts) > 1 or feature not in FILLER):
             w = math.log(1 + self.n / self.df[feature])
-        elif "_" in feature:
+        elif all(p in FILLER for p in parts):
+            w = FILLER_WEIGHT
+        elif len(parts) > 1:
             w = 0.5 * sum(self.weight(p) for p in parts) / len(parts)
         else:
             w = self.unknown_weight

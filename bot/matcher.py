@@ -53,12 +53,12 @@ def features(words: list[str]) -> Counter[str]:
 class Matcher:
     """Scores questions against an index built once from the knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, answer_threshold: float = 76.0, suggest_threshold: float = 58.0,
-                 margin: float = 6.0) -> None:
+    def __init__(self, kb: KnowledgeBase, answer_threshold: float = 44.0, suggest_threshold: float = 24.0,
+                 margin: float = 10.0) -> None:
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
         self.margin = margin
-        self.p_exp, self.r_exp, self.recall_mix = 0.5, 1.0, 0.5
+        self.p_exp, self.r_exp, self.recall_mix = 0.5, 0.7, 1.0
         self.synonyms = SynonymTable(kb.synonyms)
         self.docs: list[_Doc] = []
         # Known out-of-scope procedures are indexed as pseudo-topics: when one of them explains the

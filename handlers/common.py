@@ -1,0 +1,155 @@
+"""Typed accessors and reply helpers shared by the Telegram handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes, filters
+
+from bot.models import ADMIN, CITIZEN, STAFF, Reply, User
+from bot.render import split_message
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services(context: Context) -> Services:
+    """The Services opened in post_init."""
+    return context.application.bot_data["services"]
+
+
+def user_of(update: Update, context: Context) -> User:
+    """Who sent this update, with a role from the configured ids (the admins' chat counts as admin)."""
+    config = services(context).config
+    sender, chat = update.effective_user, update.effective_chat
+    user_id = sender.id if sender else 0
+    chat_id = chat.id if chat else user_id
+    # Membership of the admins' chat is itself the access control, so its members act as admins there.
+    if user_id in config.admin_ids or (config.admin_chat_id is not None and chat_id == config.admin_chat_id):
+        role = ADMIN
+    else:
+        role = STAFF if user_id in config.staff_ids else CITIZEN
+    return User("telegram", user_id, chat_id, sender.full_name if sender else "", role)
+
+
+def keyboard(buttons: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Reply button rows as an inline keyboard, or None when there are none."""
+    rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in buttons if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def typing(update: Update, context: Context) -> None:
+    """Show "typing…" in private chats; groups are skipped to spare their tight rate limit."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    except TelegramError as exc:  # cosmetic only: never let it stop the real answer
+        log.debug("chat action failed: %s", exc)
+
+
+async def send_html(bot: Bot, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:
+    """Send a Reply as Telegram HTML, split at 4096 characters, buttons on the last part only."""
+    parts = split_message(reply.text)
+    markup = keyboard(reply.buttons)
+    sent = []
+    for i, part in enumerate(parts):
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and i == 0 else None
+        sent.append(await bot.send_message(
+            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            reply_markup=markup if i == len(parts) - 1 else None, reply_parameters=quote))
+    return sent
+
+
+async def send_reply(update: Update, context: Context, reply: Reply) -> None:
+    """Answer the update's chat; in groups the answer quotes the message it answers."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None:
+        return
+    in_group = chat.type != ChatType.PRIVATE and message is not None and update.callback_query is None
+    await send_html(context.bot, chat.id, reply, message.message_id if in_group and message else None)
+    wake_delivery(context)
+
+
+async def edit_or_send(update: Update, context: Context, reply: Reply) -> None:
+    """Replace the pressed message (paging) when the reply fits in one message, else send it."""
+    query = update.callback_query
+    parts = split_message(reply.text)
+    if query is None or query.message is None or len(parts) > 1:
+        await send_reply(update, context, reply)
+        return
+    try:
+        await query.edit_message_text(parts[0], parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                                      reply_markup=keyboard(reply.buttons))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # pressing the current page again is harmless
+            raise
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Stop the button's spinner; an expired query is not worth an error."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        log.debug("callback answer failed: %s", exc)
+
+
+def wake_delivery(context: Context) -> None:
+    """Ask the delivery loop to run now rather than at its next tick."""
+    event = context.application.bot_data.get("delivery_wake")
+    if isinstance(event, asyncio.Event):
+        event.set()
+
+
+def too_fast(context: Context, limit: int) -> bool:
+    """True when this user sent more than `limit` questions in the last minute (kept in user_data)."""
+    if context.user_data is None or limit <= 0:
+        return False
+    now = time.monotonic()
+    recent = [t for t in context.user_data.get("asked", []) if now - t < 60]
+    recent.append(now)
+    context.user_data["asked"] = recent
+    return len(recent) > limit
+
+
+def without_mention(message: Message) -> str:
+    """The message text with the bot's @username removed (group messages address the bot that way)."""
+    text = message.text or ""
+    username = message.get_bot().username
+    return text.replace(f"@{username}", " ").strip() if username else text
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Private messages, or group messages that mention the bot or reply to it."""
+
+    def filter(self, message: Message) -> bool:
+        """True when the bot should treat this message as meant for it."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+            if value.lstrip("@").lower() == (bot.username or "").lower() or (
+                    entity.user is not None and entity.user.id == bot.id):
+                return True
+        return False
