@@ -38,6 +38,9 @@ class CitizenService:
             ANSWER, topic_id,
         )
 
+    def _welcome(self, user: User) -> str:
+        return self.renderer.render("welcome.html", role=user.role)
+
     async def ask(self, user: User, text: str) -> Reply:
         """Answer a free-text question, suggest topics, or queue it for an officer."""
         text = clean(text)[:MAX_QUESTION]
@@ -45,8 +48,9 @@ class CitizenService:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
         match = self.brain.matcher.match(text)
         if match.decision == SMALLTALK:
-            intent = next(s for s in self.brain.kb.smalltalk if s.id == match.smalltalk)
-            return Reply(self.renderer.render("message.html", text=intent.reply), decision=SMALLTALK)
+            intent = next((s for s in self.brain.kb.smalltalk if s.id == match.smalltalk), None)
+            html = self.renderer.render("message.html", text=intent.reply) if intent else self._welcome(user)
+            return Reply(html, decision=SMALLTALK)
         if match.decision == QUEUE and not match.normalized:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
         qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from bot.lexicon import Lexicon
+from bot.lexicon import FILLER, Lexicon
 from bot.textnorm import SynonymTable, normalize
 from knowledge.loader import KnowledgeBase
 
@@ -126,6 +126,8 @@ class Matcher:
         if not words:
             return Match(QUEUE, normalized=norm)
         intent = self._smalltalk(words)
+        if intent is None and all(w in FILLER for w in words):
+            intent = "help"  # "cho em hỏi với": a question is coming, nothing to match yet
         if intent:
             return Match(SMALLTALK, smalltalk=intent, normalized=norm)
         scored = self.score_topics(words)

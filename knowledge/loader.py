@@ -38,13 +38,15 @@ class KnowledgeBase:
         return next((t for t in self.topics if t.id == topic_id), None)
 
 
-def _read_yaml(path: Path, problems: Problems) -> Any:
+def _read_yaml(path: Path, problems: Problems, where: str = "") -> Any:
+    where = where or path.name
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        problems.add(path.name, "(file)", "missing")
+        problems.add(where, "(file)", "missing")
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        problems.add(path.name, "(file)", f"cannot be read as YAML: {str(exc).splitlines()[0]}")
+        detail = " ".join(str(exc).split())
+        problems.add(where, "(file)", f"cannot be read as YAML: {detail}")
     return None
 
 
@@ -56,7 +58,10 @@ def _load_topics(directory: Path, problems: Problems) -> list[Topic]:
         problems.add("topics/", "(folder)", "no topic files found")
     for path in files:
         where = f"topics/{path.name}"
-        data = _read_yaml(path, problems)
+        before = len(problems)
+        data = _read_yaml(path, problems, where)
+        if len(problems) > before:
+            continue
         topic = parse_topic(data, where, problems)
         if topic is None:
             continue

@@ -1,0 +1,201 @@
+"""The reply queue on a real SQLite file: nothing a citizen asks is lost, nobody sees another's ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from bot.delivery import Undeliverable, deliver_due
+from bot.models import OutboxItem
+from bot.render import split_message
+from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.services import open_services
+from bot.storage import Storage
+from tests.conftest import admin, citizen
+
+UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
+
+
+async def test_unknown_question_gets_a_ticket_once(services) -> None:
+    first = await services.citizen.ask(citizen(), UNKNOWN)
+    again = await services.citizen.ask(citizen(), UNKNOWN.upper() + " ?")
+    assert first.ticket_id is not None and again.ticket_id == first.ticket_id
+    assert f"#{first.ticket_id}" in first.text and "đang chờ trả lời" in again.text
+    tickets, total = await services.storage.pending_tickets()
+    assert total == 1 and tickets[0].question == UNKNOWN
+
+
+async def test_other_citizens_ticket_reveals_nothing(services) -> None:
+    reply = await services.citizen.ask(citizen(42), UNKNOWN)
+    other = await services.citizen.follow(citizen(43), str(reply.ticket_id))
+    assert UNKNOWN not in other.text and "Không tìm thấy" in other.text
+    own = await services.citizen.follow(citizen(42), f"#{reply.ticket_id}")
+    assert UNKNOWN in own.text
+    assert "không hợp lệ" in (await services.citizen.follow(citizen(42), "abc")).text
+
+
+async def test_answer_is_delivered_once_quoting_the_question(services) -> None:
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    done = await services.admin.answer(admin(), str(ticket), "Nộp hồ sơ tại UBND cấp xã.")
+    assert "Đã trả lời" in done.text
+    sent: list[str] = []
+
+    async def send(item: OutboxItem) -> None:
+        sent.append(item.text)
+
+    assert await deliver_due(services.storage, "console", send) == 1
+    assert await deliver_due(services.storage, "console", send) == 0
+    assert len(sent) == 1 and UNKNOWN in sent[0] and "UBND cấp xã" in sent[0]
+    assert "đã trả lời" in (await services.citizen.follow(citizen(), str(ticket))).text
+
+
+async def test_answer_survives_a_restart_before_delivery(config) -> None:
+    s = await open_services(config)
+    ticket = (await s.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    await s.admin.answer(admin(), str(ticket), "Trả lời sau khi khởi động lại.")
+    await s.close()
+    s = await open_services(config)
+    try:
+        sent: list[int] = []
+
+        async def send(item: OutboxItem) -> None:
+            sent.append(item.chat_id)
+
+        assert await deliver_due(s.storage, "console", send) == 1 and sent == [42]
+    finally:
+        await s.close()
+
+
+async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -> None:
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    await services.admin.answer(admin(), str(ticket), "Trả lời.")
+
+    async def broken(item: OutboxItem) -> None:
+        raise ConnectionError("network down")
+
+    assert await deliver_due(services.storage, "console", broken) == 0
+    assert await services.storage.due_outbox("console") == []  # backing off, not lost
+    await services.storage.db.execute("UPDATE outbox SET next_attempt_at = 0")
+    told: list[int] = []
+
+    async def blocked(item: OutboxItem) -> None:
+        raise Undeliverable("bot was blocked by the user")
+
+    async def notify(ticket_id: int, why: str) -> None:
+        told.append(ticket_id)
+
+    await deliver_due(services.storage, "console", blocked, notify)
+    assert told == [ticket]
+    row = await (await services.storage.db.execute("SELECT status, attempts FROM outbox")).fetchone()
+    assert tuple(row) == ("undeliverable", 2)
+
+
+async def test_two_admins_answering_at_once_one_wins(config, services) -> None:
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    other = await open_services(config)
+    try:
+        replies = await asyncio.gather(services.admin.answer(admin(7), str(ticket), "A"),
+                                       other.admin.answer(admin(8), str(ticket), "B"))
+    finally:
+        await other.close()
+    texts = sorted(r.text for r in replies)
+    assert sum("Đã trả lời" in t for t in texts) == 1
+    assert any("khác trả lời trước" in t or "đã trả lời" in t for t in texts)
+    outbox = await services.storage.due_outbox("console")
+    assert len(outbox) == 1
+
+
+async def test_bad_admin_input_gets_usage_not_a_crash(services) -> None:
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    assert "Cách dùng" in (await services.admin.answer(admin(), "abc", "x")).text
+    assert "Cách dùng" in (await services.admin.answer(admin(), str(ticket), "   ")).text
+    assert "Không có câu hỏi #999" in (await services.admin.answer(admin(), "999", "x")).text
+    await services.admin.close(admin(), str(ticket), "trùng lặp")
+    assert "không trả lời lại" in (await services.admin.answer(admin(), str(ticket), "muộn")).text
+
+
+async def test_long_answer_is_delivered_in_telegram_sized_parts(services) -> None:
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    long_answer = ("Hồ sơ gồm tờ khai và giấy tờ tùy thân. " * 130).strip()
+    assert len(long_answer) > 5000
+    await services.admin.answer(admin(), str(ticket), long_answer)
+    item = (await services.storage.due_outbox("console"))[0]
+    parts = split_message(item.text)
+    assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
+    assert "".join(parts).count("Hồ sơ gồm") == 130
+
+
+async def test_close_spam_silently_and_duplicates_politely(services) -> None:
+    spam = (await services.citizen.ask(citizen(1), "mua hàng giá rẻ tại đây")).ticket_id
+    dup = (await services.citizen.ask(citizen(2), UNKNOWN)).ticket_id
+    await services.admin.close(admin(), str(spam), "spam")
+    await services.admin.close(admin(), str(dup), "trùng câu hỏi đã trả lời")
+    outbox = await services.storage.due_outbox("console")
+    assert [i.chat_id for i in outbox] == [2] and "đã được đóng" in outbox[0].text
+    actions = [a["action"] for a in await services.storage.audit_log()]
+    assert actions.count("close") == 2
+
+
+async def test_promoted_answer_answers_the_next_citizen_directly(config, services) -> None:
+    question = "xin giấy phép tổ chức lễ hội truyền thống của bản"
+    first = await services.citizen.ask(citizen(1), question)
+    assert first.decision == "suggest"
+    await services.citizen.escalate(citizen(1), int(first.buttons[-1][0][1].split(":")[1]))
+    assert question in (await services.admin.queue(admin())).text
+    await services.admin.answer(admin(), "1", "Liên hệ UBND cấp xã nơi tổ chức lễ hội để được hướng dẫn.")
+    assert "Đã tạo chủ đề mới" in (await services.admin.promote(admin(), "1")).text
+    reply = await services.citizen.ask(citizen(2), question)
+    assert reply.decision == "answer" and "Liên hệ UBND cấp xã" in reply.text
+    restarted = await open_services(config)  # survives a restart: it lives in the knowledge folder
+    try:
+        assert (await restarted.citizen.ask(citizen(3), question)).decision == "answer"
+    finally:
+        await restarted.close()
+
+
+async def test_promote_as_example_of_existing_topic(services) -> None:
+    question = "em bé chào đời rồi thì làm gì tiếp"
+    assert (await services.citizen.ask(citizen(), question)).decision != "answer"
+    await services.storage.create_ticket(citizen(), question, "x")
+    await services.admin.answer(admin(), "1", "Xem hướng dẫn đăng ký khai sinh.")
+    assert "khai-sinh" in (await services.admin.promote(admin(), "1 khai-sinh")).text
+    reply = await services.citizen.ask(citizen(5), question)
+    assert reply.decision == "answer" and reply.topic == "khai-sinh"
+    assert "Không có chủ đề" in (await services.admin.promote(admin(), "1 khong-co")).text
+
+
+async def test_ratings_and_counts(services) -> None:
+    r = await services.citizen.ask(citizen(), "làm giấy khai sinh cho con cần gì")
+    qid = int(r.buttons[0][0][1].split(":")[1])
+    assert "Cảm ơn" in (await services.citizen.rate(citizen(), qid, True)).text
+    assert "không còn hiệu lực" in (await services.citizen.rate(citizen(9), qid, False)).text
+    assert (await services.storage.stats()).helpful == 1  # the stranger's rating was refused
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    await services.admin.answer(admin(), str(ticket), "ok")
+    stats = await services.storage.stats()
+    assert (stats.received, stats.answered, stats.pending, stats.bot_answers) == (1, 1, 0, 1)
+    assert stats.helpful_rate == 1.0 and stats.median_hours is not None
+
+
+async def test_citizen_can_erase_their_data(services) -> None:
+    await services.citizen.ask(citizen(42), UNKNOWN)
+    await services.citizen.ask(citizen(43), UNKNOWN)
+    assert "Đã xóa" in (await services.citizen.delete_data(citizen(42), True)).text
+    assert (await services.storage.tickets_of("console", 42)) == []
+    assert len(await services.storage.tickets_of("console", 43)) == 1
+
+
+async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        db.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at)"
+                   " VALUES ('telegram', 5, 5, 'câu hỏi cũ', 1.0)")
+    storage = await Storage.open(path)
+    try:
+        ticket = await storage.ticket(1)
+        assert ticket is not None and ticket.question == "câu hỏi cũ" and ticket.status == "pending"
+        version = await (await storage.db.execute("PRAGMA user_version")).fetchone()
+        assert version[0] == SCHEMA_VERSION
+    finally:
+        await storage.close()
