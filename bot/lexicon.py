@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
 
@@ -25,11 +25,10 @@ UNKNOWN_FACTOR = 1.15
 class Lexicon:
     """Inverse topic frequency of every feature, and repair of misspelt or run-together words."""
 
-    def __init__(self, topic_features: Mapping[str, Counter[str]] | list, n_topics: int) -> None:
+    def __init__(self, topic_features: Iterable[tuple[str, Counter[str]]], n_topics: int) -> None:
         df: Counter[str] = Counter()
         seen: dict[str, set[str]] = {}
-        items = topic_features.items() if isinstance(topic_features, Mapping) else topic_features
-        for topic, feats in items:
+        for topic, feats in topic_features:
             for f in feats:
                 seen.setdefault(f, set()).add(topic)
         for f, topics in seen.items():

@@ -20,6 +20,10 @@ from knowledge.loader import KnowledgeBase
 
 ANSWER, SUGGEST, QUEUE, SMALLTALK = "answer", "suggest", "queue", "smalltalk"
 OOS_PREFIX = "oos:"
+# Exponents of the score, chosen on the held-out paraphrases in tests/data: precision matters less
+# than recall, because citizens add context words that no example contains.
+PRECISION_EXP, RECALL_EXP = 0.5, 0.7
+MIN_CANDIDATE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class _Doc:
     topic: str
     text: str
     features: Counter[str] = field(default_factory=Counter)
+    total: float = 1.0
 
 
 def features(words: list[str]) -> Counter[str]:
@@ -58,7 +63,6 @@ class Matcher:
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
         self.margin = margin
-        self.p_exp, self.r_exp, self.recall_mix = 0.5, 0.7, 1.0
         self.synonyms = SynonymTable(kb.synonyms)
         self.docs: list[_Doc] = []
         # Known out-of-scope procedures are indexed as pseudo-topics: when one of them explains the
@@ -73,8 +77,12 @@ class Matcher:
                     self.docs.append(_Doc(topic_id, norm, features(norm.split())))
         self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
         self.topic_vocab: dict[str, set[str]] = {}
-        for d in self.docs:
+        self.postings: dict[str, list[int]] = {}
+        for i, d in enumerate(self.docs):
             self.topic_vocab.setdefault(d.topic, set()).update(d.features)
+            d.total = sum(self.lexicon.weight(f) for f in d.features) or 1.0
+            for f in d.features:
+                self.postings.setdefault(f, []).append(i)
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
 
     def normalize(self, text: str) -> str:
@@ -89,35 +97,37 @@ class Matcher:
                     return intent
         return None
 
+    def _candidates(self, qweight: dict[str, float]) -> set[int]:
+        """Documents sharing an informative feature with the query; filler alone never makes a match."""
+        found: set[int] = set()
+        for f, w in qweight.items():
+            if w >= MIN_CANDIDATE_WEIGHT:
+                found.update(self.postings.get(f, ()))
+        return found
+
     def score_topics(self, words: list[str]) -> list[tuple[str, float]]:
-        """Every topic with its best score (0-100), best first."""
-        query = self.lexicon.resolve(words)
-        qfeat = features(query)
+        """Every candidate topic with its best score (0-100), best first."""
+        qfeat = features(self.lexicon.resolve(words))
         qweight = {f: self.lexicon.weight(f) for f in qfeat}
         qtotal = sum(qweight.values()) or 1.0
         best: dict[str, float] = {}
-        recall_cache: dict[str, float] = {}
-        for doc in self.docs:
-            shared = qfeat.keys() & doc.features.keys()
-            if not shared:
-                continue
-            dtotal = sum(self.lexicon.weight(f) for f in doc.features) or 1.0
-            precision = sum(self.lexicon.weight(f) for f in shared) / dtotal
-            if doc.topic not in recall_cache:
+        recall: dict[str, float] = {}
+        for i in self._candidates(qweight):
+            doc = self.docs[i]
+            precision = sum(qweight[f] for f in qweight.keys() & doc.features.keys()) / doc.total
+            if doc.topic not in recall:
                 vocab = self.topic_vocab[doc.topic]
-                recall_cache[doc.topic] = sum(w for f, w in qweight.items() if f in vocab) / qtotal
-            local = sum(qweight[f] for f in shared) / qtotal
-            score = self.combine(precision, recall_cache[doc.topic], local)
+                recall[doc.topic] = sum(w for f, w in qweight.items() if f in vocab) / qtotal
+            score = self.combine(precision, recall[doc.topic])
             if score > best.get(doc.topic, 0.0):
                 best[doc.topic] = score
         return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    def combine(self, precision: float, recall: float, local: float) -> float:
-        """One score from how much of the example is in the query and how much of the query is explained."""
-        r = self.recall_mix * recall + (1 - self.recall_mix) * local
-        if precision <= 0 or r <= 0:
+    def combine(self, precision: float, recall: float) -> float:
+        """One score from how much of an example is in the query and how much of the query the topic explains."""
+        if precision <= 0 or recall <= 0:
             return 0.0
-        return 100.0 * precision**self.p_exp * r**self.r_exp
+        return 100.0 * precision**PRECISION_EXP * recall**RECALL_EXP
 
     def match(self, text: str) -> Match:
         """Decide what to do with one question."""
