@@ -16,11 +16,14 @@ run: $(STAMP)
 	$(BIN)/papibot run
 
 test: $(STAMP)
-	$(BIN)/ruff check bot handlers knowledge tests
+	$(BIN)/ruff check bot handlers knowledge tests bench
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers knowledge tests
+	$(BIN)/ruff check bot handlers knowledge tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 eval: $(STAMP)
 	$(BIN)/python ../shared/tools/eval_answers.py --papibot $(BIN)/papibot

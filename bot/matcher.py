@@ -12,6 +12,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from bot.lexicon import FILLER, Lexicon
@@ -45,7 +46,6 @@ class _Doc:
     topic: str
     text: str
     features: Counter[str] = field(default_factory=Counter)
-    total: float = 1.0
 
 
 def features(words: list[str]) -> Counter[str]:
@@ -76,13 +76,7 @@ class Matcher:
                 if norm:
                     self.docs.append(_Doc(topic_id, norm, features(norm.split())))
         self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
-        self.topic_vocab: dict[str, set[str]] = {}
-        self.postings: dict[str, list[int]] = {}
-        for i, d in enumerate(self.docs):
-            self.topic_vocab.setdefault(d.topic, set()).update(d.features)
-            d.total = sum(self.lexicon.weight(f) for f in d.features) or 1.0
-            for f in d.features:
-                self.postings.setdefault(f, []).append(i)
+        self._build_index()
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
 
     def normalize(self, text: str) -> str:
@@ -97,37 +91,49 @@ class Matcher:
                     return intent
         return None
 
-    def _candidates(self, qweight: dict[str, float]) -> set[int]:
-        """Documents sharing an informative feature with the query; filler alone never makes a match."""
-        found: set[int] = set()
+    def _build_index(self) -> None:
+        """Inverted index as arrays: per feature, the documents and topics that contain it."""
+        self.topic_ids: list[str] = []
+        topic_of_doc, starts = [], []
+        doc_posts: dict[str, list[int]] = {}
+        topic_posts: dict[str, set[int]] = {}
+        for i, d in enumerate(self.docs):  # documents of a topic are contiguous
+            if not self.topic_ids or self.topic_ids[-1] != d.topic:
+                self.topic_ids.append(d.topic)
+                starts.append(i)
+            t = len(self.topic_ids) - 1
+            topic_of_doc.append(t)
+            for f in d.features:
+                doc_posts.setdefault(f, []).append(i)
+                topic_posts.setdefault(f, set()).add(t)
+        self.doc_topic = np.array(topic_of_doc, dtype=np.int32)
+        self.topic_starts = np.array(starts, dtype=np.int64)
+        self.doc_total = np.array([sum(self.lexicon.weight(f) for f in d.features) or 1.0 for d in self.docs])
+        self.postings = {f: np.array(v, dtype=np.int32) for f, v in doc_posts.items()}
+        self.topic_postings = {f: np.array(sorted(v), dtype=np.int32) for f, v in topic_posts.items()}
+
+    def score_topics(self, words: list[str], limit: int = 8) -> list[tuple[str, float]]:
+        """The best-scoring topics (0-100), best first; each topic scores by its best example."""
+        qweight = {f: self.lexicon.weight(f) for f in features(self.lexicon.resolve(words))}
+        if not self.docs or not qweight:
+            return []
+        shared = np.zeros(len(self.docs))
+        informative = np.zeros(len(self.docs), dtype=bool)
+        explained = np.zeros(len(self.topic_ids))
         for f, w in qweight.items():
-            if w >= MIN_CANDIDATE_WEIGHT:
-                found.update(self.postings.get(f, ()))
-        return found
-
-    def score_topics(self, words: list[str]) -> list[tuple[str, float]]:
-        """Every candidate topic with its best score (0-100), best first."""
-        qfeat = features(self.lexicon.resolve(words))
-        qweight = {f: self.lexicon.weight(f) for f in qfeat}
-        qtotal = sum(qweight.values()) or 1.0
-        best: dict[str, float] = {}
-        recall: dict[str, float] = {}
-        for i in self._candidates(qweight):
-            doc = self.docs[i]
-            precision = sum(qweight[f] for f in qweight.keys() & doc.features.keys()) / doc.total
-            if doc.topic not in recall:
-                vocab = self.topic_vocab[doc.topic]
-                recall[doc.topic] = sum(w for f, w in qweight.items() if f in vocab) / qtotal
-            score = self.combine(precision, recall[doc.topic])
-            if score > best.get(doc.topic, 0.0):
-                best[doc.topic] = score
-        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
-
-    def combine(self, precision: float, recall: float) -> float:
-        """One score from how much of an example is in the query and how much of the query the topic explains."""
-        if precision <= 0 or recall <= 0:
-            return 0.0
-        return 100.0 * precision**PRECISION_EXP * recall**RECALL_EXP
+            docs = self.postings.get(f)
+            if docs is None:
+                continue
+            shared[docs] += w
+            explained[self.topic_postings[f]] += w
+            if w >= MIN_CANDIDATE_WEIGHT:  # filler alone never makes a match
+                informative[docs] = True
+        precision = shared / self.doc_total
+        recall = explained[self.doc_topic] / sum(qweight.values())
+        score = np.where(informative, 100.0 * precision**PRECISION_EXP * recall**RECALL_EXP, 0.0)
+        best = np.maximum.reduceat(score, self.topic_starts)
+        top = np.argsort(-best, kind="stable")[:limit]
+        return [(self.topic_ids[i], float(best[i])) for i in top if best[i] > 0]
 
     def match(self, text: str) -> Match:
         """Decide what to do with one question."""
