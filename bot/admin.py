@@ -41,7 +41,7 @@ class AdminService:
             nav.append(("Sau ▶", f"q:{page + 1}"))
         return Reply(html, [nav] if nav else [])
 
-    async def answer(self, user: User, arg: str, text: str) -> Reply:
+    async def answer(self, user: User, arg: str, text: str, update_id: int | None = None) -> Reply:
         """Answer a ticket: the answer is queued for delivery to the citizen."""
         number = parse_number(arg)
         text = text.strip()
@@ -55,12 +55,12 @@ class AdminService:
         if ticket.status != PENDING:
             return self._say(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
         delivery = self.renderer.render("delivery.html", t=ticket, answer=text)
-        if not await self.storage.answer_ticket(number, text, user.user_id, delivery):
+        if not await self.storage.answer_ticket(number, text, user.user_id, delivery, update_id):
             return self._say(f"Câu hỏi #{number} vừa được cán bộ khác trả lời trước bạn.")
         return self._say(f"Đã trả lời câu hỏi #{number}; câu trả lời đang được gửi tới công dân. "
                          f"Dùng /promote {number} để đưa vào cơ sở tri thức.")
 
-    async def close(self, user: User, arg: str, reason: str) -> Reply:
+    async def close(self, user: User, arg: str, reason: str, update_id: int | None = None) -> Reply:
         """Close spam or duplicates; the citizen is told politely unless it is spam."""
         number = parse_number(arg)
         if number is None:
@@ -71,7 +71,7 @@ class AdminService:
         reason = reason.strip()
         spam = any(w in reason.lower() for w in SPAM_WORDS)
         notice = None if spam else self.renderer.render("closed_notice.html", t=ticket, reason=reason)
-        if not await self.storage.close_ticket(number, reason or "không nêu lý do", user.user_id, notice):
+        if not await self.storage.close_ticket(number, reason or "không nêu lý do", user.user_id, notice, update_id):
             return self._say(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không đóng được.")
         told = "không báo cho người gửi (spam)" if spam else "đã báo cho người gửi"
         return self._say(f"Đã đóng câu hỏi #{number}; {told}.")

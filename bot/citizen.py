@@ -41,8 +41,12 @@ class CitizenService:
     def _welcome(self, user: User) -> str:
         return self.renderer.render("welcome.html", role=user.role)
 
-    async def ask(self, user: User, text: str) -> Reply:
-        """Answer a free-text question, suggest topics, or queue it for an officer."""
+    async def ask(self, user: User, text: str, update_id: int | None = None) -> Reply:
+        """Answer a free-text question, suggest topics, or queue it for an officer.
+
+        With a channel `update_id`, the stored effect and the record that the update was processed are
+        one transaction (Storage raises AlreadyProcessed for a redelivered update).
+        """
         text = clean(text)[:MAX_QUESTION]
         if not text:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
@@ -53,12 +57,14 @@ class CitizenService:
             return Reply(html, decision=SMALLTALK)
         if match.decision == QUEUE and not match.normalized:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
-        qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score)
+        if match.decision == QUEUE:
+            _, ticket, created = await self.storage.queue_question(user, text, match.normalized, QUEUE, match.score,
+                                                                   update_id)
+            return await self._queued(user, ticket, created, out_of_scope=match.out_of_scope)
+        qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score, update_id)
         if match.decision == ANSWER and match.topic:
             return self._answer(match.topic, qid)
-        if match.decision == SUGGEST:
-            return self._suggest(match, qid)
-        return await self._queue(user, text, match.normalized, qid, out_of_scope=match.out_of_scope)
+        return self._suggest(match, qid)
 
     def _suggest(self, match: Match, qid: int) -> Reply:
         topics = [t for t in (self.brain.kb.topic(i) for i in match.suggestions) if t]
@@ -66,9 +72,8 @@ class CitizenService:
         rows.append([(self.renderer.message("button_escalate"), f"esc:{qid}")])
         return Reply(self.renderer.render("suggest.html", topics=topics), rows, SUGGEST)
 
-    async def _queue(self, user: User, text: str, norm: str, qid: int | None, out_of_scope: str | None = None,
-                     escalated: bool = False) -> Reply:
-        ticket, created = await self.storage.create_ticket(user, text, norm, qid)
+    async def _queued(self, user: User, ticket: Ticket, created: bool, out_of_scope: str | None = None,
+                      escalated: bool = False) -> Reply:
         if created and self.admin_chat_id is not None and user.channel == "telegram":
             post = self.renderer.render("admin_post.html", t=ticket)
             await self.storage.enqueue("telegram", self.admin_chat_id, "admin_post", post, ticket.id)
@@ -95,7 +100,8 @@ class CitizenService:
         q = await self._own_question(user, question_id)
         if q is None:
             return Reply(self.renderer.message("expired"))
-        return await self._queue(user, q.text, self.brain.matcher.normalize(q.text), q.id, escalated=True)
+        ticket, created = await self.storage.create_ticket(user, q.text, self.brain.matcher.normalize(q.text), q.id)
+        return await self._queued(user, ticket, created, escalated=True)
 
     async def rate(self, user: User, question_id: int, helpful: bool) -> Reply:
         """Store a helpful / not helpful rating; offer an officer when not helpful."""

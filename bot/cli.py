@@ -9,12 +9,14 @@ import inspect
 import json
 import logging
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
 from bot import cli_staff
 from bot.brain import Brain
 from bot.config import Config, ConfigError, load_config
+from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, User
 from knowledge.loader import KnowledgeError, check_knowledge
 
@@ -120,6 +122,20 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
     return await _with_services(config, work)
 
 
+async def cmd_purge(args: argparse.Namespace, config: Config) -> int:
+    """Erase citizens' questions and finished tickets older than the retention period."""
+    from bot.storage import Storage
+
+    days = args.days if args.days is not None else config.retention_days
+    storage = await Storage.open(config.db_path)
+    try:
+        removed = await storage.purge_before(time.time() - days * 86400)
+    finally:
+        await storage.close()
+    print(f"Đã xóa {removed} bản ghi cũ hơn {days} ngày.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands."""
     p = argparse.ArgumentParser(prog="papibot", description="Trợ lý hỏi đáp thủ tục hành chính (papibot)")
@@ -159,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     qp.add_argument("topic", nargs="*")
     for q in (ql, qs, *queue.choices.values()):
         q.set_defaults(func=cmd_queue)
+    purge = sub.add_parser("purge", help="erase citizens' data older than retention_days")
+    purge.add_argument("--days", type=int, help="override PAPIBOT_RETENTION_DAYS")
+    purge.set_defaults(func=cmd_purge)
     cli_staff.register(sub)
     return p
 
@@ -166,10 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `papibot` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call is noise
     try:
         config = load_config()
+        install_log_masking((config.telegram_token, config.webhook_secret))
         result = args.func(args, config)
         if inspect.isawaitable(result):
             result = asyncio.run(result)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import statistics
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +30,31 @@ async def migrate(db: aiosqlite.Connection, target: int = SCHEMA_VERSION) -> int
     return max(version, target)
 
 
+class AlreadyProcessed(Exception):
+    """A channel update whose effects were already stored: it is being delivered again after a crash."""
+
+
 class Storage:
     """The reply queue, question log, ratings, outbox, audit trail and staff edits."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self.db = db
         self.path = path
+        # One connection is shared by every task: the lock keeps one task's transaction from being
+        # committed, or interleaved, by another's.
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: all or nothing, one at a time."""
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.rollback()
+                raise
+            await self.db.commit()
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -55,6 +77,12 @@ class Storage:
         """Close the connection."""
         await self.db.close()
 
+    async def _write(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One statement in its own transaction; returns the number of rows changed."""
+        async with self._tx() as db:
+            cur = await db.execute(sql, params)
+        return cur.rowcount or 0
+
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
         async with self.db.execute(sql, params) as cur:
             return await cur.fetchone()
@@ -65,15 +93,51 @@ class Storage:
 
     # Question log and ratings
 
-    async def log_question(self, user: User, text: str, decision: str, topic: str | None, score: float) -> int:
-        """Record what a citizen asked and what the bot decided; returns the question id."""
-        cur = await self.db.execute(
+    async def _claim(self, db: aiosqlite.Connection, update_id: int | None) -> None:
+        """Record a channel update as processed, inside the caller's transaction."""
+        if update_id is not None:
+            try:
+                await db.execute("INSERT INTO processed_updates (update_id, at) VALUES (?, ?)",
+                                 (update_id, time.time()))
+            except aiosqlite.IntegrityError as exc:
+                raise AlreadyProcessed(update_id) from exc
+
+    async def is_processed(self, update_id: int) -> bool:
+        """Whether a channel update's effects are already stored (it is being delivered again)."""
+        return await self._one("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)) is not None
+
+    async def mark_processed(self, update_id: int) -> None:
+        """Record an update that changed nothing stored (e.g. a bot answer), so a redelivery is skipped."""
+        async with self._tx() as db:
+            await db.execute("INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
+                             (update_id, time.time()))
+
+    async def _insert_question(self, db: aiosqlite.Connection, user: User, text: str, decision: str,
+                               topic: str | None, score: float) -> int:
+        cur = await db.execute(
             "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (user.channel, user.chat_id, user.user_id, text, decision, topic, score, time.time()),
         )
-        await self.db.commit()
         return int(cur.lastrowid or 0)
+
+    async def log_question(self, user: User, text: str, decision: str, topic: str | None, score: float,
+                           update_id: int | None = None) -> int:
+        """Record what a citizen asked and what the bot decided; returns the question id."""
+        async with self._tx() as db:
+            await self._claim(db, update_id)
+            return await self._insert_question(db, user, text, decision, topic, score)
+
+    async def queue_question(self, user: User, text: str, norm: str, decision: str, score: float,
+                             update_id: int | None = None) -> tuple[int, Ticket, bool]:
+        """Log a question and queue it for an officer in one transaction: never one without the other."""
+        async with self._tx() as db:
+            await self._claim(db, update_id)
+            qid = await self._insert_question(db, user, text, decision, None, score)
+            ticket_id, created = await self._ticket_for(db, user, text, norm, qid)
+        ticket = await self.ticket(ticket_id)
+        assert ticket is not None
+        return qid, ticket, created
 
     async def question(self, question_id: int) -> Question | None:
         """One logged question."""
@@ -82,41 +146,44 @@ class Storage:
 
     async def update_question(self, question_id: int, decision: str, topic: str | None) -> None:
         """Record that a logged question was finally answered with a suggested topic."""
-        await self.db.execute("UPDATE questions SET decision = ?, topic = ? WHERE id = ?",
+        await self._write("UPDATE questions SET decision = ?, topic = ? WHERE id = ?",
                               (decision, topic, question_id))
-        await self.db.commit()
 
     async def rate(self, question_id: int, helpful: bool) -> None:
         """Store (or change) the citizen's rating of a bot answer."""
-        await self.db.execute(
+        await self._write(
             "INSERT INTO ratings (question_id, helpful, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (question_id) DO UPDATE SET helpful = excluded.helpful, created_at = excluded.created_at",
             (question_id, int(helpful), time.time()),
         )
-        await self.db.commit()
 
     # Tickets
 
-    async def create_ticket(self, user: User, question: str, norm: str, question_id: int | None = None
-                            ) -> tuple[Ticket, bool]:
-        """Queue a question; the same pending question from the same citizen is not queued twice."""
+    async def _ticket_for(self, db: aiosqlite.Connection, user: User, question: str, norm: str,
+                          question_id: int | None) -> tuple[int, bool]:
         row = await self._one(
-            f"SELECT {TICKET_COLS} FROM tickets WHERE channel = ? AND user_id = ? AND status = ? AND norm = ?",
+            "SELECT id FROM tickets WHERE channel = ? AND user_id = ? AND status = ? AND norm = ?",
             (user.channel, user.user_id, PENDING, norm),
         )
-        created = row is None
-        if created:
-            cur = await self.db.execute(
+        if row is None:
+            cur = await db.execute(
                 "INSERT INTO tickets (channel, chat_id, user_id, display_name, question, norm, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (user.channel, user.chat_id, user.user_id, user.name, question, norm, time.time()),
             )
             ticket_id = int(cur.lastrowid or 0)
         else:
-            ticket_id = int(row["id"])  # type: ignore[index]
+            ticket_id = int(row["id"])
         if question_id is not None:
-            await self.db.execute("UPDATE questions SET ticket_id = ? WHERE id = ?", (ticket_id, question_id))
-        await self.db.commit()
+            await db.execute("UPDATE questions SET ticket_id = ? WHERE id = ?", (ticket_id, question_id))
+        return ticket_id, row is None
+
+    async def create_ticket(self, user: User, question: str, norm: str, question_id: int | None = None,
+                            update_id: int | None = None) -> tuple[Ticket, bool]:
+        """Queue a question; the same pending question from the same citizen is not queued twice."""
+        async with self._tx() as db:
+            await self._claim(db, update_id)
+            ticket_id, created = await self._ticket_for(db, user, question, norm, question_id)
         ticket = await self.ticket(ticket_id)
         assert ticket is not None
         return ticket, created
@@ -149,53 +216,42 @@ class Storage:
         rows = await self._all(f"SELECT {TICKET_COLS} FROM tickets {where} ORDER BY id", params)
         return [Ticket(**dict(r)) for r in rows]
 
-    async def answer_ticket(self, ticket_id: int, answer: str, admin_id: int, delivery: str) -> bool:
+    async def answer_ticket(self, ticket_id: int, answer: str, admin_id: int, delivery: str,
+                            update_id: int | None = None) -> bool:
         """Answer a pending ticket and queue its delivery, atomically; False if it was not pending."""
         now = time.time()
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            cur = await self.db.execute(
+        async with self._tx() as db:
+            await self._claim(db, update_id)
+            cur = await db.execute(
                 "UPDATE tickets SET status = ?, answer = ?, answered_by = ?, answered_at = ?"
                 " WHERE id = ? AND status = ?",
                 (ANSWERED, answer, admin_id, now, ticket_id, PENDING),
             )
-            if cur.rowcount != 1:
-                await self.db.rollback()
-                return False
-            await self._enqueue_for_ticket(ticket_id, "answer", delivery, now)
-            await self._audit(admin_id, "answer", ticket_id, answer[:200], now)
-            await self.db.commit()
-            return True
-        except BaseException:
-            await self.db.rollback()
-            raise
+            if cur.rowcount == 1:
+                await self._enqueue_for_ticket(ticket_id, "answer", delivery, now)
+                await self._audit(admin_id, "answer", ticket_id, answer[:200], now)
+        return cur.rowcount == 1
 
-    async def close_ticket(self, ticket_id: int, reason: str, admin_id: int, notice: str | None) -> bool:
+    async def close_ticket(self, ticket_id: int, reason: str, admin_id: int, notice: str | None,
+                           update_id: int | None = None) -> bool:
         """Close a pending ticket without an answer; optionally tell the citizen. False if not pending."""
         now = time.time()
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            cur = await self.db.execute(
+        async with self._tx() as db:
+            await self._claim(db, update_id)
+            cur = await db.execute(
                 "UPDATE tickets SET status = ?, closed_reason = ?, answered_by = ?, answered_at = ?"
                 " WHERE id = ? AND status = ?",
                 (CLOSED, reason, admin_id, now, ticket_id, PENDING),
             )
-            if cur.rowcount != 1:
-                await self.db.rollback()
-                return False
-            if notice:
-                await self._enqueue_for_ticket(ticket_id, "closed", notice, now)
-            await self._audit(admin_id, "close", ticket_id, reason, now)
-            await self.db.commit()
-            return True
-        except BaseException:
-            await self.db.rollback()
-            raise
+            if cur.rowcount == 1:
+                if notice:
+                    await self._enqueue_for_ticket(ticket_id, "closed", notice, now)
+                await self._audit(admin_id, "close", ticket_id, reason, now)
+        return cur.rowcount == 1
 
     async def set_admin_message(self, ticket_id: int, message_id: int) -> None:
         """Remember which post in the admins' chat announced a ticket."""
-        await self.db.execute("UPDATE tickets SET admin_message_id = ? WHERE id = ?", (message_id, ticket_id))
-        await self.db.commit()
+        await self._write("UPDATE tickets SET admin_message_id = ? WHERE id = ?", (message_id, ticket_id))
 
     async def ticket_by_admin_message(self, message_id: int) -> Ticket | None:
         """The ticket announced by a post in the admins' chat."""
@@ -214,12 +270,11 @@ class Storage:
     async def enqueue(self, channel: str, chat_id: int, kind: str, text: str, ticket_id: int | None = None) -> None:
         """Queue a message to any chat (e.g. a ticket post or a note to the admins' chat)."""
         now = time.time()
-        await self.db.execute(
+        await self._write(
             "INSERT OR IGNORE INTO outbox (channel, chat_id, kind, ticket_id, text, next_attempt_at, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (channel, chat_id, kind, ticket_id, text, now, now),
         )
-        await self.db.commit()
 
     async def due_outbox(self, channel: str, limit: int = 20, chat_id: int | None = None) -> list[OutboxItem]:
         """Pending deliveries whose next attempt is due, oldest first."""
@@ -232,25 +287,22 @@ class Storage:
 
     async def mark_sent(self, item_id: int) -> None:
         """A delivery went through."""
-        await self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        await self._write("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
                               (time.time(), item_id))
-        await self.db.commit()
 
     async def mark_retry(self, item_id: int, error: str, delay: float) -> None:
         """A delivery failed for now; try again after `delay` seconds."""
-        await self.db.execute(
+        await self._write(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
             (error[:500], time.time() + delay, item_id),
         )
-        await self.db.commit()
 
     async def mark_undeliverable(self, item_id: int, error: str) -> None:
         """The recipient cannot be reached (blocked the bot, chat gone)."""
-        await self.db.execute(
+        await self._write(
             "UPDATE outbox SET status = 'undeliverable', attempts = attempts + 1, last_error = ? WHERE id = ?",
             (error[:500], item_id),
         )
-        await self.db.commit()
 
     # Audit, staff edits, privacy
 
@@ -262,8 +314,8 @@ class Storage:
 
     async def audit(self, admin_id: int, action: str, ticket_id: int | None = None, detail: str = "") -> None:
         """Record an admin action (who, what, when)."""
-        await self._audit(admin_id, action, ticket_id, detail, time.time())
-        await self.db.commit()
+        async with self._tx():
+            await self._audit(admin_id, action, ticket_id, detail, time.time())
 
     async def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
         """Most recent admin actions first."""
@@ -272,11 +324,10 @@ class Storage:
 
     async def set_task_status(self, task_id: str, status: str, note: str, changed_by: int) -> None:
         """Record a staff member's status change on a task (history is kept)."""
-        await self.db.execute(
+        await self._write(
             "INSERT INTO task_status (task_id, status, note, changed_by, at) VALUES (?, ?, ?, ?, ?)",
             (task_id, status, note, changed_by, time.time()),
         )
-        await self.db.commit()
 
     async def task_overrides(self) -> dict[str, TaskOverride]:
         """The latest staff status of every task that has one."""
@@ -288,18 +339,18 @@ class Storage:
 
     async def delete_user_data(self, channel: str, user_id: int) -> int:
         """Erase a citizen's questions, ratings and tickets; returns how many records went."""
-        await self.db.execute("BEGIN IMMEDIATE")
-        q = await self.db.execute("DELETE FROM questions WHERE channel = ? AND user_id = ?", (channel, user_id))
-        t = await self.db.execute("DELETE FROM tickets WHERE channel = ? AND user_id = ?", (channel, user_id))
-        await self.db.commit()
+        async with self._tx() as db:
+            q = await db.execute("DELETE FROM questions WHERE channel = ? AND user_id = ?", (channel, user_id))
+            t = await db.execute("DELETE FROM tickets WHERE channel = ? AND user_id = ?", (channel, user_id))
         return (q.rowcount or 0) + (t.rowcount or 0)
 
     async def purge_before(self, cutoff: float) -> int:
         """Erase citizens' questions and finished tickets older than `cutoff` (retention)."""
-        await self.db.execute("BEGIN IMMEDIATE")
-        q = await self.db.execute("DELETE FROM questions WHERE created_at < ?", (cutoff,))
-        t = await self.db.execute("DELETE FROM tickets WHERE created_at < ? AND status != ?", (cutoff, PENDING))
-        await self.db.commit()
+        async with self._tx() as db:
+            q = await db.execute("DELETE FROM questions WHERE created_at < ?", (cutoff,))
+            t = await db.execute("DELETE FROM tickets WHERE created_at < ? AND status != ?", (cutoff, PENDING))
+            # Telegram redelivers an update for a day at most: older processed ids are dead weight.
+            await db.execute("DELETE FROM processed_updates WHERE at < ?", (time.time() - 3 * 86400,))
         return (q.rowcount or 0) + (t.rowcount or 0)
 
     async def stats(self, since: float = 0.0, until: float = float("inf")) -> QueueStats:

@@ -75,7 +75,8 @@ async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -
 
     assert await deliver_due(services.storage, "console", broken) == 0
     assert await services.storage.due_outbox("console") == []  # backing off, not lost
-    await services.storage.db.execute("UPDATE outbox SET next_attempt_at = 0")
+    await services.storage.db.execute("UPDATE outbox SET next_attempt_at = 0")  # the back-off has passed
+    await services.storage.db.commit()
     told: list[int] = []
 
     async def blocked(item: OutboxItem) -> None:

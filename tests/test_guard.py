@@ -1,0 +1,71 @@
+"""Floods, personal data in logs, redelivered updates and retention."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from bot.guard import DROP, OK, WARN, FloodGuard, MaskingFilter, mask
+from bot.storage import AlreadyProcessed
+from tests.conftest import citizen
+
+
+def test_flood_guard_tells_once_then_ignores_and_spares_others() -> None:
+    guard = FloodGuard(per_minute=20)
+    verdicts = [guard.check("telegram", 1, now=100.0 + i * 0.01) for i in range(500)]
+    assert verdicts[:20] == [OK] * 20 and verdicts[20] == WARN and set(verdicts[21:]) == {DROP}
+    assert guard.check("telegram", 2, now=105.0) == OK  # another citizen is unaffected
+    assert guard.check("telegram", 1, now=161.0) == OK  # the window passed
+
+
+def test_flood_guard_forgets_idle_users() -> None:
+    guard = FloodGuard(per_minute=5)
+    for user in range(100):
+        guard.check("telegram", user, now=0.0)
+    guard.forget_idle(now=120.0)
+    assert guard._seen == {}
+
+
+@pytest.mark.parametrize(("raw", "hidden"), [
+    ("gọi cho tôi 0912345678 nhé", "0912345678"),
+    ("số +84912345678", "84912345678"),
+    ("căn cước 012345678901", "012345678901"),
+    ("cmnd 123456789 bị mất", "123456789"),
+])
+def test_personal_numbers_are_masked(raw: str, hidden: str) -> None:
+    assert hidden not in mask(raw)
+
+
+def test_log_records_lose_token_and_phone_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    token = "123456:ABC-secret-token"
+    log = logging.getLogger("papibot.test")
+    log.addFilter(MaskingFilter((token,)))
+    with caplog.at_level(logging.INFO):
+        log.info("POST https://api.telegram.org/bot%s/sendMessage for %s", token, "0987654321")
+        try:
+            raise RuntimeError(f"failed with bot{token}")
+        except RuntimeError:
+            log.exception("boom")
+    text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
+    assert token not in text and "0987654321" not in text and "***" in text
+
+
+async def test_a_redelivered_update_creates_nothing_twice(services) -> None:
+    question = "cấp phép bay flycam quay phim đám cưới"
+    first = await services.citizen.ask(citizen(), question, update_id=1001)
+    assert first.ticket_id == 1 and await services.storage.is_processed(1001)
+    with pytest.raises(AlreadyProcessed):
+        await services.citizen.ask(citizen(), question + " lần hai", update_id=1001)
+    assert (await services.storage.stats()).received == 1
+    row = await (await services.storage.db.execute("SELECT count(*) FROM questions")).fetchone()
+    assert row[0] == 1  # the rolled-back redelivery left no trace
+
+
+async def test_retention_purge_keeps_pending_tickets(services) -> None:
+    await services.citizen.ask(citizen(1), "cấp phép bay flycam quay phim đám cưới")
+    await services.citizen.ask(citizen(2), "làm giấy khai sinh cho con")
+    removed = await services.storage.purge_before(time.time() + 1)
+    assert removed == 2  # both question-log rows; the pending ticket stays until answered
+    assert len(await services.storage.tickets_of("console", 1)) == 1
