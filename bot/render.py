@@ -12,6 +12,7 @@ import yaml
 from markupsafe import Markup
 
 TELEGRAM_LIMIT = 4096
+TAG_RESERVE = 200  # room for the tags closed at the end of a part and reopened at the start of the next
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _TAG = re.compile(r"</?(b|i|u|s|code|pre|a|blockquote)(\s[^>]*)?>")
@@ -48,17 +49,29 @@ def to_plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+def _safe_cut(window: str) -> int:
+    """A hard cut that never falls inside a tag or an entity such as &amp;."""
+    cut = len(window)
+    if window.rfind("<") > window.rfind(">"):
+        cut = window.rfind("<")
+    amp = window.rfind("&", 0, cut)
+    if amp != -1 and ";" not in window[amp:cut]:
+        cut = amp
+    return cut or len(window)
+
+
 def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Split at paragraph, line or word boundaries so that no part exceeds `limit` characters."""
     parts: list[str] = []
     rest = text
+    limit -= TAG_RESERVE if _TAG.search(text) else 0
     while len(rest) > limit:
         window = rest[:limit]
         cut = max(window.rfind("\n\n"), window.rfind("\n"))
         if cut < limit // 2:
             cut = window.rfind(" ")
         if cut < limit // 2:
-            cut = limit
+            cut = _safe_cut(window)
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest.strip() or not parts:
