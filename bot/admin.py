@@ -76,6 +76,15 @@ class AdminService:
         told = "không báo cho người gửi (spam)" if spam else "đã báo cho người gửi"
         return self._say(f"Đã đóng câu hỏi #{number}; {told}.")
 
+    async def reload(self, user: User) -> Reply:
+        """Load the knowledge folder again after an edit; a broken edit keeps the old knowledge."""
+        problems = self.brain.reload()
+        await self.storage.audit(user.user_id, "reload", None, f"{len(problems)} problems")
+        if problems:
+            listed = "\n".join(f"• {p}" for p in problems[:10])
+            return self._say(f"Không nạp lại: cơ sở tri thức mới có lỗi, bot vẫn dùng bản cũ.\n{listed}")
+        return self._say(f"Đã nạp lại cơ sở tri thức: {len(self.brain.kb.topics)} chủ đề.")
+
     async def promote(self, user: User, arg: str) -> Reply:
         """Turn an answered ticket into knowledge: an example question of a topic, or a new topic."""
         parts = arg.split()

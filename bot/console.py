@@ -31,6 +31,7 @@ ADMIN_COMMANDS: dict[str, Handler] = {
     "answer": lambda s, u, a: s.admin.answer(u, *[*a.split(None, 1), "", ""][:2]),
     "close": lambda s, u, a: s.admin.close(u, *[*a.split(None, 1), "", ""][:2]),
     "promote": lambda s, u, a: s.admin.promote(u, a),
+    "reload": lambda s, u, a: s.admin.reload(u),
 }
 ROLE_COMMANDS = {CITIZEN: CITIZEN_COMMANDS, STAFF: {**CITIZEN_COMMANDS, **STAFF_COMMANDS},
                  ADMIN: {**CITIZEN_COMMANDS, **STAFF_COMMANDS, **ADMIN_COMMANDS}}
