@@ -25,8 +25,11 @@ class AdminService:
         self.storage = storage
         self.renderer = renderer
 
-    def _say(self, text: str) -> Reply:
-        return Reply(self.renderer.render("message.html", text=text))
+    def _say(self, text: str, ok: bool = True) -> Reply:
+        return Reply(self.renderer.render("message.html", text=text), ok=ok)
+
+    def _refuse(self, text: str) -> Reply:
+        return self._say(text, ok=False)
 
     async def queue(self, user: User, page: int = 0) -> Reply:
         """Pending tickets, oldest first, one page at a time."""
@@ -46,17 +49,17 @@ class AdminService:
         number = parse_number(arg)
         text = text.strip()
         if number is None or not text:
-            return self._say("Cách dùng: /answer SỐ nội dung trả lời (hoặc reply bài đăng của câu hỏi).")
+            return self._refuse("Cách dùng: /answer SỐ nội dung trả lời (hoặc reply bài đăng của câu hỏi).")
         if len(text) > MAX_ANSWER:
-            return self._say(f"Câu trả lời dài {len(text)} ký tự, tối đa {MAX_ANSWER}.")
+            return self._refuse(f"Câu trả lời dài {len(text)} ký tự, tối đa {MAX_ANSWER}.")
         ticket = await self.storage.ticket(number)
         if ticket is None:
-            return self._say(f"Không có câu hỏi #{number}.")
+            return self._refuse(f"Không có câu hỏi #{number}.")
         if ticket.status != PENDING:
-            return self._say(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
+            return self._refuse(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
         delivery = self.renderer.render("delivery.html", t=ticket, answer=text)
         if not await self.storage.answer_ticket(number, text, user.user_id, delivery, update_id):
-            return self._say(f"Câu hỏi #{number} vừa được cán bộ khác trả lời trước bạn.")
+            return self._refuse(f"Câu hỏi #{number} vừa được cán bộ khác trả lời trước bạn.")
         return self._say(f"Đã trả lời câu hỏi #{number}; câu trả lời đang được gửi tới công dân. "
                          f"Dùng /promote {number} để đưa vào cơ sở tri thức.")
 
@@ -64,15 +67,15 @@ class AdminService:
         """Close spam or duplicates; the citizen is told politely unless it is spam."""
         number = parse_number(arg)
         if number is None:
-            return self._say("Cách dùng: /close SỐ [lý do]. Lý do «spam» thì không báo cho người gửi.")
+            return self._refuse("Cách dùng: /close SỐ [lý do]. Lý do «spam» thì không báo cho người gửi.")
         ticket = await self.storage.ticket(number)
         if ticket is None:
-            return self._say(f"Không có câu hỏi #{number}.")
+            return self._refuse(f"Không có câu hỏi #{number}.")
         reason = reason.strip()
         spam = any(w in reason.lower() for w in SPAM_WORDS)
         notice = None if spam else self.renderer.render("closed_notice.html", t=ticket, reason=reason)
         if not await self.storage.close_ticket(number, reason or "không nêu lý do", user.user_id, notice, update_id):
-            return self._say(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không đóng được.")
+            return self._refuse(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không đóng được.")
         told = "không báo cho người gửi (spam)" if spam else "đã báo cho người gửi"
         return self._say(f"Đã đóng câu hỏi #{number}; {told}.")
 
@@ -82,7 +85,7 @@ class AdminService:
         await self.storage.audit(user.user_id, "reload", None, f"{len(problems)} problems")
         if problems:
             listed = "\n".join(f"• {p}" for p in problems[:10])
-            return self._say(f"Không nạp lại: cơ sở tri thức mới có lỗi, bot vẫn dùng bản cũ.\n{listed}")
+            return self._refuse(f"Không nạp lại: cơ sở tri thức mới có lỗi, bot vẫn dùng bản cũ.\n{listed}")
         return self._say(f"Đã nạp lại cơ sở tri thức: {len(self.brain.kb.topics)} chủ đề.")
 
     async def promote(self, user: User, arg: str) -> Reply:
@@ -90,15 +93,15 @@ class AdminService:
         parts = arg.split()
         number = parse_number(parts[0]) if parts else None
         if number is None:
-            return self._say("Cách dùng: /promote SỐ [mã-chủ-đề]. Không có mã chủ đề thì tạo chủ đề mới.")
+            return self._refuse("Cách dùng: /promote SỐ [mã-chủ-đề]. Không có mã chủ đề thì tạo chủ đề mới.")
         ticket = await self.storage.ticket(number)
         if ticket is None or ticket.status != "answered" or not ticket.answer:
-            return self._say(f"Câu hỏi #{number} chưa được trả lời nên chưa đưa vào cơ sở tri thức được.")
+            return self._refuse(f"Câu hỏi #{number} chưa được trả lời nên chưa đưa vào cơ sở tri thức được.")
         directory = self.brain.directory
         if len(parts) > 1:
             topic_id = parts[1]
             if self.brain.kb.topic(topic_id) is None:
-                return self._say(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
+                return self._refuse(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
             add_learned_question(directory, topic_id, ticket.question)
             done = f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}»."
         else:
@@ -106,6 +109,6 @@ class AdminService:
             done = f"Đã tạo chủ đề mới «{topic_id}» từ câu hỏi #{number}."
         problems = self.brain.reload()
         if problems:
-            return self._say("Không nạp lại được cơ sở tri thức: " + problems[0])
+            return self._refuse("Không nạp lại được cơ sở tri thức: " + problems[0])
         await self.storage.audit(user.user_id, "promote", number, topic_id)
         return self._say(done + " Công dân hỏi tương tự sẽ được trả lời ngay.")

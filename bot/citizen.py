@@ -87,6 +87,14 @@ class CitizenService:
             return None
         return q
 
+    async def answer_topic(self, user: User, topic_id: str) -> Reply:
+        """A topic chosen by id (catalogue, deep link): answered, logged and rateable like any answer."""
+        topic = self.brain.kb.topic(topic_id)
+        if topic is None:
+            return Reply(self.renderer.message("expired"), ok=False)
+        qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0)
+        return self._answer(topic_id, qid)
+
     async def pick_suggestion(self, user: User, question_id: int, topic_id: str) -> Reply:
         """The citizen chose one of the suggested topics."""
         q = await self._own_question(user, question_id)

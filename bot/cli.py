@@ -10,8 +10,10 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from bot import cli_staff
 from bot.brain import Brain
@@ -69,16 +71,17 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     return await run_console(config, role=args.role, user_id=args.user, name=args.name)
 
 
-async def cmd_run(args: argparse.Namespace, config: Config) -> int:
+def cmd_run(args: argparse.Namespace, config: Config) -> int | Coroutine[Any, Any, int]:
     """Telegram when a token is configured, otherwise the console chat."""
     if config.telegram_token:
         from bot.telegram_app import run_telegram
 
-        return await asyncio.to_thread(run_telegram, config)
+        # PTB runs its own event loop and installs the SIGINT/SIGTERM handlers: that needs the main thread.
+        return run_telegram(config)
     from bot.console import run_console
 
     print("TELEGRAM_BOT_TOKEN chưa được đặt: mở trò chuyện trên console (vai công dân).", file=sys.stderr)
-    return await run_console(config, role=CITIZEN, user_id=1, name="Công dân")
+    return run_console(config, role=CITIZEN, user_id=1, name="Công dân")  # a coroutine: main() runs it
 
 
 async def _with_services(config: Config, work):
@@ -117,7 +120,7 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
         else:
             reply = await s.admin.promote(CLI_ADMIN, " ".join([str(args.number), *args.topic]))
         print(to_plain(reply.text))
-        return 0 if reply.text.startswith(("Đã", "Đã")) else 1
+        return 0 if reply.ok else 1
 
     return await _with_services(config, work)
 

@@ -117,3 +117,4 @@ class Reply:
     decision: str = ""
     topic: str | None = None
     ticket_id: int | None = None
+    ok: bool = True  # False when the request was refused or invalid (the CLI's exit code)

@@ -13,13 +13,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.config import Config, ConfigError
 from bot.delivery import RetryLater, Undeliverable, deliver_due
+from bot.guard import FloodGuard, install_log_masking
 from bot.models import OutboxItem, Reply
 from bot.services import open_services
+from bot.storage import AlreadyProcessed
 from handlers import admin, citizen, common, staff
 
 log = logging.getLogger(__name__)
@@ -66,6 +76,8 @@ def _register(app: Application, config: Config) -> None:
     admin_only = filters.User(user_id=config.admin_ids) & filters.ChatType.PRIVATE
     if admins_chat is not None:
         staff_only, admin_only = staff_only | admins_chat, admin_only | admins_chat
+    # Gate (before everything): updates already processed before a crash, and floods, stop here.
+    app.add_handler(TypeHandler(Update, common.gate), group=-1)
     # Citizens: commands anyone may use, in any chat.
     for name, callback in (("start", citizen.start), ("help", citizen.help_command), ("thutuc", citizen.catalogue),
                            ("cauhoi", citizen.my_tickets), ("theodoi", citizen.follow),
@@ -97,6 +109,8 @@ def _register(app: Application, config: Config) -> None:
     app.add_handler(GuardedCallback(admin.queue_page, admin.QUEUE_PAGE, config.admin_ids, config.admin_chat_id))
     app.add_handler(GuardedCallback(admin.answer_button, admin.ANSWER_BUTTON, config.admin_ids, config.admin_chat_id))
     app.add_handler(CallbackQueryHandler(citizen.forged_button))
+    # After everything: the update is remembered as processed.
+    app.add_handler(TypeHandler(Update, common.mark_done), group=1)
     # Errors.
     app.add_error_handler(_on_error)
 
@@ -165,8 +179,11 @@ async def _delivery_loop(app: Application) -> None:
                               lambda number, reason: _notify_admin(app, number, reason))
         except Exception:  # the loop must survive anything; the next tick retries
             log.exception("outbox delivery failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), DELIVERY_INTERVAL)
+        # Short sleeps rather than wait_for(event): they cancel instantly at shutdown.
+        for _ in range(int(DELIVERY_INTERVAL / 0.1)):
+            if wake.is_set():
+                break
+            await asyncio.sleep(0.1)
         wake.clear()
 
 
@@ -177,6 +194,7 @@ def _make_post_init(config: Config) -> Callable[[Application], Coroutine[Any, An
     async def post_init(app: Application) -> None:
         """Open the services, set the menus, start the delivery loop."""
         app.bot_data["services"] = await open_services(config)
+        app.bot_data["flood"] = FloodGuard(config.rate_limit_per_minute)
         await _set_commands(app, config)
         app.bot_data["delivery_wake"] = asyncio.Event()
         app.bot_data["delivery_task"] = asyncio.get_running_loop().create_task(_delivery_loop(app))
@@ -203,6 +221,13 @@ async def _post_shutdown(app: Application) -> None:
 
 async def _on_error(update: object, context: common.Context) -> None:
     """Log the failure with its traceback and tell the admins' chat (and the user) briefly."""
+    if isinstance(context.error, AlreadyProcessed):
+        log.info("update processed before a restart; its effect is stored once: %s", context.error)
+        return
+    if isinstance(context.error, NetworkError) and not isinstance(update, Update):
+        # Polling hiccups: PTB retries by itself; telling the admins each time would be spam.
+        log.warning("network error while polling: %s", context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     s = context.application.bot_data.get("services")
     if s is None:
@@ -232,29 +257,9 @@ def build_application(config: Config) -> Application:
     return app
 
 
-class _RedactToken(logging.Filter):
-    """Removes the bot token from every log line (httpx and PTB errors may carry request URLs)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the message and traceback text with the token replaced."""
-        if self.token:
-            record.msg, record.args = record.getMessage().replace(self.token, "***"), ()
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = record.exc_text.replace(self.token, "***")
-        return True
-
-
 def run_telegram(config: Config) -> int:
     """Run the bot until SIGINT/SIGTERM: polling by default, a webhook when webhook_url is set."""
-    redact = _RedactToken(config.telegram_token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    install_log_masking((config.telegram_token, config.webhook_secret))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the token
     if config.webhook_url and not SECRET.match(config.webhook_secret):
         raise ConfigError("webhook mode needs PAPIBOT_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")

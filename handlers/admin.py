@@ -13,8 +13,9 @@ from handlers.common import Context, answer_query, edit_or_send, send_reply, ser
 log = logging.getLogger(__name__)
 QUEUE_PAGE = r"^q:(\d{1,4})$"
 ANSWER_BUTTON = r"^ans:(\d{1,10})$"
-# The ForceReply prompt as Telegram stores it (tags stripped); its number tells which ticket a reply answers.
-PROMPT = re.compile(r"^Trả lời câu hỏi #(\d{1,10}):")
+# The answer prompt and the ticket post as Telegram stores them (tags stripped): their number names the ticket
+# when the post is not yet (or no longer) recorded against its message id.
+PROMPT = re.compile(r"^(?:Trả lời câu hỏi|Câu hỏi mới) #(\d{1,10})\b")
 
 
 def _rest(message: Message | None) -> str:
@@ -46,13 +47,15 @@ async def queue_page(update: Update, context: Context) -> None:
 async def answer(update: Update, context: Context) -> None:
     """/answer N text: answer a ticket; the answer is delivered by the outbox."""
     number, text = _number_and_text(update.effective_message)
-    await send_reply(update, context, await services(context).admin.answer(user_of(update, context), number, text))
+    await send_reply(update, context, await services(context).admin.answer(user_of(update, context), number, text,
+                                                                      update.update_id))
 
 
 async def close(update: Update, context: Context) -> None:
     """/close N [reason]: close spam or duplicates."""
     number, reason = _number_and_text(update.effective_message)
-    await send_reply(update, context, await services(context).admin.close(user_of(update, context), number, reason))
+    await send_reply(update, context, await services(context).admin.close(user_of(update, context), number, reason,
+                                                                     update.update_id))
 
 
 async def promote(update: Update, context: Context) -> None:
@@ -89,4 +92,5 @@ async def reply_to_post(update: Update, context: Context) -> None:
     number = str(ticket.id) if ticket else prompt[1] if prompt else None
     if number is None:
         return  # ordinary conversation among officers
-    await send_reply(update, context, await s.admin.answer(user_of(update, context), number, message.text))
+    reply = await s.admin.answer(user_of(update, context), number, message.text, update.update_id)
+    await send_reply(update, context, reply)

@@ -15,7 +15,6 @@ from handlers.common import (
     edit_or_send,
     send_reply,
     services,
-    too_fast,
     typing,
     user_of,
     without_mention,
@@ -79,11 +78,9 @@ async def ask(update: Update, context: Context) -> None:
     message, s = update.effective_message, services(context)
     if message is None or not message.text:
         return
-    if too_fast(context, s.config.rate_limit_per_minute):
-        await send_reply(update, context, Reply(s.renderer.message("rate_limited")))
-        return
     await typing(update, context)
-    await send_reply(update, context, await s.citizen.ask(user_of(update, context), without_mention(message)))
+    reply = await s.citizen.ask(user_of(update, context), without_mention(message), update.update_id)
+    await send_reply(update, context, reply)
 
 
 # Buttons
@@ -166,10 +163,7 @@ def _category(s: Services, index: int, page: int) -> Reply:
 
 async def answer_topic(s: Services, user: User, topic_id: str) -> Reply:
     """A topic chosen by id (catalogue, deep link), logged and rated like a picked suggestion."""
-    # TODO(lead): move into CitizenService.answer_topic so this handler calls one service function.
-    title = s.brain.kb.topic(topic_id).title if s.brain.kb.topic(topic_id) else topic_id
-    question_id = await s.storage.log_question(user, title, "suggest", None, 0.0)
-    return await s.citizen.pick_suggestion(user, question_id, topic_id)
+    return await s.citizen.answer_topic(user, topic_id)
 
 
 # Fallbacks

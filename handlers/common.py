@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from telegram import (
     Bot,
@@ -19,8 +18,9 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
+from bot.guard import OK, WARN, FloodGuard
 from bot.models import ADMIN, CITIZEN, STAFF, Reply, User
 from bot.render import split_message
 from bot.services import Services
@@ -33,6 +33,33 @@ Context = ContextTypes.DEFAULT_TYPE
 def services(context: Context) -> Services:
     """The Services opened in post_init."""
     return context.application.bot_data["services"]
+
+
+def flood_guard(context: Context) -> FloodGuard:
+    """The per-user flood limit created in post_init."""
+    return context.application.bot_data["flood"]
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Before any handler: skip an update already processed before a crash, and hold back floods."""
+    s = services(context)
+    if await s.storage.is_processed(update.update_id):
+        log.info("update %s was processed before a restart; not processed again", update.update_id)
+        raise ApplicationHandlerStop
+    sender, chat = update.effective_user, update.effective_chat
+    if sender is None or sender.id in s.config.admin_ids | s.config.staff_ids:
+        return
+    verdict = flood_guard(context).check("telegram", sender.id)
+    if verdict == OK:
+        return
+    if verdict == WARN and chat is not None and chat.type == ChatType.PRIVATE:
+        await send_reply(update, context, Reply(s.renderer.message("rate_limited")))
+    raise ApplicationHandlerStop
+
+
+async def mark_done(update: Update, context: Context) -> None:
+    """After every handler: remember the update, so a redelivery after a crash is skipped."""
+    await services(context).storage.mark_processed(update.update_id)
 
 
 def user_of(update: Update, context: Context) -> User:
@@ -119,17 +146,6 @@ def wake_delivery(context: Context) -> None:
         event.set()
 
 
-def too_fast(context: Context, limit: int) -> bool:
-    """True when this user sent more than `limit` questions in the last minute (kept in user_data)."""
-    if context.user_data is None or limit <= 0:
-        return False
-    now = time.monotonic()
-    recent = [t for t in context.user_data.get("asked", []) if now - t < 60]
-    recent.append(now)
-    context.user_data["asked"] = recent
-    return len(recent) > limit
-
-
 def without_mention(message: Message) -> str:
     """The message text with the bot's @username removed (group messages address the bot that way)."""
     text = message.text or ""
@@ -148,8 +164,8 @@ class AddressedToBot(filters.MessageFilter):
         replied = message.reply_to_message
         if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
             return True
-        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
-            if value.lstrip("@").lower() == (bot.username or "").lower() or (
-                    entity.user is not None and entity.user.id == bot.id):
-                return True
-        return False
+        if bot.username and f"@{bot.username.lower()}" in (message.text or "").lower():
+            return True
+        # A text mention (a tap on the bot's name) carries the user, not the @username.
+        mentions = message.parse_entities([MessageEntity.TEXT_MENTION])
+        return any(e.user is not None and e.user.id == bot.id for e in mentions)

@@ -1,0 +1,116 @@
+"""Handler tests: real Update objects through Application.process_update, against the fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application, CallbackContext
+
+from bot.config import load_config
+from bot.models import Reply
+from bot.telegram_app import build_application
+from handlers.common import send_reply
+from tests.fakebotapi import BOT_USER, FakeBotAPI
+
+ADMIN, ADMIN_CHAT, GROUP = 7, -100555, -100777
+
+
+@pytest.fixture
+def fake() -> Any:
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def app(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Application]:
+    config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_path=tmp_path / "db.sqlite",
+                         admin_ids=frozenset({ADMIN}), admin_chat_id=ADMIN_CHAT)
+    application = build_application(config)
+    async with application:
+        await application.post_init(application)
+        try:
+            yield application
+        finally:
+            await application.post_shutdown(application)
+
+
+async def feed(app: Application, fake: FakeBotAPI, update_id: int) -> Update:
+    """Hand one injected update to the application, as polling would."""
+    raw = next(u for u in fake.pending_updates() if u["update_id"] == update_id)
+    update = Update.de_json(raw, app.bot)
+    await app.process_update(update)
+    return update
+
+
+async def test_long_reply_is_split_into_valid_parts_with_buttons_last(app: Application, fake: FakeBotAPI) -> None:
+    update = await feed(app, fake, fake.inject_message(42, "/help"))
+    paragraph = "<b>Thủ tục</b> đất đai: " + "hồ sơ gồm đơn, giấy tờ & bản sao. " * 12
+    reply = Reply("\n\n".join([paragraph] * 40), [[("Có", "fb:1:y")]])
+    assert len(reply.text) > 3 * 4096
+    await send_reply(update, CallbackContext.from_update(update, app), reply)
+    parts = fake.sent(42)[1:]  # the fake rejects any part over 4096 characters or with broken HTML
+    assert len(parts) >= 4 and all(len(p["text"]) <= 4096 for p in parts)
+    assert [p["reply_markup"] is not None for p in parts] == [False] * (len(parts) - 1) + [True]
+    assert all(p["params"]["link_preview_options"] == {"is_disabled": True} for p in parts)
+
+
+async def test_long_admin_answer_is_delivered_in_parts(app: Application, fake: FakeBotAPI) -> None:
+    await feed(app, fake, fake.inject_message(43, "thủ tục nhận con nuôi"))
+    answer = "Bước tiếp theo: nộp hồ sơ tại UBND xã.\n" * 300
+    await feed(app, fake, fake.inject_message(ADMIN, f"/answer 1 {answer}"))
+    await fake.wait_sent_async(43, 3)
+    parts = fake.sent(43)[1:]
+    assert "Trả lời câu hỏi #1" in parts[0]["text"] and all(len(p["text"]) <= 4096 for p in parts)
+
+
+async def test_user_html_is_escaped_everywhere(app: Application, fake: FakeBotAPI) -> None:
+    nasty = "thủ tục <b>nhận</b> con nuôi <script>alert(1)</script> & lệ phí"
+    await feed(app, fake, fake.inject_message(44, nasty, first_name="<i>Tèo</i>"))
+    post = await fake.wait_for_async(lambda m: m["chat_id"] == ADMIN_CHAT)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; lệ phí" in post["text"]
+    assert "&lt;b&gt;nhận&lt;/b&gt;" in post["text"] and "<script>" not in post["text"]
+    assert "&lt;i&gt;Tèo&lt;/i&gt;" in post["text"]
+    await feed(app, fake, fake.inject_message(ADMIN, "/answer 1 Dùng <code> & </b> thoải mái"))
+    delivered = await fake.wait_for_async(lambda m: m["chat_id"] == 44 and "Trả lời câu hỏi" in m["text"])
+    assert "Dùng &lt;code&gt; &amp; &lt;/b&gt; thoải mái" in delivered["text"]
+
+
+async def test_group_messages_need_a_mention_or_a_reply(app: Application, fake: FakeBotAPI) -> None:
+    group = {"chat_id": GROUP, "chat_type": "supergroup"}
+    await feed(app, fake, fake.inject_message(45, "làm sổ đỏ lần đầu cần giấy tờ gì", **group))
+    assert fake.sent(GROUP) == []
+    mention = f"@{BOT_USER['username']} làm sổ đỏ lần đầu cần giấy tờ gì"
+    asked = fake.inject_message(45, mention, **group)
+    await feed(app, fake, asked)
+    [answer] = fake.sent(GROUP)
+    assert "Cấp giấy chứng nhận quyền sử dụng đất lần đầu" in answer["text"]
+    assert answer["reply_to_message_id"] is not None  # in a group the answer quotes its question
+    await feed(app, fake, fake.inject_message(46, "hộ tịch", reply_to_message_id=answer["message_id"], **group))
+    assert len(fake.sent(GROUP)) == 2
+
+
+async def test_catalogue_pages_and_topic_button(app: Application, fake: FakeBotAPI) -> None:
+    await feed(app, fake, fake.inject_message(47, "/thutuc"))
+    [catalogue] = fake.sent(47)
+    first = catalogue["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert first == "cat:0:0"
+    await feed(app, fake, fake.inject_callback(47, first, catalogue["message_id"]))
+    [edit] = fake.edits
+    topic = edit["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert topic.startswith("tt:")
+    await feed(app, fake, fake.inject_callback(47, topic, catalogue["message_id"]))
+    answer = fake.sent(47)[-1]
+    assert "fb:" in str(answer["reply_markup"])
+
+
+async def test_forged_callback_is_answered_with_an_alert(app: Application, fake: FakeBotAPI) -> None:
+    await feed(app, fake, fake.inject_message(48, "/start"))
+    [welcome] = fake.sent(48)
+    await feed(app, fake, fake.inject_callback(48, "fb:1:x'; DROP TABLE", welcome["message_id"]))
+    await feed(app, fake, fake.inject_callback(48, "ans:1", welcome["message_id"]))
+    assert [a["show_alert"] for a in fake.callback_answers] == [True, True]
+    assert len(fake.sent(48)) == 1
