@@ -10,7 +10,7 @@ from bot.citizen import STATUS_NAMES, parse_number
 from bot.learn import add_learned_question, add_learned_topic
 from bot.models import PENDING, Reply, User
 from bot.render import Renderer
-from bot.storage import Storage
+from bot.storage import AlreadyProcessed, Storage
 
 PAGE = 10
 MAX_ANSWER = 20_000
@@ -52,14 +52,23 @@ class AdminService:
             return self._refuse("Cách dùng: /answer SỐ nội dung trả lời (hoặc reply bài đăng của câu hỏi).")
         if len(text) > MAX_ANSWER:
             return self._refuse(f"Câu trả lời dài {len(text)} ký tự, tối đa {MAX_ANSWER}.")
+        if update_id is not None and await self.storage.update_state(update_id):
+            return self._answered(number)  # this very message was stored before a restart
         ticket = await self.storage.ticket(number)
         if ticket is None:
             return self._refuse(f"Không có câu hỏi #{number}.")
         if ticket.status != PENDING:
             return self._refuse(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
         delivery = self.renderer.render("delivery.html", t=ticket, answer=text)
-        if not await self.storage.answer_ticket(number, text, user.user_id, delivery, update_id):
+        try:
+            answered = await self.storage.answer_ticket(number, text, user.user_id, delivery, update_id)
+        except AlreadyProcessed:  # the same admin message again after a crash: it was stored once
+            answered = True
+        if not answered:
             return self._refuse(f"Câu hỏi #{number} vừa được cán bộ khác trả lời trước bạn.")
+        return self._answered(number)
+
+    def _answered(self, number: int) -> Reply:
         return self._say(f"Đã trả lời câu hỏi #{number}; câu trả lời đang được gửi tới công dân. "
                          f"Dùng /promote {number} để đưa vào cơ sở tri thức.")
 

@@ -47,6 +47,8 @@ class CitizenService:
         With a channel `update_id`, the stored effect and the record that the update was processed are
         one transaction (Storage raises AlreadyProcessed for a redelivered update).
         """
+        if update_id is not None and (stored := await self.storage.question_by_update(update_id)):
+            return await self._reply_again(user, stored)
         text = clean(text)[:MAX_QUESTION]
         if not text:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
@@ -65,6 +67,16 @@ class CitizenService:
         if match.decision == ANSWER and match.topic:
             return self._answer(match.topic, qid)
         return self._suggest(match, qid)
+
+    async def _reply_again(self, user: User, q: Question) -> Reply:
+        """The reply to a question stored before a crash, rebuilt from what was stored."""
+        if q.ticket_id is not None:
+            ticket = await self.storage.ticket(q.ticket_id)
+            if ticket is not None:
+                return await self._queued(user, ticket, created=True)
+        if q.decision == ANSWER and q.topic and self.brain.kb.topic(q.topic):
+            return self._answer(q.topic, q.id)
+        return self._suggest(self.brain.matcher.match(q.text), q.id)
 
     def _suggest(self, match: Match, qid: int) -> Reply:
         topics = [t for t in (self.brain.kb.topic(i) for i in match.suggestions) if t]

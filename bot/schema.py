@@ -84,6 +84,13 @@ MIGRATIONS: tuple[str, ...] = (
         at REAL NOT NULL
     );
     """,
+    # 3: remember which update produced a question, and whether its reply went out, so that an update
+    # redelivered after a crash gets its missing reply without its effect being stored twice
+    """
+    ALTER TABLE processed_updates ADD COLUMN replied INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE questions ADD COLUMN update_id INTEGER;
+    CREATE UNIQUE INDEX questions_update ON questions (update_id) WHERE update_id IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

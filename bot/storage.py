@@ -102,22 +102,30 @@ class Storage:
             except aiosqlite.IntegrityError as exc:
                 raise AlreadyProcessed(update_id) from exc
 
-    async def is_processed(self, update_id: int) -> bool:
-        """Whether a channel update's effects are already stored (it is being delivered again)."""
-        return await self._one("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)) is not None
+    async def update_state(self, update_id: int) -> str | None:
+        """None for a new update; 'stored' when its effect is stored; 'replied' when its reply went out too."""
+        row = await self._one("SELECT replied FROM processed_updates WHERE update_id = ?", (update_id,))
+        return None if row is None else ("replied" if row[0] else "stored")
 
     async def mark_processed(self, update_id: int) -> None:
-        """Record an update that changed nothing stored (e.g. a bot answer), so a redelivery is skipped."""
-        async with self._tx() as db:
-            await db.execute("INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
-                             (update_id, time.time()))
+        """Record that an update was fully handled, reply included: a redelivery is then skipped."""
+        await self._write(
+            "INSERT INTO processed_updates (update_id, at, replied) VALUES (?, ?, 1)"
+            " ON CONFLICT (update_id) DO UPDATE SET replied = 1",
+            (update_id, time.time()),
+        )
+
+    async def question_by_update(self, update_id: int) -> Question | None:
+        """The question a channel update produced, if it was stored."""
+        row = await self._one(f"SELECT {QUESTION_COLS} FROM questions WHERE update_id = ?", (update_id,))
+        return Question(**dict(row)) if row else None
 
     async def _insert_question(self, db: aiosqlite.Connection, user: User, text: str, decision: str,
-                               topic: str | None, score: float) -> int:
+                               topic: str | None, score: float, update_id: int | None = None) -> int:
         cur = await db.execute(
-            "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (user.channel, user.chat_id, user.user_id, text, decision, topic, score, time.time()),
+            "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (user.channel, user.chat_id, user.user_id, text, decision, topic, score, time.time(), update_id),
         )
         return int(cur.lastrowid or 0)
 
@@ -126,14 +134,14 @@ class Storage:
         """Record what a citizen asked and what the bot decided; returns the question id."""
         async with self._tx() as db:
             await self._claim(db, update_id)
-            return await self._insert_question(db, user, text, decision, topic, score)
+            return await self._insert_question(db, user, text, decision, topic, score, update_id)
 
     async def queue_question(self, user: User, text: str, norm: str, decision: str, score: float,
                              update_id: int | None = None) -> tuple[int, Ticket, bool]:
         """Log a question and queue it for an officer in one transaction: never one without the other."""
         async with self._tx() as db:
             await self._claim(db, update_id)
-            qid = await self._insert_question(db, user, text, decision, None, score)
+            qid = await self._insert_question(db, user, text, decision, None, score, update_id)
             ticket_id, created = await self._ticket_for(db, user, text, norm, qid)
         ticket = await self.ticket(ticket_id)
         assert ticket is not None

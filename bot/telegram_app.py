@@ -33,6 +33,8 @@ from bot.storage import AlreadyProcessed
 from handlers import admin, citizen, common, staff
 
 log = logging.getLogger(__name__)
+# Updates handled at once: a slow Telegram reply to one chat must not hold up the others.
+CONCURRENT_UPDATES = 8
 DELIVERY_INTERVAL = 2.0  # seconds between outbox runs; handlers wake the loop sooner after a change
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 Callback = Callable[[Update, common.Context], Coroutine[Any, Any, None]]
@@ -251,7 +253,7 @@ def build_application(config: Config) -> Application:
     limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20, group_time_period=60,
                              max_retries=3)
     app = (Application.builder().token(config.telegram_token).base_url(f"{config.telegram_api}/bot")
-           .rate_limiter(limiter).post_init(_make_post_init(config)).post_stop(_stop_delivery)
+           .rate_limiter(limiter).concurrent_updates(CONCURRENT_UPDATES).post_init(_make_post_init(config)).post_stop(_stop_delivery)
            .post_shutdown(_post_shutdown).build())
     _register(app, config)
     return app

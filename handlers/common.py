@@ -17,7 +17,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot.guard import OK, WARN, FloodGuard
@@ -43,8 +43,8 @@ def flood_guard(context: Context) -> FloodGuard:
 async def gate(update: Update, context: Context) -> None:
     """Before any handler: skip an update already processed before a crash, and hold back floods."""
     s = services(context)
-    if await s.storage.is_processed(update.update_id):
-        log.info("update %s was processed before a restart; not processed again", update.update_id)
+    if await s.storage.update_state(update.update_id) == "replied":
+        log.info("update %s was handled before a restart; not handled again", update.update_id)
         raise ApplicationHandlerStop
     sender, chat = update.effective_user, update.effective_chat
     if sender is None or sender.id in s.config.admin_ids | s.config.staff_ids:
@@ -112,7 +112,15 @@ async def send_reply(update: Update, context: Context, reply: Reply) -> None:
     if chat is None:
         return
     in_group = chat.type != ChatType.PRIVATE and message is not None and update.callback_query is None
-    await send_html(context.bot, chat.id, reply, message.message_id if in_group and message else None)
+    try:
+        await send_html(context.bot, chat.id, reply, message.message_id if in_group and message else None)
+    except (RetryAfter, TimedOut, NetworkError) as exc:
+        if isinstance(exc, BadRequest):
+            raise
+        # Telegram is failing for now: the outbox worker retries with back-off, so the reply still
+        # arrives and this handler does not hold up other chats.
+        log.warning("reply to chat %s failed (%s); handed to the outbox", chat.id, exc)
+        await services(context).storage.enqueue("telegram", chat.id, "reply", reply.text)
     wake_delivery(context)
 
 

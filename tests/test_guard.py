@@ -55,9 +55,13 @@ def test_log_records_lose_token_and_phone_numbers(caplog: pytest.LogCaptureFixtu
 async def test_a_redelivered_update_creates_nothing_twice(services) -> None:
     question = "cấp phép bay flycam quay phim đám cưới"
     first = await services.citizen.ask(citizen(), question, update_id=1001)
-    assert first.ticket_id == 1 and await services.storage.is_processed(1001)
+    assert first.ticket_id == 1 and await services.storage.update_state(1001) == "stored"
+    again = await services.citizen.ask(citizen(), question, update_id=1001)  # redelivered after a crash
+    assert again.ticket_id == first.ticket_id and "#1" in again.text  # the missing reply, same ticket
     with pytest.raises(AlreadyProcessed):
-        await services.citizen.ask(citizen(), question + " lần hai", update_id=1001)
+        await services.storage.log_question(citizen(), "x", "answer", None, 0.0, update_id=1001)
+    await services.storage.mark_processed(1001)
+    assert await services.storage.update_state(1001) == "replied"
     assert (await services.storage.stats()).received == 1
     row = await (await services.storage.db.execute("SELECT count(*) FROM questions")).fetchone()
     assert row[0] == 1  # the rolled-back redelivery left no trace
