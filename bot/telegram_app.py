@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import logging
 import re
-import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from bot.config import Config, ConfigError
 from bot.delivery import RetryLater, Undeliverable, deliver_due
 from bot.guard import FloodGuard, install_log_masking
 from bot.models import OutboxItem, Reply
+from bot.polling import run_polling
 from bot.services import open_services
 from bot.storage import AlreadyProcessed
 from handlers import admin, citizen, common, staff
@@ -265,17 +265,13 @@ def run_telegram(config: Config) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the token
     if config.webhook_url and not SECRET.match(config.webhook_secret):
         raise ConfigError("webhook mode needs PAPIBOT_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")
-    # Signal handlers can only be installed from the main thread; elsewhere the caller must stop us.
-    in_main = threading.current_thread() is threading.main_thread()
-    signals: dict[str, Any] = {} if in_main else {"stop_signals": None}
-    if not in_main:
-        log.warning("run_telegram is not in the main thread: SIGINT/SIGTERM will not stop the bot cleanly")
+    # Both modes install SIGINT/SIGTERM handlers, which needs the main thread (`papibot run` is).
     app = build_application(config)
     if config.webhook_url:
         app.run_webhook(listen=config.webhook_listen, port=config.webhook_port,
                         url_path=urlsplit(config.webhook_url).path.strip("/"), webhook_url=config.webhook_url,
                         secret_token=config.webhook_secret, allowed_updates=Update.ALL_TYPES,
-                        drop_pending_updates=False, bootstrap_retries=3, **signals)
+                        drop_pending_updates=False, bootstrap_retries=3)
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, bootstrap_retries=3, **signals)
+        asyncio.run(run_polling(app))
     return 0

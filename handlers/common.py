@@ -112,6 +112,9 @@ async def send_reply(update: Update, context: Context, reply: Reply) -> None:
     if chat is None:
         return
     in_group = chat.type != ChatType.PRIVATE and message is not None and update.callback_query is None
+    # Recorded before sending: a crash in between can cost this one reply (the effect is stored and
+    # /cauhoi shows it) but can never make Telegram's redelivery send it twice.
+    await services(context).storage.mark_processed(update.update_id)
     try:
         await send_html(context.bot, chat.id, reply, message.message_id if in_group and message else None)
     except (RetryAfter, TimedOut, NetworkError) as exc:
