@@ -78,8 +78,8 @@ async def ask(update: Update, context: Context) -> None:
     message, s = update.effective_message, services(context)
     if message is None or not message.text:
         return
-    await typing(update, context)
-    reply = await s.citizen.ask(user_of(update, context), without_mention(message), update.update_id)
+    async with typing(update, context):
+        reply = await s.citizen.ask(user_of(update, context), without_mention(message), update.update_id)
     await send_reply(update, context, reply)
 
 

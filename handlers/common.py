@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from telegram import (
     Bot,
@@ -27,6 +29,7 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+TYPING_AFTER = 0.4  # seconds of work before "typing…" is shown
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -82,15 +85,30 @@ def keyboard(buttons: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-async def typing(update: Update, context: Context) -> None:
-    """Show "typing…" in private chats; groups are skipped to spare their tight rate limit."""
-    chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
-        return
+async def _typing_after(bot: Bot, chat_id: int, delay: float) -> None:
+    await asyncio.sleep(delay)
     try:
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
     except TelegramError as exc:  # cosmetic only: never let it stop the real answer
         log.debug("chat action failed: %s", exc)
+
+
+@contextlib.asynccontextmanager
+async def typing(update: Update, context: Context, delay: float = TYPING_AFTER) -> AsyncIterator[None]:
+    """Show "typing…" in a private chat while work takes longer than `delay` seconds.
+
+    An instant answer needs no indicator, and every chat action spends the same Bot API rate budget
+    as a message; groups are skipped to spare their tight limit.
+    """
+    chat = update.effective_chat
+    task = None
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        task = asyncio.create_task(_typing_after(context.bot, chat.id, delay))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
 
 
 async def send_html(bot: Bot, chat_id: int, reply: Reply, reply_to: int | None = None) -> list[Message]:

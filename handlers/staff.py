@@ -15,8 +15,9 @@ def _arg(context: Context) -> str:
 
 async def status(update: Update, context: Context) -> None:
     """/status [area]: every area's progress, or one area's tasks."""
-    await typing(update, context)
-    await send_reply(update, context, await services(context).staff.status(user_of(update, context), _arg(context)))
+    async with typing(update, context):
+        reply = await services(context).staff.status(user_of(update, context), _arg(context))
+    await send_reply(update, context, reply)
 
 
 async def task(update: Update, context: Context) -> None:
@@ -32,8 +33,9 @@ async def set_status(update: Update, context: Context) -> None:
 
 async def counts(update: Update, context: Context) -> None:
     """/counts [topic]: the live queue figures beside the report's."""
-    await typing(update, context)
-    await send_reply(update, context, await services(context).staff.counts(user_of(update, context), _arg(context)))
+    async with typing(update, context):
+        reply = await services(context).staff.counts(user_of(update, context), _arg(context))
+    await send_reply(update, context, reply)
 
 
 async def area_button(update: Update, context: Context) -> None:

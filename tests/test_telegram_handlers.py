@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from telegram.ext import Application, CallbackContext
 from bot.config import load_config
 from bot.models import Reply
 from bot.telegram_app import build_application
-from handlers.common import send_reply
+from handlers.common import send_reply, typing
 from tests.fakebotapi import BOT_USER, FakeBotAPI
 
 ADMIN, ADMIN_CHAT, GROUP = 7, -100555, -100777
@@ -114,3 +115,14 @@ async def test_forged_callback_is_answered_with_an_alert(app: Application, fake:
     await feed(app, fake, fake.inject_callback(48, "ans:1", welcome["message_id"]))
     assert [a["show_alert"] for a in fake.callback_answers] == [True, True]
     assert len(fake.sent(48)) == 1
+
+
+async def test_typing_is_shown_only_while_work_takes_a_while(app: Application, fake: FakeBotAPI) -> None:
+    update = await feed(app, fake, fake.inject_message(43, "/help"))
+    context = CallbackContext.from_update(update, app)
+    async with typing(update, context, delay=0.05):
+        pass  # an instant answer: no chat action spent
+    async with typing(update, context, delay=0.05):
+        await asyncio.sleep(0.3)  # slow work: the citizen sees "typing…"
+    await asyncio.sleep(0.1)
+    assert [a["action"] for a in fake.chat_actions if a["chat_id"] == 43] == ["typing"]
