@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from handlers import admin, citizen, common, staff
 log = logging.getLogger(__name__)
 # Updates handled at once: a slow Telegram reply to one chat must not hold up the others.
 CONCURRENT_UPDATES = 8
+HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
 DELIVERY_INTERVAL = 2.0  # seconds between outbox runs; handlers wake the loop sooner after a change
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 Callback = Callable[[Update, common.Context], Coroutine[Any, Any, None]]
@@ -171,11 +173,27 @@ async def _notify_admin(app: Application, ticket_id: int, reason: str) -> None:
         await common.send_html(app.bot, chat_id, Reply(text))
 
 
+async def _housekeeping(app: Application) -> None:
+    """Erase citizens' data past the retention period, and forget idle users of the flood guard."""
+    s = app.bot_data["services"]
+    removed = await s.storage.purge_before(time.time() - s.config.retention_days * 86400)
+    app.bot_data["flood"].forget_idle()
+    if removed:
+        log.info("retention: erased %s records older than %s days", removed, s.config.retention_days)
+
+
 async def _delivery_loop(app: Application) -> None:
-    """Run the outbox every DELIVERY_INTERVAL seconds, or sooner when a handler wakes it."""
+    """Run the outbox every DELIVERY_INTERVAL seconds, or sooner when a handler wakes it; tidy up now and then."""
     wake: asyncio.Event = app.bot_data["delivery_wake"]
     storage = app.bot_data["services"].storage
+    tidied = float("-inf")
     while True:
+        if time.monotonic() - tidied > HOUSEKEEPING_INTERVAL:
+            tidied = time.monotonic()
+            try:
+                await _housekeeping(app)
+            except Exception:
+                log.exception("housekeeping failed")
         try:
             await deliver_due(storage, "telegram", lambda item: _send_item(app, item),
                               lambda number, reason: _notify_admin(app, number, reason))
