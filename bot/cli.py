@@ -73,6 +73,7 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int | Coroutine[Any, Any, int]:
     """Telegram when a token is configured, otherwise the console chat."""
+    logging.getLogger("papibot").debug("settings: %s", config.redacted())
     if config.telegram_token:
         from bot.telegram_app import run_telegram
 
