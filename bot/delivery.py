@@ -34,10 +34,11 @@ def backoff(attempts: int) -> float:
 
 
 async def deliver_due(storage: Storage, channel: str, send: Sender, notify_admin: Callable[[int, str], Awaitable[None]]
-                      | None = None, chat_id: int | None = None, limit: int = 20) -> int:
+                      | None = None, chat_id: int | None = None, limit: int = 20,
+                      exclude_chat_id: int | None = None) -> int:
     """Send every due item of one channel once; returns how many went through."""
     sent = 0
-    for item in await storage.due_outbox(channel, limit=limit, chat_id=chat_id):
+    for item in await storage.due_outbox(channel, limit=limit, chat_id=chat_id, exclude_chat_id=exclude_chat_id):
         try:
             message_id = await send(item)
         except Undeliverable as exc:

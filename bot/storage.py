@@ -284,12 +284,15 @@ class Storage:
             (channel, chat_id, kind, ticket_id, text, now, now),
         )
 
-    async def due_outbox(self, channel: str, limit: int = 20, chat_id: int | None = None) -> list[OutboxItem]:
-        """Pending deliveries whose next attempt is due, oldest first."""
+    async def due_outbox(self, channel: str, limit: int = 20, chat_id: int | None = None,
+                         exclude_chat_id: int | None = None) -> list[OutboxItem]:
+        """Pending deliveries whose next attempt is due, oldest first (optionally to or not to one chat)."""
         sql = f"SELECT {OUTBOX_COLS} FROM outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?"
         params: tuple[Any, ...] = (channel, time.time())
         if chat_id is not None:
             sql, params = sql + " AND chat_id = ?", (*params, chat_id)
+        if exclude_chat_id is not None:
+            sql, params = sql + " AND chat_id != ?", (*params, exclude_chat_id)
         rows = await self._all(sql + " ORDER BY id LIMIT ?", (*params, limit))
         return [OutboxItem(**dict(r)) for r in rows]
 

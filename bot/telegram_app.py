@@ -30,7 +30,7 @@ from bot.guard import FloodGuard, install_log_masking
 from bot.models import OutboxItem, Reply
 from bot.polling import run_polling
 from bot.services import open_services
-from bot.storage import AlreadyProcessed
+from bot.storage import AlreadyProcessed, Storage
 from handlers import admin, citizen, common, staff
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,22 @@ async def _housekeeping(app: Application) -> None:
         log.info("retention: erased %s records older than %s days", removed, s.config.retention_days)
 
 
+async def _deliver_once(app: Application, storage: Storage) -> None:
+    """Citizens' messages and posts to the admins' group go side by side: the group's tight rate limit
+    (20 messages a minute) must never hold up an answer on its way to a citizen."""
+    def send(item: OutboxItem) -> Coroutine[Any, Any, int | None]:
+        return _send_item(app, item)
+
+    def notify(number: int, reason: str) -> Coroutine[Any, Any, None]:
+        return _notify_admin(app, number, reason)
+
+    admins = app.bot_data["services"].config.admin_chat_id
+    work = [deliver_due(storage, "telegram", send, notify, exclude_chat_id=admins)]
+    if admins is not None:
+        work.append(deliver_due(storage, "telegram", send, notify, chat_id=admins))
+    await asyncio.gather(*work)
+
+
 async def _delivery_loop(app: Application) -> None:
     """Run the outbox every DELIVERY_INTERVAL seconds, or sooner when a handler wakes it; tidy up now and then."""
     wake: asyncio.Event = app.bot_data["delivery_wake"]
@@ -195,8 +211,7 @@ async def _delivery_loop(app: Application) -> None:
             except Exception:
                 log.exception("housekeeping failed")
         try:
-            await deliver_due(storage, "telegram", lambda item: _send_item(app, item),
-                              lambda number, reason: _notify_admin(app, number, reason))
+            await _deliver_once(app, storage)
         except Exception:  # the loop must survive anything; the next tick retries
             log.exception("outbox delivery failed")
         # Short sleeps rather than wait_for(event): they cancel instantly at shutdown.

@@ -122,3 +122,19 @@ def test_failing_bot_api_replies_still_arrive_once(tmp_path: Path) -> None:
                 assert len([m for m in fake.sent(5001 + n) if "hôn nhân" in m["text"]]) == 1
         finally:
             _stop(proc)
+
+
+def test_a_burst_of_ticket_posts_does_not_hold_up_answers(tmp_path: Path) -> None:
+    with FakeBotAPI("123456:fake-token-posts") as fake:
+        proc, log = _start(fake, tmp_path, PAPIBOT_RATE_LIMIT="0")
+        try:
+            _wait_ready(fake, proc, log, "getUpdates")
+            for c in range(30):  # 30 posts to a group Telegram limits to 20 messages a minute
+                fake.inject_message(6000 + c, f"flycam quay phim đám cưới lần {c}")
+            _wait(lambda: len(_told(fake)) >= 30, timeout=30)
+            fake.inject_message(ADMIN, "/answer 1 Liên hệ Sở Xây dựng để được hướng dẫn.")
+            t0 = time.monotonic()
+            fake.wait_for(lambda m: m["chat_id"] == 6000 and "Liên hệ Sở Xây dựng" in m["text"], timeout=20)
+            assert time.monotonic() - t0 < 10
+        finally:
+            _stop(proc)
