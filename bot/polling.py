@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import signal
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
@@ -75,8 +76,8 @@ async def poll_until_stopped(app: Application, stop: asyncio.Event) -> None:
             offset = updates[-1].update_id + 1
 
 
-async def run_polling(app: Application) -> None:
-    """Initialise, poll until SIGINT or SIGTERM, then shut down cleanly (the database is closed)."""
+async def run_app(app: Application, serve: Callable[[Application, asyncio.Event], Awaitable[None]]) -> None:
+    """Initialise, serve until SIGINT or SIGTERM, then shut down cleanly (the database is closed)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -85,9 +86,8 @@ async def run_polling(app: Application) -> None:
     try:
         if app.post_init:
             await app.post_init(app)
-        await app.bot.delete_webhook(drop_pending_updates=False)
         await app.start()
-        await poll_until_stopped(app, stop)
+        await serve(app, stop)
     finally:
         if app.running:
             await app.stop()
@@ -96,3 +96,13 @@ async def run_polling(app: Application) -> None:
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+async def run_polling(app: Application) -> None:
+    """Long polling (the default mode) until stopped."""
+
+    async def serve(app: Application, stop: asyncio.Event) -> None:
+        await app.bot.delete_webhook(drop_pending_updates=False)
+        await poll_until_stopped(app, stop)
+
+    await run_app(app, serve)

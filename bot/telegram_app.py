@@ -10,7 +10,6 @@ import re
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -31,6 +30,7 @@ from bot.models import OutboxItem, Reply
 from bot.polling import run_polling
 from bot.services import open_services
 from bot.storage import AlreadyProcessed, Storage
+from bot.webhook import run_webhook
 from handlers import admin, citizen, common, staff
 
 log = logging.getLogger(__name__)
@@ -301,10 +301,7 @@ def run_telegram(config: Config) -> int:
     # Both modes install SIGINT/SIGTERM handlers, which needs the main thread (`papibot run` is).
     app = build_application(config)
     if config.webhook_url:
-        app.run_webhook(listen=config.webhook_listen, port=config.webhook_port,
-                        url_path=urlsplit(config.webhook_url).path.strip("/"), webhook_url=config.webhook_url,
-                        secret_token=config.webhook_secret, allowed_updates=Update.ALL_TYPES,
-                        drop_pending_updates=False, bootstrap_retries=3)
+        asyncio.run(run_webhook(app, config))
     else:
         asyncio.run(run_polling(app))
     return 0

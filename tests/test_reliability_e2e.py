@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -138,3 +139,28 @@ def test_a_burst_of_ticket_posts_does_not_hold_up_answers(tmp_path: Path) -> Non
             assert time.monotonic() - t0 < 10
         finally:
             _stop(proc)
+
+
+def test_webhook_acknowledges_an_update_only_after_handling_it(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with FakeBotAPI("654321:fake-token-ack") as fake:
+        proc, log = _start(fake, tmp_path, PAPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg",
+                           PAPIBOT_WEBHOOK_LISTEN="127.0.0.1", PAPIBOT_WEBHOOK_PORT=str(port),
+                           PAPIBOT_WEBHOOK_SECRET="ack-secret")
+        try:
+            _wait_ready(fake, proc, log, "setWebhook")
+            update = fake.inject_message(7001, "flycam quay phim đám cưới lần đầu")
+            _wait(lambda: _post_quietly(fake, update) == 200, timeout=10)
+            # Telegram hears 200 only now: the ticket is already stored and the citizen already told.
+            assert any("Mã câu hỏi" in m["text"] for m in fake.sent(7001))
+        finally:
+            assert _stop(proc) == 0
+
+
+def _post_quietly(fake: FakeBotAPI, update: int) -> int:
+    try:
+        return fake.post_update_to_webhook(update, secret="ack-secret")
+    except OSError:  # the server is still starting
+        return 0
