@@ -25,6 +25,7 @@ OOS_PREFIX = "oos:"
 # than recall, because citizens add context words that no example contains.
 PRECISION_EXP, RECALL_EXP = 0.5, 0.7
 MIN_CANDIDATE_WEIGHT = 0.5
+RARE_PAIR_WEIGHT = 2.5  # a pair of filler-looking words this rare names a subject ("chung tu", "ban sao")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,11 @@ class Matcher:
                     return intent
         return None
 
+    def _only_filler(self, words: list[str]) -> bool:
+        """Only question-shaped words, and no rare known pair among them ("chứng tử" is one)."""
+        pairs = (f"{a}_{b}" for a, b in itertools.pairwise(words))
+        return all(w in FILLER for w in words) and all(self.lexicon.weight(p) < RARE_PAIR_WEIGHT for p in pairs)
+
     def _build_index(self) -> None:
         """Inverted index as arrays: per feature, the documents and topics that contain it."""
         self.topic_ids: list[str] = []
@@ -142,7 +148,7 @@ class Matcher:
         if not words:
             return Match(QUEUE, normalized=norm)
         intent = self._smalltalk(words)
-        if intent is None and all(w in FILLER for w in words):
+        if intent is None and self._only_filler(words):
             intent = "help"  # "cho em hỏi với": a question is coming, nothing to match yet
         if intent:
             return Match(SMALLTALK, smalltalk=intent, normalized=norm)
