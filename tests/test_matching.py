@@ -55,8 +55,8 @@ def test_held_out_paraphrases_written_apart_from_the_knowledge_base(matcher: Mat
     rows = [r for path in sorted(DATA.glob("heldout-*.tsv")) for r in _rows(path)]
     assert len(rows) > 250
     f = _figures(matcher, rows)
-    assert f["right"] >= 0.78 and f["helped"] >= 0.93, f
-    assert f["wrong"] <= 0.035 and f["held"] >= 0.85, f
+    assert f["right"] >= 0.84 and f["helped"] >= 0.95, f
+    assert f["wrong"] <= 0.03 and f["held"] >= 0.9, f
 
 
 @pytest.mark.parametrize("question", [
