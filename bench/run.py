@@ -70,7 +70,7 @@ async def bench_service(qs: list[str], n: int = 3000) -> dict[str, object]:
             t0 = time.perf_counter()
             for i in range(n):
                 user = User("bench", i % 200, i % 200, "Công dân", CITIZEN)
-                text = f"thủ tục cấp phép loại {i} chưa có trong danh mục" if i % 10 < 3 else qs[i % len(qs)]
+                text = f"flycam quay phim đám cưới lần {i}" if i % 10 < 3 else qs[i % len(qs)]
                 await services.citizen.ask(user, text)
             elapsed = time.perf_counter() - t0
             _tickets, total = await services.storage.pending_tickets(1)
