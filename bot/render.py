@@ -121,6 +121,7 @@ class Renderer:
             keep_trailing_newline=False,
         )
         self.env.filters.update(answer=lambda t: Markup(answer_html(t)), time=local_time, age=age)
+        self._plain = self.env.overlay(autoescape=False)  # built once, after the filters
 
     def render(self, name: str, **context: object) -> str:
         """Render `name` (e.g. 'answer.html') with `context`; the result is Telegram HTML."""
@@ -132,5 +133,4 @@ class Renderer:
 
     def render_plain(self, name: str, **context: object) -> str:
         """Render a template whose output is not HTML (Markdown report): no autoescape."""
-        env = self.env.overlay(autoescape=False)
-        return env.get_template(name).render(**context).strip()
+        return self._plain.get_template(name).render(**context).strip()

@@ -142,10 +142,10 @@ def _load_out_of_scope(directory: Path, problems: Problems) -> list[OutOfScope]:
     out = []
     for i, item in enumerate(_entries(directory, "out_of_scope.yaml", "procedures", problems)):
         pats, name = item.get("patterns"), item.get("name")
-        if set(item) - {"name", "patterns", "hint"} or not isinstance(pats, list) or not isinstance(name, str):
-            problems.add("out_of_scope.yaml", f"procedures[{i}]", "needs name (text), patterns (list), hint")
+        if set(item) - {"name", "patterns"} or not isinstance(pats, list) or not isinstance(name, str):
+            problems.add("out_of_scope.yaml", f"procedures[{i}]", "needs exactly name (text) and patterns (list)")
             continue
-        out.append(OutOfScope(name, tuple(map(str, pats)), str(item.get("hint", "")).strip()))
+        out.append(OutOfScope(name, tuple(map(str, pats))))
     return out
 
 

@@ -56,7 +56,6 @@ class OutOfScope:
 
     name: str
     patterns: tuple[str, ...]
-    hint: str = ""
 
 
 class Problems(list[str]):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from bot.polling import CONCURRENT_CHATS
 from tests.fakebotapi import FakeBotAPI
-from tests.test_telegram_e2e import ADMIN, ADMIN_CHAT, _start, _stop, _wait_ready
+from tests.test_telegram_e2e import ADMIN, ADMIN_CHAT, _start, _stop, _wait_ready, start_webhook
 
 TICKET = re.compile(r"Mã câu hỏi của bạn: <b>#(\d+)</b>")
 CITIZENS, EACH = 20, 10
@@ -142,13 +141,8 @@ def test_a_burst_of_ticket_posts_does_not_hold_up_answers(tmp_path: Path) -> Non
 
 
 def test_webhook_acknowledges_an_update_only_after_handling_it(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with FakeBotAPI("654321:fake-token-ack") as fake:
-        proc, log = _start(fake, tmp_path, PAPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg",
-                           PAPIBOT_WEBHOOK_LISTEN="127.0.0.1", PAPIBOT_WEBHOOK_PORT=str(port),
-                           PAPIBOT_WEBHOOK_SECRET="ack-secret")
+        proc, log = start_webhook(fake, tmp_path, "ack-secret")
         try:
             _wait_ready(fake, proc, log, "setWebhook")
             update = fake.inject_message(7001, "flycam quay phim đám cưới lần đầu")

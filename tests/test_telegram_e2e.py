@@ -158,14 +158,18 @@ def _post_when_listening(fake: FakeBotAPI, update: int) -> int:
             time.sleep(0.1)
 
 
-def test_webhook_mode_requires_the_secret(tmp_path: Path) -> None:
+def start_webhook(fake: FakeBotAPI, tmp: Path, secret: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """The bot in webhook mode on a free local port, with the given secret token."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    return _start(fake, tmp, PAPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg", PAPIBOT_WEBHOOK_LISTEN="127.0.0.1",
+                  PAPIBOT_WEBHOOK_PORT=str(port), PAPIBOT_WEBHOOK_SECRET=secret)
+
+
+def test_webhook_mode_requires_the_secret(tmp_path: Path) -> None:
     with FakeBotAPI("654321:fake-token-hook") as fake:
-        proc, log = _start(fake, tmp_path, PAPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg",
-                           PAPIBOT_WEBHOOK_LISTEN="127.0.0.1", PAPIBOT_WEBHOOK_PORT=str(port),
-                           PAPIBOT_WEBHOOK_SECRET="s3cret-Token_1")
+        proc, log = start_webhook(fake, tmp_path, "s3cret-Token_1")
         try:
             _wait_ready(fake, proc, log, "setWebhook")
             assert fake.webhook_secret == "s3cret-Token_1"
