@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from bot import codec
 from bot.brain import Brain
 from bot.citizen import STATUS_NAMES, parse_number
 from bot.learn import add_learned_question, add_learned_topic
 from bot.models import PENDING, Reply, User
 from bot.render import Renderer
-from bot.storage import AlreadyProcessed, Storage
+from bot.storage import AlreadyProcessed, Storage, Turn
 
 PAGE = 10
 MAX_ANSWER = 20_000
@@ -18,7 +19,7 @@ SPAM_WORDS = ("spam", "rác", "quảng cáo")
 
 
 class AdminService:
-    """What an admin can do with the reply queue; callers have already checked the role."""
+    """What an admin can do with the reply queue; the router checks the role, and so does every method here."""
 
     def __init__(self, brain: Brain, storage: Storage, renderer: Renderer) -> None:
         self.brain = brain
@@ -31,29 +32,35 @@ class AdminService:
     def _refuse(self, text: str) -> Reply:
         return self._say(text, ok=False)
 
+    def _not_admin(self, user: User) -> Reply | None:
+        """Defence in depth: the refusal when a caller let a non-admin through."""
+        return None if user.is_admin else Reply(self.renderer.message("refused"), ok=False)
+
     async def queue(self, user: User, page: int = 0) -> Reply:
         """Pending tickets, oldest first, one page at a time."""
+        if refused := self._not_admin(user):
+            return refused
         page = max(0, page)
         tickets, total = await self.storage.pending_tickets(PAGE, page * PAGE)
         html = self.renderer.render("queue.html", tickets=tickets, total=total, page=page, pages=-(-total // PAGE),
                                     now=time.time())
         nav = []
         if page > 0:
-            nav.append(("◀ Trước", f"q:{page - 1}"))
+            nav.append(("◀ Trước", codec.encode("q", page - 1)))
         if (page + 1) * PAGE < total:
-            nav.append(("Sau ▶", f"q:{page + 1}"))
+            nav.append(("Sau ▶", codec.encode("q", page + 1)))
         return Reply(html, [nav] if nav else [])
 
-    async def answer(self, user: User, arg: str, text: str, update_id: int | None = None) -> Reply:
-        """Answer a ticket: the answer is queued for delivery to the citizen."""
+    async def answer(self, user: User, arg: str, text: str, turn: Turn | None = None) -> Reply:
+        """Answer a ticket: the answer is queued for delivery to the citizen, on the citizen's channel."""
+        if refused := self._not_admin(user):
+            return refused
         number = parse_number(arg)
         text = text.strip()
         if number is None or not text:
             return self._refuse("Cách dùng: /answer SỐ nội dung trả lời (hoặc reply bài đăng của câu hỏi).")
         if len(text) > MAX_ANSWER:
             return self._refuse(f"Câu trả lời dài {len(text)} ký tự, tối đa {MAX_ANSWER}.")
-        if update_id is not None and await self.storage.update_state(update_id):
-            return self._answered(number)  # this very message was stored before a restart
         ticket = await self.storage.ticket(number)
         if ticket is None:
             return self._refuse(f"Không có câu hỏi #{number}.")
@@ -61,7 +68,7 @@ class AdminService:
             return self._refuse(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
         delivery = self.renderer.render("delivery.html", t=ticket, answer=text)
         try:
-            answered = await self.storage.answer_ticket(number, text, user.user_id, delivery, update_id)
+            answered = await self.storage.answer_ticket(number, text, user.key, delivery, turn)
         except AlreadyProcessed:  # the same admin message again after a crash: it was stored once
             answered = True
         if not answered:
@@ -72,8 +79,10 @@ class AdminService:
         return self._say(f"Đã trả lời câu hỏi #{number}; câu trả lời đang được gửi tới công dân. "
                          f"Dùng /promote {number} để đưa vào cơ sở tri thức.")
 
-    async def close(self, user: User, arg: str, reason: str, update_id: int | None = None) -> Reply:
+    async def close(self, user: User, arg: str, reason: str, turn: Turn | None = None) -> Reply:
         """Close spam or duplicates; the citizen is told politely unless it is spam."""
+        if refused := self._not_admin(user):
+            return refused
         number = parse_number(arg)
         if number is None:
             return self._refuse("Cách dùng: /close SỐ [lý do]. Lý do «spam» thì không báo cho người gửi.")
@@ -83,22 +92,26 @@ class AdminService:
         reason = reason.strip()
         spam = any(w in reason.lower() for w in SPAM_WORDS)
         notice = None if spam else self.renderer.render("closed_notice.html", t=ticket, reason=reason)
-        if not await self.storage.close_ticket(number, reason or "không nêu lý do", user.user_id, notice, update_id):
+        if not await self.storage.close_ticket(number, reason or "không nêu lý do", user.key, notice, turn):
             return self._refuse(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không đóng được.")
         told = "không báo cho người gửi (spam)" if spam else "đã báo cho người gửi"
         return self._say(f"Đã đóng câu hỏi #{number}; {told}.")
 
-    async def reload(self, user: User) -> Reply:
+    async def reload(self, user: User, turn: Turn | None = None) -> Reply:
         """Load the knowledge folder again after an edit; a broken edit keeps the old knowledge."""
+        if refused := self._not_admin(user):
+            return refused
         problems = self.brain.reload()
-        await self.storage.audit(user.user_id, "reload", None, f"{len(problems)} problems")
+        await self.storage.audit(user.key, "reload", None, f"{len(problems)} problems", turn)
         if problems:
             listed = "\n".join(f"• {p}" for p in problems[:10])
             return self._refuse(f"Không nạp lại: cơ sở tri thức mới có lỗi, bot vẫn dùng bản cũ.\n{listed}")
         return self._say(f"Đã nạp lại cơ sở tri thức: {len(self.brain.kb.topics)} chủ đề.")
 
-    async def promote(self, user: User, arg: str) -> Reply:
+    async def promote(self, user: User, arg: str, turn: Turn | None = None) -> Reply:
         """Turn an answered ticket into knowledge: an example question of a topic, or a new topic."""
+        if refused := self._not_admin(user):
+            return refused
         parts = arg.split()
         number = parse_number(parts[0]) if parts else None
         if number is None:
@@ -119,5 +132,5 @@ class AdminService:
         problems = self.brain.reload()
         if problems:
             return self._refuse("Không nạp lại được cơ sở tri thức: " + problems[0])
-        await self.storage.audit(user.user_id, "promote", number, topic_id)
+        await self.storage.audit(user.key, "promote", number, topic_id, turn)
         return self._say(done + " Công dân hỏi tương tự sẽ được trả lời ngay.")

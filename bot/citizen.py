@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot import codec
 from bot.brain import Brain
 from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST, Match
 from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
+from bot.notify import Officers
 from bot.render import Renderer
-from bot.storage import Storage
+from bot.storage import Storage, Turn
 from bot.textnorm import clean
 
 MAX_QUESTION = 2000  # longer messages are cut: nobody's procedure question needs more
@@ -22,11 +24,11 @@ def parse_number(arg: str) -> int | None:
 class CitizenService:
     """What a citizen can do; every method takes the asking user and returns a Reply."""
 
-    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, admin_chat_id: int | None = None) -> None:
+    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers) -> None:
         self.brain = brain
         self.storage = storage
         self.renderer = renderer
-        self.admin_chat_id = admin_chat_id
+        self.officers = officers
 
     def _answer(self, topic_id: str, question_id: int) -> Reply:
         topic = self.brain.kb.topic(topic_id)
@@ -34,21 +36,24 @@ class CitizenService:
         r = self.renderer
         return Reply(
             r.render("answer.html", topic=topic),
-            [[(r.message("button_yes"), f"fb:{question_id}:y"), (r.message("button_no"), f"fb:{question_id}:n")]],
+            [[(r.message("button_yes"), codec.encode("fb", question_id, "y")),
+              (r.message("button_no"), codec.encode("fb", question_id, "n"))]],
             ANSWER, topic_id,
         )
 
-    def _welcome(self, user: User) -> str:
-        return self.renderer.render("welcome.html", role=user.role)
+    def _welcome(self, user: User, commands: list[tuple[str, str, str]] | None = None) -> str:
+        return self.renderer.render("welcome.html", role=user.role, commands=commands or [])
 
-    async def ask(self, user: User, text: str, update_id: int | None = None) -> Reply:
+    def welcome(self, user: User, commands: list[tuple[str, str, str]]) -> Reply:
+        """The greeting with the commands this user may use ((usage, help, role) from the router's table)."""
+        return Reply(self._welcome(user, commands))
+
+    async def ask(self, user: User, text: str, turn: Turn | None = None) -> Reply:
         """Answer a free-text question, suggest topics, or queue it for an officer.
 
-        With a channel `update_id`, the stored effect and the record that the update was processed are
-        one transaction (Storage raises AlreadyProcessed for a redelivered update).
+        With a `turn`, the stored effect and the record that the update was processed are one
+        transaction (Storage raises AlreadyProcessed for a redelivered update).
         """
-        if update_id is not None and (stored := await self.storage.question_by_update(update_id)):
-            return await self._reply_again(user, stored)
         text = clean(text)[:MAX_QUESTION]
         if not text:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
@@ -61,34 +66,23 @@ class CitizenService:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
         if match.decision == QUEUE:
             _, ticket, created = await self.storage.queue_question(user, text, match.normalized, QUEUE, match.score,
-                                                                   update_id)
+                                                                   turn)
             return await self._queued(user, ticket, created, out_of_scope=match.out_of_scope)
-        qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score, update_id)
+        qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score, turn)
         if match.decision == ANSWER and match.topic:
             return self._answer(match.topic, qid)
         return self._suggest(match, qid)
 
-    async def _reply_again(self, user: User, q: Question) -> Reply:
-        """The reply to a question stored before a crash, rebuilt from what was stored."""
-        if q.ticket_id is not None:
-            ticket = await self.storage.ticket(q.ticket_id)
-            if ticket is not None:
-                return await self._queued(user, ticket, created=True)
-        if q.decision == ANSWER and q.topic and self.brain.kb.topic(q.topic):
-            return self._answer(q.topic, q.id)
-        return self._suggest(self.brain.matcher.match(q.text), q.id)
-
     def _suggest(self, match: Match, qid: int) -> Reply:
         topics = [t for t in (self.brain.kb.topic(i) for i in match.suggestions) if t]
-        rows = [[(t.title, f"sug:{qid}:{t.id}")] for t in topics]
-        rows.append([(self.renderer.message("button_escalate"), f"esc:{qid}")])
+        rows = [[(t.title, codec.encode("sug", qid, t.id))] for t in topics]
+        rows.append([(self.renderer.message("button_escalate"), codec.encode("esc", qid))])
         return Reply(self.renderer.render("suggest.html", topics=topics), rows, SUGGEST)
 
     async def _queued(self, user: User, ticket: Ticket, created: bool, out_of_scope: str | None = None,
                       escalated: bool = False) -> Reply:
-        if created and self.admin_chat_id is not None and user.channel == "telegram":
-            post = self.renderer.render("admin_post.html", t=ticket)
-            await self.storage.enqueue("telegram", self.admin_chat_id, "admin_post", post, ticket.id)
+        if created:
+            await self.officers.new_ticket(ticket)
         html = self.renderer.render("queued.html", ticket=ticket, created=created, out_of_scope=out_of_scope,
                                     escalated=escalated)
         return Reply(html, decision=QUEUE, ticket_id=ticket.id)
@@ -99,39 +93,41 @@ class CitizenService:
             return None
         return q
 
-    async def answer_topic(self, user: User, topic_id: str) -> Reply:
+    async def answer_topic(self, user: User, topic_id: str, turn: Turn | None = None) -> Reply:
         """A topic chosen by id (catalogue, deep link): answered, logged and rateable like any answer."""
         topic = self.brain.kb.topic(topic_id)
         if topic is None:
             return Reply(self.renderer.message("expired"), ok=False)
-        qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0)
+        qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0, turn)
         return self._answer(topic_id, qid)
 
-    async def pick_suggestion(self, user: User, question_id: int, topic_id: str) -> Reply:
+    async def pick_suggestion(self, user: User, question_id: int, topic_id: str, turn: Turn | None = None) -> Reply:
         """The citizen chose one of the suggested topics."""
         q = await self._own_question(user, question_id)
         if q is None or self.brain.kb.topic(topic_id) is None:
             return Reply(self.renderer.message("expired"))
-        await self.storage.update_question(q.id, ANSWER, topic_id)
+        await self.storage.update_question(q.id, ANSWER, topic_id, turn)
         return self._answer(topic_id, q.id)
 
-    async def escalate(self, user: User, question_id: int) -> Reply:
+    async def escalate(self, user: User, question_id: int, turn: Turn | None = None) -> Reply:
         """Send a question the bot could not settle to an officer."""
         q = await self._own_question(user, question_id)
         if q is None:
             return Reply(self.renderer.message("expired"))
-        ticket, created = await self.storage.create_ticket(user, q.text, self.brain.matcher.normalize(q.text), q.id)
+        ticket, created = await self.storage.create_ticket(user, q.text, self.brain.matcher.normalize(q.text), q.id,
+                                                           turn)
         return await self._queued(user, ticket, created, escalated=True)
 
-    async def rate(self, user: User, question_id: int, helpful: bool) -> Reply:
+    async def rate(self, user: User, question_id: int, helpful: bool, turn: Turn | None = None) -> Reply:
         """Store a helpful / not helpful rating; offer an officer when not helpful."""
         q = await self._own_question(user, question_id)
         if q is None or q.decision != ANSWER:
             return Reply(self.renderer.message("expired"))
-        await self.storage.rate(q.id, helpful)
+        await self.storage.rate(q.id, helpful, turn)
         if helpful:
             return Reply(self.renderer.message("rated_yes"))
-        return Reply(self.renderer.message("rated_no"), [[(self.renderer.message("button_escalate"), f"esc:{q.id}")]])
+        return Reply(self.renderer.message("rated_no"),
+                     [[(self.renderer.message("button_escalate"), codec.encode("esc", q.id))]])
 
     async def my_tickets(self, user: User) -> Reply:
         """The citizen's own tickets and their status."""
@@ -161,9 +157,9 @@ class CitizenService:
         return Reply(r.message("delete_ask"),
                      [[(r.message("button_delete_yes"), "del:yes"), (r.message("button_delete_no"), "del:no")]])
 
-    async def delete_data(self, user: User, confirmed: bool) -> Reply:
+    async def delete_data(self, user: User, confirmed: bool, turn: Turn | None = None) -> Reply:
         """Erase the citizen's questions, ratings and tickets (Decree 13/2023/NĐ-CP)."""
         if not confirmed:
             return Reply(self.renderer.message("delete_cancel"))
-        count = await self.storage.delete_user_data(user.channel, user.user_id)
+        count = await self.storage.delete_user_data(user.channel, user.user_id, turn)
         return Reply(self.renderer.message("delete_done", count=count))

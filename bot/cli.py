@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,10 @@ from bot.brain import Brain
 from bot.config import Config, ConfigError, load_config
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, User
+from bot.services import Services
 from knowledge.loader import KnowledgeError, check_knowledge
 
-CLI_ADMIN = User("cli", 0, 0, "papibot CLI", ADMIN)
+CLI_ADMIN = User("cli", "0", "0", "papibot CLI", ADMIN)
 
 
 def _brain(config: Config) -> Brain:
@@ -66,26 +67,23 @@ def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
 
 async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     """The console chat, interactive or with piped input."""
-    from bot.console import run_console
+    from channels.app import chat
 
-    return await run_console(config, role=args.role, user_id=args.user, name=args.name)
+    return await chat(config, args.role, str(args.user), args.name or f"Người dùng {args.user}")
 
 
-def cmd_run(args: argparse.Namespace, config: Config) -> int | Coroutine[Any, Any, int]:
-    """Telegram when a token is configured, otherwise the console chat."""
+def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int]:
+    """Every configured channel in one process; the console chat when none is."""
+    from channels.app import run
+
     logging.getLogger("papibot").debug("settings: %s", config.redacted())
-    if config.telegram_token:
-        from bot.telegram_app import run_telegram
-
-        # PTB runs its own event loop and installs the SIGINT/SIGTERM handlers: that needs the main thread.
-        return run_telegram(config)
-    from bot.console import run_console
-
-    print("TELEGRAM_BOT_TOKEN chưa được đặt: mở trò chuyện trên console (vai công dân).", file=sys.stderr)
-    return run_console(config, role=CITIZEN, user_id=1, name="Công dân")  # a coroutine: main() runs it
+    if not config.telegram_token:
+        print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN...): mở trò chuyện trên console (vai công dân).",
+              file=sys.stderr)
+    return run(config)
 
 
-async def _with_services(config: Config, work):
+async def _with_services(config: Config, work: Callable[[Services], Awaitable[int]]) -> int:
     from bot.services import open_services
 
     services = await open_services(config)
@@ -103,7 +101,7 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
     """Operate the reply queue from the command line, through the same services as the bot."""
     from bot.render import to_plain
 
-    async def work(s) -> int:
+    async def work(s: Services) -> int:
         if args.queue_cmd == "list":
             tickets = await s.storage.list_tickets(args.status)
             rows = [asdict(t) for t in tickets]
@@ -196,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config()
         install_log_masking((config.telegram_token, config.webhook_secret))
         result = args.func(args, config)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             result = asyncio.run(result)
     except (ConfigError, KnowledgeError) as exc:
         print(f"papibot: {exc}", file=sys.stderr)

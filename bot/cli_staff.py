@@ -17,7 +17,7 @@ from bot.report_import import ReportError, import_report
 from bot.staff import StaffService, load_staff_data
 from bot.storage import Storage
 
-CONSOLE = User(channel="cli", user_id=0, chat_id=0, name="console", role=ADMIN)
+CONSOLE = User(channel="cli", user_id="0", chat_id="0", name="console", role=ADMIN)
 
 
 def _print_json(data: Any) -> None:
@@ -117,7 +117,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> Awaitable[int]:
     return _with_staff(config, work)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the staff subcommands to the main parser."""
     p = sub.add_parser("import-report", help="read the office's PAPI report and write tasks.yaml")
     p.add_argument("file", help="the report as text (appendix table tab-separated)")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -10,6 +12,10 @@ from pathlib import Path
 import knowledge
 
 DEFAULT_KNOWLEDGE = Path(knowledge.__file__).resolve().parent
+CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web", "console", "cli")
+_IDENTITY = re.compile(r"^(?:(?P<channel>[a-z_]+):)?(?P<id>-?[A-Za-z0-9_.@-]{1,64})$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -24,13 +30,16 @@ class Config:
     telegram_api: str = "https://api.telegram.org"
     db_path: Path = Path("data/papibot.db")
     knowledge_dir: Path = DEFAULT_KNOWLEDGE
-    admin_ids: frozenset[int] = field(default_factory=frozenset)
-    staff_ids: frozenset[int] = field(default_factory=frozenset)
-    admin_chat_id: int | None = None
+    # Identities written `channel:id`; a bare number is a Telegram id (older settings keep working).
+    admin_ids: frozenset[str] = field(default_factory=frozenset)
+    staff_ids: frozenset[str] = field(default_factory=frozenset)
+    # Where officers hear about new tickets: `telegram:<group id>` today.
+    admin_chat_id: str | None = None
     webhook_url: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
     webhook_secret: str = ""
+    # The one HTTP server for everything inbound (webhooks, /healthz).
+    http_listen: str = "127.0.0.1"
+    http_port: int = 8080
     # Matching thresholds (0-100): at or above `answer_threshold` the bot answers,
     # at or above `suggest_threshold` it offers up to three topics, below it queues.
     answer_threshold: float = 44.0
@@ -55,9 +64,9 @@ _ENV = {
     "PAPIBOT_STAFF_IDS": "staff_ids",
     "PAPIBOT_ADMIN_CHAT_ID": "admin_chat_id",
     "PAPIBOT_WEBHOOK_URL": "webhook_url",
-    "PAPIBOT_WEBHOOK_LISTEN": "webhook_listen",
-    "PAPIBOT_WEBHOOK_PORT": "webhook_port",
     "PAPIBOT_WEBHOOK_SECRET": "webhook_secret",
+    "PAPIBOT_HTTP_LISTEN": "http_listen",
+    "PAPIBOT_HTTP_PORT": "http_port",
     "PAPIBOT_ANSWER_THRESHOLD": "answer_threshold",
     "PAPIBOT_SUGGEST_THRESHOLD": "suggest_threshold",
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
@@ -65,12 +74,38 @@ _ENV = {
 }
 
 
-def _ids(value: object) -> frozenset[int]:
+# Settings renamed when the Telegram webhook moved onto the one HTTP server: old name -> new name.
+_DEPRECATED = {"PAPIBOT_WEBHOOK_LISTEN": "PAPIBOT_HTTP_LISTEN", "PAPIBOT_WEBHOOK_PORT": "PAPIBOT_HTTP_PORT"}
+
+
+def identity(value: str) -> str:
+    """One identity as `channel:id`; a bare id (negative ones included) is Telegram's."""
+    m = _IDENTITY.match(value.strip())
+    if m is None:
+        raise ConfigError(f"not an identity (channel:id, or a Telegram number): {value!r}")
+    channel = m["channel"] or "telegram"
+    if channel not in CHANNELS:
+        raise ConfigError(f"unknown channel {channel!r} in {value!r} (known: {', '.join(CHANNELS)})")
+    if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}", m["id"]):
+        raise ConfigError(f"Telegram ids are whole numbers: {value!r}")
+    return f"{channel}:{m['id']}"
+
+
+def _ids(value: object) -> frozenset[str]:
     items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
-    try:
-        return frozenset(int(v.strip()) for v in items if v.strip())
-    except ValueError as exc:
-        raise ConfigError(f"user ids must be whole numbers separated by commas: {value!r}") from exc
+    return frozenset(identity(v) for v in items if v.strip())
+
+
+def _renamed(env: dict[str, str]) -> dict[str, str]:
+    """Honour the deprecated webhook listen/port names, refusing a disagreement with the new ones."""
+    env = dict(env)
+    for old, new in _DEPRECATED.items():
+        if env.get(old, "").strip():
+            if env.get(new, "").strip() and env[new].strip() != env[old].strip():
+                raise ConfigError(f"{old} ({env[old]}) disagrees with {new} ({env[new]}); keep only {new}")
+            log.warning("%s is deprecated: use %s", old, new)
+            env[new] = env[old]
+    return env
 
 
 def _convert(name: str, value: object) -> object:
@@ -79,13 +114,13 @@ def _convert(name: str, value: object) -> object:
         if name in ("admin_ids", "staff_ids"):
             return _ids(value)
         if name == "admin_chat_id":
-            return int(value) if str(value).strip() else None
+            return identity(str(value)) if str(value).strip() else None
         if name in ("db_path", "knowledge_dir"):
             return Path(str(value)).expanduser()
-        if name in ("webhook_port", "rate_limit_per_minute", "retention_days"):
-            return int(value)
+        if name in ("http_port", "rate_limit_per_minute", "retention_days"):
+            return int(str(value))
         if name in ("answer_threshold", "suggest_threshold"):
-            return float(value)
+            return float(str(value))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: cannot read {value!r}") from exc
     return str(value).strip()
@@ -93,7 +128,7 @@ def _convert(name: str, value: object) -> object:
 
 def load_config(env: dict[str, str] | None = None, **overrides: object) -> Config:
     """Build the config: TOML file (PAPIBOT_CONFIG) first, environment on top, overrides last."""
-    env = dict(os.environ if env is None else env)
+    env = _renamed(dict(os.environ if env is None else env))
     values: dict[str, object] = {}
     toml_path = env.get("PAPIBOT_CONFIG")
     if toml_path:
@@ -111,6 +146,8 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
             values[name] = _convert(name, env[var])
     values.update(overrides)
     config = Config(**values)  # type: ignore[arg-type]
+    if config.webhook_url and not _SECRET.match(config.webhook_secret):
+        raise ConfigError("webhook mode needs PAPIBOT_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
     return config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.textnorm import fold, tokens
@@ -54,9 +55,9 @@ def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _safe(make: object, *args: int) -> dt.date | None:
+def _safe(make: Callable[..., dt.date], *args: int) -> dt.date | None:
     try:
-        return make(*args)  # type: ignore[operator]
+        return make(*args)
     except ValueError:
         return None
 

@@ -1,31 +1,54 @@
-"""Deliver the outbox: every owed message is sent, retried with back-off, or marked undeliverable."""
+"""Delivery: what a channel's sender may raise, and the one worker that empties the outbox for every channel.
+
+Semantics: an outbox message is sent at least once (a kill between the platform accepting it and the
+record can repeat that one message); a send that timed out is "uncertain" and retried once, no sooner
+than UNCERTAIN_WAIT later; each chat has its own back-off; officers' notices have their own lane.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from bot.models import OutboxItem
+from bot.models import OutboxItem, Reply
 from bot.storage import Storage
+from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
+UNCERTAIN_WAIT = 60.0  # seconds before a send that timed out is tried again (once)
+CONCURRENT_SENDS = 8  # chats served at once per lane
+TICK = 1.0  # seconds between outbox runs when nobody wakes the worker
 
 
 class Undeliverable(Exception):
-    """The recipient cannot be reached at all (blocked the bot, chat deleted)."""
+    """The recipient cannot be reached at all (blocked the bot, chat deleted, reply window closed)."""
 
 
 class RetryLater(Exception):
-    """The channel asked us to wait (e.g. Telegram 429); not counted as the recipient's fault."""
+    """The platform asked us to wait (e.g. a 429); not the recipient's fault."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds}s")
+        super().__init__(f"retry after {seconds:g}s")
         self.seconds = seconds
 
 
-# A sender delivers one item and returns the id of the (first) message it posted, if any.
-Sender = Callable[[OutboxItem], Awaitable[int | None]]
+class Uncertain(Exception):
+    """The send timed out: the platform may or may not have delivered it."""
+
+
+class Sender(Protocol):
+    """One channel's way out: render a reply for the platform and send it to a chat."""
+
+    channel: str
+
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+        """Send; return the platform id of the first message posted (or None)."""
 
 
 def backoff(attempts: int) -> float:
@@ -33,32 +56,95 @@ def backoff(attempts: int) -> float:
     return float(min(5 * 2**attempts, 3600))
 
 
-async def deliver_due(storage: Storage, channel: str, send: Sender, notify_admin: Callable[[int, str], Awaitable[None]]
-                      | None = None, chat_id: int | None = None, limit: int = 20,
-                      exclude_chat_id: int | None = None) -> int:
-    """Send every due item of one channel once; returns how many went through."""
-    sent = 0
-    for item in await storage.due_outbox(channel, limit=limit, chat_id=chat_id, exclude_chat_id=exclude_chat_id):
+Notify = Callable[[OutboxItem, str], Awaitable[None]]
+
+
+class DeliveryWorker:
+    """Runs two lanes (citizens' messages, officers' notices) over every channel that has a sender."""
+
+    def __init__(self, storage: Storage, senders: dict[str, Sender], on_undeliverable: Notify | None = None,
+                 tick: float = TICK) -> None:
+        self.storage = storage
+        self.senders = senders
+        self.on_undeliverable = on_undeliverable
+        self.tick = tick
+        self._wake = {CITIZEN_LANE: asyncio.Event(), OFFICER_LANE: asyncio.Event()}
+
+    def wake(self) -> None:
+        """Run the outbox now rather than at the next tick."""
+        for event in self._wake.values():
+            event.set()
+
+    async def run(self) -> None:
+        """Both lanes until cancelled."""
+        await asyncio.gather(self._lane(CITIZEN_LANE), self._lane(OFFICER_LANE))
+
+    async def _lane(self, lane: str) -> None:
+        while True:
+            try:
+                while await self.run_once(lane):
+                    pass
+            except Exception:  # the loop must survive anything; the next tick retries
+                log.exception("outbox delivery failed (%s lane)", lane)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake[lane].wait(), self.tick)
+            self._wake[lane].clear()
+
+    async def run_once(self, lane: str) -> int:
+        """Send the due head message of every chat in `lane` once, chats in parallel; returns how many went."""
+        items = await self.storage.due_outbox(lane, tuple(self.senders))
+        limit = asyncio.Semaphore(CONCURRENT_SENDS)
+
+        async def one(item: OutboxItem) -> bool:
+            async with limit:
+                return await self._deliver(item)
+
+        return sum(await asyncio.gather(*(one(i) for i in items)))
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        sender = self.senders[item.channel]
+        rows = json.loads(item.buttons or "[]")
+        reply = Reply(item.text, [[(str(label), str(data)) for label, data in row] for row in rows])
         try:
-            message_id = await send(item)
+            message_id = await sender.send(item.chat_id, reply, item.reply_to)
         except Undeliverable as exc:
-            await storage.mark_undeliverable(item.id, str(exc))
-            log.warning("outbox %s undeliverable: %s", item.id, exc)
-            if notify_admin and item.ticket_id is not None:
-                await notify_admin(item.ticket_id, str(exc))
-            continue
+            await self._give_up(item, str(exc))
+            return False
         except RetryLater as exc:
-            await storage.mark_retry(item.id, str(exc), exc.seconds)
-            continue
-        except Exception as exc:  # any channel fault: keep the item and try again later
-            if item.attempts + 1 >= MAX_ATTEMPTS:
-                await storage.mark_undeliverable(item.id, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
+            await self.storage.mark_retry(item.id, str(exc), exc.seconds, uncertain=item.status == "uncertain")
+            return False
+        except Uncertain as exc:
+            if item.status == "uncertain":  # already retried once: a person should look at it
+                await self._give_up(item, f"no confirmation twice: {exc}")
             else:
-                await storage.mark_retry(item.id, f"{type(exc).__name__}: {exc}", backoff(item.attempts))
+                await self.storage.mark_retry(item.id, f"uncertain: {exc}", UNCERTAIN_WAIT, uncertain=True)
+            return False
+        except Exception as exc:  # any channel fault: keep the item and try again later
             log.warning("outbox %s failed (attempt %s): %s", item.id, item.attempts + 1, exc)
-            continue
-        await storage.mark_sent(item.id)
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                await self._give_up(item, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
+            else:
+                await self.storage.mark_retry(item.id, f"{type(exc).__name__}: {exc}", backoff(item.attempts),
+                                              uncertain=item.status == "uncertain")
+            return False
+        await self.storage.mark_sent(item.id, message_id)
         if item.kind == "admin_post" and item.ticket_id is not None and message_id is not None:
-            await storage.set_admin_message(item.ticket_id, message_id)
-        sent += 1
-    return sent
+            await self.storage.set_admin_message(item.ticket_id, message_id)
+        return True
+
+    async def _give_up(self, item: OutboxItem, reason: str) -> None:
+        await self.storage.mark_undeliverable(item.id, reason)
+        log.warning("outbox %s undeliverable: %s", item.id, reason)
+        if self.on_undeliverable is not None and item.ticket_id is not None and item.kind != "admin_post":
+            await self.on_undeliverable(item, reason)
+
+
+async def wait_delivered(storage: Storage, timeout: float = 5.0) -> bool:
+    """Test and CLI helper: True once nothing is pending in the outbox (or False after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = await storage.outbox_counts()
+        if not counts.get("pending") and not counts.get("uncertain"):
+            return True
+        await asyncio.sleep(0.05)
+    return False

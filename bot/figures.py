@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -55,7 +56,7 @@ def _num(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-def _metric(raw: dict) -> Metric:
+def _metric(raw: dict[str, Any]) -> Metric:
     return Metric(
         key=str(raw["key"]), label=str(raw["label"]), value=float(raw["value"]), unit=str(raw["unit"]),
         period=str(raw.get("period", "")), section=str(raw.get("section", "")),

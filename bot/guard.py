@@ -19,10 +19,10 @@ class FloodGuard:
     def __init__(self, per_minute: int, window: float = 60.0) -> None:
         self.per_minute = per_minute
         self.window = window
-        self._seen: dict[tuple[str, int], deque[float]] = {}
-        self._warned: set[tuple[str, int]] = set()
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._warned: set[tuple[str, str]] = set()
 
-    def check(self, channel: str, user_id: int, now: float | None = None) -> str:
+    def check(self, channel: str, user_id: str, now: float | None = None) -> str:
         """OK to serve, WARN (tell the user once), or DROP (ignore silently)."""
         if self.per_minute <= 0:
             return OK

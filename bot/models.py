@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CITIZEN, STAFF, ADMIN = "citizen", "staff", "admin"
+ROLES = (CITIZEN, STAFF, ADMIN)
 PENDING, ANSWERED, CLOSED = "pending", "answered", "closed"
+# Every channel papibot knows; an identity is written `channel:id`.
+CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web", "console", "cli")
+Buttons = list[list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -13,10 +17,16 @@ class User:
     """Who is talking, and through which channel."""
 
     channel: str
-    user_id: int
-    chat_id: int
+    user_id: str
+    chat_id: str
     name: str = ""
     role: str = CITIZEN
+    private: bool = True  # a one-to-one chat (not a group)
+
+    @property
+    def key(self) -> str:
+        """The identity as written in settings and the audit trail: `channel:id`."""
+        return f"{self.channel}:{self.user_id}"
 
     @property
     def is_staff(self) -> bool:
@@ -35,17 +45,17 @@ class Ticket:
 
     id: int
     channel: str
-    chat_id: int
-    user_id: int
+    chat_id: str
+    user_id: str
     display_name: str
     question: str
     status: str
     created_at: float
     answer: str | None = None
-    answered_by: int | None = None
+    answered_by: str | None = None
     answered_at: float | None = None
     closed_reason: str | None = None
-    admin_message_id: int | None = None
+    admin_message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +64,8 @@ class Question:
 
     id: int
     channel: str
-    chat_id: int
-    user_id: int
+    chat_id: str
+    user_id: str
     text: str
     decision: str
     topic: str | None
@@ -69,12 +79,14 @@ class OutboxItem:
 
     id: int
     channel: str
-    chat_id: int
+    chat_id: str
     kind: str
     ticket_id: int | None
     text: str
     status: str
     attempts: int
+    buttons: str = "[]"  # JSON rows of [label, payload]
+    reply_to: str | None = None  # the platform message id to quote, when the channel can
 
 
 @dataclass(frozen=True)
@@ -104,16 +116,19 @@ class TaskOverride:
     task_id: str
     status: str
     note: str
-    changed_by: int
+    changed_by: str
     at: float
 
 
 @dataclass
 class Reply:
-    """What a channel shows the user: Telegram-HTML text and optional button rows."""
+    """What a channel shows the user: text in the neutral markup (b, i, a, "• " bullets) and button rows.
+
+    Each channel renders it: Telegram as HTML, Zalo and the console as plain text with numbered options.
+    """
 
     text: str
-    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    buttons: Buttons = field(default_factory=list)
     decision: str = ""
     topic: str | None = None
     ticket_id: int | None = None

@@ -45,8 +45,18 @@ def age(ts: float, now: float) -> str:
 
 
 def to_plain(text: str) -> str:
-    """Telegram HTML to plain text for the console."""
+    """The neutral markup (a small HTML subset) as plain text, for channels without formatting."""
     return html.unescape(_TAG.sub("", text))
+
+
+def plain_messages(text: str, buttons: list[list[tuple[str, str]]], limit: int, hint: str = "") -> list[str]:
+    """A reply as plain-text messages of at most `limit` characters, buttons as numbered options at the end."""
+    body = to_plain(text).strip()
+    labels = [label for row in buttons for label, _ in row]
+    if labels:
+        options = "\n".join(f"[{i}] {label}" for i, label in enumerate(labels, 1))
+        body = f"{body}\n\n{options}" + (f"\n{hint}" if hint else "")
+    return [part for part in split_message(body, limit, markup=False) if part.strip()] or [""]
 
 
 def _safe_cut(window: str) -> int:
@@ -60,23 +70,44 @@ def _safe_cut(window: str) -> int:
     return cut or len(window)
 
 
-def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split at paragraph, line or word boundaries so that no part exceeds `limit` characters."""
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts message length."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix(text: str, limit: int, utf16: bool) -> int:
+    """How many characters of `text` fit in `limit` (code points, or UTF-16 units)."""
+    if not utf16:
+        return limit
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return i
+    return len(text)
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT, utf16: bool = False, markup: bool = True) -> list[str]:
+    """Split at paragraph, line or word boundaries so that no part exceeds `limit` characters.
+
+    With `utf16`, length is counted in UTF-16 code units (Telegram's measure: an emoji counts twice).
+    """
     parts: list[str] = []
     rest = text
-    limit -= TAG_RESERVE if _TAG.search(text) else 0
-    while len(rest) > limit:
-        window = rest[:limit]
+    measure = utf16_len if utf16 else len
+    limit -= TAG_RESERVE if markup and _TAG.search(text) else 0
+    while measure(rest) > limit:
+        window = rest[:_prefix(rest, limit, utf16)]
         cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 2:
+        if cut < len(window) // 2:
             cut = window.rfind(" ")
-        if cut < limit // 2:
-            cut = _safe_cut(window)
+        if cut < len(window) // 2:
+            cut = _safe_cut(window) if markup else len(window)
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest.strip() or not parts:
         parts.append(rest)
-    return _balance_tags(parts)
+    return _balance_tags(parts) if markup else parts
 
 
 def _tag_name(tag: str) -> str:

@@ -8,6 +8,7 @@ from bot.admin import AdminService
 from bot.brain import Brain
 from bot.citizen import CitizenService
 from bot.config import Config
+from bot.notify import Officers
 from bot.render import Renderer
 from bot.staff import StaffService, load_staff_data
 from bot.storage import Storage
@@ -21,6 +22,7 @@ class Services:
     brain: Brain
     storage: Storage
     renderer: Renderer
+    officers: Officers
     citizen: CitizenService
     staff: StaffService
     admin: AdminService
@@ -35,13 +37,15 @@ async def open_services(config: Config) -> Services:
     brain = Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold)
     renderer = Renderer(config.knowledge_dir / "templates")
     book, metrics = load_staff_data(config.knowledge_dir)
-    storage = await Storage.open(config.db_path)
+    storage: Storage = await Storage.open(config.db_path)
+    officers = Officers(storage, renderer, config.admin_chat_id)
     return Services(
         config=config,
         brain=brain,
         storage=storage,
         renderer=renderer,
-        citizen=CitizenService(brain, storage, renderer, config.admin_chat_id),
+        officers=officers,
+        citizen=CitizenService(brain, storage, renderer, officers),
         staff=StaffService(book, metrics, storage, renderer),
         admin=AdminService(brain, storage, renderer),
     )

@@ -12,7 +12,7 @@ from bot.deadlines import DONE, ONGOING, OVERDUE, STATUS_LABELS, STATUSES, UPCOM
 from bot.figures import Metric, MetricsError, load_metrics, visible
 from bot.models import Reply, TaskOverride, User
 from bot.render import VN_TZ, Renderer
-from bot.storage import Storage
+from bot.storage import Storage, Turn
 from bot.tasks import Area, Task, TaskBook, TaskBookError
 from knowledge.loader import KnowledgeError
 
@@ -176,7 +176,7 @@ class StaffService:
             return self._notice("unknown_task", task_id=arg.strip()[:20])
         return Reply(self.renderer.render("task.html", task=data), decision="task")
 
-    async def set_status(self, user: User, args: str = "") -> Reply:
+    async def set_status(self, user: User, args: str = "", turn: Turn | None = None) -> Reply:
         """/capnhat 5.6 done [ghi chú]: record a status change with who and when."""
         if not user.is_staff:
             return self._refused()
@@ -190,7 +190,7 @@ class StaffService:
         if status is None:
             return self._notice("bad_status", word=words[1][:30], statuses=STATUS_LABELS)
         before = self.book.status(task, await self.storage.task_overrides())
-        await self.storage.set_task_status(task.id, status, note[:MAX_NOTE], user.user_id)
+        await self.storage.set_task_status(task.id, status, note[:MAX_NOTE], user.key, turn)
         data = await self.task_data(task.id)
         who = user.name or f"#{user.user_id}"
         return self._notice("updated", task=data, before=STATUS_LABELS[before], who=who)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rapidfuzz import fuzz
@@ -60,7 +61,7 @@ class AreaMatch:
     candidates: tuple[Area, ...] = ()
 
 
-def _task(raw: dict, as_of: dt.date) -> Task:
+def _task(raw: dict[str, Any], as_of: dt.date) -> Task:
     due = dt.date.fromisoformat(raw["due"]) if raw.get("due") else None
     recurring = bool(raw.get("recurring"))
     result = raw.get("result") or ""

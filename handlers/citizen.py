@@ -1,137 +1,101 @@
-"""Citizen handlers: welcome, the procedure catalogue, free-text questions, buttons, own tickets, erasure."""
+"""What a citizen can do, written once for every channel: read the request, call one service, return a reply."""
 
 from __future__ import annotations
 
-import logging
-import re
-
-from telegram import Update
-
-from bot.models import Reply, User
+from bot import codec
+from bot.models import Reply
+from bot.router import Request
 from bot.services import Services
-from handlers.common import (
-    Context,
-    answer_query,
-    edit_or_send,
-    send_reply,
-    services,
-    typing,
-    user_of,
-    without_mention,
-)
 
-log = logging.getLogger(__name__)
 PAGE = 6  # topics per catalogue page: keeps the keyboard on one phone screen
-# Strict shapes of every citizen button; anything else is answered by the catch-all as forged.
-SUGGESTION = r"^sug:(\d{1,10}):([a-z0-9-]{1,48})$"
-ESCALATE = r"^esc:(\d{1,10})$"
-FEEDBACK = r"^fb:(\d{1,10}):([yn])$"
-DELETE = r"^del:(yes|no)$"
-CATEGORY = r"^cat:(\d{1,3}):(\d{1,3})$"
-TOPIC = r"^tt:([a-z0-9-]{1,48})$"
-CATEGORIES = r"^cats$"
-PAYLOAD = re.compile(r"^[a-z0-9-]{1,48}$")
+TOPIC_ID = r"[a-z0-9-]{1,48}"
 
 
-# Commands
-
-
-async def start(update: Update, context: Context) -> None:
+async def start(req: Request) -> Reply:
     """/start, or /start <topic-id> from a deep link: the welcome, or that topic's answer."""
-    s, user = services(context), user_of(update, context)
-    payload = context.args[0].lower() if context.args else ""
-    if PAYLOAD.match(payload) and s.brain.kb.topic(payload):
-        await send_reply(update, context, await answer_topic(s, user, payload))
-        return
-    await send_reply(update, context, Reply(s.renderer.render("welcome.html", role=user.role)))
+    s = req.services
+    payload = req.args.split()[0].lower() if req.args.split() else ""
+    if payload and s.brain.kb.topic(payload):
+        return await s.citizen.answer_topic(req.user, payload, req.turn)
+    return s.citizen.welcome(req.user, req.commands)
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(req: Request) -> Reply:
     """/help: the welcome with the commands this user may use."""
-    s = services(context)
-    await send_reply(update, context, Reply(s.renderer.render("welcome.html", role=user_of(update, context).role)))
+    return req.services.citizen.welcome(req.user, req.commands)
 
 
-async def catalogue(update: Update, context: Context) -> None:
+async def catalogue(req: Request) -> Reply:
     """/thutuc: every procedure, with one button per category."""
-    await send_reply(update, context, _catalogue(services(context)))
+    return _catalogue(req.services)
 
 
-async def my_tickets(update: Update, context: Context) -> None:
-    """/cauhoi: the citizen's tickets."""
-    await send_reply(update, context, await services(context).citizen.my_tickets(user_of(update, context)))
+async def my_tickets(req: Request) -> Reply:
+    """/cauhoi: the citizen's own tickets."""
+    return await req.services.citizen.my_tickets(req.user)
 
 
-async def follow(update: Update, context: Context) -> None:
+async def follow(req: Request) -> Reply:
     """/theodoi N: one of the citizen's tickets."""
-    reply = await services(context).citizen.follow(user_of(update, context), " ".join(context.args or []))
-    await send_reply(update, context, reply)
+    return await req.services.citizen.follow(req.user, req.args)
 
 
-async def delete_data(update: Update, context: Context) -> None:
+async def delete_data(req: Request) -> Reply:
     """/xoadulieu: ask for confirmation before erasing."""
-    await send_reply(update, context, services(context).citizen.confirm_delete())
+    return req.services.citizen.confirm_delete()
 
 
-async def ask(update: Update, context: Context) -> None:
+async def ask(req: Request) -> Reply:
     """Free text: answer, suggest or queue it."""
-    message, s = update.effective_message, services(context)
-    if message is None or not message.text:
-        return
-    async with typing(update, context):
-        reply = await s.citizen.ask(user_of(update, context), without_mention(message), update.update_id)
-    await send_reply(update, context, reply)
+    return await req.services.citizen.ask(req.user, req.event.text, req.turn)
+
+
+async def followed(req: Request) -> Reply:
+    """A person followed the account or opened the chat: the welcome."""
+    return req.services.citizen.welcome(req.user, req.commands)
+
+
+async def unsupported(req: Request) -> Reply:
+    """A sticker, picture, voice message...: ask for text."""
+    return Reply(req.services.renderer.message("unsupported"))
 
 
 # Buttons
 
 
-async def suggestion(update: Update, context: Context) -> None:
+async def suggestion(req: Request) -> Reply:
     """sug:<question>:<topic>: the citizen picked a suggested topic."""
-    query, match = update.callback_query, context.match
-    await answer_query(query)
-    reply = await services(context).citizen.pick_suggestion(user_of(update, context), int(match[1]), match[2])
-    await send_reply(update, context, reply)
+    return await req.services.citizen.pick_suggestion(req.user, int(req.parts[0]), req.parts[1], req.turn)
 
 
-async def escalate(update: Update, context: Context) -> None:
+async def escalate(req: Request) -> Reply:
     """esc:<question>: send the question to an officer."""
-    await answer_query(update.callback_query)
-    reply = await services(context).citizen.escalate(user_of(update, context), int(context.match[1]))
-    await send_reply(update, context, reply)
+    return await req.services.citizen.escalate(req.user, int(req.parts[0]), req.turn)
 
 
-async def feedback(update: Update, context: Context) -> None:
+async def feedback(req: Request) -> Reply:
     """fb:<question>:y|n: rate a bot answer."""
-    await answer_query(update.callback_query)
-    match = context.match
-    reply = await services(context).citizen.rate(user_of(update, context), int(match[1]), match[2] == "y")
-    await send_reply(update, context, reply)
+    return await req.services.citizen.rate(req.user, int(req.parts[0]), req.parts[1] == "y", req.turn)
 
 
-async def confirm_delete(update: Update, context: Context) -> None:
+async def confirm_delete(req: Request) -> Reply:
     """del:yes|no: erase (or keep) the citizen's data."""
-    await answer_query(update.callback_query)
-    reply = await services(context).citizen.delete_data(user_of(update, context), context.match[1] == "yes")
-    await edit_or_send(update, context, reply)
+    return await req.services.citizen.delete_data(req.user, req.parts[0] == "yes", req.turn)
 
 
-async def category(update: Update, context: Context) -> None:
+async def category(req: Request) -> Reply:
     """cat:<n>:<page>: one page of a category's topics."""
-    await answer_query(update.callback_query)
-    await edit_or_send(update, context, _category(services(context), int(context.match[1]), int(context.match[2])))
+    return _category(req.services, int(req.parts[0]), int(req.parts[1]))
 
 
-async def categories(update: Update, context: Context) -> None:
+async def categories(req: Request) -> Reply:
     """cats: back to the category list."""
-    await answer_query(update.callback_query)
-    await edit_or_send(update, context, _catalogue(services(context)))
+    return _catalogue(req.services)
 
 
-async def topic(update: Update, context: Context) -> None:
+async def topic(req: Request) -> Reply:
     """tt:<topic>: the answer of a topic picked from the catalogue."""
-    await answer_query(update.callback_query)
-    await send_reply(update, context, await answer_topic(services(context), user_of(update, context), context.match[1]))
+    return await req.services.citizen.answer_topic(req.user, req.parts[0], req.turn)
 
 
 # Presentation of the catalogue (no business logic: the topics come from the knowledge base)
@@ -142,47 +106,20 @@ def _categories(s: Services) -> list[str]:
 
 
 def _catalogue(s: Services) -> Reply:
-    rows = [[(name, f"cat:{i}:0")] for i, name in enumerate(_categories(s))]
+    rows = [[(name, codec.encode("cat", i, 0))] for i, name in enumerate(_categories(s))]
     return Reply(s.renderer.render("catalogue.html", topics=s.brain.kb.topics), rows)
 
 
 def _category(s: Services, index: int, page: int) -> Reply:
     names = _categories(s)
     if index >= len(names):
-        return _catalogue(s)  # the knowledge changed since the keyboard was sent
+        return _catalogue(s)  # the knowledge changed since the menu was sent
     topics = [t for t in s.brain.kb.topics if t.category == names[index]]
     pages = -(-len(topics) // PAGE)
-    page = min(page, pages - 1)
-    rows = [[(t.title, f"tt:{t.id}")] for t in topics[page * PAGE:(page + 1) * PAGE]]
-    nav = [("◀ Trước", f"cat:{index}:{page - 1}")] if page > 0 else []
-    nav += [("Sau ▶", f"cat:{index}:{page + 1}")] if page + 1 < pages else []
+    page = max(0, min(page, pages - 1))
+    rows = [[(t.title, codec.encode("tt", t.id))] for t in topics[page * PAGE:(page + 1) * PAGE]]
+    nav = [("◀ Trước", codec.encode("cat", index, page - 1))] if page > 0 else []
+    nav += [("Sau ▶", codec.encode("cat", index, page + 1))] if page + 1 < pages else []
     rows += [nav, [("☰ Danh mục", "cats")]] if nav else [[("☰ Danh mục", "cats")]]
     text = s.renderer.render("tg_notice.html", kind="category", category=names[index], page=page, pages=pages)
     return Reply(text, rows)
-
-
-async def answer_topic(s: Services, user: User, topic_id: str) -> Reply:
-    """A topic chosen by id (catalogue, deep link), logged and rated like a picked suggestion."""
-    return await s.citizen.answer_topic(user, topic_id)
-
-
-# Fallbacks
-
-
-async def refused(update: Update, context: Context) -> None:
-    """A staff or admin command from someone who may not use it: the polite refusal."""
-    await send_reply(update, context, Reply(services(context).renderer.message("refused")))
-
-
-async def unknown_command(update: Update, context: Context) -> None:
-    """A command nobody has: point to /help."""
-    await send_reply(update, context, Reply(services(context).renderer.message("unknown_command")))
-
-
-async def forged_button(update: Update, context: Context) -> None:
-    """Button data that matches no known shape, or a button this user may not press: alert and log."""
-    query, s = update.callback_query, services(context)
-    user = user_of(update, context)
-    log.warning("rejected callback %r from user %s in chat %s", (query.data or "")[:64], user.user_id, user.chat_id)
-    known = bool(re.match(r"^(q|ans|st):", query.data or ""))
-    await answer_query(query, s.renderer.message("refused" if known else "expired"), alert=True)

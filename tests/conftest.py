@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.config import DEFAULT_KNOWLEDGE, Config, load_config
-from bot.models import ADMIN, CITIZEN, User
+from bot.delivery import DeliveryWorker
+from bot.events import BUTTON, MESSAGE, Event
+from bot.guard import FloodGuard
+from bot.models import ADMIN, CITIZEN, OutboxItem, Reply, User
+from bot.router import Router
 from bot.services import Services, open_services
+from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
+from bot.storage import Storage
+from handlers.routes import ROUTES
 from knowledge.loader import KnowledgeBase, load_knowledge
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -46,9 +53,48 @@ async def services(config: Config) -> AsyncIterator[Services]:
 
 def citizen(user_id: int = 42, channel: str = "console") -> User:
     """A citizen talking through the console."""
-    return User(channel, user_id, user_id, f"Công dân {user_id}", CITIZEN)
+    return User(channel, str(user_id), str(user_id), f"Công dân {user_id}", CITIZEN)
 
 
 def admin(user_id: int = 7) -> User:
     """An admin."""
-    return User("console", user_id, user_id, "Cán bộ", ADMIN)
+    return User("console", str(user_id), str(user_id), "Cán bộ", ADMIN)
+
+
+def event_for(user: User, text: str = "", payload: str = "", update_id: str | None = None) -> Event:
+    """What the console adapter would hand the core for this user (its role is trusted there)."""
+    return Event(user.channel, user.user_id, user.chat_id, BUTTON if payload else MESSAGE, text=text,
+                 payload=payload, update_id=update_id, name=user.name, role=user.role, buttons=False)
+
+
+async def say(services: Services, user: User, text: str) -> Reply:
+    """A message through the router, as every channel dispatches it."""
+    reply = await Router(services, ROUTES, FloodGuard(0)).handle(event_for(user, text))
+    assert reply is not None
+    return reply
+
+
+async def press(services: Services, user: User, payload: str) -> Reply:
+    """A button press through the router's codec and table."""
+    reply = await Router(services, ROUTES, FloodGuard(0)).handle(event_for(user, payload=payload))
+    assert reply is not None
+    return reply
+
+
+class FuncSender:
+    """A channel sender made of a function, for the delivery worker in tests."""
+
+    def __init__(self, channel: str, send: Callable[[str, Reply], Awaitable[object]]) -> None:
+        self.channel, self._send = channel, send
+
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+        """Call the function; its exceptions are the channel's."""
+        await self._send(chat_id, reply)
+        return None
+
+
+async def deliver_due(storage: Storage, channel: str, send: Callable[[str, Reply], Awaitable[object]],
+                      notify: Callable[[OutboxItem, str], Awaitable[None]] | None = None) -> int:
+    """One run of the real delivery worker over both lanes, through `send`; returns how many went out."""
+    worker = DeliveryWorker(storage, {channel: FuncSender(channel, send)}, notify)
+    return await worker.run_once(CITIZEN_LANE) + await worker.run_once(OFFICER_LANE)

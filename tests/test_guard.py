@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
 import pytest
 
 from bot.guard import DROP, OK, WARN, FloodGuard, MaskingFilter, mask
-from bot.storage import AlreadyProcessed
+from bot.events import Event
+from bot.router import Router
+from bot.storage import AlreadyProcessed, Turn
+from handlers.routes import ROUTES
 from tests.conftest import citizen
 
 
 def test_flood_guard_tells_once_then_ignores_and_spares_others() -> None:
     guard = FloodGuard(per_minute=20)
-    verdicts = [guard.check("telegram", 1, now=100.0 + i * 0.01) for i in range(500)]
+    verdicts = [guard.check("telegram", "1", now=100.0 + i * 0.01) for i in range(500)]
     assert verdicts[:20] == [OK] * 20 and verdicts[20] == WARN and set(verdicts[21:]) == {DROP}
-    assert guard.check("telegram", 2, now=105.0) == OK  # another citizen is unaffected
-    assert guard.check("telegram", 1, now=161.0) == OK  # the window passed
+    assert guard.check("telegram", "2", now=105.0) == OK  # another citizen is unaffected
+    assert guard.check("telegram", "1", now=161.0) == OK  # the window passed
 
 
 def test_flood_guard_forgets_idle_users() -> None:
     guard = FloodGuard(per_minute=5)
     for user in range(100):
-        guard.check("telegram", user, now=0.0)
+        guard.check("telegram", str(user), now=0.0)
     guard.forget_idle(now=120.0)
     assert guard._seen == {}
 
@@ -53,18 +57,19 @@ def test_log_records_lose_token_and_phone_numbers(caplog: pytest.LogCaptureFixtu
 
 
 async def test_a_redelivered_update_creates_nothing_twice(services) -> None:
-    question = "cấp phép bay flycam quay phim đám cưới"
-    first = await services.citizen.ask(citizen(), question, update_id=1001)
-    assert first.ticket_id == 1 and await services.storage.update_state(1001) == "stored"
-    again = await services.citizen.ask(citizen(), question, update_id=1001)  # redelivered after a crash
-    assert again.ticket_id == first.ticket_id and "#1" in again.text  # the missing reply, same ticket
+    router = Router(services, ROUTES, FloodGuard(20))
+    event = Event("telegram", "42", "42", text="cấp phép bay flycam quay phim đám cưới", update_id="1001")
+    first = await router.handle(event)
+    assert first is not None and first.ticket_id == 1
+    assert await services.storage.processed("telegram", "1001")
+    assert await router.handle(event) is None  # redelivered after a crash: nothing said, nothing stored
     with pytest.raises(AlreadyProcessed):
-        await services.storage.log_question(citizen(), "x", "answer", None, 0.0, update_id=1001)
-    await services.storage.mark_processed(1001)
-    assert await services.storage.update_state(1001) == "replied"
+        await services.storage.log_question(citizen(), "x", "answer", None, 0.0, Turn("telegram", "1001"))
     assert (await services.storage.stats()).received == 1
     row = await (await services.storage.db.execute("SELECT count(*) FROM questions")).fetchone()
     assert row[0] == 1  # the rolled-back redelivery left no trace
+    # The same update id on another channel is another update.
+    assert await router.handle(dataclasses.replace(event, channel="zalo_bot")) is not None
 
 
 async def test_retention_purge_keeps_pending_tickets(services) -> None:

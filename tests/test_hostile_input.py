@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import load_config
-from bot.console import press
 from bot.render import split_message
 from bot.services import Services, open_services
-from tests.conftest import admin, citizen
+from tests.conftest import admin, citizen, press
 from tests.html_check import telegram_html_problems
 
 CORPUS = [

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from bot.delivery import Undeliverable, deliver_due
-from bot.models import OutboxItem
+from bot.delivery import Undeliverable
+from bot.models import OutboxItem, Reply
 from bot.render import split_message
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.services import open_services
 from bot.storage import Storage
-from tests.conftest import admin, citizen
+from tests.conftest import admin, citizen, deliver_due
 
 UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
 
@@ -40,8 +40,8 @@ async def test_answer_is_delivered_once_quoting_the_question(services) -> None:
     assert "Đã trả lời" in done.text
     sent: list[str] = []
 
-    async def send(item: OutboxItem) -> None:
-        sent.append(item.text)
+    async def send(chat_id: str, reply: Reply) -> None:
+        sent.append(reply.text)
 
     assert await deliver_due(services.storage, "console", send) == 1
     assert await deliver_due(services.storage, "console", send) == 0
@@ -56,12 +56,12 @@ async def test_answer_survives_a_restart_before_delivery(config) -> None:
     await s.close()
     s = await open_services(config)
     try:
-        sent: list[int] = []
+        sent: list[str] = []
 
-        async def send(item: OutboxItem) -> None:
-            sent.append(item.chat_id)
+        async def send(chat_id: str, reply: Reply) -> None:
+            sent.append(chat_id)
 
-        assert await deliver_due(s.storage, "console", send) == 1 and sent == [42]
+        assert await deliver_due(s.storage, "console", send) == 1 and sent == ["42"]
     finally:
         await s.close()
 
@@ -70,20 +70,20 @@ async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -
     ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
     await services.admin.answer(admin(), str(ticket), "Trả lời.")
 
-    async def broken(item: OutboxItem) -> None:
+    async def broken(chat_id: str, reply: Reply) -> None:
         raise ConnectionError("network down")
 
     assert await deliver_due(services.storage, "console", broken) == 0
-    assert await services.storage.due_outbox("console") == []  # backing off, not lost
+    assert await services.storage.due_outbox("citizen", ("console",)) == []  # backing off, not lost
     await services.storage.db.execute("UPDATE outbox SET next_attempt_at = 0")  # the back-off has passed
     await services.storage.db.commit()
-    told: list[int] = []
+    told: list[int | None] = []
 
-    async def blocked(item: OutboxItem) -> None:
+    async def blocked(chat_id: str, reply: Reply) -> None:
         raise Undeliverable("bot was blocked by the user")
 
-    async def notify(ticket_id: int, why: str) -> None:
-        told.append(ticket_id)
+    async def notify(item: OutboxItem, why: str) -> None:
+        told.append(item.ticket_id)
 
     await deliver_due(services.storage, "console", blocked, notify)
     assert told == [ticket]
@@ -102,7 +102,7 @@ async def test_two_admins_answering_at_once_one_wins(config, services) -> None:
     texts = sorted(r.text for r in replies)
     assert sum("Đã trả lời" in t for t in texts) == 1
     assert any("khác trả lời trước" in t or "đã trả lời" in t for t in texts)
-    outbox = await services.storage.due_outbox("console")
+    outbox = await services.storage.due_outbox("citizen", ("console",))
     assert len(outbox) == 1
 
 
@@ -120,7 +120,7 @@ async def test_long_answer_is_delivered_in_telegram_sized_parts(services) -> Non
     long_answer = ("Hồ sơ gồm tờ khai và giấy tờ tùy thân. " * 130).strip()
     assert len(long_answer) > 5000
     await services.admin.answer(admin(), str(ticket), long_answer)
-    item = (await services.storage.due_outbox("console"))[0]
+    item = (await services.storage.due_outbox("citizen", ("console",)))[0]
     parts = split_message(item.text)
     assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
     assert "".join(parts).count("Hồ sơ gồm") == 130
@@ -131,8 +131,8 @@ async def test_close_spam_silently_and_duplicates_politely(services) -> None:
     dup = (await services.citizen.ask(citizen(2), UNKNOWN)).ticket_id
     await services.admin.close(admin(), str(spam), "spam")
     await services.admin.close(admin(), str(dup), "trùng câu hỏi đã trả lời")
-    outbox = await services.storage.due_outbox("console")
-    assert [i.chat_id for i in outbox] == [2] and "đã được đóng" in outbox[0].text
+    outbox = await services.storage.due_outbox("citizen", ("console",))
+    assert [i.chat_id for i in outbox] == ["2"] and "đã được đóng" in outbox[0].text
     actions = [a["action"] for a in await services.storage.audit_log()]
     assert actions.count("close") == 2
 
@@ -182,8 +182,8 @@ async def test_citizen_can_erase_their_data(services) -> None:
     await services.citizen.ask(citizen(42), UNKNOWN)
     await services.citizen.ask(citizen(43), UNKNOWN)
     assert "Đã xóa" in (await services.citizen.delete_data(citizen(42), True)).text
-    assert (await services.storage.tickets_of("console", 42)) == []
-    assert len(await services.storage.tickets_of("console", 43)) == 1
+    assert (await services.storage.tickets_of("console", "42")) == []
+    assert len(await services.storage.tickets_of("console", "43")) == 1
 
 
 async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
@@ -196,7 +196,7 @@ async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
     try:
         ticket = await storage.ticket(1)
         assert ticket is not None and ticket.question == "câu hỏi cũ" and ticket.status == "pending"
-        version = await (await storage.db.execute("PRAGMA user_version")).fetchone()
+        version = await (await storage.db.execute("SELECT version FROM schema_version")).fetchone()
         assert version[0] == SCHEMA_VERSION
     finally:
         await storage.close()

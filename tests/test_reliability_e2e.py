@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.polling import CONCURRENT_CHATS
+from bot.core import CONCURRENT_CHATS
 from tests.fakebotapi import FakeBotAPI
 from tests.test_telegram_e2e import ADMIN, ADMIN_CHAT, _start, _stop, _wait_ready, start_webhook
 
@@ -58,8 +58,8 @@ def test_kill_9_in_a_burst_loses_nothing_and_repeats_nothing(tmp_path: Path) -> 
         assert len(told) >= len(questions) - CONCURRENT_CHATS
         with sqlite3.connect(tmp_path / "db.sqlite") as db:
             rows = db.execute("SELECT id, user_id, question FROM tickets").fetchall()
-        assert sorted((u, q) for _, u, q in rows) == sorted(questions.values())  # each queued exactly once
-        assert {(u, i) for i, u, _ in rows} >= set(told)
+        assert sorted((int(u), q) for _, u, q in rows) == sorted(questions.values())  # each queued exactly once
+        assert {(int(u), i) for i, u, _ in rows} >= set(told)
 
 
 @pytest.mark.slow

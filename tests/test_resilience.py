@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.console import handle_line
 from bot.models import STAFF, User
 from bot.services import Services
-from tests.conftest import admin, citizen
+from tests.conftest import admin, citizen, say
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,11 +51,11 @@ async def test_busy_database_is_waited_for_not_failed(services: Services, config
 
 async def test_roles_hold_for_every_privileged_command(services: Services) -> None:
     ticket = (await services.citizen.ask(citizen(5), "cấp phép bay flycam quay phim đám cưới")).ticket_id
-    staff = User("console", 6, 6, "Cán bộ", STAFF)
+    staff = User("console", "6", "6", "Cán bộ", STAFF)
     for line in (f"/answer {ticket} xong", f"/close {ticket} spam", f"/promote {ticket}", "/queue", "/reload"):
-        assert "chỉ dành cho cán bộ" in (await handle_line(services, staff, line)).text, line
-        assert "chỉ dành cho cán bộ" in (await handle_line(services, citizen(5), line)).text, line
+        assert "chỉ dành cho cán bộ" in (await say(services, staff, line)).text, line
+        assert "chỉ dành cho cán bộ" in (await say(services, citizen(5), line)).text, line
     for line in ("/status", "/task 8.1", "/capnhat 8.1 done", "/counts"):
-        assert "chỉ dành cho cán bộ" in (await handle_line(services, citizen(5), line)).text, line
+        assert "chỉ dành cho cán bộ" in (await say(services, citizen(5), line)).text, line
     assert (await services.storage.ticket(ticket)).status == "pending"
-    assert "8.1" in (await handle_line(services, staff, "/task 8.1")).text
+    assert "8.1" in (await say(services, staff, "/task 8.1")).text

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason="seed report not found next to the repo")
 
-CITIZEN_USER = User("telegram", 1, 1, "Dân", CITIZEN)
-OFFICER = User("telegram", 7, 7, "Chị Hòa", STAFF)
+CITIZEN_USER = User("telegram", "1", "1", "Dân", CITIZEN)
+OFFICER = User("telegram", "7", "7", "Chị Hòa", STAFF)
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ async def test_capnhat_records_who_and_when_and_survives_reimport(staff, kdir, t
     staff.book = TaskBook.load(kdir / "tasks.yaml")
     after = await staff.task_data("5.6")
     assert after["status"] == "done" and after["report_status"] == "ongoing"
-    assert after["override"]["note"] == "Đã trả lời 12 phản ánh" and after["override"]["changed_by"] == 7
+    assert after["override"]["note"] == "Đã trả lời 12 phản ánh" and after["override"]["changed_by"] == "telegram:7"
     assert (await staff.status_data("V"))["area"]["done"] == 7
 
 

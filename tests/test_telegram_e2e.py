@@ -28,7 +28,7 @@ def _command() -> list[str]:
 def _start(fake: FakeBotAPI, tmp: Path, **extra: str) -> tuple[subprocess.Popen[bytes], Path]:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "PAPIBOT_TELEGRAM_API": fake.url,
            "PAPIBOT_DB": str(tmp / "db.sqlite"), "PAPIBOT_ADMIN_IDS": str(ADMIN), "PAPIBOT_STAFF_IDS": str(STAFF),
-           "PAPIBOT_ADMIN_CHAT_ID": str(ADMIN_CHAT), **extra}
+           "PAPIBOT_ADMIN_CHAT_ID": str(ADMIN_CHAT), "PAPIBOT_HTTP_PORT": str(free_port()), **extra}
     log = tmp / "bot.log"
     proc = subprocess.Popen(_command(), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     return proc, log
@@ -158,13 +158,18 @@ def _post_when_listening(fake: FakeBotAPI, update: int) -> int:
             time.sleep(0.1)
 
 
-def start_webhook(fake: FakeBotAPI, tmp: Path, secret: str) -> tuple[subprocess.Popen[bytes], Path]:
-    """The bot in webhook mode on a free local port, with the given secret token."""
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return _start(fake, tmp, PAPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/tg", PAPIBOT_WEBHOOK_LISTEN="127.0.0.1",
-                  PAPIBOT_WEBHOOK_PORT=str(port), PAPIBOT_WEBHOOK_SECRET=secret)
+        return int(s.getsockname()[1])
+
+
+def start_webhook(fake: FakeBotAPI, tmp: Path, secret: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """The bot in webhook mode on the one HTTP server (a free local port), with the given secret token."""
+    port = free_port()
+    return _start(fake, tmp, PAPIBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+                  PAPIBOT_HTTP_LISTEN="127.0.0.1", PAPIBOT_HTTP_PORT=str(port), PAPIBOT_WEBHOOK_SECRET=secret)
 
 
 def test_webhook_mode_requires_the_secret(tmp_path: Path) -> None:

@@ -1,0 +1,101 @@
+"""The core's entry point for every adapter: an event in, its reply out through the channel's sender.
+
+Delivery of a direct reply is at most once: the update is recorded as processed (with its stored
+effect) before the reply is sent, so a process killed in between loses that one reply (the question is
+stored and `/cauhoi` shows it) and a redelivered update is never answered twice. A reply that fails is
+handed to the outbox, which retries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from bot.db import AlreadyProcessed
+from bot.delivery import UNCERTAIN_WAIT, RetryLater, Sender, Uncertain, Undeliverable, backoff
+from bot.events import Event
+from bot.models import Reply
+from bot.router import Router
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+CONCURRENT_CHATS = 8  # chats handled at once; one chat's events stay in order
+
+
+class Core:
+    """Handles events from any channel: one chat at a time in order, many chats in parallel."""
+
+    def __init__(self, services: Services, router: Router) -> None:
+        self.services = services
+        self.router = router
+        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many events hold or await it
+        self._limit = asyncio.Semaphore(CONCURRENT_CHATS)
+
+    @contextlib.asynccontextmanager
+    async def _chat(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._chats.get(key, (asyncio.Lock(), 0))
+        self._chats[key] = (lock, users + 1)
+        try:
+            async with lock, self._limit:
+                yield
+        finally:
+            lock, users = self._chats[key]
+            if users <= 1:
+                del self._chats[key]  # memory follows active chats only
+            else:
+                self._chats[key] = (lock, users - 1)
+
+    async def process(self, event: Event, sender: Sender) -> Reply | None:
+        """Handle one event and send its reply; never raises for a handler's fault."""
+        async with self._chat(event.chat_key):
+            reply = await self.reply_to(event)
+            if reply is not None:
+                await self.send_reply(event, reply, sender)
+            return reply
+
+    async def reply_to(self, event: Event) -> Reply | None:
+        """The reply to one event (stored effects committed), or None; a handler's fault is reported."""
+        try:
+            return await self.router.handle(event)
+        except AlreadyProcessed:
+            log.info("update %s:%s stored before; not handled again", event.channel, event.update_id)
+            return None
+        except Exception as exc:
+            log.exception("error while handling an event from %s", event.channel)
+            await self._report(exc)
+            return Reply(self.services.renderer.message("error_user"), ok=False) if event.private else None
+
+    async def _report(self, exc: Exception) -> None:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        module = tb.tb_frame.f_globals.get("__name__", "?") if tb is not None else "?"
+        try:
+            await self.services.officers.error(exc, str(module))
+        except Exception:  # reporting must never turn one failure into two
+            log.exception("could not queue the error notice")
+
+    async def send_reply(self, event: Event, reply: Reply, sender: Sender) -> None:
+        """Send now; when the platform fails, the outbox takes the reply over and retries it."""
+        quote = event.message_id if not event.private else None
+        storage = self.services.storage
+        try:
+            await sender.send(event.chat_id, reply, quote)
+            return
+        except Undeliverable as exc:
+            log.warning("reply to %s undeliverable: %s", event.chat_key, exc)
+            return
+        except Uncertain as exc:
+            log.warning("reply to %s timed out (%s); retried once later", event.chat_key, exc)
+            await storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
+                                  delay=UNCERTAIN_WAIT, status="uncertain")
+        except RetryLater as exc:
+            await storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
+                                  delay=exc.seconds)
+        except Exception as exc:
+            log.warning("reply to %s failed (%s); handed to the outbox", event.chat_key, exc)
+            await storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
+                                  delay=backoff(0) / 5)
+        self.services.officers.wake()

@@ -1,0 +1,188 @@
+"""The SQLite connection layer: migrations (with a copy of the file first), transactions, committed reads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+Row = aiosqlite.Row
+
+
+class DatabaseError(Exception):
+    """The database cannot be used (newer than this papibot, unreadable, corrupt)."""
+
+
+class AlreadyProcessed(Exception):
+    """A channel update whose effects were already stored: it is being delivered again after a crash."""
+
+
+@dataclass
+class Turn:
+    """One channel update being handled: its key, and whether a transaction has recorded it yet.
+
+    The record that an update was processed is written inside the first transaction that stores its
+    effect, so a handled update costs one write transaction; the router records it alone otherwise.
+    """
+
+    channel: str
+    update_id: str
+    claimed: bool = False
+
+
+async def _version(db: aiosqlite.Connection) -> int:
+    async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") as cur:
+        has_table = await cur.fetchone() is not None
+    sql = "SELECT max(version) FROM schema_version" if has_table else "PRAGMA user_version"
+    async with db.execute(sql) as cur:
+        row = await cur.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection, path: Path | None = None, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to `target`, each migration in its own transaction; copy the file aside first."""
+    version = await _version(db)
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(f"the database is at schema version {version}, newer than this papibot "
+                            f"({SCHEMA_VERSION}): upgrade papibot or restore a backup")
+    if version and version < target and path is not None and path.exists():
+        backup = path.with_name(f"{path.name}.before-v{target}")
+        await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(path, backup)
+        log.warning("database at schema version %s copied to %s before upgrading to %s", version, backup, target)
+    await db.execute("PRAGMA foreign_keys = OFF")  # tables are rebuilt; re-enabled below
+    try:
+        for number in range(version, target):
+            mark = f"UPDATE schema_version SET version = {number + 1};" if number >= 3 else ""
+            await db.executescript(f"BEGIN;\n{MIGRATIONS[number]}\n{mark}\n"
+                                   f"PRAGMA user_version = {number + 1};\nCOMMIT;")
+    finally:
+        await db.execute("PRAGMA foreign_keys = ON")
+    return max(version, target)
+
+
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(path, timeout=10.0)
+    db.row_factory = aiosqlite.Row
+    try:
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        # WAL + NORMAL survives a crash of the bot (kill -9) without losing a commit; only a power cut
+        # can drop the last transactions, and it costs no fsync per citizen message.
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA busy_timeout = 10000")
+    except BaseException:
+        await db.close()  # else aiosqlite's thread keeps the process alive
+        raise
+    return db
+
+
+class Database:
+    """A writer connection behind a lock and a reader connection that only ever sees committed rows."""
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path) -> None:
+        self.db = writer
+        self.reader = reader
+        self.path = path
+        # Tasks share the writer: the lock keeps one task's transaction from being committed, or
+        # interleaved, by another's. Reads go to the reader, outside any open write transaction.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Any:
+        """Open (creating if needed) the database and bring its schema up to date."""
+        path = Path(path)
+        memory = str(path) == ":memory:"
+        if not memory:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            writer = await _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"cannot open the database {path}: {exc}") from exc
+        try:
+            await migrate(writer, None if memory else path)
+            reader = writer if memory else await _connect(path)
+        except BaseException as exc:
+            await writer.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise DatabaseError(f"the database {path} is unusable: {exc}") from exc
+            raise
+        return cls(writer, reader, path)
+
+    async def close(self) -> None:
+        """Close both connections."""
+        if self.reader is not self.db:
+            await self.reader.close()
+        await self.db.close()
+
+    @contextlib.asynccontextmanager
+    async def _tx(self, turn: Turn | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: all or nothing, one at a time; records `turn` as processed inside it."""
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if turn is not None and not turn.claimed:
+                    await self._claim(self.db, turn)
+                yield self.db
+            except BaseException:
+                await self.db.rollback()
+                raise
+            await self.db.commit()
+        if turn is not None:
+            turn.claimed = True
+
+    async def _claim(self, db: aiosqlite.Connection, turn: Turn) -> None:
+        try:
+            await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                             (turn.channel, turn.update_id, time.time()))
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
+
+    async def _write(self, sql: str, params: tuple[Any, ...] = (), turn: Turn | None = None) -> int:
+        """One statement in its own transaction; returns the number of rows changed."""
+        async with self._tx(turn) as db:
+            cur = await db.execute(sql, params)
+        return cur.rowcount or 0
+
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        async with self.reader.execute(sql, params) as cur:
+            row: Row | None = await cur.fetchone()
+            return row
+
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        async with self.reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def _value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        row = await self._one(sql, params)
+        return row[0] if row is not None else None
+
+    async def processed(self, channel: str, update_id: str) -> bool:
+        """True when this update was handled before (a redelivery after a crash, or a retry)."""
+        return await self._one("SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?",
+                               (channel, update_id)) is not None
+
+    async def claim(self, turn: Turn) -> None:
+        """Record the update as processed in a transaction of its own (when nothing else was stored)."""
+        if not turn.claimed:
+            async with self._tx(turn):
+                pass
+
+    async def healthy(self) -> bool:
+        """True while the database answers a trivial query."""
+        try:
+            return bool(await self._value("SELECT 1") == 1)
+        except (sqlite3.Error, ValueError):
+            return False

@@ -1,0 +1,71 @@
+"""Officers' audit trail, staff task edits and the numbered menus of channels without buttons."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import aiosqlite
+
+from bot.db import Database, Turn
+from bot.models import TaskOverride
+
+MENU_TTL = 30 * 60  # seconds a numbered menu stays valid
+
+
+class PeopleStore(Database):
+    """What officers did, and what each chat was last offered."""
+
+    async def _audit(self, db: aiosqlite.Connection, officer: str, action: str, ticket_id: int | None, detail: str,
+                     now: float) -> None:
+        await db.execute(
+            "INSERT INTO admin_actions (admin_id, action, ticket_id, detail, at) VALUES (?, ?, ?, ?, ?)",
+            (officer, action, ticket_id, detail, now),
+        )
+
+    async def audit(self, officer: str, action: str, ticket_id: int | None = None, detail: str = "",
+                    turn: Turn | None = None) -> None:
+        """Record an officer's action (who as `channel:id`, what, when)."""
+        async with self._tx(turn) as db:
+            await self._audit(db, officer, action, ticket_id, detail, time.time())
+
+    async def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Most recent officer actions first."""
+        rows = await self._all("SELECT * FROM admin_actions ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    async def set_task_status(self, task_id: str, status: str, note: str, changed_by: str,
+                              turn: Turn | None = None) -> None:
+        """Record a staff member's status change on a task (history is kept)."""
+        await self._write(
+            "INSERT INTO task_status (task_id, status, note, changed_by, at) VALUES (?, ?, ?, ?, ?)",
+            (task_id, status, note, changed_by, time.time()), turn,
+        )
+
+    async def task_overrides(self) -> dict[str, TaskOverride]:
+        """The latest staff status of every task that has one."""
+        rows = await self._all(
+            "SELECT task_id, status, note, changed_by, at FROM task_status"
+            " WHERE id IN (SELECT max(id) FROM task_status GROUP BY task_id)"
+        )
+        return {r["task_id"]: TaskOverride(**dict(r)) for r in rows}
+
+    async def save_menu(self, channel: str, chat_id: str, user_id: str, payloads: list[str],
+                        turn: Turn | None = None) -> None:
+        """Remember the options this chat was just shown (replacing the previous menu)."""
+        await self._write(
+            "INSERT INTO menus (channel, chat_id, user_id, payloads, expires_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET payloads = excluded.payloads,"
+            " expires_at = excluded.expires_at",
+            (channel, chat_id, user_id, json.dumps(payloads), time.time() + MENU_TTL), turn,
+        )
+
+    async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
+        """The payload behind option `number` of the live menu of this chat, or None."""
+        row = await self._one("SELECT payloads FROM menus WHERE channel = ? AND chat_id = ? AND user_id = ?"
+                              " AND expires_at > ?", (channel, chat_id, user_id, time.time()))
+        if row is None:
+            return None
+        payloads = json.loads(row[0])
+        return str(payloads[number - 1]) if 0 < number <= len(payloads) else None

@@ -1,0 +1,138 @@
+"""The composition root: services, router, core, channels, delivery, HTTP server, housekeeping, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from typing import Any
+
+from bot.config import Config
+from bot.core import Core
+from bot.delivery import DeliveryWorker
+from bot.guard import FloodGuard, install_log_masking
+from bot.models import CITIZEN
+from bot.router import Router
+from bot.services import Services, open_services
+from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
+from channels.base import Channel
+from channels.console import ConsoleChannel
+from channels.http import build_app, serve_http
+from handlers.routes import ROUTES
+
+log = logging.getLogger(__name__)
+HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
+
+
+def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
+    """Every channel whose settings are present."""
+    channels: list[Channel] = []
+    if config.telegram_token:
+        from channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(config, core, router))
+    return channels
+
+
+def secrets(config: Config) -> tuple[str, ...]:
+    """Every secret that must never reach a log line."""
+    return (config.telegram_token, config.webhook_secret)
+
+
+async def _housekeeping(services: Services, flood: FloodGuard, stop: asyncio.Event) -> None:
+    """Erase citizens' data past the retention period, and forget idle users of the flood guard."""
+    while not stop.is_set():
+        try:
+            removed = await services.storage.purge_before(time.time() - services.config.retention_days * 86400)
+            if removed:
+                log.info("retention: erased %s records older than %s days", removed, services.config.retention_days)
+        except Exception:
+            log.exception("housekeeping failed")
+        flood.forget_idle()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
+
+
+def _health(services: Services, channels: list[Channel]) -> Any:
+    async def health() -> tuple[bool, dict[str, Any]]:
+        ok = await services.storage.healthy()
+        detail: dict[str, Any] = {"database": "ok" if ok else "unusable",
+                                  "channels": {c.name: c.state() for c in channels},
+                                  "officers_destination": services.config.admin_chat_id or None}
+        if not services.config.admin_chat_id:
+            detail["warning"] = "no officers' destination (PAPIBOT_ADMIN_CHAT_ID): new tickets are not announced"
+        return ok, detail
+    return health
+
+
+async def run(config: Config, stop: asyncio.Event | None = None) -> int:
+    """Run every configured channel in one process until SIGINT/SIGTERM; the console when none is."""
+    install_log_masking(secrets(config))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the bot token
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    # Services, router and core
+    services = await open_services(config)
+    flood = FloodGuard(config.rate_limit_per_minute)
+    router = Router(services, ROUTES, flood)
+    core = Core(services, router)
+    # Channels
+    channels = build_channels(config, core, router)
+    if not channels:
+        try:
+            return await run_console(services, core, CITIZEN, "1", "Công dân")
+        finally:
+            await services.close()
+    if not config.admin_chat_id:
+        log.warning("no officers' destination is configured (PAPIBOT_ADMIN_CHAT_ID): new tickets will not be "
+                    "announced to anyone; officers must check /queue")
+    # Delivery
+    worker = DeliveryWorker(services.storage, {c.name: c.sender for c in channels}, services.officers.undeliverable)
+    services.officers.wake = worker.wake
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        for channel in channels:
+            await channel.start()
+        # HTTP server, then everything that runs until stopped
+        routes = [route for c in channels for route in c.routes()]
+        app = build_app(routes, _health(services, channels))
+        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
+        tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
+        await serve_http(app, config.http_listen, config.http_port, stop)
+        return 0
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for channel in channels:
+            await channel.close()
+        await services.close()
+
+
+async def run_console(services: Services, core: Core, role: str, user_id: str, name: str) -> int:
+    """The console chat over the given services: one local user, numbered options for buttons."""
+    console = ConsoleChannel(core, role, user_id, name)
+    worker = DeliveryWorker(services.storage, {"console": console.sender})
+
+    async def flush() -> None:
+        await worker.run_once(CITIZEN_LANE)
+        await worker.run_once(OFFICER_LANE)
+
+    await console.run(flush)
+    return 0
+
+
+async def chat(config: Config, role: str, user_id: str, name: str) -> int:
+    """`papibot chat`: the console as any role (a local, trusted channel)."""
+    services = await open_services(config)
+    try:
+        router = Router(services, ROUTES, FloodGuard(config.rate_limit_per_minute))
+        return await run_console(services, Core(services, router), role, user_id, name)
+    finally:
+        await services.close()

@@ -1,0 +1,193 @@
+"""The Telegram adapter: long polling that confirms updates only once handled, or the webhook route."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from typing import Any
+
+from starlette.routing import BaseRoute, Route
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, CallbackQuery, Update
+from telegram.constants import ChatAction
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.config import Config
+from bot.core import Core
+from bot.events import BUTTON, Event
+from bot.models import ADMIN, CITIZEN, STAFF, Reply
+from bot.render import to_plain
+from bot.router import Router
+from channels.telegram.events import CHANNEL, to_event
+from channels.telegram.sender import TelegramSender
+from channels.telegram.webhook import webhook_route
+
+log = logging.getLogger(__name__)
+POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open when there is nothing new
+TYPING_AFTER = 0.4  # seconds of work before "typing…" is shown: every chat action spends the rate budget
+EDITS_IN_PLACE = ("cat", "cats", "q", "del")  # buttons whose reply replaces the pressed message (paging)
+
+
+class _PressedSender:
+    """A button's reply: a refusal as an alert on the button, paging in place, anything else as a message."""
+
+    channel = CHANNEL
+
+    def __init__(self, sender: TelegramSender, query: CallbackQuery, edit_id: str | None) -> None:
+        self.sender, self.query, self.edit_id = sender, query, edit_id
+        self.answered = False
+
+    async def answer(self, text: str | None = None) -> None:
+        """Stop the button's spinner (once), optionally with an alert."""
+        if not self.answered:
+            self.answered = True
+            with contextlib.suppress(TelegramError):  # an expired query is not worth an error
+                await self.query.answer(text, show_alert=text is not None)
+
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+        """Alert, edit in place, or send."""
+        if not reply.ok:
+            await self.answer(to_plain(reply.text)[:200])
+            return None
+        await self.answer()
+        if self.edit_id and await self.sender.edit(chat_id, self.edit_id, reply):
+            return self.edit_id
+        return await self.sender.send(chat_id, reply, reply_to)
+
+
+class TelegramChannel:
+    """Bot API updates to core events; replies back as Telegram HTML."""
+
+    name = CHANNEL
+
+    def __init__(self, config: Config, core: Core, router: Router) -> None:
+        self.config, self.core, self.router = config, core, router
+        # No retries inside the limiter: a 429 for one chat goes back to the outbox with its own back-off
+        # instead of holding up everybody else's replies.
+        limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
+                                 group_time_period=60, max_retries=0)
+        self.bot: ExtBot[Any] = ExtBot(config.telegram_token, base_url=f"{config.telegram_api}/bot",
+                                       rate_limiter=limiter)
+        self.sender = TelegramSender(self.bot)
+        self.mode = "webhook" if config.webhook_url else "polling"
+        self.typing_after = TYPING_AFTER
+        self.status = "starting"
+
+    def routes(self) -> list[BaseRoute]:
+        """The webhook route, in webhook mode."""
+        if self.mode != "webhook":
+            return []
+        return [Route("/telegram/webhook", webhook_route(self), methods=["POST"])]
+
+    async def start(self) -> None:
+        """Check the token, set the command menus, and point Telegram at the webhook (or clear it)."""
+        await self.bot.initialize()
+        await self._set_commands()
+        if self.mode == "webhook":
+            await self.bot.set_webhook(self.config.webhook_url, secret_token=self.config.webhook_secret,
+                                       allowed_updates=Update.ALL_TYPES, max_connections=8)
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        self.status = "ok"
+
+    async def close(self) -> None:
+        """Release the HTTP client."""
+        with contextlib.suppress(Exception):
+            await self.bot.shutdown()
+
+    def state(self) -> dict[str, Any]:
+        """Mode and status for /healthz."""
+        return {"mode": self.mode, "status": self.status}
+
+    async def _set_commands(self) -> None:
+        """Per-scope menus from the router's table: citizens by default, more for officers."""
+        def menu(role: str) -> list[BotCommand]:
+            return [BotCommand(c.name, c.help) for c in self.router.commands_for(role)]
+
+        def telegram_ids(ids: frozenset[str]) -> list[int]:
+            return sorted(int(i.split(":", 1)[1]) for i in ids if i.startswith(f"{CHANNEL}:"))[:50]
+
+        config = self.config
+        scopes: list[tuple[Any, list[BotCommand]]] = [(BotCommandScopeDefault(), menu(CITIZEN))]
+        if config.admin_chat_id and config.admin_chat_id.startswith(f"{CHANNEL}:"):
+            scopes.append((BotCommandScopeChat(int(config.admin_chat_id.split(":", 1)[1])), menu(ADMIN)))
+        scopes += [(BotCommandScopeChat(uid), menu(ADMIN)) for uid in telegram_ids(config.admin_ids)]
+        scopes += [(BotCommandScopeChat(uid), menu(STAFF))
+                   for uid in telegram_ids(config.staff_ids - config.admin_ids)]
+        for scope, commands in scopes:
+            try:
+                await self.bot.set_my_commands(commands, scope=scope)
+            except TelegramError as exc:  # e.g. an officer who never opened the bot: "chat not found"
+                log.warning("could not set the %s command menu: %s", scope.type, exc)
+
+    async def handle(self, update: Update) -> None:
+        """One update through the core; the reply goes out before this returns."""
+        event = to_event(update, self.bot)
+        if event is None:
+            return
+        pressed: _PressedSender | None = None
+        if event.kind == BUTTON and update.callback_query is not None:
+            edit = event.payload.split(":")[0] in EDITS_IN_PLACE
+            pressed = _PressedSender(self.sender, update.callback_query, event.message_id if edit else None)
+        typing = asyncio.create_task(self._typing_after(event)) if event.private else None
+        try:
+            await self.core.process(event, pressed or self.sender)
+        finally:
+            if typing is not None:
+                typing.cancel()
+            if pressed is not None:
+                await pressed.answer()
+
+    async def _typing_after(self, event: Event) -> None:
+        await asyncio.sleep(self.typing_after)
+        with contextlib.suppress(TelegramError):  # cosmetic only
+            await self.bot.send_chat_action(int(event.chat_id), ChatAction.TYPING)
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Long polling until stopped (webhook mode: the HTTP server receives updates; just wait)."""
+        if self.mode == "webhook":
+            await stop.wait()
+            return
+        offset: int | None = None
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                updates = await self._fetch(offset, stop)
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                await _sleep(stop, wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait))
+                continue
+            except (TimedOut, NetworkError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                self.status = f"Bot API unreachable: {exc}"
+                await _sleep(stop, delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay, self.status = 1.0, "ok"
+            if updates:
+                # Chats in parallel, each chat in order (the core serialises per chat); the next
+                # getUpdates, which confirms this batch to Telegram, is sent only once all are handled.
+                await asyncio.gather(*(self.handle(u) for u in updates))
+                offset = updates[-1].update_id + 1
+
+    async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Update]:
+        """One long poll, abandoned as soon as a stop is requested."""
+        poll = asyncio.ensure_future(self.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT,
+                                                          allowed_updates=Update.ALL_TYPES))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not poll.done():
+            poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError, NetworkError):
+                await poll
+            return []
+        return list(poll.result())
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake at once when a stop is requested."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,50 @@
+"""The one table of commands and buttons: name, aliases, least role, one line of help, handler.
+
+Telegram's command menus, /help, the console and every other channel are generated from it, so a
+command exists everywhere or nowhere.
+"""
+
+from __future__ import annotations
+
+from bot.models import ADMIN, CITIZEN, STAFF
+from bot.router import Button, Command, Routes
+from handlers import admin, citizen, staff
+
+N = r"\d{1,10}"  # a question or ticket number
+SMALL = r"\d{1,3}"
+
+COMMANDS = (
+    Command("start", CITIZEN, "Bắt đầu", citizen.start),
+    Command("thutuc", CITIZEN, "Danh mục thủ tục", citizen.catalogue),
+    Command("cauhoi", CITIZEN, "Các câu hỏi bạn đã gửi cán bộ", citizen.my_tickets),
+    Command("theodoi", CITIZEN, "Xem một câu hỏi đã gửi", citizen.follow, usage="/theodoi SỐ"),
+    Command("xoadulieu", CITIZEN, "Xóa dữ liệu của bạn", citizen.delete_data),
+    Command("help", CITIZEN, "Hướng dẫn sử dụng", citizen.help_command, aliases=("huongdan",)),
+    Command("status", STAFF, "Tiến độ nhiệm vụ PAPI theo lĩnh vực", staff.status, usage="/status [lĩnh vực]"),
+    Command("task", STAFF, "Chi tiết một nhiệm vụ", staff.task, usage="/task 8.1"),
+    Command("capnhat", STAFF, "Cập nhật tình trạng nhiệm vụ", staff.set_status,
+            usage="/capnhat 5.6 done [ghi chú]"),
+    Command("counts", STAFF, "Số liệu hiện tại", staff.counts),
+    Command("queue", ADMIN, "Câu hỏi đang chờ trả lời", admin.queue),
+    Command("answer", ADMIN, "Trả lời một câu hỏi", admin.answer, usage="/answer SỐ nội dung"),
+    Command("close", ADMIN, "Đóng câu hỏi", admin.close, usage="/close SỐ [lý do]"),
+    Command("promote", ADMIN, "Đưa câu trả lời vào cơ sở tri thức", admin.promote,
+            usage="/promote SỐ [mã-chủ-đề]"),
+    Command("reload", ADMIN, "Nạp lại cơ sở tri thức", admin.reload),
+)
+
+BUTTONS = (
+    Button("sug", (N, citizen.TOPIC_ID), CITIZEN, citizen.suggestion),
+    Button("esc", (N,), CITIZEN, citizen.escalate),
+    Button("fb", (N, "[yn]"), CITIZEN, citizen.feedback),
+    Button("del", ("yes|no",), CITIZEN, citizen.confirm_delete),
+    Button("cat", (SMALL, SMALL), CITIZEN, citizen.category),
+    Button("cats", (), CITIZEN, citizen.categories),
+    Button("tt", (citizen.TOPIC_ID,), CITIZEN, citizen.topic),
+    Button("st", (r"[a-z0-9-]{1,48}",), STAFF, staff.area_button),
+    Button("q", (r"\d{1,4}",), ADMIN, admin.queue_page),
+    Button("ans", (N,), ADMIN, admin.answer_button),
+)
+
+ROUTES = Routes(commands=COMMANDS, buttons=BUTTONS, text=citizen.ask, officer_reply=admin.reply_to_post,
+                follow=citizen.followed, unsupported=citizen.unsupported)

@@ -1,0 +1,51 @@
+"""The composition of channels/app.py for in-process tests: services, router, core, a channel and delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Config
+from bot.core import Core
+from bot.delivery import DeliveryWorker
+from bot.guard import FloodGuard
+from bot.router import Router
+from bot.services import Services, open_services
+from handlers.routes import ROUTES
+
+
+@dataclass
+class Stack:
+    """Everything one running papibot process holds."""
+
+    services: Services
+    router: Router
+    core: Core
+    channel: Any
+    worker: DeliveryWorker
+
+
+@contextlib.asynccontextmanager
+async def running(config: Config, make_channel: Any, deliver: bool = True) -> AsyncIterator[Stack]:
+    """Open the services, build the channel with `make_channel(config, core, router)`, run delivery."""
+    services = await open_services(config)
+    router = Router(services, ROUTES, FloodGuard(config.rate_limit_per_minute))
+    core = Core(services, router)
+    channel = make_channel(config, core, router)
+    worker = DeliveryWorker(services.storage, {channel.name: channel.sender}, services.officers.undeliverable,
+                            tick=0.2)
+    services.officers.wake = worker.wake
+    await channel.start()
+    task = asyncio.create_task(worker.run()) if deliver else None
+    try:
+        yield Stack(services, router, core, channel, worker)
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await channel.close()
+        await services.close()
