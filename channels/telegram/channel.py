@@ -13,6 +13,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Ca
 from telegram.constants import ChatAction
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.core import Core
@@ -62,14 +63,17 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, config: Config, core: Core, router: Router) -> None:
+    def __init__(self, config: Config, core: Core, router: Router, timeout: float = 10.0) -> None:
         self.config, self.core, self.router = config, core, router
         # No retries inside the limiter: a 429 for one chat goes back to the outbox with its own back-off
         # instead of holding up everybody else's replies.
         limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
                                  group_time_period=60, max_retries=0)
+        # A pool wide enough for the delivery worker's parallel sends beside the long poll.
+        request = HTTPXRequest(connection_pool_size=32, read_timeout=timeout, write_timeout=timeout,
+                               connect_timeout=timeout, pool_timeout=timeout)
         self.bot: ExtBot[Any] = ExtBot(config.telegram_token, base_url=f"{config.telegram_api}/bot",
-                                       rate_limiter=limiter)
+                                       rate_limiter=limiter, request=request)
         self.sender = TelegramSender(self.bot)
         self.mode = "webhook" if config.webhook_url else "polling"
         self.typing_after = TYPING_AFTER

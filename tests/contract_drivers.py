@@ -1,0 +1,137 @@
+"""Drivers for the channel contract suite: the same conversation, typed into each channel as its users would.
+
+A driver speaks for people identified by a small number (7 is an admin, 8 staff, anyone else a citizen),
+returns what that person saw (plain text), presses buttons by label (or types the option's number on
+channels without buttons), and runs the delivery worker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from telegram import Update
+
+from bot.events import MESSAGE, Event
+from bot.models import ADMIN, CITIZEN, STAFF, Reply
+from bot.render import plain_messages, to_plain
+from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
+from tests.fakebotapi import FakeBotAPI
+from tests.stack import Stack
+
+ADMIN_ID, STAFF_ID = 7, 8
+_OPTION = re.compile(r"^\[(\d+)\] (.*)$", re.M)
+
+
+class TelegramDriver:
+    """Updates injected into the fake Bot API and handed to the real adapter; output read back from the fake."""
+
+    name = "telegram"
+
+    def __init__(self, stack: Stack, fake: FakeBotAPI) -> None:
+        self.stack, self.fake = stack, fake
+
+    def _seen(self, who: int) -> int:
+        return len(self.fake.sent(who)) + len(self.fake.edits) + len(self.fake.callback_answers)
+
+    def _since(self, who: int, mark: tuple[int, int, int]) -> str:
+        messages = self.fake.sent(who)[mark[0]:] + [e for e in self.fake.edits[mark[1]:] if e["chat_id"] == who]
+        texts = [(m["text"] or "") + _labels(m) for m in messages]
+        texts += [a["text"] or "" for a in self.fake.callback_answers[mark[2]:]]
+        return to_plain("\n".join(texts))
+
+    async def _feed(self, update_id: int) -> None:
+        raw = next(u for u in self.fake.pending_updates() if u["update_id"] == update_id)
+        await self.stack.channel.handle(Update.de_json(raw, self.stack.channel.bot))
+
+    def _mark(self, who: int) -> tuple[int, int, int]:
+        return len(self.fake.sent(who)), len(self.fake.edits), len(self.fake.callback_answers)
+
+    async def say(self, who: int, text: str) -> str:
+        """Send a private message; return what came back."""
+        mark = self._mark(who)
+        await self._feed(self.fake.inject_message(who, text))
+        return self._since(who, mark)
+
+    async def press(self, who: int, label: str) -> str:
+        """Press the newest button whose label contains `label`."""
+        for message in reversed(self.fake.sent(who) + [e for e in self.fake.edits if e["chat_id"] == who]):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if label in button["text"]:
+                        return await self.press_data(who, button["callback_data"], message["message_id"])
+        raise AssertionError(f"no button {label!r} shown to {who}")
+
+    async def press_data(self, who: int, data: str, message_id: int | None = None) -> str:
+        """Press a button with exactly this data (forged data included)."""
+        mark = self._mark(who)
+        message_id = message_id or self.fake.sent(who)[-1]["message_id"]
+        await self._feed(self.fake.inject_callback(who, data, message_id))
+        return self._since(who, mark)
+
+    async def deliver(self) -> None:
+        """Run the delivery worker once over both lanes."""
+        await self.stack.worker.run_once(CITIZEN_LANE)
+        await self.stack.worker.run_once(OFFICER_LANE)
+
+    def inbox(self, who: int) -> str:
+        """Everything this chat received."""
+        return to_plain("\n".join(m["text"] for m in self.fake.sent(who)))
+
+
+def _labels(message: dict[str, Any]) -> str:
+    """The message's buttons as "[·] label" lines, as a person sees them under the text."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return "".join(f"\n[·] {button['text']}" for row in rows for button in row)
+
+
+class RecordingPlainSender:
+    """A text-only channel's sender: plain text with numbered options, recorded per chat."""
+
+    def __init__(self, channel: str, limit: int = 2000) -> None:
+        self.channel, self.limit = channel, limit
+        self.out: dict[str, list[str]] = defaultdict(list)
+
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+        """Record the plain-text parts."""
+        self.out[chat_id].extend(plain_messages(reply.text, reply.buttons, self.limit, "(gõ số để chọn)"))
+        return None
+
+
+class ConsoleDriver:
+    """Lines typed into the console channel (its role is stated locally, as `papibot chat --as` does)."""
+
+    name = "console"
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.sender: Any = stack.channel.sender
+
+    def _role(self, who: int) -> str:
+        return ADMIN if who == ADMIN_ID else STAFF if who == STAFF_ID else CITIZEN
+
+    async def say(self, who: int, text: str) -> str:
+        """Type a line; return what came back."""
+        before = len(self.sender.out[str(who)])
+        event = Event("console", str(who), str(who), MESSAGE, text=text, name=f"Người {who}", buttons=False,
+                      role=self._role(who))
+        await self.stack.core.process(event, self.sender)
+        return "\n".join(self.sender.out[str(who)][before:])
+
+    async def press(self, who: int, label: str) -> str:
+        """Type the number of the newest option whose label contains `label`."""
+        for part in reversed(self.sender.out[str(who)]):
+            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
+            if options:
+                return await self.say(who, options[0][0])
+        raise AssertionError(f"no option {label!r} shown to {who}")
+
+    async def deliver(self) -> None:
+        """Run the delivery worker once over both lanes."""
+        await self.stack.worker.run_once(CITIZEN_LANE)
+        await self.stack.worker.run_once(OFFICER_LANE)
+
+    def inbox(self, who: int) -> str:
+        """Everything this console user saw."""
+        return "\n".join(self.sender.out[str(who)])

@@ -1,0 +1,146 @@
+"""The channel contract: the same scenarios, as users would live them, on every channel adapter.
+
+A new channel joins by adding a driver (tests/contract_drivers.py) and one entry to CHANNELS.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Config, load_config
+from channels.telegram import TelegramChannel
+from tests.contract_drivers import ADMIN_ID, STAFF_ID, ConsoleDriver, RecordingPlainSender, TelegramDriver
+from tests.fakebotapi import FakeBotAPI
+from tests.stack import running
+
+CHANNELS = ["telegram", "console"]
+UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
+ALICE, BOB = 42, 43
+
+
+class _PlainChannel:
+    """A text-only channel with no platform behind it (the console's rendering, recorded per chat)."""
+
+    name = "console"
+
+    def __init__(self, config: Config, core: Any, router: Any) -> None:
+        self.sender = RecordingPlainSender("console")
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+@pytest.fixture(params=CHANNELS)
+async def chat(request: pytest.FixtureRequest, tmp_path: Path, knowledge_copy: Path) -> AsyncIterator[Any]:
+    base = {"db_path": tmp_path / "db.sqlite", "knowledge_dir": knowledge_copy, "rate_limit_per_minute": 0}
+    if request.param == "telegram":
+        with FakeBotAPI() as fake:
+            config = load_config({}, telegram_token=fake.token, telegram_api=fake.url,
+                                 admin_ids=frozenset({f"telegram:{ADMIN_ID}"}),
+                                 staff_ids=frozenset({f"telegram:{STAFF_ID}"}), **base)
+            async with running(config, TelegramChannel, deliver=False) as stack:
+                yield TelegramDriver(stack, fake)
+    else:
+        async with running(load_config({}, **base), _PlainChannel, deliver=False) as stack:
+            yield ConsoleDriver(stack)
+
+
+def ticket_number(text: str) -> int:
+    found = re.search(r"#(\d+)", text)
+    assert found, text
+    return int(found[1])
+
+
+async def test_a_question_is_answered(chat: Any) -> None:
+    reply = await chat.say(ALICE, "lam lai can cuoc bi mat o dau")
+    assert "thẻ căn cước" in reply and "Căn cứ" in reply
+
+
+async def test_suggestions_then_a_pick(chat: Any) -> None:
+    reply = await chat.say(ALICE, "thu tuc dat dai")
+    assert "Gửi câu hỏi cho cán bộ" in reply  # suggestions always offer an officer
+    title = "Cấp giấy chứng nhận quyền sử dụng đất lần đầu"
+    assert title in reply
+    answer = await chat.press(ALICE, title)
+    assert title in answer and "Căn cứ" in answer
+
+
+async def test_unknown_question_is_queued_and_the_answer_reaches_that_citizen_only(chat: Any) -> None:
+    number = ticket_number(await chat.say(ALICE, UNKNOWN))
+    await chat.say(BOB, "xin chào")
+    done = await chat.say(ADMIN_ID, f"/answer {number} Liên hệ Cảng vụ hàng không miền Bắc.")
+    assert f"Đã trả lời câu hỏi #{number}" in done
+    await chat.deliver()
+    assert "Cảng vụ hàng không" in chat.inbox(ALICE)
+    assert "Cảng vụ hàng không" not in chat.inbox(BOB)
+
+
+async def test_own_questions_rating_and_erasure(chat: Any) -> None:
+    number = ticket_number(await chat.say(ALICE, UNKNOWN))
+    assert f"#{number}" in await chat.say(ALICE, "/cauhoi")
+    assert UNKNOWN in await chat.say(ALICE, f"/theodoi {number}")
+    assert UNKNOWN not in await chat.say(BOB, f"/theodoi {number}")  # another citizen sees nothing
+    await chat.say(ALICE, "làm giấy khai sinh cho con cần gì")
+    assert "Cảm ơn" in await chat.press(ALICE, "Hữu ích")
+    assert "không thể hoàn tác" in await chat.say(ALICE, "/xoadulieu")
+    assert "Đã xóa" in await chat.press(ALICE, "Xóa dữ liệu của tôi")
+    assert "chưa gửi câu hỏi nào" in await chat.say(ALICE, "/cauhoi")
+
+
+async def test_staff_read_tasks_and_figures(chat: Any) -> None:
+    assert "Quản trị điện tử" in await chat.say(STAFF_ID, "/status")
+    assert "8.1" in await chat.say(STAFF_ID, "/status quan-tri-dien-tu")
+    assert "8.1" in await chat.say(STAFF_ID, "/task 8.1")
+    assert "câu hỏi" in (await chat.say(STAFF_ID, "/counts")).lower()
+
+
+async def test_admin_operates_the_queue(chat: Any) -> None:
+    first = ticket_number(await chat.say(ALICE, UNKNOWN))
+    second = ticket_number(await chat.say(BOB, "mua hàng giá rẻ tại đây"))
+    queue = await chat.say(ADMIN_ID, "/queue")
+    assert f"#{first}" in queue and f"#{second}" in queue
+    assert "không báo cho người gửi" in await chat.say(ADMIN_ID, f"/close {second} spam")
+    await chat.say(ADMIN_ID, f"/answer {first} Liên hệ Cảng vụ hàng không.")
+    assert "Đã thêm câu hỏi" in await chat.say(ADMIN_ID, f"/promote {first} tra-cuu-thu-tuc")
+    assert "Đã nạp lại" in await chat.say(ADMIN_ID, "/reload")
+
+
+async def test_every_role_refusal(chat: Any) -> None:
+    for command in ("/queue", "/answer 1 x", "/close 1", "/promote 1", "/reload", "/status", "/task 8.1",
+                    "/capnhat 8.1 done", "/counts"):
+        assert "chỉ dành cho cán bộ" in await chat.say(ALICE, command), command
+    for command in ("/queue", "/answer 1 x", "/close 1", "/promote 1", "/reload"):
+        assert "chỉ dành cho cán bộ" in await chat.say(STAFF_ID, command), command
+
+
+async def test_help_lists_what_each_role_may_do(chat: Any) -> None:
+    citizen, staff, admin = [await chat.say(who, "/help") for who in (ALICE, STAFF_ID, ADMIN_ID)]
+    assert "/cauhoi" in citizen and "/status" not in citizen and "/queue" not in citizen
+    assert "/status" in staff and "/queue" not in staff
+    assert "/queue" in admin and "/reload" in admin
+
+
+@pytest.mark.parametrize("chat", ["console"], indirect=True)
+async def test_numbered_options_on_channels_without_buttons(chat: Any) -> None:
+    assert "khai sinh" not in (await chat.say(ALICE, "2")).lower()  # no live menu: "2" is ordinary text
+    reply = await chat.say(ALICE, "thu tuc dat dai")
+    options = dict(re.findall(r"^\[(\d+)\] (.*)$", reply, re.M))
+    assert len(options) >= 2 and options[str(len(options))] == "Gửi câu hỏi cho cán bộ"
+    picked = await chat.say(ALICE, "1")
+    assert options["1"] in picked  # the number maps back to the payload of the menu this chat saw last
+    assert "Cảm ơn" in await chat.say(ALICE, "1")  # the answer's own menu replaced it: 1 = helpful
+    storage = chat.stack.services.storage
+    await chat.say(ALICE, "làm giấy khai sinh cho con cần gì")
+    await storage.db.execute("UPDATE menus SET expires_at = ?", (time.time() - 1,))
+    await storage.db.commit()
+    assert "Cảm ơn" not in await chat.say(ALICE, "1")  # after 30 minutes the menu is gone
+    assert "Cảm ơn" not in await chat.say(BOB, "1")  # menus belong to their own chat
