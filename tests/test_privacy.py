@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.guard import MaskingFilter
 from bot.privacy import DATA_FILE, Finding, find_personal_data, load_not_names, load_surnames, mask
 
 SURNAMES = load_surnames()
@@ -177,6 +179,20 @@ def test_mask_examples() -> None:
     assert mask("cccd 014.190.001.234, mail lo.mai@gmail.com") == "cccd *********234, mail l***@gmail.com"
     harmless = "ngày 28/11/2026, #12, 175/2024/NĐ-CP, 1.500.000đ"
     assert mask(harmless) == harmless
+
+
+def test_log_records_at_every_level_lose_numbers_in_any_form(caplog: pytest.LogCaptureFixture) -> None:
+    token = "123456:ABC-secret-token"
+    log = logging.getLogger("papibot.test.privacy")
+    log.addFilter(MaskingFilter((token,)))
+    with caplog.at_level(logging.DEBUG, logger="papibot.test.privacy"):
+        for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL):
+            log.log(level, "bot%s: %s / %s / %s", token, "+84 912 345 678", "0212.3852.123", "014-190-001-234")
+    assert len(caplog.records) == 5
+    for record in caplog.records:
+        digits = re.sub(r"[^0-9]", "", record.getMessage())
+        assert token not in record.getMessage() and "***" in record.getMessage()
+        assert digits == "678123234", record.getMessage()
 
 
 def test_mask_is_fast_on_long_hostile_input() -> None:
