@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 
+from bot import privacy
+
 OK, WARN, DROP = "ok", "warn", "drop"
-# Vietnamese phone numbers (0xxxxxxxxx or +84xxxxxxxxx) and 9- or 12-digit identity numbers.
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(\d{2})\d{5}(\d{2})(?!\d)")
-_IDENTITY = re.compile(r"(?<!\d)(\d{3})(?:\d{3}|\d{6})(\d{3})(?!\d)")
 
 
 class FloodGuard:
@@ -49,12 +47,11 @@ class FloodGuard:
 
 
 def mask(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Hide phone and identity numbers (keeping a few digits for support) and any secret."""
+    """Hide any secret, then phone and identity numbers in any written form and e-mail addresses."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    text = _PHONE.sub(lambda m: f"0{m.group(1)}*****{m.group(2)}", text)
-    return _IDENTITY.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
+    return privacy.mask(text)
 
 
 class MaskingFilter(logging.Filter):
