@@ -16,11 +16,13 @@ run: $(STAMP)
 	$(BIN)/papibot run
 
 test: $(STAMP)
-	$(BIN)/ruff check bot handlers knowledge tests bench
+	$(BIN)/ruff check bot handlers channels knowledge tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers knowledge tests bench
+	$(BIN)/ruff check bot handlers channels knowledge tests bench
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

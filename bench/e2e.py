@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from tests.fakebotapi import FakeBotAPI
+from tests.test_telegram_e2e import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN = ["làm sổ đỏ lần đầu cần giấy tờ gì", "cap lai cccd bi mat", "xin giay doc than o dau",
@@ -40,7 +41,8 @@ def bench_e2e(citizens: int = 50, messages_each: int = 20) -> dict[str, object]:
     """Latency from injection to reply, and messages lost, with citizens talking concurrently."""
     with FakeBotAPI() as fake, tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "PAPIBOT_TELEGRAM_API": fake.url,
-               "PAPIBOT_DB": str(Path(tmp) / "e2e.db"), "PAPIBOT_RATE_LIMIT": "0"}
+               "PAPIBOT_DB": str(Path(tmp) / "e2e.db"), "PAPIBOT_RATE_LIMIT": "0",
+               "PAPIBOT_HTTP_PORT": str(free_port())}
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

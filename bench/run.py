@@ -69,7 +69,7 @@ async def bench_service(qs: list[str], n: int = 3000) -> dict[str, object]:
         try:
             t0 = time.perf_counter()
             for i in range(n):
-                user = User("bench", i % 200, i % 200, "Công dân", CITIZEN)
+                user = User("cli", str(i % 200), str(i % 200), "Công dân", CITIZEN)
                 text = f"flycam quay phim đám cưới lần {i}" if i % 10 < 3 else qs[i % len(qs)]
                 await services.citizen.ask(user, text)
             elapsed = time.perf_counter() - t0

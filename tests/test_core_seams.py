@@ -1,0 +1,145 @@
+"""The seams of the core: no channel library inside it, identities with their channel, schema upgrades,
+committed reads only, one transaction per handled update, /healthz on the one HTTP server."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import ConfigError, load_config
+from bot.db import DatabaseError
+from bot.events import Event
+from bot.guard import FloodGuard
+from bot.router import Router
+from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.services import open_services
+from bot.storage import Storage
+from channels.app import _health
+from channels.http import build_app
+from handlers.routes import ROUTES
+
+ROOT = Path(__file__).resolve().parents[1]
+CHANNEL_LIBRARIES = ("telegram", "starlette", "uvicorn", "channels")
+
+
+@pytest.mark.parametrize("package", ["bot", "handlers"])
+def test_the_core_imports_no_channel_library(package: str) -> None:
+    for path in (ROOT / package).glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert name.split(".")[0] not in CHANNEL_LIBRARIES or (path.name == "cli.py" and name.startswith(
+                    "channels.app")), f"{path.name} imports {name}"
+
+
+def test_identities_carry_their_channel() -> None:
+    config = load_config({"PAPIBOT_ADMIN_IDS": "123, -100777, zalo_oa:8421097412338840001",
+                          "PAPIBOT_ADMIN_CHAT_ID": "-1001234"})
+    assert config.admin_ids == {"telegram:123", "telegram:-100777", "zalo_oa:8421097412338840001"}
+    assert config.admin_chat_id == "telegram:-1001234"
+    for bad in ("telegram:abc", "facebook:1", "1 2"):
+        with pytest.raises(ConfigError):
+            load_config({"PAPIBOT_STAFF_IDS": bad})
+
+
+def test_old_webhook_listen_names_still_work_but_must_agree() -> None:
+    assert load_config({"PAPIBOT_WEBHOOK_PORT": "9000"}).http_port == 9000
+    with pytest.raises(ConfigError, match="disagrees"):
+        load_config({"PAPIBOT_WEBHOOK_PORT": "9000", "PAPIBOT_HTTP_PORT": "9001"})
+
+
+def _version_3_database(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.executescript("".join(MIGRATIONS[:3]) + "\nPRAGMA user_version = 3;")
+        db.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at, answer, answered_by,"
+                   " status) VALUES ('telegram', 5, 5, 'câu hỏi cũ', 1.0, 'đáp', 7, 'answered')")
+        db.execute("INSERT INTO processed_updates (update_id, at) VALUES (99, 1.0)")
+        db.execute("INSERT INTO task_status (task_id, status, note, changed_by, at) VALUES ('5.6', 'done', '', 7, 1)")
+
+
+async def test_an_old_database_is_copied_aside_then_carried_forward(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _version_3_database(path)
+    storage = await Storage.open(path)
+    try:
+        ticket = await storage.ticket(1)
+        assert ticket is not None and (ticket.chat_id, ticket.answered_by) == ("5", "telegram:7")
+        assert await storage.processed("telegram", "99")
+        assert (await storage.task_overrides())["5.6"].changed_by == "telegram:7"
+    finally:
+        await storage.close()
+    backup = tmp_path / f"old.db.before-v{SCHEMA_VERSION}"
+    with sqlite3.connect(backup) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3  # the copy is the old file, untouched
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    await (await Storage.open(path)).close()  # created at the current version
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(DatabaseError, match="newer"):
+        await Storage.open(path)
+
+
+async def test_a_read_never_sees_another_tasks_uncommitted_rows(services) -> None:
+    storage = services.storage
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with storage._tx() as db:
+            await db.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at)"
+                             " VALUES ('console', '1', '1', 'chưa ghi xong', 1.0)")
+            inside.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await inside.wait()
+    assert (await storage.pending_tickets())[1] == 0  # the open transaction is invisible to readers
+    release.set()
+    await task
+    assert (await storage.pending_tickets())[1] == 1
+
+
+async def test_an_answered_message_costs_one_write_transaction(services, monkeypatch) -> None:
+    router = Router(services, ROUTES, FloodGuard(20))
+    commits = 0
+    commit = services.storage.db.commit
+
+    async def counting() -> None:
+        nonlocal commits
+        commits += 1
+        await commit()
+
+    monkeypatch.setattr(services.storage.db, "commit", counting)
+    reply = await router.handle(Event("telegram", "9", "9", text="làm giấy khai sinh cho con", update_id="5"))
+    assert reply is not None and reply.topic == "khai-sinh"
+    assert commits == 1  # the question and the record that update 5 was processed, together
+
+
+async def test_healthz_reports_each_channel_and_the_missing_officers_destination(config) -> None:
+    services = await open_services(config)
+    try:
+        app = build_app([], _health(services, []))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://papibot") as client:
+            response = await client.get("/healthz")
+            assert response.status_code == 200
+            assert response.json()["database"] == "ok" and "PAPIBOT_ADMIN_CHAT_ID" in response.json()["warning"]
+            await services.storage.reader.close()  # the database becomes unusable
+            assert (await client.get("/healthz")).status_code == 503
+    finally:
+        await services.storage.db.close()
+
+
+async def test_a_garbage_database_fails_fast_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"not a database at all " * 4000)
+    with pytest.raises(DatabaseError):
+        await asyncio.wait_for(Storage.open(path), 5)
