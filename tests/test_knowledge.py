@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.config import DEFAULT_KNOWLEDGE
 from bot.learn import add_learned_topic
 from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
 from knowledge.schema import CATEGORIES, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Problems, parse_topic
@@ -195,3 +196,44 @@ def test_learned_yaml_written_by_promotion_loads(knowledge_copy: Path) -> None:
     (knowledge_copy / "learned.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     _, problems = check_knowledge(knowledge_copy)
     assert "learned.yaml topics[0]: answer: give either sections or one answer, not both" in problems
+
+
+# --- legal corrections that a spot-check found: kept true in the shipped topics -------------------------
+
+def _shipped(topic_id: str):
+    problems = Problems()
+    path = DEFAULT_KNOWLEDGE / "topics" / f"{topic_id}.yaml"
+    topic = parse_topic(yaml.safe_load(path.read_text(encoding="utf-8")), path.name, problems)
+    assert topic is not None, problems
+    return topic
+
+
+def test_identity_card_is_changed_at_14_and_a_childs_card_lasts_until_14() -> None:
+    topic = _shipped("can-cuoc")
+    who = topic.section("who")
+    assert "Phải đổi thẻ khi đủ 14, 25, 40 và 60 tuổi" in who
+    assert "chỉ dùng đến khi trẻ đủ 14 tuổi" in who and "đủ 14 tuổi phải làm thủ tục cấp đổi" in who
+    assert "14" in topic.summary and "26/2023/QH15" in " ".join(topic.legal_basis)
+
+
+def test_criminal_record_relatives_need_no_authorisation_and_form_2_is_personal() -> None:
+    topic = _shipped("ly-lich-tu-phap")
+    who = topic.section("who")
+    form_1, form_2 = (line for line in who.splitlines() if line.startswith("- **Phiếu số"))
+    assert "Cha, mẹ, vợ, chồng, con" in form_1 and "không cần bất kỳ văn bản ủy quyền" in form_1
+    assert "không được ủy quyền, không ai làm thay được" in form_2 and "kể cả cha, mẹ, vợ, chồng, con" in form_2
+    assert "không cần công chứng" not in topic.answer  # the old, wrong reading: relatives need no paper at all
+    fee = topic.section("fee")
+    assert "Thông tư 16/2025/TT-BTC" in fee and "100.000 đồng" in fee and "miễn phí" in fee
+
+
+def test_building_permit_follows_the_construction_law_2025() -> None:
+    topic = _shipped("giay-phep-xay-dung")
+    basis = " ".join(topic.legal_basis)
+    assert "Luật Xây dựng năm 2025" in basis and "135/2025/QH15" in basis
+    assert "175/2024" not in basis
+    who = topic.section("who")
+    assert "số tầng" in who and "tổng diện tích sàn" in who and "quy hoạch chi tiết" in who
+    for _, text in topic.sections:  # the old decree may be named only as replaced, never as the rule
+        assert "175/2024" not in text or "đã được thay thế" in text
+    assert "7 tầng" not in topic.answer  # the 2014 law's threshold is not presented as current
