@@ -103,6 +103,14 @@ _OPEN_RHYMES = ("a", "e", "i", "o", "u", "y", "ai", "ao", "au", "ay", "eo", "eu"
 _NUCLEI = ("a", "e", "i", "o", "u", "y", "ie", "uo", "ye", "oa", "oe", "ua", "ue", "uy", "uye")
 RHYMES = frozenset(_OPEN_RHYMES) | {n + c for n in _NUCLEI for c in _CODAS if c} | {"oong", "ooc"}
 _TONE_KEYS = set("sfrxj")
+# Common English words that the repair would otherwise take for Telex ("how" → "ho", "fee" → "phe").
+ENGLISH = frozenset((
+    "as", "bar", "been", "box", "bus", "car", "cars", "days", "does", "door", "far", "fat", "fee", "fees", "few",
+    "fit", "fix", "for", "form", "forms", "fun", "gas", "has", "her", "his", "how", "if", "is", "its", "know",
+    "law", "laws", "low", "max", "new", "news", "now", "of", "off", "or", "own", "pays", "per", "poor", "power",
+    "room", "rooms", "says", "see", "show", "sir", "six", "soon", "tax", "taxes", "this", "too", "us", "view",
+    "views", "was", "way", "ways", "we", "yes",
+))
 _SHAPES = (("uwow", "uo"), ("uow", "uo"), ("uwo", "uo"), ("uw", "u"), ("ow", "o"), ("aw", "a"), ("w", "u"),
            ("aa", "a"), ("ee", "e"), ("oo", "o"))
 
@@ -120,9 +128,13 @@ def is_syllable(word: str) -> bool:
 
 
 def _strip_tone_key(word: str) -> str:
-    """Drop one tone key typed after the vowel: at the end, or just before the final consonant."""
+    """Drop the tone key typed after the vowel: at the end ("kys"), or before the final consonant when
+    the word carries another Telex mark ("dduowfng"); "cost" and "most" are left alone."""
+    marked = word.startswith("dd") or any(m in word for m in ("w", "aa", "ee", "oo"))
     for i in range(len(word) - 1, 0, -1):
-        if word[i] in _TONE_KEYS and word[i + 1:] in _CODAS and any(ch in "aeiouyw" for ch in word[:i]):
+        if word[i] not in _TONE_KEYS or not any(ch in "aeiouyw" for ch in word[:i]):
+            continue
+        if i == len(word) - 1 or (marked and word[i + 1:] in _CODAS):
             return word[:i] + word[i + 1:]
     return word
 
@@ -131,9 +143,11 @@ def telex_repair(word: str, known: Set[str] = frozenset()) -> str:
     """The syllable a folded token was meant to be when it carries Telex leftovers or f/j for ph/gi.
 
     "ddang" → "dang", "kys" → "ky", "hoon" → "hon", "nguwowif" → "nguoi", "fep" → "phep". A token that
-    is already a syllable, a known word (an abbreviation such as "vs" or "tks"), or has digits is kept.
+    is already a syllable, a known word (an abbreviation such as "vs" or "tks", a common English word
+    such as "how" or "fee"), or has digits is kept.
     """
-    if len(word) < 2 or word in known or is_syllable(word) or not word.isalpha() or not word.isascii():
+    if (len(word) < 2 or word in known or word in ENGLISH or is_syllable(word) or not word.isalpha()
+            or not word.isascii()):
         return word
     w = word
     if w.startswith("dd"):
