@@ -101,15 +101,16 @@ _OPEN_RHYMES = ("a", "e", "i", "o", "u", "y", "ai", "ao", "au", "ay", "eo", "eu"
                 "ieu", "yeu", "uoi", "uou", "oa", "oe", "oai", "oao", "oay", "oeo", "uay", "ue", "uy", "uya", "uyu",
                 "ya", "ye")
 _NUCLEI = ("a", "e", "i", "o", "u", "y", "ie", "uo", "ye", "oa", "oe", "ua", "ue", "uy", "uye")
-RHYMES = frozenset(_OPEN_RHYMES) | {n + c for n in _NUCLEI for c in _CODAS if c} | {"oong", "ooc"}
+RHYMES = frozenset(_OPEN_RHYMES) | {n + c for n in _NUCLEI for c in _CODAS if c}
+_LOANS = frozenset(("xoong", "boong", "mooc", "sooc"))  # loanwords, the only ones spelt with "oo"
 _TONE_KEYS = set("sfrxj")
-# Common English words that the repair would otherwise take for Telex ("how" → "ho", "fee" → "phe").
+# Common English words that the repair would otherwise take for Telex ("how" → "ho", "fee" → "phe"); not
+# those that are also everyday Telex ("car" is "cả", "own" is "ơn", "too" is "tô", "max" is "mã").
 ENGLISH = frozenset((
-    "as", "bar", "been", "box", "bus", "car", "cars", "days", "does", "door", "far", "fat", "fee", "fees", "few",
-    "fit", "fix", "for", "form", "forms", "fun", "gas", "has", "her", "his", "how", "if", "is", "its", "know",
-    "law", "laws", "low", "max", "new", "news", "now", "of", "off", "or", "own", "pays", "per", "poor", "power",
-    "room", "rooms", "says", "see", "show", "sir", "six", "soon", "tax", "taxes", "this", "too", "us", "view",
-    "views", "was", "way", "ways", "we", "yes",
+    "as", "bar", "box", "bus", "days", "does", "door", "far", "fat", "fee", "fees", "few", "fit", "fix", "for",
+    "form", "forms", "fun", "gas", "has", "her", "his", "how", "if", "is", "its", "know", "law", "laws", "low",
+    "new", "news", "now", "of", "off", "or", "pays", "per", "poor", "power", "room", "rooms", "says", "see", "show",
+    "sir", "soon", "tax", "taxes", "this", "us", "view", "views", "was", "way", "ways", "we", "yes",
 ))
 _SHAPES = (("uwow", "uo"), ("uow", "uo"), ("uwo", "uo"), ("uw", "u"), ("ow", "o"), ("aw", "a"), ("w", "u"),
            ("aa", "a"), ("ee", "e"), ("oo", "o"))
@@ -117,7 +118,7 @@ _SHAPES = (("uwow", "uo"), ("uow", "uo"), ("uwo", "uo"), ("uw", "u"), ("ow", "o"
 
 def is_syllable(word: str) -> bool:
     """A folded, lower-case Vietnamese syllable: onset, then a rhyme ("nguoi", "dang", "ky", "oanh")."""
-    if word in RHYMES:
+    if word in RHYMES or word in _LOANS:
         return True
     for onset in _ONSETS:
         if word.startswith(onset):
@@ -130,7 +131,7 @@ def is_syllable(word: str) -> bool:
 def _strip_tone_key(word: str) -> str:
     """Drop the tone key typed after the vowel: at the end ("kys"), or before the final consonant when
     the word carries another Telex mark ("dduowfng"); "cost" and "most" are left alone."""
-    marked = word.startswith("dd") or any(m in word for m in ("w", "aa", "ee", "oo"))
+    marked = any(m in word for m in ("dd", "w", "aa", "ee", "oo"))
     for i in range(len(word) - 1, 0, -1):
         if word[i] not in _TONE_KEYS or not any(ch in "aeiouyw" for ch in word[:i]):
             continue
@@ -149,10 +150,7 @@ def telex_repair(word: str, known: Set[str] = frozenset()) -> str:
     if (len(word) < 2 or word in known or word in ENGLISH or is_syllable(word) or not word.isalpha()
             or not word.isascii()):
         return word
-    w = word
-    if w.startswith("dd"):
-        w = w[1:]
-    w = _strip_tone_key(w)
+    w = _strip_tone_key(word).replace("dd", "d")
     for typed, meant in _SHAPES:
         w = w.replace(typed, meant)
     if w.startswith("f"):

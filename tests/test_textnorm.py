@@ -63,7 +63,8 @@ def test_shipped_synonyms_cover_common_abbreviations(kb) -> None:
     [("ddang", "dang"), ("kys", "ky"), ("kets", "ket"), ("hoon", "hon"), ("gif", "gi"), ("nhaf", "nha"),
      ("owr", "o"), ("ddaau", "dau"), ("giaays", "giay"), ("chuwngs", "chung"), ("tuwr", "tu"), ("hooj", "ho"),
      ("chieeus", "chieu"), ("nguwowif", "nguoi"), ("dduwowcj", "duoc"), ("tieengs", "tieng"), ("dduowfng", "duong"),
-     ("bieets", "biet"), ("nhw", "nhu"), ("fep", "phep"), ("fai", "phai"), ("jay", "giay")],
+     ("bieets", "biet"), ("nhw", "nhu"), ("fep", "phep"), ("fai", "phai"), ("jay", "giay"), ("coong", "cong"),
+     ("car", "ca"), ("own", "on"), ("too", "to"), ("max", "ma"), ("six", "si"), ("been", "ben")],
 )
 def test_telex_leftovers_are_repaired(typed: str, meant: str) -> None:
     assert telex_repair(typed) == meant
