@@ -45,5 +45,6 @@ def write_knowledge(kb: KnowledgeBase, source: Path, target: Path) -> Path:
     for t in kb.topics:
         data = {f.name: getattr(t, f.name) for f in dataclasses.fields(Topic) if f.name != "file"}
         data["questions"], data["legal_basis"] = list(t.questions), list(t.legal_basis)
+        data["sections"] = dict(t.sections)
         (target / "topics" / f"{t.id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target

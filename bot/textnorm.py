@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 
 # Combining marks that carry the tone (huyền, sắc, hỏi, ngã, nặng); the others
 # (circumflex, breve, horn) change the vowel itself and stay on their letter.
@@ -90,6 +90,78 @@ def tokens(text: str) -> list[str]:
     return [t for t in _NON_WORD.sub(" ", text).split() if t]
 
 
+# Telex is how most Vietnamese type marks, as letters after the word ("aa" → â, "dd" → đ, a final
+# "s" → sắc). With the keyboard switched off the letters stay: "ddang kys kets hoon". A token is
+# repaired only when it is not a Vietnamese syllable already, and only when the repair gives one,
+# so a correctly typed word is never touched.
+_ONSETS = sorted(("b", "c", "ch", "d", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh", "nh", "p", "ph",
+                  "qu", "r", "s", "t", "th", "tr", "v", "x"), key=len, reverse=True)
+_CODAS = ("", "c", "ch", "m", "n", "ng", "nh", "p", "t")
+_OPEN_RHYMES = ("a", "e", "i", "o", "u", "y", "ai", "ao", "au", "ay", "eo", "eu", "ia", "iu", "oi", "ua", "ui", "uu",
+                "ieu", "yeu", "uoi", "uou", "oa", "oe", "oai", "oao", "oay", "oeo", "uay", "ue", "uy", "uya", "uyu",
+                "ya", "ye")
+_NUCLEI = ("a", "e", "i", "o", "u", "y", "ie", "uo", "ye", "oa", "oe", "ua", "ue", "uy", "uye")
+RHYMES = frozenset(_OPEN_RHYMES) | {n + c for n in _NUCLEI for c in _CODAS if c}
+_LOANS = frozenset(("xoong", "boong", "mooc", "sooc"))  # loanwords, the only ones spelt with "oo"
+_TONE_KEYS = set("sfrxj")
+# Common English words that the repair would otherwise take for Telex ("how" → "ho", "fee" → "phe"); not
+# those that are also everyday Telex ("car" is "cả", "own" is "ơn", "too" is "tô", "max" is "mã").
+ENGLISH = frozenset((
+    "as", "bar", "box", "bus", "days", "does", "door", "far", "fat", "fee", "fees", "few", "fit", "fix", "for",
+    "form", "forms", "fun", "gas", "has", "her", "his", "how", "if", "is", "its", "know", "law", "laws", "low",
+    "new", "news", "now", "of", "off", "or", "pays", "per", "poor", "power", "room", "rooms", "says", "see", "show",
+    "sir", "soon", "tax", "taxes", "this", "us", "view", "views", "was", "way", "ways", "we", "yes",
+))
+_SHAPES = (("uwow", "uo"), ("uow", "uo"), ("uwo", "uo"), ("uw", "u"), ("ow", "o"), ("aw", "a"), ("w", "u"),
+           ("aa", "a"), ("ee", "e"), ("oo", "o"))
+
+
+def is_syllable(word: str) -> bool:
+    """A folded, lower-case Vietnamese syllable: onset, then a rhyme ("nguoi", "dang", "ky", "oanh")."""
+    if word in RHYMES or word in _LOANS:
+        return True
+    for onset in _ONSETS:
+        if word.startswith(onset):
+            rest = word[len(onset):]
+            if rest in RHYMES or (onset == "gi" and (rest == "" or "i" + rest in RHYMES)):
+                return True
+    return False
+
+
+def _strip_tone_key(word: str) -> str:
+    """Drop the tone key typed after the vowel: at the end ("kys"), or before the final consonant when
+    the word carries another Telex mark ("dduowfng"); "cost" and "most" are left alone."""
+    marked = any(m in word for m in ("dd", "w", "aa", "ee", "oo"))
+    for i in range(len(word) - 1, 0, -1):
+        if word[i] not in _TONE_KEYS or not any(ch in "aeiouyw" for ch in word[:i]):
+            continue
+        if i == len(word) - 1 or (marked and word[i + 1:] in _CODAS):
+            return word[:i] + word[i + 1:]
+    return word
+
+
+def telex_repair(word: str, known: Set[str] = frozenset()) -> str:
+    """The syllable a folded token was meant to be when it carries Telex leftovers or f/j for ph/gi.
+
+    "ddang" → "dang", "kys" → "ky", "hoon" → "hon", "nguwowif" → "nguoi", "fep" → "phep". A token that
+    is already a syllable, a known word (an abbreviation such as "vs" or "tks", a common English word
+    such as "how" or "fee"), or has digits is kept.
+    """
+    if (len(word) < 2 or word in known or word in ENGLISH or is_syllable(word) or not word.isalpha()
+            or not word.isascii()):
+        return word
+    w = _strip_tone_key(word).replace("dd", "d")
+    for typed, meant in _SHAPES:
+        w = w.replace(typed, meant)
+    if w.startswith("f"):
+        w = "ph" + w[1:]
+    elif w.startswith("j"):
+        w = "gi" + w[1:]
+    if w != word and (is_syllable(w) or w in known):
+        return w
+    return word
+
+
 class SynonymTable:
     """Maps variant phrases (folded) to one canonical phrase, longest match first."""
 
@@ -102,6 +174,8 @@ class SynonymTable:
                 if key and key != target:
                     self._map[key] = target
         self._longest = max((len(k) for k in self._map), default=0)
+        # Every word of the table: never mistaken for a typing slip ("vs", "tks", "ddc" → "dc").
+        self.words = frozenset(w for key, target in self._map.items() for w in (*key, *target))
 
     def expand(self, words: list[str]) -> list[str]:
         """Replace every known variant in a token list by its canonical form."""
@@ -121,8 +195,9 @@ class SynonymTable:
 
 
 def normalize(text: str, synonyms: SynonymTable | None = None) -> str:
-    """The matching form: folded tokens with synonyms and abbreviations expanded, space-joined."""
-    words = tokens(text)
+    """The matching form: folded tokens, Telex leftovers repaired, synonyms and abbreviations expanded."""
+    known = synonyms.words if synonyms is not None else frozenset()
+    words = [telex_repair(w, known) for w in tokens(text)]
     if synonyms is not None:
         words = synonyms.expand(words)
     return " ".join(words)

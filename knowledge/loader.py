@@ -88,7 +88,7 @@ def _load_learned(directory: Path, topics: list[Topic], problems: Problems) -> l
         return topics
     by_id = {t.id: t for t in topics}
     for i, item in enumerate(data.get("topics") or []):
-        topic = parse_topic(item, f"{LEARNED_FILE} topics[{i}]", problems, min_questions=1)
+        topic = parse_topic(item, f"{LEARNED_FILE} topics[{i}]", problems, min_questions=1, learned=True)
         if topic and topic.id in by_id:
             problems.add(LEARNED_FILE, f"topics[{i}].id", f"duplicate id {topic.id!r}")
         elif topic:

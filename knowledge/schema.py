@@ -20,10 +20,37 @@ CATEGORIES = (
     "Dịch vụ hành chính công",
     "Thông tin và tham gia",
 )
-TOPIC_FIELDS = ("id", "title", "category", "questions", "answer", "legal_basis", "source", "verified")
+TOPIC_FIELDS = ("id", "title", "category", "questions", "sections", "summary_en", "legal_basis", "source", "verified")
+# A learned topic (learned.yaml, promoted from an officer's answer) may carry one free `answer` instead of sections.
+LEARNED_FIELDS = (*TOPIC_FIELDS, "answer")
+SECTION_KEYS = ("summary", "who", "documents", "place", "time", "fee", "online", "notes")
+# Headings of the sections after the summary (which has none), and of the legal basis list.
+SECTION_LABELS = {
+    "who": "Ai được làm",
+    "documents": "Hồ sơ",
+    "place": "Nơi nộp",
+    "time": "Thời hạn",
+    "fee": "Lệ phí",
+    "online": "Làm trực tuyến",
+    "notes": "Lưu ý",
+    "basis": "Căn cứ pháp lý",
+}
+SECTION_LABELS_EN = {
+    "who": "Who may apply",
+    "documents": "Documents",
+    "place": "Where to apply",
+    "time": "Processing time",
+    "fee": "Fee",
+    "online": "Online",
+    "notes": "Notes",
+    "basis": "Legal basis",
+}
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MIN_QUESTIONS = 10
-MAX_ANSWER = 1500
+MAX_SUMMARY = 600
+MAX_SECTION = 1000
+MAX_SUMMARY_EN = 600
+MAX_ANSWER = 1500  # a learned topic's free answer (bot/learn.py cuts officers' answers at this length)
 
 
 @dataclass(frozen=True)
@@ -34,11 +61,34 @@ class Topic:
     title: str
     category: str
     questions: tuple[str, ...]
-    answer: str
+    sections: tuple[tuple[str, str], ...]  # (key, text) in SECTION_KEYS order, only the sections present
     legal_basis: tuple[str, ...]
     source: str
     verified: dt.date
+    summary_en: str = ""
     file: str = ""
+
+    def section(self, name: str) -> str | None:
+        """The text of one section (a key of SECTION_KEYS), or None when the topic does not have it."""
+        return next((text for key, text in self.sections if key == name), None)
+
+    @property
+    def summary(self) -> str:
+        """The short answer a citizen reads first."""
+        return self.section("summary") or ""
+
+    @property
+    def answer(self) -> str:
+        """All sections as one text: the summary, then one `**Label:** text` paragraph per section."""
+        parts = []
+        for key, text in self.sections:
+            if key == "summary":
+                parts.append(text)
+            elif text.startswith("- "):
+                parts.append(f"**{SECTION_LABELS[key]}:**\n{text}")
+            else:
+                parts.append(f"**{SECTION_LABELS[key]}:** {text}")
+        return "\n\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -66,10 +116,10 @@ class Problems(list[str]):
         self.append(f"{where}: {field}: {message}")
 
 
-def _text(problems: Problems, where: str, data: dict[str, Any], field: str) -> str:
+def _text(problems: Problems, where: str, data: dict[str, Any], field: str, label: str = "") -> str:
     value = data.get(field)
     if not isinstance(value, str) or not value.strip():
-        problems.add(where, field, "missing or empty (expected text)")
+        problems.add(where, label or field, "missing or empty (expected text)")
         return ""
     return value.strip()
 
@@ -95,23 +145,68 @@ def _date(problems: Problems, where: str, data: dict[str, Any]) -> dt.date:
         return dt.date.min
 
 
-def parse_topic(data: object, where: str, problems: Problems, min_questions: int = MIN_QUESTIONS) -> Topic | None:
-    """Check one topic mapping; add every problem found and return the topic if it is usable."""
+def _sections(problems: Problems, where: str, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    value = data.get("sections")
+    if not isinstance(value, dict):
+        problems.add(where, "sections", f"missing or not a mapping of sections ({', '.join(SECTION_KEYS)})")
+        return ()
+    for unknown in sorted(set(value) - set(SECTION_KEYS), key=str):
+        problems.add(where, f"sections.{unknown}", f"unknown section (allowed: {', '.join(SECTION_KEYS)})")
+    if "summary" not in value:
+        problems.add(where, "sections.summary", "missing (every topic needs a short summary)")
+    out = []
+    for key in SECTION_KEYS:
+        if key not in value:
+            continue
+        text = _text(problems, where, value, key, f"sections.{key}")
+        limit = MAX_SUMMARY if key == "summary" else MAX_SECTION
+        if len(text) > limit:
+            problems.add(where, f"sections.{key}", f"{len(text)} characters, at most {limit} allowed")
+        out.append((key, text))
+    return tuple(out)
+
+
+def _learned_answer(problems: Problems, where: str, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    if "sections" in data:
+        problems.add(where, "answer", "give either sections or one answer, not both")
+        return ()
+    answer = _text(problems, where, data, "answer")
+    if len(answer) > MAX_ANSWER:
+        problems.add(where, "answer", f"{len(answer)} characters, at most {MAX_ANSWER} allowed")
+    return (("summary", answer),)
+
+
+def parse_topic(
+    data: object, where: str, problems: Problems, min_questions: int = MIN_QUESTIONS, learned: bool = False
+) -> Topic | None:
+    """Check one topic mapping; add every problem found and return the topic if it is usable.
+
+    A topic file needs `sections` (with a summary) and `summary_en`. A learned topic (`learned=True`, from
+    learned.yaml) may instead carry one free `answer`, used as its summary, and needs no `summary_en`.
+    """
     if not isinstance(data, dict):
         problems.add(where, "(file)", "expected a mapping of fields")
         return None
     before = len(problems)
-    for unknown in sorted(set(data) - set(TOPIC_FIELDS), key=str):
-        problems.add(where, str(unknown), f"unknown field (allowed: {', '.join(TOPIC_FIELDS)})")
+    allowed = LEARNED_FIELDS if learned else TOPIC_FIELDS
+    for unknown in sorted(set(data) - set(allowed), key=str):
+        hint = " (topic files use sections: summary, who, documents, ...)" if unknown == "answer" else ""
+        problems.add(where, str(unknown), f"unknown field{hint} (allowed: {', '.join(allowed)})")
     topic_id = _text(problems, where, data, "id")
     if topic_id and not ID_PATTERN.match(topic_id):
         problems.add(where, "id", f"{topic_id!r} must be lowercase ascii words joined by hyphens")
     category = _text(problems, where, data, "category")
     if category and category not in CATEGORIES:
         problems.add(where, "category", f"{category!r} is not one of: {', '.join(CATEGORIES)}")
-    answer = _text(problems, where, data, "answer")
-    if len(answer) > MAX_ANSWER:
-        problems.add(where, "answer", f"{len(answer)} characters, keep it under {MAX_ANSWER}")
+    if learned and "answer" in data:
+        sections = _learned_answer(problems, where, data)
+    else:
+        sections = _sections(problems, where, data)
+    summary_en = ""
+    if not learned or "summary_en" in data:
+        summary_en = _text(problems, where, data, "summary_en")
+        if len(summary_en) > MAX_SUMMARY_EN:
+            problems.add(where, "summary_en", f"{len(summary_en)} characters, at most {MAX_SUMMARY_EN} allowed")
     source = _text(problems, where, data, "source")
     if source and not source.startswith("https://"):
         problems.add(where, "source", "must be an official https:// link")
@@ -120,10 +215,11 @@ def parse_topic(data: object, where: str, problems: Problems, min_questions: int
         title=_text(problems, where, data, "title"),
         category=category,
         questions=_text_list(problems, where, data, "questions", min_questions),
-        answer=answer,
+        sections=sections,
         legal_basis=_text_list(problems, where, data, "legal_basis", 1),
         source=source,
         verified=_date(problems, where, data),
+        summary_en=summary_en,
         file=where,
     )
     return topic if len(problems) == before else None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from bot.config import DEFAULT_KNOWLEDGE
+from bot.learn import add_learned_topic
 from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
-from knowledge.schema import CATEGORIES
+from knowledge.schema import CATEGORIES, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Problems, parse_topic
 from tests.conftest import SHARED
 
 TOPICS_TSV = SHARED / "eval" / "topics.tsv"
@@ -19,7 +23,10 @@ def test_shipped_knowledge_base_is_complete(kb) -> None:
     assert len(kb.topics) >= 43
     for topic in kb.topics:
         assert len(topic.questions) >= 10, topic.id
-        assert len(topic.answer) <= 1500, topic.id
+        assert 0 < len(topic.summary) <= 600, topic.id
+        assert all(0 < len(text) <= 1000 for _, text in topic.sections), topic.id
+        assert [k for k, _ in topic.sections] == [k for k in SECTION_KEYS if topic.section(k)], topic.id
+        assert 0 < len(topic.summary_en) <= 600, topic.id
         assert topic.category in CATEGORIES
         assert topic.source.startswith("https://")
         assert topic.legal_basis
@@ -79,3 +86,154 @@ def test_kb_check_passes_on_shipped_knowledge() -> None:
                          cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.startswith("OK: 43 topics")
+
+
+# --- topics in sections -------------------------------------------------------------------------------
+
+def _topic_data(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "id": "vi-du",
+        "title": "Thủ tục ví dụ",
+        "category": "Hộ tịch",
+        "questions": [f"câu hỏi {i}" for i in range(10)],
+        "sections": {
+            "summary": "Nộp tại UBND cấp xã, 05 ngày làm việc, miễn lệ phí.",
+            "documents": "- Tờ khai\n- Giấy tờ tùy thân",
+            "fee": "Miễn lệ phí.",
+        },
+        "summary_en": "Apply at the commune People's Committee; 5 working days; free.",
+        "legal_basis": ["Luật Hộ tịch 2014"],
+        "source": "https://dichvucong.gov.vn",
+        "verified": "2026-11-28",
+    }
+    data.update(changes)
+    return data
+
+
+def _parse(data: dict[str, object], **kwargs: object) -> tuple[object, list[str]]:
+    problems = Problems()
+    topic = parse_topic(data, "topics/vi-du.yaml", problems, **kwargs)  # type: ignore[arg-type]
+    return topic, list(problems)
+
+
+def test_sections_are_kept_in_canonical_order_and_joined_for_the_renderer() -> None:
+    data = _topic_data()
+    data["sections"] = {"fee": "Miễn lệ phí.", "documents": "- Tờ khai", "summary": "Tóm tắt ngắn."}
+    topic, problems = _parse(data)
+    assert problems == []
+    assert [k for k, _ in topic.sections] == ["summary", "documents", "fee"]
+    assert topic.summary == "Tóm tắt ngắn."
+    assert topic.section("fee") == "Miễn lệ phí."
+    assert topic.section("online") is None
+    assert topic.answer == "Tóm tắt ngắn.\n\n**Hồ sơ:**\n- Tờ khai\n\n**Lệ phí:** Miễn lệ phí."
+    assert set(SECTION_LABELS) == set(SECTION_LABELS_EN) == set(SECTION_KEYS[1:]) | {"basis"}
+
+
+def test_unknown_section_is_reported_with_its_name() -> None:
+    data = _topic_data()
+    data["sections"] = {**data["sections"], "fees": "50.000 đồng"}  # type: ignore[dict-item]
+    topic, problems = _parse(data)
+    assert topic is None
+    assert any(p.startswith("topics/vi-du.yaml: sections.fees: unknown section") for p in problems)
+
+
+def test_broken_sections_are_each_reported() -> None:
+    data = _topic_data()
+    data["sections"] = {"who": "Công dân", "place": "", "time": ["05 ngày"], "notes": "x" * 1001}
+    topic, problems = _parse(data)
+    assert topic is None
+    assert "topics/vi-du.yaml: sections.summary: missing (every topic needs a short summary)" in problems
+    assert "topics/vi-du.yaml: sections.place: missing or empty (expected text)" in problems
+    assert "topics/vi-du.yaml: sections.time: missing or empty (expected text)" in problems
+    assert "topics/vi-du.yaml: sections.notes: 1001 characters, at most 1000 allowed" in problems
+    assert not any("sections.who" in p for p in problems)
+    _, problems = _parse(_topic_data(sections="Nộp tại UBND cấp xã."))
+    assert any(p.startswith("topics/vi-du.yaml: sections: missing or not a mapping") for p in problems)
+
+
+def test_too_long_summary_is_reported() -> None:
+    data = _topic_data()
+    data["sections"] = {"summary": "a" * 601}
+    _, problems = _parse(data)
+    assert problems == ["topics/vi-du.yaml: sections.summary: 601 characters, at most 600 allowed"]
+    data["sections"] = {"summary": "a" * 600}
+    assert _parse(data)[1] == []
+
+
+def test_topic_file_needs_summary_en_and_no_free_answer() -> None:
+    data = _topic_data()
+    del data["summary_en"]
+    _, problems = _parse(data)
+    assert problems == ["topics/vi-du.yaml: summary_en: missing or empty (expected text)"]
+    _, problems = _parse(_topic_data(summary_en="x" * 601))
+    assert problems == ["topics/vi-du.yaml: summary_en: 601 characters, at most 600 allowed"]
+    _, problems = _parse(_topic_data(answer="**Hồ sơ:** tờ khai"))
+    assert len(problems) == 1 and problems[0].startswith("topics/vi-du.yaml: answer: unknown field")
+
+
+def test_learned_topic_with_a_free_answer_is_accepted_as_its_summary() -> None:
+    data = _topic_data(questions=["một câu hỏi"], answer="Liên hệ UBND cấp xã. " * 40)
+    del data["sections"], data["summary_en"]
+    topic, problems = _parse(data, min_questions=1, learned=True)
+    assert problems == []
+    assert topic.sections == (("summary", data["answer"].strip()),)
+    assert topic.answer == topic.summary == data["answer"].strip()
+    assert topic.summary_en == ""
+    _, problems = _parse(data, min_questions=1)  # the same mapping is not a valid topic file
+    assert any("answer: unknown field" in p for p in problems)
+    assert any("sections: missing" in p for p in problems)
+
+
+def test_learned_yaml_written_by_promotion_loads(knowledge_copy: Path) -> None:
+    topic_id = add_learned_topic(knowledge_copy, 12, "Xin giấy phép tổ chức lễ hội?", "Liên hệ UBND cấp xã.",
+                                 dt.date(2026, 11, 28))
+    kb, problems = check_knowledge(knowledge_copy)
+    assert not [p for p in problems if p.startswith("learned.yaml")]
+    learned = kb.topic(topic_id)
+    assert learned is not None and learned.summary == "Liên hệ UBND cấp xã." and learned.summary_en == ""
+    data = yaml.safe_load((knowledge_copy / "learned.yaml").read_text(encoding="utf-8"))
+    data["topics"][0]["sections"] = {"summary": "Có cả hai."}
+    (knowledge_copy / "learned.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    _, problems = check_knowledge(knowledge_copy)
+    assert "learned.yaml topics[0]: answer: give either sections or one answer, not both" in problems
+
+
+# --- legal corrections that a spot-check found: kept true in the shipped topics -------------------------
+
+def _shipped(topic_id: str):
+    problems = Problems()
+    path = DEFAULT_KNOWLEDGE / "topics" / f"{topic_id}.yaml"
+    topic = parse_topic(yaml.safe_load(path.read_text(encoding="utf-8")), path.name, problems)
+    assert topic is not None, problems
+    return topic
+
+
+def test_identity_card_is_changed_at_14_and_a_childs_card_lasts_until_14() -> None:
+    topic = _shipped("can-cuoc")
+    who = topic.section("who")
+    assert "Phải đổi thẻ khi đủ 14, 25, 40 và 60 tuổi" in who
+    assert "chỉ dùng đến khi trẻ đủ 14 tuổi" in who and "đủ 14 tuổi phải làm thủ tục cấp đổi" in who
+    assert "14" in topic.summary and "26/2023/QH15" in " ".join(topic.legal_basis)
+
+
+def test_criminal_record_relatives_need_no_authorisation_and_form_2_is_personal() -> None:
+    topic = _shipped("ly-lich-tu-phap")
+    who = topic.section("who")
+    form_1, form_2 = (line for line in who.splitlines() if line.startswith("- **Phiếu số"))
+    assert "Cha, mẹ, vợ, chồng, con" in form_1 and "không cần bất kỳ văn bản ủy quyền" in form_1
+    assert "không được ủy quyền, không ai làm thay được" in form_2 and "kể cả cha, mẹ, vợ, chồng, con" in form_2
+    assert "không cần công chứng" not in topic.answer  # the old, wrong reading: relatives need no paper at all
+    fee = topic.section("fee")
+    assert "Thông tư 16/2025/TT-BTC" in fee and "100.000 đồng" in fee and "miễn phí" in fee
+
+
+def test_building_permit_follows_the_construction_law_2025() -> None:
+    topic = _shipped("giay-phep-xay-dung")
+    basis = " ".join(topic.legal_basis)
+    assert "Luật Xây dựng năm 2025" in basis and "135/2025/QH15" in basis
+    assert "175/2024" not in basis
+    who = topic.section("who")
+    assert "số tầng" in who and "tổng diện tích sàn" in who and "quy hoạch chi tiết" in who
+    for _, text in topic.sections:  # the old decree may be named only as replaced, never as the rule
+        assert "175/2024" not in text or "đã được thay thế" in text
+    assert "7 tầng" not in topic.answer  # the 2014 law's threshold is not presented as current
