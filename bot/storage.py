@@ -36,13 +36,14 @@ class Storage(OutboxStore, PeopleStore, Database):
 
     async def _insert_question(self, db: aiosqlite.Connection, user: User, text: str, decision: str,
                                topic: str | None, score: float, turn: Turn | None) -> int:
-        cur = await db.execute(
+        async with db.execute(
             "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (user.channel, user.chat_id, user.user_id, text, decision, topic, score, time.time(),
              turn.update_id if turn else None),
-        )
-        return int(cur.lastrowid or 0)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def log_question(self, user: User, text: str, decision: str, topic: str | None, score: float,
                            turn: Turn | None = None) -> int:
@@ -89,12 +90,13 @@ class Storage(OutboxStore, PeopleStore, Database):
         ) as cur:
             row = await cur.fetchone()
         if row is None:
-            cur = await db.execute(
+            async with db.execute(
                 "INSERT INTO tickets (channel, chat_id, user_id, display_name, question, norm, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (user.channel, user.chat_id, user.user_id, user.name, question, norm, time.time()),
-            )
-            ticket_id = int(cur.lastrowid or 0)
+            ) as cur:
+                new = await cur.fetchone()
+            ticket_id = int(new[0]) if new else 0
         else:
             ticket_id = int(row[0])
         if question_id is not None:
