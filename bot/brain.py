@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from bot.dialogue import Dialogue
 from bot.matcher import Matcher
 from knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
 
@@ -19,6 +20,7 @@ class Brain:
         self.thresholds = (answer_threshold, suggest_threshold)
         self.kb: KnowledgeBase = load_knowledge(self.directory)
         self.matcher = Matcher(self.kb, *self.thresholds)
+        self.dialogue = Dialogue(self.matcher, self.kb)
 
     def reload(self) -> list[str]:
         """Load the knowledge folder again; on problems keep serving the old knowledge and return them."""
@@ -28,4 +30,5 @@ class Brain:
             log.error("knowledge reload refused, keeping the previous knowledge: %s", exc)
             return exc.problems
         self.kb, self.matcher = kb, Matcher(kb, *self.thresholds)
+        self.dialogue = Dialogue(self.matcher, kb)
         return []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from bot import codec
+from bot.answers import Presenter
 from bot.brain import Brain
-from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST, Match
+from bot.dialogue import Context
+from bot.matcher import ANSWER, QUEUE, SMALLTALK
 from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
 from bot.notify import Officers
 from bot.render import Renderer
@@ -29,17 +33,7 @@ class CitizenService:
         self.storage = storage
         self.renderer = renderer
         self.officers = officers
-
-    def _answer(self, topic_id: str, question_id: int) -> Reply:
-        topic = self.brain.kb.topic(topic_id)
-        assert topic is not None
-        r = self.renderer
-        return Reply(
-            r.render("answer.html", topic=topic),
-            [[(r.message("button_yes"), codec.encode("fb", question_id, "y")),
-              (r.message("button_no"), codec.encode("fb", question_id, "n"))]],
-            ANSWER, topic_id,
-        )
+        self.present = Presenter(renderer)
 
     def _welcome(self, user: User, commands: list[tuple[str, str, str]] | None = None) -> str:
         return self.renderer.render("welcome.html", role=user.role, commands=commands or [])
@@ -48,8 +42,14 @@ class CitizenService:
         """The greeting with the commands this user may use ((usage, help, role) from the router's table)."""
         return Reply(self._welcome(user, commands))
 
+    async def start(self, user: User, commands: list[tuple[str, str, str]], turn: Turn | None = None) -> Reply:
+        """/start: a new conversation (the current topic is forgotten) and the greeting."""
+        if await self.storage.conversation(user) is not None:
+            await self.storage.save_conversation(user, Context(at=time.time()), turn)
+        return self.welcome(user, commands)
+
     async def ask(self, user: User, text: str, turn: Turn | None = None) -> Reply:
-        """Answer a free-text question, suggest topics, or queue it for an officer.
+        """Answer a free-text question (from the conversation's topic when it is a follow-up), suggest, or queue.
 
         With a `turn`, the stored effect and the record that the update was processed are one
         transaction (Storage raises AlreadyProcessed for a redelivered update).
@@ -57,35 +57,33 @@ class CitizenService:
         text = clean(text)[:MAX_QUESTION]
         if not text:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
-        match = self.brain.matcher.match(text)
-        if match.decision == SMALLTALK:
-            intent = next((s for s in self.brain.kb.smalltalk if s.id == match.smalltalk), None)
-            html = self.renderer.render("message.html", text=intent.reply) if intent else self._welcome(user)
-            return Reply(html, decision=SMALLTALK)
-        if match.decision == QUEUE and not match.normalized:
+        d = self.brain.dialogue.decide(text, await self.storage.conversation(user), time.time())
+        m = d.match
+        if d.decision == SMALLTALK:
+            return self.present.smalltalk(self.brain.kb, d.smalltalk, self._welcome(user), d.english)
+        if d.decision == QUEUE and not m.normalized:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
-        if match.decision == QUEUE:
-            _, ticket, created = await self.storage.queue_question(user, text, match.normalized, QUEUE, match.score,
-                                                                   turn)
-            return await self._queued(user, ticket, created, out_of_scope=match.out_of_scope)
-        qid = await self.storage.log_question(user, text, match.decision, match.topic, match.score, turn)
-        if match.decision == ANSWER and match.topic:
-            return self._answer(match.topic, qid)
-        return self._suggest(match, qid)
+        if d.decision == QUEUE:
+            _, ticket, created = await self.storage.queue_question(user, text, m.normalized, QUEUE, m.score, turn,
+                                                                   d.context, d.previous)
+            return await self._queued(ticket, created, m.out_of_scope, english=d.english)
+        qid = await self.storage.log_question(user, text, d.decision, d.topic, m.score, turn, d.context)
+        return self.present.decision(self.brain.kb, d, qid, self._welcome(user))
 
-    def _suggest(self, match: Match, qid: int) -> Reply:
-        topics = [t for t in (self.brain.kb.topic(i) for i in match.suggestions) if t]
-        rows = [[(t.title, codec.encode("sug", qid, t.id))] for t in topics]
-        rows.append([(self.renderer.message("button_escalate"), codec.encode("esc", qid))])
-        return Reply(self.renderer.render("suggest.html", topics=topics), rows, SUGGEST)
-
-    async def _queued(self, user: User, ticket: Ticket, created: bool, out_of_scope: str | None = None,
-                      escalated: bool = False) -> Reply:
+    async def _queued(self, ticket: Ticket, created: bool, out_of_scope: str | None = None,
+                      escalated: bool = False, english: bool = False) -> Reply:
         if created:
             await self.officers.new_ticket(ticket)
-        html = self.renderer.render("queued.html", ticket=ticket, created=created, out_of_scope=out_of_scope,
-                                    escalated=escalated)
-        return Reply(html, decision=QUEUE, ticket_id=ticket.id)
+        return self.present.queued(ticket, created, out_of_scope, escalated, english)
+
+    async def section(self, user: User, topic_id: str, facet: str, turn: Turn | None = None) -> Reply:
+        """One part of a topic, opened by its button; the conversation moves to that topic and part."""
+        if self.brain.kb.topic(topic_id) is None:
+            return Reply(self.renderer.message("expired"), ok=False)
+        shown = None if facet == "summary" else facet
+        talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown, time.time())
+        await self.storage.save_conversation(user, talk, turn)
+        return self.present.answer(self.brain.kb, topic_id, shown)
 
     async def _own_question(self, user: User, question_id: int) -> Question | None:
         q = await self.storage.question(question_id)
@@ -98,8 +96,9 @@ class CitizenService:
         topic = self.brain.kb.topic(topic_id)
         if topic is None:
             return Reply(self.renderer.message("expired"), ok=False)
-        qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0, turn)
-        return self._answer(topic_id, qid)
+        talk = (await self.storage.conversation(user) or Context()).after(topic.title, topic_id, None, time.time())
+        qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0, turn, talk)
+        return self.present.answer(self.brain.kb, topic_id, None, qid)
 
     async def pick_suggestion(self, user: User, question_id: int, topic_id: str, turn: Turn | None = None) -> Reply:
         """The citizen chose one of the suggested topics."""
@@ -107,7 +106,10 @@ class CitizenService:
         if q is None or self.brain.kb.topic(topic_id) is None:
             return Reply(self.renderer.message("expired"))
         await self.storage.update_question(q.id, ANSWER, topic_id, turn)
-        return self._answer(topic_id, q.id)
+        talk = (await self.storage.conversation(user) or Context()).after(q.text, topic_id, None, time.time())
+        await self.storage.save_conversation(user, talk)
+        return self.present.answer(self.brain.kb, topic_id, self.brain.dialogue.facet(self.brain.matcher.normalize(
+            q.text)), q.id)
 
     async def escalate(self, user: User, question_id: int, turn: Turn | None = None) -> Reply:
         """Send a question the bot could not settle to an officer."""
@@ -116,7 +118,7 @@ class CitizenService:
             return Reply(self.renderer.message("expired"))
         ticket, created = await self.storage.create_ticket(user, q.text, self.brain.matcher.normalize(q.text), q.id,
                                                            turn)
-        return await self._queued(user, ticket, created, escalated=True)
+        return await self._queued(ticket, created, escalated=True)
 
     async def rate(self, user: User, question_id: int, helpful: bool, turn: Turn | None = None) -> Reply:
         """Store a helpful / not helpful rating; offer an officer when not helpful."""

@@ -19,7 +19,7 @@ from bot import cli_staff
 from bot.brain import Brain
 from bot.config import Config, ConfigError, load_config
 from bot.guard import install_log_masking
-from bot.models import ADMIN, CITIZEN, STAFF, User
+from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.services import Services
 from knowledge.loader import KnowledgeError, check_knowledge
 
@@ -30,18 +30,45 @@ def _brain(config: Config) -> Brain:
     return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold)
 
 
+def _conversations(args: argparse.Namespace) -> list[list[str]]:
+    """The turns to ask: blank-line separated conversations (--conversations), else one question each."""
+    if args.conversations:
+        blocks = Path(args.conversations).read_text(encoding="utf-8").split("\n\n")
+        return [[line for line in block.splitlines() if line.strip()] for block in blocks if block.strip()]
+    lines = Path(args.batch).read_text(encoding="utf-8").splitlines() if args.batch else [" ".join(args.question)]
+    return [[line] for line in lines]
+
+
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
-    """Match questions without writing anything: one JSON line (or a short text) per question."""
-    matcher = _brain(config).matcher
-    questions = Path(args.batch).read_text(encoding="utf-8").splitlines() if args.batch else [" ".join(args.question)]
-    for q in questions:
-        m = matcher.match(q)
-        row = {"question": q, "decision": m.decision, "topic": m.topic, "score": m.score,
-               "suggestions": list(m.suggestions), "smalltalk": m.smalltalk, "out_of_scope": m.out_of_scope}
-        if args.json:
-            print(json.dumps(row, ensure_ascii=False))
-        else:
-            print(f"{m.decision}\t{m.topic or ','.join(m.suggestions) or m.out_of_scope or '-'}\t{m.score}\t{q}")
+    """Run questions (or whole conversations) through the chat's decisions without writing anything."""
+    from bot.answers import Presenter
+    from bot.dialogue import Context
+    from bot.render import Renderer, to_plain
+
+    brain = _brain(config)
+    present = Presenter(Renderer(config.knowledge_dir / "templates"))
+    welcome = present.renderer.render("welcome.html", role=CITIZEN, commands=[])
+    for n, turns in enumerate(_conversations(args)):
+        talk: Context | None = None
+        for i, text in enumerate(turns):
+            d = brain.dialogue.decide(text, talk, time.time())
+            talk = d.context
+            m = d.match
+            if d.decision == "queue":
+                ticket = Ticket(0, "cli", "0", "0", "", text, "pending", time.time())
+                reply = present.queued(ticket, True, m.out_of_scope, english=d.english)
+            else:
+                reply = present.decision(brain.kb, d, 0, welcome)
+            facet = present.facet_shown(brain.kb, d.topic, d.facet) if d.topic else None
+            row = {"conversation": n, "turn": i, "question": text, "decision": d.decision, "topic": d.topic,
+                   "facet": facet, "score": m.score, "suggestions": list(d.suggestions), "smalltalk": d.smalltalk,
+                   "out_of_scope": m.out_of_scope, "context_used": d.context_used, "english": d.english,
+                   "reply": to_plain(reply.text)}
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False))
+            else:
+                print(f"{d.decision}\t{d.topic or ','.join(d.suggestions) or m.out_of_scope or '-'}\t"
+                      f"{facet or '-'}\t{m.score}\t{text}")
     return 0
 
 
@@ -154,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*")
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--batch", help="file with one question per line")
+    ask.add_argument("--conversations", help="file of conversations: one turn per line, a blank line between")
     ask.set_defaults(func=cmd_ask)
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_cmd", required=True)
     kb.add_parser("check", help="validate every knowledge file").set_defaults(func=cmd_kb_check)

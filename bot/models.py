@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 CITIZEN, STAFF, ADMIN = "citizen", "staff", "admin"
@@ -56,6 +57,12 @@ class Ticket:
     answered_at: float | None = None
     closed_reason: str | None = None
     admin_message_id: str | None = None
+    context: str = "[]"  # JSON: the citizen's previous turns [[text, topic], ...] when this was a follow-up
+
+    @property
+    def previous(self) -> list[str]:
+        """What the citizen asked just before this question (oldest first)."""
+        return [str(turn[0]) for turn in json.loads(self.context or "[]")]
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE schema_version (version INTEGER NOT NULL);
     INSERT INTO schema_version (version) VALUES (3);
     """,
+    # 5: conversations remember their current topic and last turns; a queued follow-up carries them
+    """
+    CREATE TABLE conversations (
+        channel TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        topic TEXT,
+        facet TEXT,
+        turns TEXT NOT NULL DEFAULT '[]',
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (channel, chat_id, user_id)
+    );
+    ALTER TABLE tickets ADD COLUMN context TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

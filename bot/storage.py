@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from typing import Any
@@ -9,13 +10,14 @@ from typing import Any
 import aiosqlite
 
 from bot.db import AlreadyProcessed, Database, DatabaseError, Turn
+from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
 
 __all__ = ["AlreadyProcessed", "DatabaseError", "Storage", "Turn"]
 TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, created_at, answer, answered_by, "
-               "answered_at, closed_reason, admin_message_id")
+               "answered_at, closed_reason, admin_message_id, context")
 QUESTION_COLS = "id, channel, chat_id, user_id, text, decision, topic, ticket_id, created_at"
 
 
@@ -46,17 +48,22 @@ class Storage(OutboxStore, PeopleStore, Database):
         return int(row[0]) if row else 0
 
     async def log_question(self, user: User, text: str, decision: str, topic: str | None, score: float,
-                           turn: Turn | None = None) -> int:
-        """Record what a citizen asked and what the bot decided; returns the question id."""
+                           turn: Turn | None = None, talk: Context | None = None) -> int:
+        """Record what a citizen asked, what the bot decided and where the conversation stands; the id."""
         async with self._tx(turn) as db:
+            if talk is not None:
+                await self._save_conversation(db, user, talk)
             return await self._insert_question(db, user, text, decision, topic, score, turn)
 
     async def queue_question(self, user: User, text: str, norm: str, decision: str, score: float,
-                             turn: Turn | None = None) -> tuple[int, Ticket, bool]:
+                             turn: Turn | None = None, talk: Context | None = None,
+                             previous: tuple[tuple[str, str | None], ...] = ()) -> tuple[int, Ticket, bool]:
         """Log a question and queue it for an officer in one transaction: never one without the other."""
         async with self._tx(turn) as db:
+            if talk is not None:
+                await self._save_conversation(db, user, talk)
             qid = await self._insert_question(db, user, text, decision, None, score, turn)
-            ticket_id, created = await self._ticket_for(db, user, text, norm, qid)
+            ticket_id, created = await self._ticket_for(db, user, text, norm, qid, previous)
         ticket = await self.ticket(ticket_id)
         assert ticket is not None
         return qid, ticket, created
@@ -83,7 +90,8 @@ class Storage(OutboxStore, PeopleStore, Database):
     # Tickets
 
     async def _ticket_for(self, db: aiosqlite.Connection, user: User, question: str, norm: str,
-                          question_id: int | None) -> tuple[int, bool]:
+                          question_id: int | None, previous: tuple[tuple[str, str | None], ...] = ()
+                          ) -> tuple[int, bool]:
         async with db.execute(
             "SELECT id FROM tickets WHERE channel = ? AND user_id = ? AND status = ? AND norm = ?",
             (user.channel, user.user_id, PENDING, norm),
@@ -91,9 +99,10 @@ class Storage(OutboxStore, PeopleStore, Database):
             row = await cur.fetchone()
         if row is None:
             async with db.execute(
-                "INSERT INTO tickets (channel, chat_id, user_id, display_name, question, norm, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (user.channel, user.chat_id, user.user_id, user.name, question, norm, time.time()),
+                "INSERT INTO tickets (channel, chat_id, user_id, display_name, question, norm, created_at, context)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (user.channel, user.chat_id, user.user_id, user.name, question, norm, time.time(),
+                 json.dumps(previous, ensure_ascii=False)),
             ) as cur:
                 new = await cur.fetchone()
             ticket_id = int(new[0]) if new else 0
@@ -187,6 +196,7 @@ class Storage(OutboxStore, PeopleStore, Database):
             q = await db.execute("DELETE FROM questions WHERE channel = ? AND user_id = ?", (channel, user_id))
             t = await db.execute("DELETE FROM tickets WHERE channel = ? AND user_id = ?", (channel, user_id))
             await db.execute("DELETE FROM menus WHERE channel = ? AND user_id = ?", (channel, user_id))
+            await db.execute("DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id))
         return (q.rowcount or 0) + (t.rowcount or 0)
 
     async def purge_before(self, cutoff: float) -> int:
@@ -197,6 +207,7 @@ class Storage(OutboxStore, PeopleStore, Database):
             # Platforms redeliver an update for a day or so: older processed ids are dead weight.
             await db.execute("DELETE FROM processed_updates WHERE at < ?", (time.time() - 3 * 86400,))
             await db.execute("DELETE FROM menus WHERE expires_at < ?", (time.time(),))
+            await db.execute("DELETE FROM conversations WHERE updated_at < ?", (time.time() - 86400,))
         return (q.rowcount or 0) + (t.rowcount or 0)
 
     async def stats(self, since: float = 0.0, until: float = float("inf")) -> QueueStats:

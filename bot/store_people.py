@@ -9,7 +9,8 @@ from typing import Any
 import aiosqlite
 
 from bot.db import Database, Turn
-from bot.models import TaskOverride
+from bot.dialogue import Context
+from bot.models import TaskOverride, User
 
 MENU_TTL = 30 * 60  # seconds a numbered menu stays valid
 
@@ -50,6 +51,30 @@ class PeopleStore(Database):
             " WHERE id IN (SELECT max(id) FROM task_status GROUP BY task_id)"
         )
         return {r["task_id"]: TaskOverride(**dict(r)) for r in rows}
+
+    async def _save_conversation(self, db: aiosqlite.Connection, user: User, talk: Context) -> None:
+        await db.execute(
+            "INSERT INTO conversations (channel, chat_id, user_id, topic, facet, turns, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET"
+            " topic = excluded.topic, facet = excluded.facet, turns = excluded.turns, updated_at = excluded.updated_at",
+            (user.channel, user.chat_id, user.user_id, talk.topic, talk.facet,
+             json.dumps(talk.turns, ensure_ascii=False), talk.at),
+        )
+
+    async def save_conversation(self, user: User, talk: Context, turn: Turn | None = None) -> None:
+        """Remember where this chat's conversation stands (topic, facet, last turns)."""
+        async with self._tx(turn) as db:
+            await self._save_conversation(db, user, talk)
+
+    async def conversation(self, user: User) -> Context | None:
+        """Where this chat's conversation stood after its last turn, or None."""
+        row = await self._one("SELECT topic, facet, turns, updated_at FROM conversations"
+                              " WHERE channel = ? AND chat_id = ? AND user_id = ?",
+                              (user.channel, user.chat_id, user.user_id))
+        if row is None:
+            return None
+        turns = tuple((str(t[0]), t[1]) for t in json.loads(row["turns"]))
+        return Context(row["topic"], row["facet"], turns, float(row["updated_at"]))
 
     async def save_menu(self, channel: str, chat_id: str, user_id: str, payloads: list[str],
                         turn: Turn | None = None) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bot import codec
+from bot.answers import SECTION_PAYLOAD
 from bot.models import Reply
 from bot.router import Request
 from bot.services import Services
 
 PAGE = 6  # topics per catalogue page: keeps the keyboard on one phone screen
 TOPIC_ID = r"[a-z0-9-]{1,48}"
+PART = SECTION_PAYLOAD
 
 
 async def start(req: Request) -> Reply:
@@ -17,7 +19,7 @@ async def start(req: Request) -> Reply:
     payload = req.args.split()[0].lower() if req.args.split() else ""
     if payload and s.brain.kb.topic(payload):
         return await s.citizen.answer_topic(req.user, payload, req.turn)
-    return s.citizen.welcome(req.user, req.commands)
+    return await s.citizen.start(req.user, req.commands, req.turn)
 
 
 async def help_command(req: Request) -> Reply:
@@ -66,6 +68,11 @@ async def unsupported(req: Request) -> Reply:
 async def suggestion(req: Request) -> Reply:
     """sug:<question>:<topic>: the citizen picked a suggested topic."""
     return await req.services.citizen.pick_suggestion(req.user, int(req.parts[0]), req.parts[1], req.turn)
+
+
+async def section(req: Request) -> Reply:
+    """sec:<topic>:<part>: one part of a topic (fee, place, legal basis...)."""
+    return await req.services.citizen.section(req.user, req.parts[0], req.parts[1], req.turn)
 
 
 async def escalate(req: Request) -> Reply:

@@ -35,6 +35,7 @@ COMMANDS = (
 
 BUTTONS = (
     Button("sug", (N, citizen.TOPIC_ID), CITIZEN, citizen.suggestion),
+    Button("sec", (citizen.TOPIC_ID, citizen.PART), CITIZEN, citizen.section),
     Button("esc", (N,), CITIZEN, citizen.escalate),
     Button("fb", (N, "[yn]"), CITIZEN, citizen.feedback),
     Button("del", ("yes|no",), CITIZEN, citizen.confirm_delete),

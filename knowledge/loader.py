@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.schema import OutOfScope, Problems, Smalltalk, Topic, parse_topic
+from knowledge.schema import FACETS, OutOfScope, Problems, Smalltalk, Topic, parse_topic
 
 LEARNED_FILE = "learned.yaml"
 # libyaml's safe loader when PyYAML has it: ten times faster on large knowledge folders.
@@ -34,6 +34,10 @@ class KnowledgeBase:
     synonyms: dict[str, tuple[str, ...]]
     smalltalk: tuple[Smalltalk, ...]
     out_of_scope: tuple[OutOfScope, ...]
+    # Which part of a topic a question asks for (facets.yaml), and English words mapped to Vietnamese.
+    facets: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    followup: tuple[str, ...] = ()
+    english: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, or None."""
@@ -149,6 +153,41 @@ def _load_out_of_scope(directory: Path, problems: Problems) -> list[OutOfScope]:
     return out
 
 
+def _phrases(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        return None
+    return tuple(v.strip() for v in value)
+
+
+def _load_facets(directory: Path, problems: Problems) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """facets.yaml: facet name -> phrases (the first facet listed wins), and the follow-up words."""
+    if not (directory / "facets.yaml").exists():
+        return {}, ()
+    data = _read_yaml(directory / "facets.yaml", problems) or {}
+    facets, followup = data.get("facets") if isinstance(data, dict) else None, _phrases(data.get("followup", []))
+    if not isinstance(facets, dict) or followup is None:
+        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]) and followup ([words])")
+        return {}, ()
+    out: dict[str, tuple[str, ...]] = {}
+    for name, phrases in facets.items():
+        if name not in FACETS or (checked := _phrases(phrases)) is None:
+            problems.add("facets.yaml", f"facets.{name}", f"a facet among {', '.join(FACETS)} with a list of phrases")
+            continue
+        out[name] = checked
+    return out, followup
+
+
+def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
+    if not (directory / "english.yaml").exists():
+        return {}
+    data = _read_yaml(directory / "english.yaml", problems) or {}
+    terms = data.get("terms") if isinstance(data, dict) else None
+    if not isinstance(terms, dict) or not all(isinstance(v, str) for v in terms.values()):
+        problems.add("english.yaml", "terms", "expected a mapping english phrase: Vietnamese words")
+        return {}
+    return {str(k).lower(): v for k, v in terms.items()}
+
+
 def check_knowledge(directory: Path) -> tuple[KnowledgeBase, Problems]:
     """Load everything and return it with the full list of problems (empty when healthy)."""
     directory = Path(directory)
@@ -157,7 +196,11 @@ def check_knowledge(directory: Path) -> tuple[KnowledgeBase, Problems]:
         problems.add(str(directory), "(folder)", "knowledge folder not found")
         return KnowledgeBase(directory, (), {}, (), ()), problems
     topics = _load_learned(directory, _load_topics(directory, problems), problems)
+    facets, followup = _load_facets(directory, problems)
     kb = KnowledgeBase(
+        facets=facets,
+        followup=followup,
+        english=_load_english(directory, problems),
         directory=directory,
         topics=tuple(sorted(topics, key=lambda t: t.id)),
         synonyms=_load_synonyms(directory, problems),

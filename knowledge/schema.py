@@ -45,6 +45,8 @@ SECTION_LABELS_EN = {
     "notes": "Notes",
     "basis": "Legal basis",
 }
+# The parts of a topic a citizen can ask for: every section but the summary and notes, plus the legal basis.
+FACETS = ("fee", "time", "place", "online", "documents", "who", "basis")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MIN_QUESTIONS = 10
 MAX_SUMMARY = 600

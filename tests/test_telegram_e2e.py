@@ -73,7 +73,9 @@ def test_known_question_is_answered_with_rating_buttons(bot: Any) -> None:
     fake.inject_message(101, "làm sổ đỏ lần đầu cần giấy tờ gì")
     reply = fake.wait_for(_to(101, "Cấp giấy chứng nhận quyền sử dụng đất lần đầu"))
     assert reply["parse_mode"] == "HTML"
-    assert [b["callback_data"][-1] for b in reply["reply_markup"]["inline_keyboard"][0]] == ["y", "n"]
+    rows = reply["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"][-1] for b in rows[-1]] == ["y", "n"]  # rating last, under the sections
+    assert any(b["callback_data"].endswith(":fee") for row in rows for b in row)
     assert not any(a["chat_id"] == 101 for a in fake.chat_actions)  # instant: no "typing…" spent
 
 
