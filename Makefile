@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench eval clean
+.PHONY: run test lint bench eval eval-conversations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python ../shared/tools/eval_answers.py --papibot $(BIN)/papibot
+
+eval-conversations: $(STAMP)
+	$(BIN)/python ../shared/tools/eval_answers.py --papibot $(BIN)/papibot --conversations tests/data/conversations.tsv
 
 clean:
 	rm -rf $(VENV) build *.egg-info
