@@ -8,14 +8,19 @@ import time
 from bot import codec
 from bot.brain import Brain
 from bot.citizen import STATUS_NAMES, parse_number
-from bot.learn import add_learned_question, add_learned_topic
-from bot.models import PENDING, Reply, User
+from bot.learn import add_learned_question, add_learned_topic, personal_data
+from bot.models import PENDING, Reply, Ticket, User
 from bot.render import Renderer
 from bot.storage import AlreadyProcessed, Storage, Turn
 
 PAGE = 10
 MAX_ANSWER = 20_000
 SPAM_WORDS = ("spam", "rác", "quảng cáo")
+PROMOTE_USAGE = ("Cách dùng: /promote SỐ MÃ-CHỦ-ĐỀ [câu hỏi đã sửa]: thêm câu hỏi, đã bỏ thông tin cá nhân, làm câu "
+                 "hỏi mẫu của một chủ đề có sẵn. Tạo chủ đề mới (cán bộ viết tiêu đề): papibot queue promote SỐ "
+                 "--new --title \"…\" hoặc bảng điều khiển web.")
+_PERSONAL = ("Không lưu: câu hỏi có thông tin cá nhân ({what}). Hãy viết lại câu hỏi không có thông tin đó: "
+             "/promote {number} {topic} <câu hỏi đã sửa>.")
 
 
 class AdminService:
@@ -77,7 +82,7 @@ class AdminService:
 
     def _answered(self, number: int) -> Reply:
         return self._say(f"Đã trả lời câu hỏi #{number}; câu trả lời đang được gửi tới công dân. "
-                         f"Dùng /promote {number} để đưa vào cơ sở tri thức.")
+                         f"Dùng /promote {number} MÃ-CHỦ-ĐỀ để đưa vào cơ sở tri thức.")
 
     async def close(self, user: User, arg: str, reason: str, turn: Turn | None = None) -> Reply:
         """Close spam or duplicates; the citizen is told politely unless it is spam."""
@@ -109,26 +114,55 @@ class AdminService:
         return self._say(f"Đã nạp lại cơ sở tri thức: {len(self.brain.kb.topics)} chủ đề.")
 
     async def promote(self, user: User, arg: str, turn: Turn | None = None) -> Reply:
-        """Turn an answered ticket into knowledge: an example question of a topic, or a new topic."""
+        """/promote N TOPIC-ID [edited question]: an officer-checked question becomes an example of a topic.
+
+        A citizen's words are never published unreviewed: the question is refused while it holds personal
+        data, and a new topic needs a title the officer writes (`promote_new`).
+        """
         if refused := self._not_admin(user):
             return refused
-        parts = arg.split()
+        parts = arg.split(None, 2)
         number = parse_number(parts[0]) if parts else None
-        if number is None:
-            return self._refuse("Cách dùng: /promote SỐ [mã-chủ-đề]. Không có mã chủ đề thì tạo chủ đề mới.")
+        if number is None or len(parts) < 2:
+            return self._refuse(PROMOTE_USAGE)
+        ticket = await self._promotable(number)
+        if isinstance(ticket, Reply):
+            return ticket
+        topic_id, question = parts[1], (parts[2] if len(parts) > 2 else ticket.question).strip()
+        if self.brain.kb.topic(topic_id) is None:
+            return self._refuse(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
+        if found := personal_data(question, self.brain.directory):
+            return self._refuse(_PERSONAL.format(what="; ".join(found), number=number, topic=topic_id))
+        add_learned_question(self.brain.directory, topic_id, question, number)
+        return await self._learned(user, number, topic_id, turn,
+                                   f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}».")
+
+    async def promote_new(self, user: User, number: int, title: str, question: str | None = None) -> Reply:
+        """A new topic from an answered ticket, with a title the officer wrote; personal data blocks saving."""
+        if refused := self._not_admin(user):
+            return refused
+        ticket = await self._promotable(number)
+        if isinstance(ticket, Reply):
+            return ticket
+        question = (question or ticket.question).strip()
+        title = title.strip()
+        if not title:
+            return self._refuse("Chủ đề mới cần tiêu đề do cán bộ viết (--title).")
+        for text in (title, question, ticket.answer or ""):
+            if found := personal_data(text, self.brain.directory):
+                return self._refuse(f"Không lưu: có thông tin cá nhân ({'; '.join(found)}). Hãy sửa rồi làm lại.")
+        topic_id = add_learned_topic(self.brain.directory, number, title, question, ticket.answer or "",
+                                     dt.date.today())
+        done = f"Đã tạo chủ đề mới «{topic_id}» từ câu hỏi #{number}."
+        return await self._learned(user, number, topic_id, None, done)
+
+    async def _promotable(self, number: int) -> Ticket | Reply:
         ticket = await self.storage.ticket(number)
         if ticket is None or ticket.status != "answered" or not ticket.answer:
             return self._refuse(f"Câu hỏi #{number} chưa được trả lời nên chưa đưa vào cơ sở tri thức được.")
-        directory = self.brain.directory
-        if len(parts) > 1:
-            topic_id = parts[1]
-            if self.brain.kb.topic(topic_id) is None:
-                return self._refuse(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
-            add_learned_question(directory, topic_id, ticket.question)
-            done = f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}»."
-        else:
-            topic_id = add_learned_topic(directory, ticket.id, ticket.question, ticket.answer, dt.date.today())
-            done = f"Đã tạo chủ đề mới «{topic_id}» từ câu hỏi #{number}."
+        return ticket
+
+    async def _learned(self, user: User, number: int, topic_id: str, turn: Turn | None, done: str) -> Reply:
         problems = self.brain.reload()
         if problems:
             return self._refuse("Không nạp lại được cơ sở tri thức: " + problems[0])

@@ -8,6 +8,7 @@ from bot import codec
 from bot.answers import Presenter
 from bot.brain import Brain
 from bot.dialogue import Context
+from bot.learn import forget_tickets
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
 from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
 from bot.notify import Officers
@@ -28,7 +29,9 @@ def parse_number(arg: str) -> int | None:
 class CitizenService:
     """What a citizen can do; every method takes the asking user and returns a Reply."""
 
-    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers) -> None:
+    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers,
+                 retention_days: int = 365) -> None:
+        self.retention_days = retention_days
         self.brain = brain
         self.storage = storage
         self.renderer = renderer
@@ -39,8 +42,9 @@ class CitizenService:
         return self.renderer.render("welcome.html", role=user.role, commands=commands or [])
 
     def welcome(self, user: User, commands: list[tuple[str, str, str]]) -> Reply:
-        """The greeting with the commands this user may use ((usage, help, role) from the router's table)."""
-        return Reply(self._welcome(user, commands))
+        """The greeting, the privacy notice, and the commands this user may use (from the router's table)."""
+        notice = self.renderer.message("privacy_notice", days=self.retention_days)
+        return Reply(self.renderer.render("welcome.html", role=user.role, commands=commands, notice=notice))
 
     async def start(self, user: User, commands: list[tuple[str, str, str]], turn: Turn | None = None) -> Reply:
         """/start: a new conversation (the current topic is forgotten) and the greeting."""
@@ -163,5 +167,7 @@ class CitizenService:
         """Erase the citizen's questions, ratings and tickets (Decree 13/2023/NĐ-CP)."""
         if not confirmed:
             return Reply(self.renderer.message("delete_cancel"))
-        count = await self.storage.delete_user_data(user.channel, user.user_id, turn)
+        count, tickets = await self.storage.erase_user(user.channel, user.user_id, turn)
+        if forget_tickets(self.brain.directory, tickets):
+            self.brain.reload()  # what was learned from their questions goes too
         return Reply(self.renderer.message("delete_done", count=count))

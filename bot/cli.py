@@ -18,6 +18,7 @@ from typing import Any
 from bot import cli_staff
 from bot.brain import Brain
 from bot.config import Config, ConfigError, load_config
+from bot.citizen import parse_number
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.services import Services
@@ -144,7 +145,14 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
         if service:
             reply = await service(CLI_ADMIN, str(args.number), " ".join(args.text))
         else:
-            reply = await s.admin.promote(CLI_ADMIN, " ".join([str(args.number), *args.topic]))
+            number = parse_number(str(args.number))
+            if args.new and number is None:
+                print(f"Số câu hỏi không hợp lệ: {args.number}", file=sys.stderr)
+                return 2
+            reply = await (s.admin.promote_new(CLI_ADMIN, number or 0, args.title or "", args.question)
+                           if args.new else
+                           s.admin.promote(CLI_ADMIN, " ".join([str(args.number), args.topic or "",
+                                                                 args.question or ""]).strip()))
         print(to_plain(reply.text))
         return 0 if reply.ok else 1
 
@@ -156,6 +164,9 @@ async def cmd_purge(args: argparse.Namespace, config: Config) -> int:
     from bot.storage import Storage
 
     days = args.days if args.days is not None else config.retention_days
+    if days < 1:
+        print(f"papibot: --days must be at least 1 (got {days}); nothing was erased.", file=sys.stderr)
+        return 2
     storage = await Storage.open(config.db_path)
     try:
         removed = await storage.purge_before(time.time() - days * 86400)
@@ -200,9 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
         q = queue.add_parser(name)
         q.add_argument("number")
         q.add_argument("text", nargs="*")
-    qp = queue.add_parser("promote")
+    qp = queue.add_parser("promote", help="an officer-checked question as an example of a topic, or --new topic")
     qp.add_argument("number")
-    qp.add_argument("topic", nargs="*")
+    qp.add_argument("topic", nargs="?", help="the existing topic the question belongs to")
+    qp.add_argument("--question", help="the question as edited by the officer (no personal data)")
+    qp.add_argument("--new", action="store_true", help="create a new topic (needs --title)")
+    qp.add_argument("--title", help="the new topic's title, written by the officer")
     for q in (ql, qs, *queue.choices.values()):
         q.set_defaults(func=cmd_queue)
     purge = sub.add_parser("purge", help="erase citizens' data older than retention_days")

@@ -148,6 +148,8 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
     config = Config(**values)  # type: ignore[arg-type]
     if config.webhook_url and not _SECRET.match(config.webhook_secret):
         raise ConfigError("webhook mode needs PAPIBOT_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")
+    if config.retention_days < 1:
+        raise ConfigError(f"retention_days must be at least 1 day (got {config.retention_days})")
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
     return config

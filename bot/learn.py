@@ -1,4 +1,8 @@
-"""Write what admins promote from answered tickets into the knowledge folder (learned.yaml)."""
+"""Write what officers promote from answered tickets into the knowledge folder (learned.yaml).
+
+Every learned item keeps the number of the ticket it came from, so erasing a citizen's data removes what
+was learned from their questions too. Nothing is saved while it holds personal data: the officer edits it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,17 @@ from typing import Any
 
 import yaml
 
+from bot.privacy import find_personal_data, load_surnames
 from knowledge.loader import LEARNED_FILE
+
+KINDS = {"phone": "số điện thoại", "id_number": "số giấy tờ tùy thân", "email": "địa chỉ email", "name": "họ tên"}
+
+
+def personal_data(text: str, knowledge_dir: Path) -> list[str]:
+    """What in `text` looks like personal data, as "kind «text»" lines (empty when clean)."""
+    surnames_file = knowledge_dir / "surnames.yaml"
+    surnames = load_surnames(surnames_file) if surnames_file.exists() else load_surnames()
+    return [f"{KINDS[f.kind]} «{f.text}»" for f in find_personal_data(text, surnames)]
 
 
 def _read(directory: Path) -> dict[str, Any]:
@@ -32,21 +46,20 @@ def _write(directory: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, directory / LEARNED_FILE)
 
 
-def add_learned_question(directory: Path, topic_id: str, question: str) -> None:
-    """Add a citizen's question as a new example of an existing topic."""
+def add_learned_question(directory: Path, topic_id: str, question: str, ticket_id: int) -> None:
+    """Add an officer-checked question as a new example of an existing topic."""
     data = _read(directory)
     questions = data["questions"].setdefault(topic_id, [])
-    if question not in questions:
-        questions.append(question)
+    if all((q.get("text") if isinstance(q, dict) else q) != question for q in questions):
+        questions.append({"text": question, "ticket": ticket_id})
     _write(directory, data)
 
 
-def add_learned_topic(directory: Path, ticket_id: int, question: str, answer: str, day: dt.date) -> str:
-    """Create a topic from a ticket and its answer; returns the new topic id."""
+def add_learned_topic(directory: Path, ticket_id: int, title: str, question: str, answer: str, day: dt.date) -> str:
+    """Create a topic with an officer's title from a ticket and its answer; returns the new topic id."""
     data = _read(directory)
     topic_id = f"hoi-dap-{ticket_id}"
     data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
-    title = question if len(question) <= 80 else question[:77].rsplit(" ", 1)[0] + "…"
     data["topics"].append({
         "id": topic_id,
         "title": title,
@@ -56,6 +69,22 @@ def add_learned_topic(directory: Path, ticket_id: int, question: str, answer: st
         "legal_basis": [f"Trả lời của cán bộ Văn phòng UBND tỉnh cho câu hỏi #{ticket_id}"],
         "source": "https://sonla.gov.vn",
         "verified": day.isoformat(),
+        "ticket": ticket_id,
     })
     _write(directory, data)
     return topic_id
+
+
+def forget_tickets(directory: Path, ticket_ids: set[int]) -> int:
+    """Remove everything learned from these tickets; returns how many items went."""
+    if not ticket_ids or not (directory / LEARNED_FILE).exists():
+        return 0
+    data = _read(directory)
+    before = len(data["topics"]) + sum(len(q) for q in data["questions"].values())
+    data["topics"] = [t for t in data["topics"] if t.get("ticket") not in ticket_ids]
+    data["questions"] = {k: kept for k, qs in data["questions"].items()
+                         if (kept := [q for q in qs if not (isinstance(q, dict) and q.get("ticket") in ticket_ids)])}
+    removed = before - len(data["topics"]) - sum(len(q) for q in data["questions"].values())
+    if removed:
+        _write(directory, data)
+    return removed

@@ -223,7 +223,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE schema_version (version INTEGER NOT NULL);
     INSERT INTO schema_version (version) VALUES (3);
     """,
-    # 5: conversations remember their current topic and last turns; a queued follow-up carries them
+    # 5: conversations remember their current topic and last turns; a queued follow-up carries them;
+    # contacts: who has already been shown the privacy notice
     """
     CREATE TABLE conversations (
         channel TEXT NOT NULL,
@@ -236,6 +237,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, chat_id, user_id)
     );
     ALTER TABLE tickets ADD COLUMN context TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE contacts (
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        first_at REAL NOT NULL,
+        PRIMARY KEY (channel, user_id)
+    );
     """,
 )
 

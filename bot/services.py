@@ -45,7 +45,7 @@ async def open_services(config: Config) -> Services:
         storage=storage,
         renderer=renderer,
         officers=officers,
-        citizen=CitizenService(brain, storage, renderer, officers),
+        citizen=CitizenService(brain, storage, renderer, officers, config.retention_days),
         staff=StaffService(book, metrics, storage, renderer),
         admin=AdminService(brain, storage, renderer),
     )

@@ -190,20 +190,38 @@ class Storage(OutboxStore, PeopleStore, Database):
 
     # Retention and statistics
 
-    async def delete_user_data(self, channel: str, user_id: str, turn: Turn | None = None) -> int:
-        """Erase a citizen's questions, ratings and tickets; returns how many records went."""
+    async def erase_user(self, channel: str, user_id: str, turn: Turn | None = None) -> tuple[int, set[int]]:
+        """Erase a citizen (Decree 13/2023/NĐ-CP): their words, ids and messages go; what the statistics count
+        stays anonymous (ticket numbers, statuses and times; questions' decisions). Returns (records, tickets).
+        """
+        who = (channel, user_id)
         async with self._tx(turn) as db:
-            q = await db.execute("DELETE FROM questions WHERE channel = ? AND user_id = ?", (channel, user_id))
-            t = await db.execute("DELETE FROM tickets WHERE channel = ? AND user_id = ?", (channel, user_id))
-            await db.execute("DELETE FROM menus WHERE channel = ? AND user_id = ?", (channel, user_id))
-            await db.execute("DELETE FROM conversations WHERE channel = ? AND user_id = ?", (channel, user_id))
-        return (q.rowcount or 0) + (t.rowcount or 0)
+            async with db.execute("SELECT id, chat_id FROM tickets WHERE channel = ? AND user_id = ?", who) as cur:
+                rows = list(await cur.fetchall())
+            tickets = {int(r[0]) for r in rows}
+            marks = ", ".join("?" for _ in tickets) or "NULL"
+            await db.execute(f"DELETE FROM outbox WHERE ticket_id IN ({marks})", tuple(tickets))
+            # Their private chat's messages (in a group, only the messages about their own tickets go).
+            await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_id = ?", (channel, user_id))
+            await db.execute(f"UPDATE admin_actions SET detail = '' WHERE ticket_id IN ({marks})", tuple(tickets))
+            t = await db.execute(
+                "UPDATE tickets SET chat_id = 'erased', user_id = 'erased', display_name = '', question = '',"
+                " norm = '', answer = CASE WHEN answer IS NULL THEN NULL ELSE '' END, closed_reason = NULL,"
+                " context = '[]' WHERE channel = ? AND user_id = ?", who)
+            q = await db.execute("UPDATE questions SET chat_id = 'erased', user_id = 'erased', text = '',"
+                                 " update_id = NULL WHERE channel = ? AND user_id = ?", who)
+            for table in ("menus", "conversations", "contacts"):
+                await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
+        return (q.rowcount or 0) + (t.rowcount or 0), tickets
 
     async def purge_before(self, cutoff: float) -> int:
-        """Erase citizens' questions and finished tickets older than `cutoff` (retention)."""
+        """Erase citizens' questions, finished tickets, delivered messages and audit excerpts older than `cutoff`."""
         async with self._tx() as db:
             q = await db.execute("DELETE FROM questions WHERE created_at < ?", (cutoff,))
+            await db.execute("DELETE FROM outbox WHERE created_at < ? AND status IN ('sent', 'undeliverable')",
+                             (cutoff,))
             t = await db.execute("DELETE FROM tickets WHERE created_at < ? AND status != ?", (cutoff, PENDING))
+            await db.execute("UPDATE admin_actions SET detail = '' WHERE at < ?", (cutoff,))
             # Platforms redeliver an update for a day or so: older processed ids are dead weight.
             await db.execute("DELETE FROM processed_updates WHERE at < ?", (time.time() - 3 * 86400,))
             await db.execute("DELETE FROM menus WHERE expires_at < ?", (time.time(),))

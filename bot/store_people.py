@@ -76,6 +76,15 @@ class PeopleStore(Database):
         turns = tuple((str(t[0]), t[1]) for t in json.loads(row["turns"]))
         return Context(row["topic"], row["facet"], turns, float(row["updated_at"]))
 
+    async def first_contact(self, channel: str, user_id: str, turn: Turn | None = None) -> bool:
+        """True (once) the first time this person writes: they are owed the privacy notice."""
+        if await self._one("SELECT 1 FROM contacts WHERE channel = ? AND user_id = ?", (channel, user_id)):
+            return False
+        async with self._tx(turn) as db:
+            cur = await db.execute("INSERT INTO contacts (channel, user_id, first_at) VALUES (?, ?, ?)"
+                                   " ON CONFLICT DO NOTHING", (channel, user_id, time.time()))
+        return bool(cur.rowcount)
+
     async def save_menu(self, channel: str, chat_id: str, user_id: str, payloads: list[str],
                         turn: Turn | None = None) -> None:
         """Remember the options this chat was just shown (replacing the previous menu)."""

@@ -130,3 +130,15 @@ def _category(s: Services, index: int, page: int) -> Reply:
     rows += [nav, [("☰ Danh mục", "cats")]] if nav else [[("☰ Danh mục", "cats")]]
     text = s.renderer.render("tg_notice.html", kind="category", category=names[index], page=page, pages=pages)
     return Reply(text, rows)
+
+
+async def privacy(req: Request) -> Reply:
+    """/baomat: what is stored, for how long, how to erase it."""
+    return Reply(req.services.renderer.message("privacy_notice", days=req.services.config.retention_days))
+
+
+async def whoami(req: Request) -> Reply:
+    """/id: a person's own identity on this channel (private chats only), for officers being set up."""
+    if not req.event.private:
+        return Reply(req.services.renderer.message("private_only_id"), ok=False)
+    return Reply(req.services.renderer.message("your_id", identity=req.user.key))

@@ -20,6 +20,8 @@ COMMANDS = (
     Command("theodoi", CITIZEN, "Xem một câu hỏi đã gửi", citizen.follow, usage="/theodoi SỐ"),
     Command("xoadulieu", CITIZEN, "Xóa dữ liệu của bạn", citizen.delete_data),
     Command("help", CITIZEN, "Hướng dẫn sử dụng", citizen.help_command, aliases=("huongdan",)),
+    Command("baomat", CITIZEN, "Dữ liệu nào được lưu và cách xóa", citizen.privacy),
+    Command("id", CITIZEN, "Mã của bạn trên kênh này", citizen.whoami),
     Command("status", STAFF, "Tiến độ nhiệm vụ PAPI theo lĩnh vực", staff.status, usage="/status [lĩnh vực]"),
     Command("task", STAFF, "Chi tiết một nhiệm vụ", staff.task, usage="/task 8.1"),
     Command("capnhat", STAFF, "Cập nhật tình trạng nhiệm vụ", staff.set_status,

@@ -81,6 +81,13 @@ def _load_topics(directory: Path, problems: Problems) -> list[Topic]:
     return topics
 
 
+def _learned_text(item: object) -> str | None:
+    """A learned example question: plain text, or {text, ticket} linking it to the ticket it came from."""
+    if isinstance(item, dict):
+        item = item.get("text")
+    return item.strip() if isinstance(item, str) and item.strip() else None
+
+
 def _load_learned(directory: Path, topics: list[Topic], problems: Problems) -> list[Topic]:
     """Merge what admins promoted from answered tickets: example questions and whole topics."""
     path = directory / LEARNED_FILE
@@ -100,11 +107,12 @@ def _load_learned(directory: Path, topics: list[Topic], problems: Problems) -> l
     for topic_id, questions in (data.get("questions") or {}).items():
         if topic_id not in by_id:
             problems.add(LEARNED_FILE, f"questions.{topic_id}", "no topic with this id")
-        elif not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
-            problems.add(LEARNED_FILE, f"questions.{topic_id}", "expected a list of questions")
+        elif not isinstance(questions, list) or not all(_learned_text(q) for q in questions):
+            problems.add(LEARNED_FILE, f"questions.{topic_id}", "expected a list of questions ({text, ticket})")
         else:
             t = by_id[topic_id]
-            by_id[topic_id] = dataclasses.replace(t, questions=t.questions + tuple(questions))
+            texts = tuple(_learned_text(q) or "" for q in questions)
+            by_id[topic_id] = dataclasses.replace(t, questions=t.questions + texts)
     return list(by_id.values())
 
 

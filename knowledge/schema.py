@@ -22,7 +22,7 @@ CATEGORIES = (
 )
 TOPIC_FIELDS = ("id", "title", "category", "questions", "sections", "summary_en", "legal_basis", "source", "verified")
 # A learned topic (learned.yaml, promoted from an officer's answer) may carry one free `answer` instead of sections.
-LEARNED_FIELDS = (*TOPIC_FIELDS, "answer")
+LEARNED_FIELDS = (*TOPIC_FIELDS, "answer", "ticket")  # ticket: the question it came from (erasure follows it)
 SECTION_KEYS = ("summary", "who", "documents", "place", "time", "fee", "online", "notes")
 # Headings of the sections after the summary (which has none), and of the legal basis list.
 SECTION_LABELS = {

@@ -110,6 +110,7 @@ async def test_a_read_never_sees_another_tasks_uncommitted_rows(services) -> Non
 
 async def test_an_answered_message_costs_one_write_transaction(services, monkeypatch) -> None:
     router = Router(services, ROUTES, FloodGuard(20))
+    await router.handle(Event("telegram", "9", "9", text="xin chào", update_id="4"))  # first contact recorded
     commits = 0
     commit = services.storage.db.commit
 

@@ -185,8 +185,8 @@ def test_learned_topic_with_a_free_answer_is_accepted_as_its_summary() -> None:
 
 
 def test_learned_yaml_written_by_promotion_loads(knowledge_copy: Path) -> None:
-    topic_id = add_learned_topic(knowledge_copy, 12, "Xin giấy phép tổ chức lễ hội?", "Liên hệ UBND cấp xã.",
-                                 dt.date(2026, 11, 28))
+    topic_id = add_learned_topic(knowledge_copy, 12, "Xin phép tổ chức lễ hội", "Xin giấy phép tổ chức lễ hội?",
+                                 "Liên hệ UBND cấp xã.", dt.date(2026, 11, 28))
     kb, problems = check_knowledge(knowledge_copy)
     assert not [p for p in problems if p.startswith("learned.yaml")]
     learned = kb.topic(topic_id)

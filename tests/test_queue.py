@@ -144,7 +144,9 @@ async def test_promoted_answer_answers_the_next_citizen_directly(config, service
     await services.citizen.escalate(citizen(1), int(first.buttons[-1][0][1].split(":")[1]))
     assert question in (await services.admin.queue(admin())).text
     await services.admin.answer(admin(), "1", "Liên hệ UBND cấp xã nơi tổ chức lễ hội để được hướng dẫn.")
-    assert "Đã tạo chủ đề mới" in (await services.admin.promote(admin(), "1")).text
+    assert "Cách dùng" in (await services.admin.promote(admin(), "1")).text  # never the citizen's words as is
+    done = await services.admin.promote_new(admin(), 1, "Xin phép tổ chức lễ hội truyền thống")
+    assert "Đã tạo chủ đề mới" in done.text
     reply = await services.citizen.ask(citizen(2), question)
     assert reply.decision == "answer" and "Liên hệ UBND cấp xã" in reply.text
     restarted = await open_services(config)  # survives a restart: it lives in the knowledge folder
