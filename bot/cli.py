@@ -17,8 +17,8 @@ from typing import Any
 
 from bot import cli_staff
 from bot.brain import Brain
-from bot.config import Config, ConfigError, load_config
 from bot.citizen import parse_number
+from bot.config import Config, ConfigError, load_config
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.services import Services
