@@ -59,3 +59,41 @@ def add_learned_topic(directory: Path, ticket_id: int, question: str, answer: st
     })
     _write(directory, data)
     return topic_id
+
+
+def add_topic(directory: Path, topic_id: str, title: str, questions: list[str], answer: str, day: dt.date,
+              basis: str) -> None:
+    """Create (or replace) a learned topic written by an officer: their title, questions and answer."""
+    data = _read(directory)
+    data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
+    data["topics"].append({
+        "id": topic_id, "title": title, "category": "Dịch vụ hành chính công", "questions": questions,
+        "answer": answer[:1500], "legal_basis": [basis], "source": "https://sonla.gov.vn",
+        "verified": day.isoformat(),
+    })
+    _write(directory, data)
+
+
+def learned_items(directory: Path) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """What was learned so far: example questions by topic id, and whole topics."""
+    data = _read(directory)
+    return {str(k): list(v or []) for k, v in data["questions"].items()}, list(data["topics"])
+
+
+def remove_learned(directory: Path, topic_id: str, question: str | None = None) -> bool:
+    """Remove one learned example question (or, with no question, a learned topic); False if absent."""
+    data = _read(directory)
+    if question is None:
+        before = len(data["topics"])
+        data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
+        data["questions"].pop(topic_id, None)  # examples added to a removed topic would dangle
+        found = len(data["topics"]) < before
+    else:
+        questions = data["questions"].get(topic_id) or []
+        found = question in questions
+        data["questions"][topic_id] = [q for q in questions if q != question]
+        if not data["questions"][topic_id]:
+            del data["questions"][topic_id]
+    if found:
+        _write(directory, data)
+    return found

@@ -67,6 +67,14 @@ def _health(services: Services, channels: list[Channel]) -> Any:
     return health
 
 
+async def _serve_web(services: Services, stop: asyncio.Event) -> None:
+    """The officers' web console on its own listener (office network only), apart from the webhooks."""
+    from channels.web import build_web_app
+
+    config = services.config
+    await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
+
+
 async def run(config: Config, stop: asyncio.Event | None = None) -> int:
     """Run every configured channel in one process until SIGINT/SIGTERM; the console when none is."""
     install_log_masking(secrets(config))
@@ -103,6 +111,7 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         app = build_app(routes, _health(services, channels))
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
+        tasks.append(asyncio.create_task(_serve_web(services, stop)))
         await serve_http(app, config.http_listen, config.http_port, stop)
         return 0
     finally:
