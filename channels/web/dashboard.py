@@ -85,6 +85,7 @@ async def edit_task(request: Request, officer: Officer) -> Response:
     text = to_plain(reply.text).splitlines()[0] if reply.text else ""
     if reply.decision != "updated":
         return back("/dashboard", err=text or "Không cập nhật được.")
+    await services.storage.audit(officer.user.key, "task_status", None, f"{task_id}: {status}")
     return back("/dashboard", msg=f"Đã cập nhật nhiệm vụ {task_id}: {STATUS_LABELS[status]}.")
 
 
