@@ -17,8 +17,7 @@ from bot.models import Reply
 from channels.http import serve_http
 from channels.web import build_web_app
 from tests.conftest import citizen, deliver_due
-from tests.pngcheck import colour_stats
-from tests.webkit import PASSWORD, add_accounts
+from tests.webkit import PASSWORD, add_accounts, colour_stats
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"

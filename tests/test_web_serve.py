@@ -15,7 +15,7 @@ from bot.config import Config
 from bot.learn import add_learned_question
 from bot.models import Reply
 from channels import app as app_module
-from channels.web.auth import IDLE
+from channels.web.base import IDLE
 from tests.webkit import add_accounts, client, login
 
 

@@ -13,8 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.services import Services
 from channels.web import dashboard, inbox, learning
-from channels.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page
-from channels.web.views import HERE, render
+from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render
 
 
 def _client(request: Request) -> str:

@@ -14,9 +14,8 @@ from bot.deadlines import OVERDUE, STATUS_LABELS, STATUSES
 from bot.render import VN_TZ, to_plain
 from bot.services import Services
 from bot.staff import half_year
-from channels.web.auth import Officer, form_text, page
+from channels.web.base import Officer, back, form_text, page, render
 from channels.web.charts import progress_bars, weekly_chart
-from channels.web.views import back, render
 
 WEEKS = 12  # weeks shown in the queue chart
 WEEK = 7 * 86400

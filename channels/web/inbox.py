@@ -14,8 +14,7 @@ from bot.models import ADMIN, ANSWERED, PENDING, Ticket
 from bot.notify import CHANNEL_NAMES
 from bot.render import to_plain
 from bot.services import Services
-from channels.web.auth import Officer, form_text, page
-from channels.web.views import back, render
+from channels.web.base import Officer, back, form_text, page, render
 
 DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đã tới, sẽ gửi lại", "sent": "đã gửi",
                    "undeliverable": "không gửi được", "failed": "gửi thất bại"}

@@ -14,16 +14,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.brain import Brain
-from bot.clusters import cluster
+from bot.curation import cluster, personal_data
 from bot.learn import add_learned_question, add_topic, learned_items, remove_learned
 from bot.matcher import ANSWER, Matcher
 from bot.models import ADMIN
 from bot.render import to_plain
 from bot.services import Services
 from bot.textnorm import fold
-from channels.web.auth import Officer, form_text, page
-from channels.web.personal import personal_data
-from channels.web.views import back, render
+from channels.web.base import Officer, back, form_text, page, render
 from knowledge.loader import check_knowledge
 from knowledge.schema import Topic
 

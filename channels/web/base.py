@@ -1,4 +1,5 @@
-"""Officers' sign-in: argon2id passwords, throttled logins, idle-expiring sessions, CSRF tokens, role checks."""
+"""The console's foundations: argon2id passwords, throttled logins, idle-expiring sessions, CSRF tokens,
+role checks, and rendering pages from channels/web/templates (one autoescaped jinja2 environment)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import jinja2
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.models import ADMIN, STAFF, User
+from bot.render import age, local_time
+from bot.staff import vn_number
 from bot.storage import Storage
 
 SESSION_COOKIE = "papibot_session"
@@ -150,3 +156,26 @@ def form_text(form: Any, name: str, limit: int = 20_000) -> str:
     """A form field as stripped text, cut at `limit` characters."""
     value = form.get(name, "")
     return str(value).strip()[:limit] if isinstance(value, str) else ""
+
+
+HERE = Path(__file__).resolve().parent
+_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_ENV.filters.update(time=local_time, age=age, vn=vn_number)
+
+
+def render(request: Request, name: str, officer: Officer | None = None, code: int = 200,
+           **context: Any) -> HTMLResponse:
+    """A page from the console's templates, with the officer and any message from the query string."""
+    html = _ENV.get_template(name).render(officer=officer, path=request.url.path,
+                                          msg=request.query_params.get("msg", "")[:300],
+                                          err=request.query_params.get("err", "")[:300], **context)
+    return HTMLResponse(html, status_code=code, headers={"Cache-Control": "no-store"})
+
+
+
+
+def back(url: str, msg: str = "", err: str = "") -> RedirectResponse:
+    """Redirect after a POST (303), with a message for the next page."""
+    query = urlencode({k: v for k, v in (("msg", msg), ("err", err)) if v})
+    return RedirectResponse(f"{url}?{query}" if query else url, status_code=303)
