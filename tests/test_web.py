@@ -104,7 +104,7 @@ async def test_answer_from_the_inbox_reaches_the_citizen(services, web) -> None:
                                                            "csrf": token})
     assert fix.status_code == 303 and "%C4%90%C3%A3+g%E1%BB%ADi+%C4%91%C3%ADnh+ch%C3%ADnh" in fix.headers["location"]
     await deliver_due(services.storage, "console", send)
-    assert "[Đính chính] Liên hệ Sở Xây dựng." in received[1]
+    assert f"Đính chính câu trả lời câu hỏi #{ticket}" in received[1] and "Liên hệ Sở Xây dựng." in received[1]
     kinds = [d["kind"] for d in await services.storage.ticket_deliveries(ticket)]
     assert kinds == ["answer", "correction:1"]
     actions = [a["action"] for a in await services.storage.audit_log()]

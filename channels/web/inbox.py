@@ -22,9 +22,14 @@ KIND_NAMES = {"answer": "Câu trả lời", "closed": "Thông báo đóng", "adm
 HTML_CHANNELS = ("telegram",)  # channels that show the neutral markup as formatting; the others get plain text
 
 
+def delivery_template(ticket: Ticket) -> str:
+    """The template of what the citizen receives: the answer, or a correction of an answer already sent."""
+    return "correction.html" if ticket.status == ANSWERED else "delivery.html"
+
+
 def citizen_view(services: Services, ticket: Ticket, answer: str) -> tuple[str, bool]:
     """The delivery exactly as the citizen's channel shows it: (text, is_html)."""
-    delivery = services.renderer.render("delivery.html", t=ticket, answer=answer)
+    delivery = services.renderer.render(delivery_template(ticket), t=ticket, answer=answer)
     if ticket.channel in HTML_CHANNELS:
         return delivery, True
     return to_plain(delivery), False
@@ -123,7 +128,7 @@ async def answer(request: Request, officer: Officer) -> Response:
 async def _correct(request: Request, services: Services, officer: Officer, ticket: Ticket, text: str) -> Response:
     if text == (ticket.answer or "").strip():
         return back(f"/inbox/{ticket.id}", err="Nội dung đính chính giống câu trả lời đã gửi.")
-    delivery = services.renderer.render("delivery.html", t=ticket, answer=f"[Đính chính] {text}")
+    delivery = services.renderer.render(delivery_template(ticket), t=ticket, answer=text)
     number = await services.storage.correct_answer(ticket.id, text, officer.user.key, delivery)
     if number is None:
         return back(f"/inbox/{ticket.id}", err="Câu hỏi này chưa được trả lời nên không đính chính được.")
