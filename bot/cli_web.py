@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -81,6 +83,9 @@ async def serve_web(config: Config, stop: asyncio.Event | None = None) -> int:
     from channels.web import build_web_app
 
     stop = stop or asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # stop cleanly on Ctrl-C and on SIGTERM
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     services = await open_services(config)
     try:
         print(f"Bảng điều khiển cán bộ: http://{config.web_listen}:{config.web_port}/", file=sys.stderr)
