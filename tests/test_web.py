@@ -67,6 +67,13 @@ async def test_post_without_csrf_is_refused(services, web) -> None:
     assert (await services.storage.ticket(ticket)).status == "pending"
 
 
+async def test_oversized_forms_are_refused(web) -> None:
+    await signed_in(web)
+    page = await web.get("/canned")
+    big = {"title": "x", "body": "y" * 300_000, "action": "save", "csrf": csrf(page.text)}
+    assert (await web.post("/canned", data=big)).status_code == 413
+
+
 async def test_staff_cannot_use_admin_pages(web) -> None:
     await signed_in(web, "minh")
     assert (await web.get("/")).headers["location"] == "/dashboard"

@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.services import Services
 from channels.web import dashboard, inbox, learning
-from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render
+from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render, too_large
 
 
 def _client(request: Request) -> str:
@@ -31,6 +31,8 @@ async def login_form(request: Request, error: str = "", status: int = 200) -> Re
 async def login_submit(request: Request) -> Response:
     """POST /login: check the token, the throttle and the password; start a session."""
     auth: Auth = request.app.state.auth
+    if too_large(request):
+        return await login_form(request, "Nội dung gửi lên quá lớn.", 413)
     form = await request.form()
     sent, expected = form_text(form, "csrf"), request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):

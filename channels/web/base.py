@@ -29,6 +29,7 @@ SESSION_COOKIE = "papibot_session"
 LOGIN_COOKIE = "papibot_login"  # double-submit token for the login form, before any session exists
 IDLE = 8 * 3600  # seconds: a session unused this long is signed out
 MAX_FAILURES, WINDOW, LOCK = 5, 15 * 60, 15 * 60  # 5 failures within 15 min lock that (login, address) for 15 min
+MAX_FORM = 256 * 1024  # bytes: the longest answer is 20,000 characters
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
 _DUMMY = _HASHER.hash("papibot-dummy-password")  # verified against for unknown logins: same timing
 
@@ -127,6 +128,12 @@ class Auth:
             await self.storage.end_web_session(token_hash(token))
 
 
+def too_large(request: Request) -> bool:
+    """A form bigger than any the console shows (a declared length over MAX_FORM)."""
+    declared = request.headers.get("content-length", "")
+    return not declared.isdigit() or int(declared) > MAX_FORM
+
+
 Handler = Callable[[Request, Officer], Awaitable[Response]]
 
 
@@ -141,6 +148,8 @@ def page(role: str = STAFF) -> Callable[[Handler], Callable[[Request], Awaitable
             if role == ADMIN and not officer.is_admin:
                 return PlainTextResponse("403: trang này chỉ dành cho quản trị viên.", status_code=403)
             if request.method == "POST":
+                if too_large(request):
+                    return PlainTextResponse("413: nội dung gửi lên quá lớn.", status_code=413)
                 form = await request.form()
                 sent = str(form.get("csrf", ""))
                 if not hmac.compare_digest(sent.encode(), officer.csrf.encode()):
