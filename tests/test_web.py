@@ -87,7 +87,7 @@ async def test_answer_from_the_inbox_reaches_the_citizen(services, web) -> None:
     ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
     await signed_in(web)
     inbox = await web.get("/inbox")
-    assert UNKNOWN in inbox.text and "console" in inbox.text
+    assert UNKNOWN in inbox.text and "console" in inbox.text and "Trước đó: «làm căn cước công dân ở đâu»" in inbox.text
     page = await web.get(f"/inbox/{ticket}")
     assert "làm căn cước công dân ở đâu" in page.text  # the conversation before the question
     token = csrf(page.text)

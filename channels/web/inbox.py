@@ -19,6 +19,7 @@ from channels.web.base import Officer, back, form_text, page, render
 DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đã tới, sẽ gửi lại", "sent": "đã gửi",
                    "undeliverable": "không gửi được", "failed": "gửi thất bại"}
 KIND_NAMES = {"answer": "Câu trả lời", "closed": "Thông báo đóng", "admin_post": "Bài đăng nhóm cán bộ"}
+CONTEXT_ROWS = 100  # tickets in the list shown with the questions asked just before them
 HTML_CHANNELS = ("telegram",)  # channels that show the neutral markup as formatting; the others get plain text
 
 
@@ -62,8 +63,10 @@ async def inbox(request: Request, officer: Officer) -> Response:
     mine = q.get("mine") == "1"
     rows = await request.app.state.services.storage.inbox_tickets(status, channel, officer.user.key if mine else "",
                                                                   search)
+    storage = request.app.state.services.storage
+    before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
     return render(request, "inbox.html", officer, rows=rows, now=time.time(), status=status, channel=channel,
-                  search=search, mine=mine, channels=CHANNEL_NAMES)
+                  search=search, mine=mine, channels=CHANNEL_NAMES, before=before)
 
 
 async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft: str = "",
