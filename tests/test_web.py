@@ -254,3 +254,15 @@ def test_user_commands(tmp_path, monkeypatch, capsys) -> None:
     assert main(["user", "list"]) == 0
     out = capsys.readouterr().out
     assert "lan\tadmin\tNguyễn Thị Lan\ttelegram:77\tđã khóa" in out
+
+
+async def test_thumbs_down_answers_count_as_misunderstood(services, web) -> None:
+    reply = await services.citizen.ask(citizen(70), "làm căn cước công dân ở đâu")
+    assert reply.decision == "answer"
+    question = (await services.storage.misunderstood_questions()) == []
+    assert question
+    row = await services.storage._one("SELECT id FROM questions WHERE user_id = '70'")
+    await services.storage.rate(int(row[0]), False)
+    await signed_in(web)
+    page = await web.get("/misunderstood")
+    assert "làm căn cước công dân ở đâu" in page.text and "1 đánh giá không hữu ích" in page.text
