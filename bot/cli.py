@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot import cli_staff
+from bot import cli_staff, cli_web
 from bot.brain import Brain
 from bot.citizen import parse_number
 from bot.config import Config, ConfigError, load_config
@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, help="override PAPIBOT_RETENTION_DAYS")
     purge.set_defaults(func=cmd_purge)
     cli_staff.register(sub)
+    cli_web.register(sub)
     return p
 
 

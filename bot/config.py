@@ -40,6 +40,10 @@ class Config:
     # The one HTTP server for everything inbound (webhooks, /healthz).
     http_listen: str = "127.0.0.1"
     http_port: int = 8080
+    # The officers' web console: its own listener, for the office network only.
+    web_listen: str = "127.0.0.1"
+    web_port: int = 8081
+    web_url: str = ""
     # Matching thresholds (0-100): at or above `answer_threshold` the bot answers,
     # at or above `suggest_threshold` it offers up to three topics, below it queues.
     answer_threshold: float = 44.0
@@ -67,6 +71,9 @@ _ENV = {
     "PAPIBOT_WEBHOOK_SECRET": "webhook_secret",
     "PAPIBOT_HTTP_LISTEN": "http_listen",
     "PAPIBOT_HTTP_PORT": "http_port",
+    "PAPIBOT_WEB_LISTEN": "web_listen",
+    "PAPIBOT_WEB_PORT": "web_port",
+    "PAPIBOT_WEB_URL": "web_url",
     "PAPIBOT_ANSWER_THRESHOLD": "answer_threshold",
     "PAPIBOT_SUGGEST_THRESHOLD": "suggest_threshold",
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
@@ -117,7 +124,7 @@ def _convert(name: str, value: object) -> object:
             return identity(str(value)) if str(value).strip() else None
         if name in ("db_path", "knowledge_dir"):
             return Path(str(value)).expanduser()
-        if name in ("http_port", "rate_limit_per_minute", "retention_days"):
+        if name in ("http_port", "web_port", "rate_limit_per_minute", "retention_days"):
             return int(str(value))
         if name in ("answer_threshold", "suggest_threshold"):
             return float(str(value))

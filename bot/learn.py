@@ -46,12 +46,12 @@ def _write(directory: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, directory / LEARNED_FILE)
 
 
-def add_learned_question(directory: Path, topic_id: str, question: str, ticket_id: int) -> None:
-    """Add an officer-checked question as a new example of an existing topic."""
+def add_learned_question(directory: Path, topic_id: str, question: str, ticket_id: int | None = None) -> None:
+    """Add an officer-checked question as a new example of an existing topic (linked to its ticket, if any)."""
     data = _read(directory)
     questions = data["questions"].setdefault(topic_id, [])
-    if all((q.get("text") if isinstance(q, dict) else q) != question for q in questions):
-        questions.append({"text": question, "ticket": ticket_id})
+    if all(_text(q) != question for q in questions):
+        questions.append({"text": question, "ticket": ticket_id} if ticket_id else question)
     _write(directory, data)
 
 
@@ -88,3 +88,45 @@ def forget_tickets(directory: Path, ticket_ids: set[int]) -> int:
     if removed:
         _write(directory, data)
     return removed
+
+
+def add_topic(directory: Path, topic_id: str, title: str, questions: list[str], answer: str, day: dt.date,
+              basis: str, ticket_id: int | None = None) -> None:
+    """Create (or replace) a learned topic written by an officer: their title, questions and answer."""
+    data = _read(directory)
+    data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
+    data["topics"].append({
+        "id": topic_id, "title": title, "category": "Dịch vụ hành chính công", "questions": questions,
+        "answer": answer[:1500], "legal_basis": [basis], "source": "https://sonla.gov.vn",
+        "verified": day.isoformat(), **({"ticket": ticket_id} if ticket_id else {}),
+    })
+    _write(directory, data)
+
+
+def _text(item: object) -> str:
+    return str(item.get("text", "")) if isinstance(item, dict) else str(item)
+
+
+def learned_items(directory: Path) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """What was learned so far: example questions by topic id, and whole topics."""
+    data = _read(directory)
+    return {str(k): [_text(q) for q in v or []] for k, v in data["questions"].items()}, list(data["topics"])
+
+
+def remove_learned(directory: Path, topic_id: str, question: str | None = None) -> bool:
+    """Remove one learned example question (or, with no question, a learned topic); False if absent."""
+    data = _read(directory)
+    if question is None:
+        before = len(data["topics"])
+        data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
+        data["questions"].pop(topic_id, None)  # examples added to a removed topic would dangle
+        found = len(data["topics"]) < before
+    else:
+        questions = data["questions"].get(topic_id) or []
+        found = any(_text(q) == question for q in questions)
+        data["questions"][topic_id] = [q for q in questions if _text(q) != question]
+        if not data["questions"][topic_id]:
+            del data["questions"][topic_id]
+    if found:
+        _write(directory, data)
+    return found

@@ -244,6 +244,44 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, user_id)
     );
     """,
+    # 6: the officers' web console: accounts, sessions, failed logins, canned replies, ticket assignment
+    """
+    CREATE TABLE web_users (
+        login TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+        password_hash TEXT NOT NULL,
+        link TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        login TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    CREATE TABLE web_login_failures (
+        login TEXT NOT NULL,
+        client TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX web_login_failures_key ON web_login_failures (login, client, at);
+    CREATE TABLE canned_replies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE ticket_assignments (
+        ticket_id INTEGER PRIMARY KEY,
+        officer TEXT NOT NULL,
+        assigned_by TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

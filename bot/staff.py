@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.deadlines import DONE, ONGOING, OVERDUE, STATUS_LABELS, STATUSES, UPCOMING, parse_status
-from bot.figures import Metric, MetricsError, load_metrics, visible
+from bot.figures import Metric, MetricsError, check_metrics, load_metrics, visible
 from bot.models import Reply, TaskOverride, User
 from bot.render import VN_TZ, Renderer
 from bot.storage import Storage, Turn
@@ -134,7 +134,8 @@ class StaffService:
         stamp = time.time() if now is None else now
         return {"title": self.book.title, "as_of": f"{self.book.report_date:%d/%m/%Y}", "areas": areas,
                 "generated": dt.datetime.fromtimestamp(stamp, VN_TZ).strftime("%H:%M %d/%m/%Y"),
-                "overrides": len(overrides), **await self.counts_data("", stamp)}
+                "overrides": len(overrides), "discrepancies": [d.message for d in check_metrics(self.metrics)],
+                **await self.counts_data("", stamp)}
 
     # Replies for the chat channels
 
@@ -189,7 +190,10 @@ class StaffService:
         status, note = _split_status(words[1:])
         if status is None:
             return self._notice("bad_status", word=words[1][:30], statuses=STATUS_LABELS)
-        before = self.book.status(task, await self.storage.task_overrides())
+        overrides = await self.storage.task_overrides()
+        before = self.book.status(task, overrides)
+        if not note and task.id in overrides:  # a status change alone keeps the note written earlier
+            note = overrides[task.id].note
         await self.storage.set_task_status(task.id, status, note[:MAX_NOTE], user.key, turn)
         data = await self.task_data(task.id)
         who = user.name or f"#{user.user_id}"

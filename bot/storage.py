@@ -12,8 +12,10 @@ import aiosqlite
 from bot.db import AlreadyProcessed, Database, DatabaseError, Turn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
+from bot.store_inbox import InboxStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
+from bot.store_web import WebStore
 
 __all__ = ["AlreadyProcessed", "DatabaseError", "Storage", "Turn"]
 TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, created_at, answer, answered_by, "
@@ -25,7 +27,7 @@ def _ticket(row: aiosqlite.Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(OutboxStore, PeopleStore, Database):
+class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
 
     # Question log and ratings

@@ -21,9 +21,11 @@ from channels.base import Channel
 from channels.console import ConsoleChannel
 from channels.http import build_app, serve_http
 from handlers.routes import ROUTES
+from knowledge.loader import LEARNED_FILE
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
+LEARNED_POLL = 5.0  # seconds between checks for knowledge learned through a separate `papibot web`
 
 
 def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
@@ -67,6 +69,28 @@ def _health(services: Services, channels: list[Channel]) -> Any:
     return health
 
 
+async def _follow_learned(services: Services, stop: asyncio.Event, every: float = LEARNED_POLL) -> None:
+    """Reload the knowledge when another process (`papibot web`) changed what was learned."""
+    path = services.brain.directory / LEARNED_FILE
+    seen = path.stat().st_mtime if path.exists() else 0.0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        mtime = path.stat().st_mtime if path.exists() else 0.0
+        if mtime != seen:
+            seen = mtime
+            problems = services.brain.reload()
+            log.info("learned knowledge changed: reloaded%s", f" with problems: {problems[0]}" if problems else "")
+
+
+async def _serve_web(services: Services, stop: asyncio.Event) -> None:
+    """The officers' web console on its own listener (office network only), apart from the webhooks."""
+    from channels.web import build_web_app
+
+    config = services.config
+    await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
+
+
 async def run(config: Config, stop: asyncio.Event | None = None) -> int:
     """Run every configured channel in one process until SIGINT/SIGTERM; the console when none is."""
     install_log_masking(secrets(config))
@@ -103,6 +127,7 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         app = build_app(routes, _health(services, channels))
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
+        tasks += [asyncio.create_task(_serve_web(services, stop)), asyncio.create_task(_follow_learned(services, stop))]
         await serve_http(app, config.http_listen, config.http_port, stop)
         return 0
     finally:

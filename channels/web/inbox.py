@@ -1,0 +1,203 @@
+"""The inbox: pending tickets with their context; answer, preview, correct, close, assign; canned replies."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.models import ADMIN, ANSWERED, PENDING, Ticket
+from bot.notify import CHANNEL_NAMES
+from bot.render import to_plain
+from bot.services import Services
+from channels.web.base import Officer, back, form_text, page, render
+
+DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đã tới, sẽ gửi lại", "sent": "đã gửi",
+                   "undeliverable": "không gửi được", "failed": "gửi thất bại"}
+KIND_NAMES = {"answer": "Câu trả lời", "closed": "Thông báo đóng", "admin_post": "Bài đăng nhóm cán bộ"}
+CONTEXT_ROWS = 100  # tickets in the list shown with the questions asked just before them
+HTML_CHANNELS = ("telegram",)  # channels that show the neutral markup as formatting; the others get plain text
+
+
+def delivery_template(ticket: Ticket) -> str:
+    """The template of what the citizen receives: the answer, or a correction of an answer already sent."""
+    return "correction.html" if ticket.status == ANSWERED else "delivery.html"
+
+
+def citizen_view(services: Services, ticket: Ticket, answer: str) -> tuple[str, bool]:
+    """The delivery exactly as the citizen's channel shows it: (text, is_html)."""
+    delivery = services.renderer.render(delivery_template(ticket), t=ticket, answer=answer)
+    if ticket.channel in HTML_CHANNELS:
+        return delivery, True
+    return to_plain(delivery), False
+
+
+def kind_name(kind: str) -> str:
+    """A Vietnamese name for an outbox message kind."""
+    if kind.startswith("correction:"):
+        return f"Đính chính lần {kind.split(':', 1)[1]}"
+    return KIND_NAMES.get(kind, "Ghi chú cho nhóm cán bộ" if kind.startswith("web_") else kind)
+
+
+async def tell_officers(services: Services, ticket: Ticket, kind: str, text: str) -> None:
+    """Note in the officers' chat, after the ticket's post, what was done on the console."""
+    destination = services.officers.destination
+    if not destination:
+        return
+    channel, _, chat = destination.partition(":")
+    await services.storage.officer_note((channel, chat), ticket.id, kind, html.escape(text, quote=False),
+                                        ticket.admin_message_id)
+    services.officers.wake()
+
+
+@page(ADMIN)
+async def inbox(request: Request, officer: Officer) -> Response:
+    """GET /inbox: tickets oldest first, filtered by status, channel, assignment and text."""
+    q = request.query_params
+    status = q.get("status", PENDING) if q.get("status", PENDING) in ("", PENDING, ANSWERED, "closed") else PENDING
+    channel, search = q.get("channel", ""), q.get("q", "").strip()[:100]
+    mine = q.get("mine") == "1"
+    rows = await request.app.state.services.storage.inbox_tickets(status, channel, officer.user.key if mine else "",
+                                                                  search)
+    storage = request.app.state.services.storage
+    before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
+    return render(request, "inbox.html", officer, rows=rows, now=time.time(), status=status, channel=channel,
+                  search=search, mine=mine, channels=CHANNEL_NAMES, before=before)
+
+
+async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft: str = "",
+                       preview: tuple[str, bool] | None = None, error: str = "") -> Response:
+    services: Services = request.app.state.services
+    storage = services.storage
+    before: list[dict[str, Any]] = await storage.questions_before(ticket)
+    kb = services.brain.kb
+    for item in before:
+        suggested = services.brain.matcher.match(item["text"]).suggestions if item["decision"] == "suggest" else ()
+        topics = [item["topic"]] if item["topic"] else list(suggested)
+        item["topics"] = [(kb.topic(t).title if kb.topic(t) else t) for t in topics]  # type: ignore[union-attr]
+    deliveries = await storage.ticket_deliveries(ticket.id)
+    officers = [u for u in await storage.web_users() if u.role == ADMIN and not u.disabled]
+    return render(request, "ticket.html", officer, t=ticket, before=before, deliveries=deliveries,
+                  states=DELIVERY_STATES, kind_name=kind_name, canned=await storage.canned_replies(),
+                  officers=officers, assigned=await storage.assigned_to(ticket.id), draft=draft, preview=preview,
+                  error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=time.time())
+
+
+async def _ticket(request: Request) -> Ticket | None:
+    return await request.app.state.services.storage.ticket(int(request.path_params["id"]))  # type: ignore[no-any-return]
+
+
+@page(ADMIN)
+async def ticket_page(request: Request, officer: Officer) -> Response:
+    """GET /inbox/<id>: the ticket, the conversation before it, delivery states, the answer form."""
+    ticket = await _ticket(request)
+    if ticket is None:
+        return render(request, "message.html", officer, code=404, text="Không có câu hỏi này.")
+    return await _ticket_page(request, officer, ticket, draft=ticket.answer or "")
+
+
+@page(ADMIN)
+async def answer(request: Request, officer: Officer) -> Response:
+    """POST /inbox/<id>/answer: insert a canned reply, preview, send (or correct an answer already sent)."""
+    services: Services = request.app.state.services
+    ticket = await _ticket(request)
+    if ticket is None:
+        return back("/inbox", err="Không có câu hỏi này.")
+    form = await request.form()
+    text, action = form_text(form, "answer"), form_text(form, "action")
+    if action == "insert":
+        chosen = {str(c.id): c.body for c in await services.storage.canned_replies()}.get(form_text(form, "canned"))
+        text = f"{text}\n\n{chosen}".strip() if chosen else text
+        return await _ticket_page(request, officer, ticket, draft=text)
+    if action == "preview" or not text:
+        error = "" if text else "Hãy viết câu trả lời trước khi gửi."
+        return await _ticket_page(request, officer, ticket, text, citizen_view(services, ticket, text), error)
+    if ticket.status == ANSWERED:
+        return await _correct(request, services, officer, ticket, text)
+    reply = await services.admin.answer(officer.user, str(ticket.id), text)
+    if not reply.ok:
+        return await _ticket_page(request, officer, ticket, text, error=to_plain(reply.text))
+    services.officers.wake()
+    who = officer.name or officer.login
+    await tell_officers(services, ticket, "web_answer", f"✅ Câu hỏi #{ticket.id} đã được {who} trả lời trên"
+                        " bảng điều khiển web.")
+    return back(f"/inbox/{ticket.id}", msg=f"Đã gửi câu trả lời cho câu hỏi #{ticket.id}.")
+
+
+async def _correct(request: Request, services: Services, officer: Officer, ticket: Ticket, text: str) -> Response:
+    if text == (ticket.answer or "").strip():
+        return back(f"/inbox/{ticket.id}", err="Nội dung đính chính giống câu trả lời đã gửi.")
+    delivery = services.renderer.render(delivery_template(ticket), t=ticket, answer=text)
+    number = await services.storage.correct_answer(ticket.id, text, officer.user.key, delivery)
+    if number is None:
+        return back(f"/inbox/{ticket.id}", err="Câu hỏi này chưa được trả lời nên không đính chính được.")
+    services.officers.wake()
+    await tell_officers(services, ticket, f"web_correction:{number}",
+                        f"✏️ Câu trả lời cho câu hỏi #{ticket.id} đã được đính chính (lần {number}).")
+    return back(f"/inbox/{ticket.id}", msg=f"Đã gửi đính chính lần {number} cho công dân.")
+
+
+@page(ADMIN)
+async def close(request: Request, officer: Officer) -> Response:
+    """POST /inbox/<id>/close: close with a reason («spam» is not told to the citizen)."""
+    services: Services = request.app.state.services
+    ticket = await _ticket(request)
+    if ticket is None:
+        return back("/inbox", err="Không có câu hỏi này.")
+    reason = form_text(await request.form(), "reason", 300)
+    reply = await services.admin.close(officer.user, str(ticket.id), reason)
+    if not reply.ok:
+        return back(f"/inbox/{ticket.id}", err=to_plain(reply.text))
+    services.officers.wake()
+    who = officer.name or officer.login
+    await tell_officers(services, ticket, "web_close", f"🚫 Câu hỏi #{ticket.id} đã được {who} đóng trên"
+                        f" bảng điều khiển web: {reason or 'không nêu lý do'}.")
+    return back(f"/inbox/{ticket.id}", msg=to_plain(reply.text))
+
+
+@page(ADMIN)
+async def assign(request: Request, officer: Officer) -> Response:
+    """POST /inbox/<id>/assign: assign to myself or another officer."""
+    storage = request.app.state.services.storage
+    ticket = await _ticket(request)
+    login = form_text(await request.form(), "officer", 64) or officer.login
+    account = await storage.web_user(login)
+    if ticket is None or account is None:
+        return back("/inbox", err="Không có câu hỏi hoặc cán bộ này.")
+    await storage.assign(ticket.id, f"web:{login}", officer.user.key)
+    return back(f"/inbox/{ticket.id}", msg=f"Đã giao câu hỏi #{ticket.id} cho {account.name or login}.")
+
+
+@page(ADMIN)
+async def canned(request: Request, officer: Officer) -> Response:
+    """GET /canned: the canned replies; POST: create, edit or delete one."""
+    storage = request.app.state.services.storage
+    if request.method == "POST":
+        form = await request.form()
+        raw_id = form_text(form, "id")
+        reply_id = int(raw_id) if raw_id.isdigit() else None
+        if form_text(form, "action") == "delete" and reply_id is not None:
+            await storage.delete_canned(reply_id, officer.user.key)
+            return back("/canned", msg="Đã xóa câu trả lời mẫu.")
+        title, body = form_text(form, "title", 200), form_text(form, "body", 5000)
+        if not title or not body:
+            return back("/canned", err="Cần cả tiêu đề và nội dung.")
+        await storage.save_canned(reply_id, title, body, officer.user.key)
+        return back("/canned", msg="Đã lưu câu trả lời mẫu.")
+    return render(request, "canned.html", officer, items=await storage.canned_replies())
+
+
+def routes() -> list[Route]:
+    """The inbox's routes."""
+    return [
+        Route("/inbox", inbox, methods=["GET"]),
+        Route("/inbox/{id:int}", ticket_page, methods=["GET"]),
+        Route("/inbox/{id:int}/answer", answer, methods=["POST"]),
+        Route("/inbox/{id:int}/close", close, methods=["POST"]),
+        Route("/inbox/{id:int}/assign", assign, methods=["POST"]),
+        Route("/canned", canned, methods=["GET", "POST"]),
+    ]

@@ -1,0 +1,140 @@
+"""The web console in a real browser (Debian's Chromium through Playwright), with JavaScript turned off.
+
+Required when CI is set; skipped with a clear message on a machine without Chromium or Playwright.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from bot.models import Reply
+from channels.http import serve_http
+from channels.web import build_web_app
+from tests.conftest import citizen, deliver_due
+from tests.webkit import PASSWORD, add_accounts, colour_stats
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+QUESTION = "cấp phép bay flycam quay phim đám cưới"
+pytestmark = pytest.mark.browser
+WIDE_ELEMENTS = ("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+                 ".slice(0, 5).map(e => e.outerHTML.slice(0, 80))")
+
+
+def _browser_or_skip() -> None:
+    """Fail in CI when the browser is missing; skip elsewhere, saying what to install."""
+    missing = []
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        missing.append("the Playwright package (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        missing.append("Chromium (apt-get install -y chromium)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _not_blank(png: bytes) -> None:
+    colours, dark = colour_stats(png)
+    assert colours > 50 and dark > 0.01, f"blank screenshot? {colours} colours, {dark:.1%} non-white"
+
+
+async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path) -> None:
+    _browser_or_skip()
+    from playwright.async_api import async_playwright
+
+    await add_accounts(services)
+    ticket = (await services.citizen.ask(citizen(), QUESTION)).ticket_id
+    await services.citizen.ask(citizen(44), "xin phép bay flycam ở đám cưới được không")
+    stop, port = asyncio.Event(), _free_port()
+    server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop))
+    base = f"http://127.0.0.1:{port}"
+    shots: dict[str, bytes] = {}
+    try:
+        while not server.done():
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        async with async_playwright() as pw:
+            args = ["--no-sandbox"] if os.geteuid() == 0 else []
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+            context = await browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False,
+                                                locale="vi-VN")
+            page = await context.new_page()
+            await page.goto(f"{base}/inbox")
+            assert page.url.endswith("/login")
+            await page.get_by_label("Tên đăng nhập").fill("lan")
+            await page.get_by_label("Mật khẩu").fill(PASSWORD)
+            await page.get_by_role("button", name="Đăng nhập").click()
+            await page.wait_for_url(f"{base}/inbox")
+            assert QUESTION in await page.content()
+            shots["inbox"] = await page.screenshot()
+            # Answer, with a preview first
+            await page.get_by_role("link", name=f"#{ticket}").click()
+            await page.get_by_label("Nội dung trả lời").fill("Bạn liên hệ Sở Văn hóa, Thể thao và Du lịch để xin phép.")
+            await page.get_by_role("button", name="Xem trước").click()
+            assert "Công dân sẽ thấy" in await page.content()
+            shots["ticket"] = await page.screenshot(full_page=True)
+            await page.get_by_role("button", name="Gửi trả lời").click()
+            await page.wait_for_url(f"{base}/inbox/{ticket}?*")
+            received: list[str] = []
+
+            async def send(chat_id: str, reply: Reply) -> None:
+                received.append(reply.text)
+
+            assert await deliver_due(services.storage, "console", send) == 1
+            assert "Sở Văn hóa" in received[0]
+            await page.reload()
+            assert "đã gửi" in await page.content()
+            # Add it to the knowledge, then a citizen asking the same is answered at once
+            await page.get_by_role("link", name="Đưa vào cơ sở tri thức").click()
+            await page.get_by_label("Tiêu đề (cho chủ đề mới)").fill("Xin phép bay flycam")
+            await page.get_by_role("button", name="Kiểm tra").click()
+            assert "Sau khi thêm" in await page.content()
+            await page.get_by_role("button", name="Xác nhận lưu").click()
+            await page.wait_for_url(f"{base}/knowledge?*")
+            reply = await services.citizen.ask(citizen(51), QUESTION)
+            assert reply.decision == "answer" and "Sở Văn hóa" in reply.text
+            # The other pages
+            for name in ("misunderstood", "knowledge", "dashboard"):
+                await page.goto(f"{base}/{name}")
+                shots[name] = await page.screenshot()
+            assert await page.locator("svg.chart").count() == 2
+            # A phone-sized screen (scripts on only to measure): the page itself never scrolls sideways
+            phone = await browser.new_context(viewport={"width": 390, "height": 844},
+                                              storage_state=await context.storage_state())
+            small = await phone.new_page()
+            for name in ("inbox", "dashboard"):
+                await small.goto(f"{base}/{name}")
+                wide = await small.evaluate(WIDE_ELEMENTS)
+                assert await small.evaluate("document.documentElement.scrollWidth") <= 390, (name, wide)
+            shots["dashboard-phone"] = await small.screenshot()
+            await browser.close()
+    finally:
+        stop.set()
+        await server
+    for name, png in shots.items():
+        _not_blank(png)
+        (tmp_path / f"{name}.png").write_bytes(png)
+    if os.environ.get("PAPIBOT_SCREENSHOTS"):  # refresh the README's pictures
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for name in shots:
+            shutil.copy(tmp_path / f"{name}.png", SHOTS / f"{name}.png")

@@ -1,0 +1,120 @@
+"""The console over real sockets: `papibot web` alone, and `papibot run` serving it beside the channels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import socket
+import time
+
+import httpx
+
+from bot.cli_web import serve_web
+from bot.config import Config
+from bot.learn import add_learned_question
+from bot.models import Reply
+from channels import app as app_module
+from channels.web.base import IDLE
+from tests.webkit import add_accounts, client, login
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _get(url: str) -> httpx.Response:
+    for _ in range(200):
+        with contextlib.suppress(httpx.ConnectError):
+            async with httpx.AsyncClient() as c:
+                return await c.get(url)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+async def test_papibot_web_serves_the_console_alone(config: Config) -> None:
+    config = dataclasses.replace(config, web_port=_port())
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_web(config, stop))
+    try:
+        page = await _get(f"http://127.0.0.1:{config.web_port}/login")
+        assert page.status_code == 200 and 'name="username"' in page.text and 'name="password"' in page.text
+        css = await _get(f"http://127.0.0.1:{config.web_port}/static/web.css")
+        assert css.status_code == 200 and "@media" in css.text
+    finally:
+        stop.set()
+        await task
+
+
+class _Sender:
+    channel = "dummy"
+
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+        return None
+
+
+class _Channel:
+    """The least a channel is, so `run` starts its servers without a platform."""
+
+    name = "dummy"
+    sender = _Sender()
+
+    async def start(self) -> None:
+        return None
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+
+    async def close(self) -> None:
+        return None
+
+    def state(self) -> str:
+        return "ok"
+
+    def routes(self) -> list[object]:
+        return []
+
+
+async def test_papibot_run_serves_the_console_and_follows_learned_knowledge(config: Config, monkeypatch) -> None:
+    config = dataclasses.replace(config, http_port=_port(), web_port=_port())
+    monkeypatch.setattr(app_module, "build_channels", lambda *a: [_Channel()])
+    monkeypatch.setattr(app_module, "LEARNED_POLL", 0.05)
+    opened = []
+    real_open = app_module.open_services
+
+    async def open_and_keep(c: Config):
+        opened.append(await real_open(c))
+        return opened[-1]
+
+    monkeypatch.setattr(app_module, "open_services", open_and_keep)
+    stop = asyncio.Event()
+    task = asyncio.create_task(app_module.run(config, stop))
+    try:
+        assert (await _get(f"http://127.0.0.1:{config.web_port}/login")).status_code == 200
+        assert (await _get(f"http://127.0.0.1:{config.http_port}/healthz")).status_code == 200
+        question = "flycam quay đám cưới có phải xin phép"
+        topic = opened[0].brain.kb.topics[0].id
+        await asyncio.sleep(0.05)
+        add_learned_question(config.knowledge_dir, topic, question)  # as a separate `papibot web` would
+        for _ in range(100):
+            if question in opened[0].brain.kb.topic(topic).questions:
+                break
+            await asyncio.sleep(0.05)
+        assert question in opened[0].brain.kb.topic(topic).questions
+    finally:
+        stop.set()
+        await task
+
+
+async def test_sessions_end_after_idle_time_and_cookies_are_secure_over_https(services) -> None:
+    await add_accounts(services)
+    async with client(services) as web:
+        await login(web, "lan")
+        assert (await web.get("/inbox")).status_code == 200
+        await services.storage._write("UPDATE web_sessions SET last_seen = ?", (time.time() - IDLE - 1,))
+        assert (await web.get("/inbox")).headers["location"] == "/login"
+    services.config = dataclasses.replace(services.config, web_url="https://canbo.sonla.example")
+    async with client(services) as web:
+        assert "secure" in (await login(web, "lan")).headers["set-cookie"].lower()
