@@ -15,10 +15,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot import cli_staff, cli_web
+from bot import cli_db, cli_staff, cli_web
 from bot.brain import Brain
 from bot.citizen import parse_number
 from bot.config import Config, ConfigError, load_config
+from bot.db import DatabaseError
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.services import Services
@@ -223,23 +224,38 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, help="override PAPIBOT_RETENTION_DAYS")
     purge.set_defaults(func=cmd_purge)
     cli_staff.register(sub)
+    cli_db.register(sub)
+    whoami = sub.add_parser("whoami", help="your identity in the console chat (channel:id), for configuration")
+    whoami.add_argument("--user", type=int, default=1, help="the console user id (as in papibot chat --user)")
+    whoami.set_defaults(func=lambda args, config: print(f"console:{args.user}") or 0)
     cli_web.register(sub)
     return p
+
+
+# Libraries whose debug lines carry message bodies, people's names or SQL parameters.
+CONTENT_LOGGERS = ("aiosqlite", "telegram", "httpx", "httpcore", "uvicorn", "starlette", "multipart")
+
+
+def _logging(verbose: bool, content: bool) -> None:
+    """Debug logs show papibot's own decisions; citizens' words and names only with PAPIBOT_LOG_CONTENT=1."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for name in CONTENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose and content else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `papibot` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call is noise
+    _logging(args.verbose, False)
     try:
         config = load_config()
+        _logging(args.verbose, config.log_content)
         install_log_masking((config.telegram_token, config.webhook_secret))
         result = args.func(args, config)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-    except (ConfigError, KnowledgeError) as exc:
+    except (ConfigError, KnowledgeError, DatabaseError) as exc:
         print(f"papibot: {exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", [])[1:]:
             print(f"  {problem}", file=sys.stderr)

@@ -50,6 +50,8 @@ class Config:
     suggest_threshold: float = 24.0
     rate_limit_per_minute: int = 20
     retention_days: int = 365
+    # Debug logs never hold names, question texts or SQL parameters unless this is set (PAPIBOT_LOG_CONTENT=1).
+    log_content: bool = False
 
     def redacted(self) -> dict[str, object]:
         """Settings as a dict safe to log: the token is never shown."""
@@ -78,6 +80,7 @@ _ENV = {
     "PAPIBOT_SUGGEST_THRESHOLD": "suggest_threshold",
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
     "PAPIBOT_RETENTION_DAYS": "retention_days",
+    "PAPIBOT_LOG_CONTENT": "log_content",
 }
 
 
@@ -128,6 +131,8 @@ def _convert(name: str, value: object) -> object:
             return int(str(value))
         if name in ("answer_threshold", "suggest_threshold"):
             return float(str(value))
+        if name == "log_content":
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: cannot read {value!r}") from exc
     return str(value).strip()

@@ -89,6 +89,21 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
     return db
 
 
+async def integrity_problems(db: aiosqlite.Connection) -> list[str]:
+    """What `PRAGMA quick_check` finds (empty when the file is sound)."""
+    async with db.execute("PRAGMA quick_check") as cur:
+        rows = [str(r[0]) for r in await cur.fetchall()]
+    return [] if rows == ["ok"] else rows
+
+
+async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
+    problems = await integrity_problems(db)
+    if problems:
+        raise DatabaseError(f"the database {path} is corrupt ({problems[0]}); papibot will not start on it. "
+                            "Restore the last backup (docs/operations.md) / Cơ sở dữ liệu bị hỏng: hãy khôi phục "
+                            "từ bản sao lưu gần nhất.")
+
+
 class Database:
     """A writer connection behind a lock and a reader connection that only ever sees committed rows."""
 
@@ -112,6 +127,7 @@ class Database:
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"cannot open the database {path}: {exc}") from exc
         try:
+            await _check_integrity(writer, path)
             await migrate(writer, None if memory else path)
             reader = writer if memory else await _connect(path)
         except BaseException as exc:
