@@ -33,12 +33,21 @@ def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
         from channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(config, core, router))
+    if config.zalo_oa_configured:
+        from channels.zalo_oa import ZaloOAChannel
+
+        channels.append(ZaloOAChannel(config, core, router))
+    if config.zalo_bot_token:
+        from channels.zalo_bot import ZaloBotChannel
+
+        channels.append(ZaloBotChannel(config, core, router))
     return channels
 
 
 def secrets(config: Config) -> tuple[str, ...]:
     """Every secret that must never reach a log line."""
-    return (config.telegram_token, config.webhook_secret)
+    return (config.telegram_token, config.webhook_secret, config.zalo_oa_app_secret, config.zalo_oa_secret_key,
+            config.zalo_oa_refresh_token, config.zalo_bot_token, config.zalo_bot_webhook_secret)
 
 
 async def _housekeeping(services: Services, flood: FloodGuard, stop: asyncio.Event) -> None:

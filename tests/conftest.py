@@ -15,8 +15,8 @@ from bot.guard import FloodGuard
 from bot.models import ADMIN, CITIZEN, OutboxItem, Reply, User
 from bot.router import Router
 from bot.services import Services, open_services
-from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from bot.storage import Storage
+from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from handlers.routes import ROUTES
 from knowledge.loader import KnowledgeBase, load_knowledge
 

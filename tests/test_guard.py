@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.guard import DROP, OK, WARN, FloodGuard, MaskingFilter, mask
 from bot.events import Event
+from bot.guard import DROP, OK, WARN, FloodGuard, MaskingFilter, mask
 from bot.router import Router
 from bot.storage import AlreadyProcessed, Turn
 from handlers.routes import ROUTES
