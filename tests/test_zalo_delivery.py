@@ -103,3 +103,27 @@ async def test_zalo_bot_webhook_wrapped_unwrapped_and_wrong_secret(tmp_path: Pat
             assert await asyncio.to_thread(bot.deliver_webhook, bot.text_update("b3", "khai tử"), True) == 200
             await asyncio.sleep(0.2)
             assert len(bot.messages_to("b3")) == 2
+
+
+async def test_authorize_with_pkce_stores_the_tokens(fake: FakeZaloOA, tmp_path: Path) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from channels.zalo_oa import authorize
+
+    config = oa_config(fake, tmp_path, zalo_oa_refresh_token="", zalo_oa_redirect_url="https://so.example/cb")
+    url = authorize.start(config)
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith(f"{fake.url}/v4/oa/permission?") and query["redirect_uri"] == ["https://so.example/cb"]
+    code = fake.issue_code(query["code_challenge"][0])
+    assert await authorize.authorize(config, f"https://so.example/cb?code={code}&state=x") == 0
+    assert not authorize.pending_file(config).exists()
+    async with oa_serving(config) as oa:
+        await say(fake, oa, "a1", "khai sinh")
+    assert fake.refresh_count == 0  # the exchanged access token was used as stored
+
+
+def test_zalo_secrets_are_redacted(fake: FakeZaloOA, tmp_path: Path) -> None:
+    config = oa_config(fake, tmp_path, zalo_bot_token="123:bot-secret")
+    shown = str(config.redacted())
+    for secret in (fake.app_secret, fake.oa_secret_key, fake.refresh_token, "123:bot-secret"):
+        assert secret not in shown
