@@ -101,7 +101,7 @@ async def test_a_person_writing_from_zalo_silences_the_bot(fake: FakeZaloOA, oa:
 
 
 def _hold_write_lock(db: Path, seconds: float, held: threading.Event) -> None:
-    conn = sqlite3.connect(db, isolation_level=None)
+    conn = sqlite3.connect(db, isolation_level=None, timeout=10)
     conn.execute("BEGIN IMMEDIATE")
     held.set()
     time.sleep(seconds)
@@ -115,7 +115,7 @@ async def test_ack_within_two_seconds_while_the_database_is_busy(fake: FakeZaloO
     held = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(db, 0.6, held))
     holder.start()
-    held.wait()
+    assert await asyncio.to_thread(held.wait, 10)  # never block the loop: the bot may hold the lock
     t0 = time.monotonic()
     assert await post(fake, oa, fake.text_event("u9", "khai sinh")) == 200  # committed once the lock is free
     assert time.monotonic() - t0 < 2.0
@@ -123,7 +123,7 @@ async def test_ack_within_two_seconds_while_the_database_is_busy(fake: FakeZaloO
     held.clear()
     holder = threading.Thread(target=_hold_write_lock, args=(db, 4.0, held))
     holder.start()
-    held.wait()
+    assert await asyncio.to_thread(held.wait, 10)  # never block the loop: the bot may hold the lock
     event = fake.text_event("u9", "khai tử")
     t0 = time.monotonic()
     assert await post(fake, oa, event) == 503  # Zalo will deliver it again

@@ -79,7 +79,7 @@ class ZaloOAChannel:
 
     def state(self) -> dict[str, Any]:
         """Webhook mode, the token's state, and which signature variants were seen."""
-        return {"mode": "webhook", "status": self.status, "token": self.tokens.status,
+        return {"mode": "webhook", "status": self.status, "token": self.tokens.health(),
                 "signature": sorted(self.variants)}
 
     def note_variant(self, variant: str) -> None:

@@ -68,6 +68,10 @@ class TokenKeeper:
             mask_in_logs(self.tokens.access_token, self.tokens.refresh_token)
         self.status = self._describe()
 
+    def health(self) -> str:
+        """The token's state for /healthz: ok, expired (refreshed on next use), or why it cannot be had."""
+        return self.status if self.status != "ok" else self._describe()
+
     def _fresh(self, tokens: Tokens | None) -> bool:
         return tokens is not None and bool(tokens.access_token) and self.clock() < tokens.expires_at - EARLY
 
