@@ -166,9 +166,13 @@ class ChannelStore:
                                " ORDER BY until", (channel, time.time()))
         return [(str(r[0]), float(r[1])) for r in rows]
 
-    async def requeue_undeliverable(self, channel: str, chat_id: str, error_prefix: str) -> int:
-        """Send again the messages to this chat that failed with an error starting with `error_prefix`."""
+    async def requeue_undeliverable(self, channel: str, chat_id: str, error_prefixes: tuple[str, ...]) -> int:
+        """Send again the messages to this chat that failed with an error starting with one of the prefixes."""
+        likes = " OR ".join("last_error LIKE ?" for _ in error_prefixes)
+        where = f"channel = ? AND chat_id = ? AND status = 'undeliverable' AND ({likes})"
+        params = (channel, chat_id, *(p + "%" for p in error_prefixes))
+        if not await self._run(self._rows, f"SELECT 1 FROM outbox WHERE {where} LIMIT 1", params):
+            return 0  # the usual case: no write transaction for it
         return await self._run(self._tx, [(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE channel = ?"
-            " AND chat_id = ? AND status = 'undeliverable' AND last_error LIKE ?",
-            (time.time(), channel, chat_id, error_prefix + "%"))])
+            f"UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE {where}",
+            (time.time(), *params))])

@@ -116,9 +116,7 @@ class ZaloOAChannel:
 
     async def _window_reopened(self, user_id: str) -> None:
         """The citizen wrote: answers that failed for the 7-day window can go out now."""
-        count = 0
-        for prefix in WINDOW_PREFIXES:
-            count += await self.store.requeue_undeliverable(CHANNEL, user_id, prefix)
+        count = await self.store.requeue_undeliverable(CHANNEL, user_id, WINDOW_PREFIXES)
         if count:
             log.info("%s answer(s) held by Zalo's 7-day window sent again", count)
             self.core.services.officers.wake()
