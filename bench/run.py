@@ -127,6 +127,9 @@ def main() -> int:
         results["e2e"] = None
     else:
         results["e2e"] = bench_e2e()
+    from bench.zalo import bench_zalo
+
+    results["zalo"] = bench_zalo()
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print_table(results)
     return 0
@@ -150,6 +153,11 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
     if e:
         print(f"end to end: {e['citizens']}x{e['messages_each']} messages, p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms,"
               f" lost {e['lost']} (floor: 0 lost, p99 < 1000 ms)")
+    z = r.get("zalo")
+    if z:
+        print(f"Zalo OA webhook: {z['citizens']}x{z['messages_each']} messages, ack p50 {z['ack_p50_ms']} ms, "
+              f"p99 {z['ack_p99_ms']} ms, lost {z['lost']}, duplicated {z['duplicated']}, refused {z['refused']}"
+              " (floor: ack p99 < 2000 ms, 0 lost, 0 duplicated)")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -106,10 +106,18 @@ def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int
     from channels.app import run
 
     logging.getLogger("papibot").debug("settings: %s", config.redacted())
-    if not config.telegram_token:
-        print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN...): mở trò chuyện trên console (vai công dân).",
+    if not (config.telegram_token or config.zalo_oa_configured or config.zalo_bot_token):
+        print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, PAPIBOT_ZALO_OA_..., ZALO_BOT_TOKEN): "
+              "mở trò chuyện trên console (vai công dân).",
               file=sys.stderr)
     return run(config)
+
+
+async def cmd_zalo_authorize(args: argparse.Namespace, config: Config) -> int:
+    """The Zalo OA's first authorisation: print the permission URL, exchange the code, store the tokens."""
+    from channels.zalo_oa.authorize import authorize
+
+    return await authorize(config, args.code)
 
 
 async def _with_services(config: Config, work: Callable[[Services], Awaitable[int]]) -> int:
@@ -182,8 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="papibot", description="Trợ lý hỏi đáp thủ tục hành chính (papibot)")
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (Telegram if TELEGRAM_BOT_TOKEN is set, else console)").set_defaults(
-        func=cmd_run)
+    sub.add_parser("run", help="start every configured channel (Telegram, Zalo OA, Zalo Bot), else the console"
+                   ).set_defaults(func=cmd_run)
     chat = sub.add_parser("chat", help="console chat")
     chat.add_argument("--as", dest="role", choices=[CITIZEN, STAFF, ADMIN], default=CITIZEN)
     chat.add_argument("--user", type=int, default=1, help="user id of the console user")
@@ -223,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="erase citizens' data older than retention_days")
     purge.add_argument("--days", type=int, help="override PAPIBOT_RETENTION_DAYS")
     purge.set_defaults(func=cmd_purge)
+    zalo = sub.add_parser("zalo", help="Zalo tools").add_subparsers(dest="zalo_cmd", required=True)
+    za = zalo.add_parser("authorize", help="authorise papibot on the Zalo OA (OAuth v4, PKCE)")
+    za.add_argument("code", nargs="?", help="the code Zalo returned (else printed URL, then standard input)")
+    za.set_defaults(func=cmd_zalo_authorize)
     cli_staff.register(sub)
     cli_db.register(sub)
     whoami = sub.add_parser("whoami", help="your identity in the console chat (channel:id), for configuration")
@@ -251,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config()
         _logging(args.verbose, config.log_content)
-        install_log_masking((config.telegram_token, config.webhook_secret))
+        install_log_masking((config.telegram_token, config.webhook_secret, config.zalo_oa_app_secret,
+                             config.zalo_oa_secret_key, config.zalo_oa_refresh_token, config.zalo_bot_token,
+                             config.zalo_bot_webhook_secret))
         result = args.func(args, config)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)

@@ -52,13 +52,38 @@ class Config:
     retention_days: int = 365
     # Debug logs never hold names, question texts or SQL parameters unless this is set (PAPIBOT_LOG_CONTENT=1).
     log_content: bool = False
+    # Zalo Official Account (Open API v3, OAuth v4); configured when app id, secret key and app secret are set.
+    zalo_oa_app_id: str = ""
+    zalo_oa_app_secret: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_oa_refresh_token: str = ""  # seeds an empty database only: the stored, rotated token wins
+    zalo_oa_id: str = ""
+    zalo_oa_api: str = "https://openapi.zalo.me"
+    zalo_oauth_api: str = "https://oauth.zaloapp.com"
+    zalo_oa_redirect_url: str = ""
+    # Zalo Bot Platform: webhook mode when a URL is set, long polling otherwise.
+    zalo_bot_token: str = ""
+    zalo_bot_api: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_webhook_url: str = ""
+    zalo_bot_webhook_secret: str = ""
+
+    @property
+    def zalo_oa_configured(self) -> bool:
+        """True when the Zalo OA channel has what it needs to verify events and get tokens."""
+        return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key and self.zalo_oa_app_secret)
 
     def redacted(self) -> dict[str, object]:
         """Settings as a dict safe to log: the token is never shown."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["telegram_token"] = "***" if self.telegram_token else ""
         out["webhook_secret"] = "***" if self.webhook_secret else ""
+        for name in _SECRET_FIELDS:
+            out[name] = "***" if getattr(self, name) else ""
         return out
+
+
+_SECRET_FIELDS = ("zalo_oa_app_secret", "zalo_oa_secret_key", "zalo_oa_refresh_token", "zalo_bot_token",
+                  "zalo_bot_webhook_secret")
 
 
 _ENV = {
@@ -81,6 +106,18 @@ _ENV = {
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
     "PAPIBOT_RETENTION_DAYS": "retention_days",
     "PAPIBOT_LOG_CONTENT": "log_content",
+    "PAPIBOT_ZALO_OA_APP_ID": "zalo_oa_app_id",
+    "PAPIBOT_ZALO_OA_APP_SECRET": "zalo_oa_app_secret",
+    "PAPIBOT_ZALO_OA_SECRET_KEY": "zalo_oa_secret_key",
+    "PAPIBOT_ZALO_OA_REFRESH_TOKEN": "zalo_oa_refresh_token",
+    "PAPIBOT_ZALO_OA_ID": "zalo_oa_id",
+    "PAPIBOT_ZALO_OA_API": "zalo_oa_api",
+    "PAPIBOT_ZALO_OAUTH_API": "zalo_oauth_api",
+    "PAPIBOT_ZALO_OA_REDIRECT_URL": "zalo_oa_redirect_url",
+    "ZALO_BOT_TOKEN": "zalo_bot_token",
+    "PAPIBOT_ZALO_BOT_API": "zalo_bot_api",
+    "PAPIBOT_ZALO_BOT_WEBHOOK_URL": "zalo_bot_webhook_url",
+    "PAPIBOT_ZALO_BOT_WEBHOOK_SECRET": "zalo_bot_webhook_secret",
 }
 
 
@@ -162,6 +199,8 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         raise ConfigError("webhook mode needs PAPIBOT_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")
     if config.retention_days < 1:
         raise ConfigError(f"retention_days must be at least 1 day (got {config.retention_days})")
+    if config.zalo_bot_webhook_url and not 8 <= len(config.zalo_bot_webhook_secret) <= 256:
+        raise ConfigError("Zalo Bot webhook mode needs PAPIBOT_ZALO_BOT_WEBHOOK_SECRET: 8-256 characters")
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
     return config

@@ -105,12 +105,12 @@ class Dialogue:
                                             for o in spans)]
         return min(kept, key=lambda s: s[2])[3] if kept else None
 
-    def _residue(self, norm: str, facet: str | None) -> list[str]:
-        """The words left once the facet's phrases, follow-up phrases and question filler are removed."""
+    def _rest(self, norm: str, facet: str | None) -> str:
+        """The message without the facet's phrases and the follow-up phrases."""
         for pattern in (self.facets.get(facet or ""), self.followup):
             if pattern is not None:
                 norm = pattern.sub(" ", norm)
-        return [w for w in norm.split() if w not in FILLER and not w.isdigit()]
+        return " ".join(norm.split())
 
     def is_english(self, text: str) -> bool:
         """A message in English: no Vietnamese letters or words, and enough English function words."""
@@ -157,16 +157,19 @@ class Dialogue:
                    now: float) -> Decision | None:
         """The current topic again, unless the message's own words name another topic clearly."""
         assert ctx.topic is not None
-        residue = self._residue(match.normalized, facet)
-        if len(residue) < 2:  # one leftover word rarely names a procedure ("trong" is also "trồng")
+        rest = self._rest(match.normalized, facet)
+        informative = [w for w in rest.split() if w not in FILLER and not w.isdigit()]
+        if not informative:  # only the part asked for, and follow-up words
             return self._answer(text, match, ctx.topic, facet, ctx, now, used=True)
-        own = self.matcher.match(" ".join(residue))
-        if _out_of_scope(match) or _out_of_scope(own):
+        own = self.matcher.match(rest)
+        # One leftover word rarely names a procedure on its own ("trong" is also "trồng").
+        if _out_of_scope(match) or (len(informative) >= 2 and _out_of_scope(own)):
             return None  # "thế còn nhận con nuôi?": a known procedure the knowledge base lacks
         if own.decision == ANSWER and own.topic != ctx.topic and (facet is None or own.score >= SWITCH_SCORE):
-            return self._answer(text, own, own.topic, facet, ctx, now, used=False)
-        if facet is None and match.decision == ANSWER and match.topic != ctx.topic:
-            return None
+            return self._answer(text, own, own.topic, facet, ctx, now, used=False)  # "còn hộ chiếu thì sao"
+        if facet is None and ((match.decision == ANSWER and match.topic != ctx.topic) or (own.decision == SUGGEST
+                              and ctx.topic not in own.suggestions)):
+            return None  # a short message about something else ("hộ tịch"): not a follow-up
         return self._answer(text, match, ctx.topic, facet, ctx, now, used=True)
 
     def _answer(self, text: str, match: Match, topic: str | None, facet: str | None, ctx: Context, now: float,

@@ -282,6 +282,42 @@ MIGRATIONS: tuple[str, ...] = (
         at REAL NOT NULL
     );
     """,
+    # 7: Zalo: inbound events acknowledged before they are handled (deduplicated per channel), the rotating
+    # OAuth tokens, the message ids papibot sent (to recognise a person writing from Zalo's own inbox)
+    # and the chats such a person took over
+    """
+    CREATE TABLE inbound_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        msg_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),
+        received_at REAL NOT NULL,
+        done_at REAL,
+        UNIQUE (channel, msg_id)
+    );
+    CREATE INDEX inbound_events_pending ON inbound_events (channel, status, user_id, id);
+    CREATE TABLE channel_tokens (
+        channel TEXT PRIMARY KEY,
+        access_token TEXT NOT NULL DEFAULT '',
+        refresh_token TEXT NOT NULL,
+        expires_at REAL NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE sent_messages (
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (channel, message_id)
+    );
+    CREATE TABLE takeovers (
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        until REAL NOT NULL,
+        PRIMARY KEY (channel, user_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

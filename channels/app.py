@@ -35,12 +35,21 @@ def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
         from channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(config, core, router))
+    if config.zalo_oa_configured:
+        from channels.zalo_oa import ZaloOAChannel
+
+        channels.append(ZaloOAChannel(config, core, router))
+    if config.zalo_bot_token:
+        from channels.zalo_bot import ZaloBotChannel
+
+        channels.append(ZaloBotChannel(config, core, router))
     return channels
 
 
 def secrets(config: Config) -> tuple[str, ...]:
     """Every secret that must never reach a log line."""
-    return (config.telegram_token, config.webhook_secret)
+    return (config.telegram_token, config.webhook_secret, config.zalo_oa_app_secret, config.zalo_oa_secret_key,
+            config.zalo_oa_refresh_token, config.zalo_bot_token, config.zalo_bot_webhook_secret)
 
 
 async def _housekeeping(services: Services, flood: FloodGuard, stop: asyncio.Event) -> None:
@@ -88,7 +97,10 @@ async def _serve_web(services: Services, stop: asyncio.Event) -> None:
     from channels.web import build_web_app
 
     config = services.config
-    await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
+    try:
+        await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
+    except OSError as exc:  # e.g. `papibot web` already serves it on this port: the channels keep running
+        log.error("the web console is not served on %s:%s (%s)", config.web_listen, config.web_port, exc)
 
 
 async def run(config: Config, stop: asyncio.Event | None = None) -> int:

@@ -1,0 +1,71 @@
+"""The inbound worker: stored events handled in order per user, users in parallel, each marked done after.
+
+An event stored but not marked done when the process stopped is handled at the next start; the router's
+record of processed updates (update_id = msg_id) keeps one handled just before a crash from being
+answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.store_channels import ChannelStore, Inbound
+
+log = logging.getLogger(__name__)
+IDLE = 1.0  # seconds between looks at the table when nobody wakes the worker
+RETRY = 2.0  # seconds before a user whose event failed to be handled is tried again
+
+
+class InboundWorker:
+    """Empties one channel's inbound_events through `handle`."""
+
+    def __init__(self, store: ChannelStore, channel: str, handle: Callable[[Inbound], Awaitable[None]]) -> None:
+        self.store, self.channel, self.handle = store, channel, handle
+        self._wake = asyncio.Event()
+        self._busy: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look for new events now."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set; users in flight finish their current event."""
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    for user in await self.store.pending_users(self.channel):
+                        if user not in self._busy:
+                            self._busy[user] = asyncio.create_task(self._user(user))
+                except Exception:
+                    log.exception("could not read the stored %s events", self.channel)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE)
+        finally:
+            self._stopping = True  # users in flight stop after their current event
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for the users in flight."""
+        tasks = list(self._busy.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _user(self, user: str) -> None:
+        try:
+            while events := await self.store.pending_events(self.channel, user):
+                for event in events:
+                    if self._stopping:
+                        return
+                    await self.handle(event)
+                    await self.store.mark_done(event.id)
+        except Exception:
+            log.exception("%s event of one user not handled; retried shortly", self.channel)
+            await asyncio.sleep(RETRY)
+        finally:
+            self._busy.pop(user, None)
+            self._wake.set()

@@ -1,0 +1,105 @@
+"""POST /zalo/oa/webhook: check the signature and the age, store the event durably, then answer 200.
+
+The event is handled afterwards by the inbound worker, so Zalo hears back within its 2 seconds whatever
+the bot is busy with; a store that cannot commit within STORE_WITHIN answers 503 and Zalo delivers again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from channels.http import BodyTooLarge, read_body
+
+if TYPE_CHECKING:
+    from channels.zalo_oa.channel import ZaloOAChannel
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+MAX_AGE = 2 * 3600.0  # seconds: Zalo's retries of an unacknowledged event span just under two hours
+MAX_AHEAD = 600.0  # seconds of clock difference tolerated for a timestamp in the future
+STORE_WITHIN = 1.5  # seconds the durable store may take before Zalo is told to deliver again
+
+
+def signature_variant(body: bytes, timestamp: str, mac: str, secret_key: str, firsts: dict[str, str]) -> str | None:
+    """Which id ("app_id" or "oa_id") the mac was computed with, or None when it matches neither."""
+    found = None
+    for variant, first in firsts.items():
+        if not first:
+            continue
+        expected = hashlib.sha256(first.encode() + body + timestamp.encode() + secret_key.encode()).hexdigest()
+        if hmac.compare_digest(expected.encode(), mac.encode()):
+            found = variant  # keep comparing: the time taken does not depend on which one matched
+    return found
+
+
+def route_key(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(user id, message id) of an event worth storing, or None for events papibot ignores."""
+    name = str(data.get("event_name", ""))
+    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    if name.startswith("user_send_"):
+        user = (data.get("sender") or {}).get("id")
+    elif name.startswith("oa_send_"):
+        user = (data.get("recipient") or {}).get("id")  # the echo belongs to the citizen's chat
+    elif name == "follow":
+        user = (data.get("follower") or {}).get("id")
+        return (str(user), f"follow:{user}:{data.get('timestamp', '')}") if user else None
+    else:
+        return None  # unfollow, seen and received receipts...: nothing to say
+    msg_id = (message or {}).get("msg_id")
+    if not user:
+        return None
+    if not msg_id:
+        msg_id = "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    return str(user), str(msg_id)
+
+
+def _fresh(timestamp: str) -> bool:
+    try:
+        sent = int(timestamp) / 1000
+    except ValueError:
+        return False
+    return time.time() - MAX_AGE <= sent <= time.time() + MAX_AHEAD
+
+
+def webhook_route(channel: ZaloOAChannel) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint for POST /zalo/oa/webhook."""
+    config = channel.config
+    firsts = {"app_id": config.zalo_oa_app_id, "oa_id": config.zalo_oa_id}
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await read_body(request)
+        except BodyTooLarge:
+            return PlainTextResponse("too large", status_code=413)
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            return PlainTextResponse("bad request", status_code=400)
+        timestamp = str(data.get("timestamp", ""))
+        mac = request.headers.get(SIGNATURE_HEADER, "").strip().removeprefix("mac=")
+        variant = signature_variant(body, timestamp, mac, config.zalo_oa_secret_key, firsts) if mac else None
+        if variant is None or not _fresh(timestamp):
+            log.warning("Zalo OA event refused: %s", "stale timestamp" if variant else "bad or missing signature")
+            return PlainTextResponse("forbidden", status_code=403)
+        channel.note_variant(variant)
+        key = route_key(data)
+        if key is None:
+            return PlainTextResponse("ok")
+        if not await channel.store.store_event(channel.name, key[1], key[0], body.decode(), STORE_WITHIN):
+            log.warning("Zalo OA event %s not stored in time; Zalo will deliver it again", key[1])
+            return PlainTextResponse("busy", status_code=503)
+        channel.inbound.wake()
+        return PlainTextResponse("ok")
+
+    return endpoint

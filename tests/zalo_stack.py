@@ -1,0 +1,112 @@
+"""In-process Zalo stacks for tests: the real channel, core, delivery and HTTP server against the fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config, load_config
+from channels.http import build_app, serve_http
+from channels.zalo_bot import ZaloBotChannel
+from channels.zalo_oa import ZaloOAChannel
+from tests.fakezalo import FakeZaloBot, FakeZaloOA
+from tests.stack import Stack, running
+
+OFFICER = "officer-1"  # a Zalo OA user who is also the officers' destination
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def oa_config(fake: FakeZaloOA, tmp: Path, **extra: Any) -> Config:
+    """Settings for the OA channel against the fake, with an officer on Zalo itself."""
+    values: dict[str, Any] = {
+        "zalo_oa_app_id": fake.app_id, "zalo_oa_app_secret": fake.app_secret,
+        "zalo_oa_secret_key": fake.oa_secret_key, "zalo_oa_refresh_token": fake.refresh_token,
+        "zalo_oa_id": fake.oa_id, "zalo_oa_api": fake.url, "zalo_oauth_api": fake.url,
+        "db_path": tmp / "db.sqlite", "admin_ids": frozenset({f"zalo_oa:{OFFICER}"}),
+        "admin_chat_id": f"zalo_oa:{OFFICER}", "rate_limit_per_minute": 0, **extra}
+    return load_config({}, **values)
+
+
+@dataclass
+class Served:
+    """A running stack with its webhook URL."""
+
+    stack: Stack
+    url: str
+
+    @property
+    def channel(self) -> Any:
+        """The channel under test."""
+        return self.stack.channel
+
+
+@contextlib.asynccontextmanager
+async def serving(config: Config, make_channel: Any, path: str) -> AsyncIterator[Served]:
+    """The stack plus the one HTTP server and the channel's serve loop, like `papibot run`."""
+    port = free_port()
+    async with running(config, make_channel) as stack:
+        stop = asyncio.Event()
+        started = asyncio.Event()
+
+        async def health() -> tuple[bool, dict[str, Any]]:
+            return True, {"channels": {stack.channel.name: stack.channel.state()}}
+
+        app = build_app(stack.channel.routes(), health)
+        tasks = [asyncio.create_task(serve_http(app, "127.0.0.1", port, stop, started.set)),
+                 asyncio.create_task(stack.channel.serve(stop))]
+        await asyncio.wait_for(started.wait(), 10)
+        try:
+            yield Served(stack, f"http://127.0.0.1:{port}{path}")
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+
+
+def oa_serving(config: Config) -> contextlib.AbstractAsyncContextManager[Served]:
+    """The OA channel served on its webhook path."""
+    return serving(config, ZaloOAChannel, "/zalo/oa/webhook")
+
+
+def bot_serving(config: Config) -> contextlib.AbstractAsyncContextManager[Served]:
+    """The Zalo Bot channel (webhook or polling by its settings)."""
+    return serving(config, ZaloBotChannel, "/zalo/bot/webhook")
+
+
+async def post(fake: FakeZaloOA, served: Served, event: dict[str, Any], **kw: Any) -> int:
+    """Deliver one signed event to the webhook; the HTTP status."""
+    status, _ = await asyncio.to_thread(fake.post_event, served.url, event, **kw)
+    return status
+
+
+async def say(fake: FakeZaloOA, served: Served, user: str, text: str, count: int = 1) -> list[dict[str, Any]]:
+    """A citizen writes; wait until `count` more messages reached them; return those."""
+    before = len(fake.messages_to(user))
+    assert await post(fake, served, fake.text_event(user, text)) == 200
+    await fake.wait_for_async(lambda m: len(fake.messages_to(user)) >= before + count, timeout=10)
+    return fake.messages_to(user)[before:]
+
+
+async def settle(served: Served, seconds: float = 0.3) -> None:
+    """Let the inbound worker and delivery catch up."""
+    for _ in range(100):
+        counts = await served.channel.store.count_events("zalo_oa")
+        if not counts.get("pending"):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(seconds)
+
+
+def bot_fake() -> FakeZaloBot:
+    """A Zalo Bot Platform fake (a context manager)."""
+    return FakeZaloBot()
