@@ -67,7 +67,8 @@ def bench_zalo(citizens: int = 50, messages_each: int = 20) -> dict[str, object]
         env = {**os.environ, "PAPIBOT_ZALO_OA_APP_ID": fake.app_id, "PAPIBOT_ZALO_OA_APP_SECRET": fake.app_secret,
                "PAPIBOT_ZALO_OA_SECRET_KEY": fake.oa_secret_key, "PAPIBOT_ZALO_OA_REFRESH_TOKEN": fake.refresh_token,
                "PAPIBOT_ZALO_OA_API": fake.url, "PAPIBOT_ZALO_OAUTH_API": fake.url, "PAPIBOT_RATE_LIMIT": "0",
-               "PAPIBOT_DB": str(Path(tmp) / "zalo.db"), "PAPIBOT_HTTP_PORT": str(port)}
+               "PAPIBOT_DB": str(Path(tmp) / "zalo.db"), "PAPIBOT_HTTP_PORT": str(port),
+               "PAPIBOT_WEB_PORT": "0"}
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

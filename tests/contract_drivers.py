@@ -7,6 +7,7 @@ channels without buttons), and runs the delivery worker.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import defaultdict
 from typing import Any
@@ -135,3 +136,67 @@ class ConsoleDriver:
     def inbox(self, who: int) -> str:
         """Everything this console user saw."""
         return "\n".join(self.sender.out[str(who)])
+
+
+class _TextOnlyDriver:
+    """Shared by the Zalo drivers: replies are plain text with numbered options, read back from a fake."""
+
+    def __init__(self, stack: Stack, fake: Any) -> None:
+        self.stack, self.fake = stack, fake
+
+    def _texts(self, who: int) -> list[str]:
+        return [str(m["text"]) for m in self.fake.messages_to(str(who))]
+
+    async def _deliver_event(self, who: int, text: str) -> None:
+        raise NotImplementedError
+
+    async def say(self, who: int, text: str) -> str:
+        """Send a message through the platform's webhook; return what came back once it settles."""
+        before = len(self._texts(who))
+        await self._deliver_event(who, text)
+        await self.fake.wait_for_async(lambda m: len(self._texts(who)) > before, timeout=10)
+        seen = -1
+        while seen != len(self._texts(who)):  # long replies come in several parts
+            seen = len(self._texts(who))
+            await asyncio.sleep(0.15)
+        return "\n".join(self._texts(who)[before:])
+
+    async def press(self, who: int, label: str) -> str:
+        """Type the number of the newest option whose label contains `label`."""
+        for part in reversed(self._texts(who)):
+            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
+            if options:
+                return await self.say(who, options[0][0])
+        raise AssertionError(f"no option {label!r} shown to {who}")
+
+    async def deliver(self) -> None:
+        """Let the delivery worker send what is owed."""
+        await self.stack.worker.run_once(CITIZEN_LANE)
+        await asyncio.sleep(0.3)
+
+    def inbox(self, who: int) -> str:
+        """Everything this citizen received."""
+        return "\n".join(self._texts(who))
+
+
+class ZaloOADriver(_TextOnlyDriver):
+    """Signed events posted to the real OA webhook; replies read back from the fake Open API."""
+
+    name = "zalo_oa"
+
+    def __init__(self, stack: Stack, fake: Any, url: str) -> None:
+        super().__init__(stack, fake)
+        self.url = url
+
+    async def _deliver_event(self, who: int, text: str) -> None:
+        status, _ = await asyncio.to_thread(self.fake.post_event, self.url, self.fake.text_event(str(who), text))
+        assert status == 200
+
+
+class ZaloBotDriver(_TextOnlyDriver):
+    """Updates long-polled from the fake Bot Platform by the real adapter."""
+
+    name = "zalo_bot"
+
+    async def _deliver_event(self, who: int, text: str) -> None:
+        self.fake.push_text(str(who), text)

@@ -15,11 +15,22 @@ import pytest
 
 from bot.config import Config, load_config
 from channels.telegram import TelegramChannel
-from tests.contract_drivers import ADMIN_ID, STAFF_ID, ConsoleDriver, RecordingPlainSender, TelegramDriver
+from tests.contract_drivers import (
+    ADMIN_ID,
+    STAFF_ID,
+    ConsoleDriver,
+    RecordingPlainSender,
+    TelegramDriver,
+    ZaloBotDriver,
+    ZaloOADriver,
+)
 from tests.fakebotapi import FakeBotAPI
+from tests.fakezalo import FakeZaloBot, FakeZaloOA
 from tests.stack import running
+from tests.zalo_stack import bot_serving, oa_config, oa_serving
 
-CHANNELS = ["telegram", "console"]
+CHANNELS = ["telegram", "console", "zalo_oa", "zalo_bot"]
+TEXT_ONLY = ["console", "zalo_oa", "zalo_bot"]
 UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
 ALICE, BOB = 42, 43
 
@@ -49,6 +60,19 @@ async def chat(request: pytest.FixtureRequest, tmp_path: Path, knowledge_copy: P
                                  staff_ids=frozenset({f"telegram:{STAFF_ID}"}), **base)
             async with running(config, TelegramChannel, deliver=False) as stack:
                 yield TelegramDriver(stack, fake)
+    elif request.param == "zalo_oa":
+        with FakeZaloOA() as fake:
+            config = oa_config(fake, tmp_path, admin_ids=frozenset({f"zalo_oa:{ADMIN_ID}"}),
+                               staff_ids=frozenset({f"zalo_oa:{STAFF_ID}"}), admin_chat_id=None, **base)
+            async with oa_serving(config) as served:
+                yield ZaloOADriver(served.stack, fake, served.url)
+    elif request.param == "zalo_bot":
+        with FakeZaloBot() as fake:
+            config = load_config({}, zalo_bot_token=fake.token, zalo_bot_api=fake.url,
+                                 admin_ids=frozenset({f"zalo_bot:{ADMIN_ID}"}),
+                                 staff_ids=frozenset({f"zalo_bot:{STAFF_ID}"}), **base)
+            async with bot_serving(config) as served:
+                yield ZaloBotDriver(served.stack, fake)
     else:
         async with running(load_config({}, **base), _PlainChannel, deliver=False) as stack:
             yield ConsoleDriver(stack)
@@ -129,7 +153,7 @@ async def test_help_lists_what_each_role_may_do(chat: Any) -> None:
     assert "/queue" in admin and "/reload" in admin
 
 
-@pytest.mark.parametrize("chat", ["console"], indirect=True)
+@pytest.mark.parametrize("chat", TEXT_ONLY, indirect=True)
 async def test_numbered_options_on_channels_without_buttons(chat: Any) -> None:
     assert "Nguồn" not in await chat.say(ALICE, "2")  # no live menu: "2" is ordinary text, no topic opens
     reply = await chat.say(ALICE, "thu tuc dat dai")

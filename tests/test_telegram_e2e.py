@@ -28,7 +28,8 @@ def _command() -> list[str]:
 def _start(fake: FakeBotAPI, tmp: Path, **extra: str) -> tuple[subprocess.Popen[bytes], Path]:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "PAPIBOT_TELEGRAM_API": fake.url,
            "PAPIBOT_DB": str(tmp / "db.sqlite"), "PAPIBOT_ADMIN_IDS": str(ADMIN), "PAPIBOT_STAFF_IDS": str(STAFF),
-           "PAPIBOT_ADMIN_CHAT_ID": str(ADMIN_CHAT), "PAPIBOT_HTTP_PORT": str(free_port()), "PAPIBOT_WEB_PORT": "0", **extra}
+           "PAPIBOT_ADMIN_CHAT_ID": str(ADMIN_CHAT), "PAPIBOT_HTTP_PORT": str(free_port()), "PAPIBOT_WEB_PORT": "0",
+           **extra}
     log = tmp / "bot.log"
     proc = subprocess.Popen(_command(), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     return proc, log
