@@ -125,9 +125,13 @@ class Router:
                     else None
         turn = Turn(event.channel, event.update_id) if event.update_id is not None else None
         commands = [(c.usage or f"/{c.name}", c.help, c.role) for c in self.commands_for(user.role)]
+        # Recorded before handling, so that an erasure in this very message removes the record too.
+        first = event.private and event.channel not in TRUSTED_ROLE_CHANNELS and \
+            await storage.first_contact(event.channel, event.user_id)
         reply = await self._dispatch(Request(self.services, user, event, turn, commands=commands))
-        if reply is not None and event.private and event.channel not in TRUSTED_ROLE_CHANNELS:
-            reply = await self._with_notice(event, reply, turn)
+        notice = self.privacy_notice()
+        if reply is not None and first and notice not in reply.text:
+            reply = replace(reply, text=f"{notice}\n\n{reply.text}")
         if turn is not None:
             await storage.claim(turn)
         if reply is not None and reply.buttons and not event.buttons:
@@ -138,13 +142,6 @@ class Router:
     def privacy_notice(self) -> str:
         """What is stored, for how long, and how to erase it (Decree 13/2023/NĐ-CP), in two lines."""
         return self.services.renderer.message("privacy_notice", days=self.services.config.retention_days)
-
-    async def _with_notice(self, event: Event, reply: Reply, turn: Turn | None) -> Reply:
-        """On a person's first contact, the reply starts with the privacy notice."""
-        notice = self.privacy_notice()
-        if notice in reply.text or not await self.services.storage.first_contact(event.channel, event.user_id, turn):
-            return reply
-        return replace(reply, text=f"{notice}\n\n{reply.text}")
 
     async def _dispatch(self, req: Request) -> Reply | None:
         event = req.event

@@ -212,7 +212,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
                 " context = '[]' WHERE channel = ? AND user_id = ?", who)
             q = await db.execute("UPDATE questions SET chat_id = 'erased', user_id = 'erased', text = '',"
                                  " update_id = NULL WHERE channel = ? AND user_id = ?", who)
-            for table in ("menus", "conversations", "contacts"):
+            for table in ("menus", "conversations", "contacts", "inbound_events", "takeovers"):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
         return (q.rowcount or 0) + (t.rowcount or 0), tickets
 
@@ -228,6 +228,10 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
             await db.execute("DELETE FROM processed_updates WHERE at < ?", (time.time() - 3 * 86400,))
             await db.execute("DELETE FROM menus WHERE expires_at < ?", (time.time(),))
             await db.execute("DELETE FROM conversations WHERE updated_at < ?", (time.time() - 86400,))
+            # Raw platform events are kept only while a redelivery can still arrive (Zalo retries for an hour).
+            await db.execute("DELETE FROM inbound_events WHERE status = 'done' AND received_at < ?",
+                             (time.time() - 3 * 86400,))
+            await db.execute("DELETE FROM sent_messages WHERE at < ?", (time.time() - 7 * 86400,))
         return (q.rowcount or 0) + (t.rowcount or 0)
 
     async def stats(self, since: float = 0.0, until: float = float("inf")) -> QueueStats:

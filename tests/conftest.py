@@ -20,7 +20,8 @@ from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from handlers.routes import ROUTES
 from knowledge.loader import KnowledgeBase, load_knowledge
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT_DIR = Path(__file__).resolve().parents[1]
+SHARED = ROOT_DIR.parent / "shared"
 
 
 @pytest.fixture(scope="session")
