@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from bot.db import AlreadyProcessed
+from bot.db import AlreadyProcessed, StorageUnavailable
 from bot.delivery import UNCERTAIN_WAIT, RetryLater, Sender, Uncertain, Undeliverable, backoff
 from bot.events import Event
 from bot.models import Reply
@@ -30,6 +30,9 @@ class Core:
     def __init__(self, services: Services, router: Router) -> None:
         self.services = services
         self.router = router
+        # An outage of the database (disk full...): the chats told about it, and who tells the officers.
+        self.outage: set[str] | None = None
+        self.on_outage: Callable[[str], Awaitable[None]] | None = None
         self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many events hold or await it
         self._limit = asyncio.Semaphore(CONCURRENT_CHATS)
 
@@ -50,15 +53,39 @@ class Core:
     async def process(self, event: Event, sender: Sender) -> Reply | None:
         """Handle one event and send its reply; never raises for a handler's fault."""
         async with self._chat(event.chat_key):
-            reply = await self.reply_to(event)
+            try:
+                reply = await self.reply_to(event)
+            except StorageUnavailable as exc:
+                await self._unavailable(event, sender, exc)
+                raise
+            if self.outage is not None:
+                log.warning("the database takes writes again; the outage is over")
+                self.outage = None
             if reply is not None:
                 await self.send_reply(event, reply, sender)
             return reply
+
+    async def _unavailable(self, event: Event, sender: Sender, exc: StorageUnavailable) -> None:
+        """Per outage: each affected citizen is told once, the officers once; the event is retried later."""
+        first = self.outage is None
+        self.outage = self.outage or set()
+        if first:
+            log.error("the database cannot take writes (%s): events are held and retried", exc)
+            if self.on_outage is not None:
+                with contextlib.suppress(Exception):
+                    await self.on_outage(f"papibot không ghi được cơ sở dữ liệu ({exc}); tin nhắn của công dân "
+                                         "đang được giữ lại và sẽ được xử lý khi khắc phục xong.")
+        if event.private and event.chat_key not in self.outage:
+            self.outage.add(event.chat_key)
+            with contextlib.suppress(Exception):
+                await sender.send(event.chat_id, Reply(self.services.renderer.message("outage")))
 
     async def reply_to(self, event: Event) -> Reply | None:
         """The reply to one event (stored effects committed), or None; a handler's fault is reported."""
         try:
             return await self.router.handle(event)
+        except StorageUnavailable:
+            raise  # the adapter keeps the event for later (no offset advanced, HTTP 503)
         except AlreadyProcessed:
             log.info("update %s:%s stored before; not handled again", event.channel, event.update_id)
             return None

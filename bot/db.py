@@ -18,11 +18,22 @@ import aiosqlite
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
+RESTORE_HINT = ("Restore the last backup (docs/operations.md) / Cơ sở dữ liệu không dùng được: hãy khôi phục từ "
+                "bản sao lưu gần nhất.")
 Row = aiosqlite.Row
 
 
 class DatabaseError(Exception):
     """The database cannot be used (newer than this papibot, unreadable, corrupt)."""
+
+
+class StorageUnavailable(Exception):
+    """The database cannot take a write now (disk full, read-only, I/O error): try again later."""
+
+
+# SQLite's messages for a write that failed through no fault of the data (sqlite3 gives no error codes
+# before Python 3.11's sqlite_errorcode; the message is stable across versions).
+_UNAVAILABLE = ("database or disk is full", "disk i/o error", "readonly database", "unable to open database")
 
 
 class AlreadyProcessed(Exception):
@@ -100,8 +111,7 @@ async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
     problems = await integrity_problems(db)
     if problems:
         raise DatabaseError(f"the database {path} is corrupt ({problems[0]}); papibot will not start on it. "
-                            "Restore the last backup (docs/operations.md) / Cơ sở dữ liệu bị hỏng: hãy khôi phục "
-                            "từ bản sao lưu gần nhất.")
+                            f"{RESTORE_HINT}")
 
 
 class Database:
@@ -125,7 +135,7 @@ class Database:
         try:
             writer = await _connect(path)
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"cannot open the database {path}: {exc}") from exc
+            raise DatabaseError(f"cannot open the database {path}: {exc}. {RESTORE_HINT}") from exc
         try:
             await _check_integrity(writer, path)
             await migrate(writer, None if memory else path)
@@ -133,7 +143,7 @@ class Database:
         except BaseException as exc:
             await writer.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise DatabaseError(f"the database {path} is unusable: {exc}") from exc
+                raise DatabaseError(f"the database {path} is unusable: {exc}. {RESTORE_HINT}") from exc
             raise
         return cls(writer, reader, path)
 
@@ -147,15 +157,20 @@ class Database:
     async def _tx(self, turn: Turn | None = None) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: all or nothing, one at a time; records `turn` as processed inside it."""
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
             try:
-                if turn is not None and not turn.claimed:
-                    await self._claim(self.db, turn)
-                yield self.db
-            except BaseException:
-                await self.db.rollback()
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    if turn is not None and not turn.claimed:
+                        await self._claim(self.db, turn)
+                    yield self.db
+                    await self.db.commit()
+                except BaseException:
+                    await self.db.rollback()  # a failed commit (disk full) must not leave the transaction open
+                    raise
+            except sqlite3.OperationalError as exc:
+                if any(text in str(exc).lower() for text in _UNAVAILABLE):
+                    raise StorageUnavailable(str(exc)) from exc
                 raise
-            await self.db.commit()
         if turn is not None:
             turn.claimed = True
 

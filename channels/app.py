@@ -20,6 +20,7 @@ from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from channels.base import Channel
 from channels.console import ConsoleChannel
 from channels.http import build_app, serve_http
+from channels.watch import alert_officers, watch_database
 from handlers.routes import ROUTES
 from knowledge.loader import LEARNED_FILE
 
@@ -127,9 +128,22 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
     if not config.admin_chat_id:
         log.warning("no officers' destination is configured (PAPIBOT_ADMIN_CHAT_ID): new tickets will not be "
                     "announced to anyone; officers must check /queue")
-    # Delivery
+    # Delivery, and alerts that cannot wait for the database
     worker = DeliveryWorker(services.storage, {c.name: c.sender for c in channels}, services.officers.undeliverable)
     services.officers.wake = worker.wake
+
+    async def alert(text: str) -> None:
+        await alert_officers(channels, config.admin_chat_id, text)
+
+    core.on_outage = alert
+    lost = asyncio.Event()
+
+    async def on_lost() -> None:
+        lost.set()
+        await alert(f"papibot dừng lại: tệp cơ sở dữ liệu {config.db_path} đã bị xóa hoặc thay thế khi đang chạy. "
+                    "Hãy khôi phục từ bản sao lưu rồi khởi động lại.")
+        stop.set()
+
     tasks: list[asyncio.Task[Any]] = []
     try:
         for channel in channels:
@@ -140,8 +154,9 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
         tasks += [asyncio.create_task(_serve_web(services, stop)), asyncio.create_task(_follow_learned(services, stop))]
+        tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
         await serve_http(app, config.http_listen, config.http_port, stop)
-        return 0
+        return 3 if lost.is_set() else 0
     finally:
         stop.set()
         for task in tasks:

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.config import Config
 from bot.core import Core
+from bot.db import StorageUnavailable
 from bot.delivery import RetryLater, Uncertain, Undeliverable
 from bot.events import MESSAGE, UNSUPPORTED, Event
 from bot.models import Reply
@@ -166,7 +167,10 @@ class ZaloBotChannel:
             return PlainTextResponse("bad request", status_code=400)
         if update is None:
             return PlainTextResponse("ok")  # a kind papibot does not handle
-        await self.handle(update)
+        try:
+            await self.handle(update)
+        except StorageUnavailable:
+            return PlainTextResponse("try again", status_code=503)  # delivered again later
         return PlainTextResponse("ok")
 
     async def serve(self, stop: asyncio.Event) -> None:
@@ -189,7 +193,20 @@ class ZaloBotChannel:
                 continue
             delay, self.status = 1.0, "ok"
             if update is not None and (found := unwrap(update)) is not None:
-                await self.handle(found)
+                await self._handle_until_stored(found, stop)
+
+    async def _handle_until_stored(self, update: dict[str, Any], stop: asyncio.Event) -> None:
+        """getUpdates has no offsets: an update handed out is kept in memory until the database takes it."""
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                await self.handle(update)
+                return
+            except StorageUnavailable:
+                self.status = "database unavailable"
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 30.0)
 
     async def _poll(self, stop: asyncio.Event) -> Any:
         """One getUpdates, abandoned as soon as a stop is requested."""

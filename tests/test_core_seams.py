@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -15,6 +17,7 @@ from bot.config import ConfigError, load_config
 from bot.db import DatabaseError
 from bot.events import Event
 from bot.guard import FloodGuard
+from bot.models import User
 from bot.router import Router
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.services import open_services
@@ -145,3 +148,30 @@ async def test_a_garbage_database_fails_fast_with_a_clear_error(tmp_path: Path) 
     path.write_bytes(b"not a database at all " * 4000)
     with pytest.raises(DatabaseError):
         await asyncio.wait_for(Storage.open(path), 5)
+
+
+async def test_corruption_in_the_middle_of_the_file_refuses_start_up(tmp_path: Path) -> None:
+    path = tmp_path / "papibot.db"
+    storage = await Storage.open(path)
+    for i in range(300):
+        await storage.log_question(citizen_user(i), f"câu hỏi số {i} " * 20, "queue", None, 0.0)
+    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await storage.close()
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 8192] = b"\xa5" * 8192  # a bad sector in the middle of the file
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseError, match="corrupt|malformed"):
+        await Storage.open(path)
+    env = {"PATH": "/usr/bin:/bin", "PAPIBOT_DB": str(path)}
+    check = subprocess.run([sys.executable, "-m", "bot.cli", "db", "check"], capture_output=True, text=True,
+                           env=env, cwd=ROOT, timeout=60)
+    assert check.returncode == 1 and "backup" in check.stderr
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=60, input="")
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "sao lưu" in run.stderr
+
+
+def citizen_user(i: int) -> User:
+    """A citizen on Telegram."""
+    return User("telegram", str(i), str(i), "", "citizen")

@@ -17,6 +17,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.core import Core
+from bot.db import StorageUnavailable
 from bot.events import BUTTON, Event
 from bot.models import ADMIN, CITIZEN, STAFF, Reply
 from bot.render import to_plain
@@ -169,12 +170,21 @@ class TelegramChannel:
                 await _sleep(stop, delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            delay, self.status = 1.0, "ok"
+            self.status = "ok"
             if updates:
                 # Chats in parallel, each chat in order (the core serialises per chat); the next
                 # getUpdates, which confirms this batch to Telegram, is sent only once all are handled.
-                await asyncio.gather(*(self.handle(u) for u in updates))
+                results = await asyncio.gather(*(self.handle(u) for u in updates), return_exceptions=True)
+                if any(isinstance(r, StorageUnavailable) for r in results):
+                    # Nothing is confirmed: the batch comes again (handled ones are skipped by their ids).
+                    self.status = "database unavailable"
+                    await _sleep(stop, delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                for failure in (r for r in results if isinstance(r, BaseException)):
+                    log.error("an update could not be handled", exc_info=failure)
                 offset = updates[-1].update_id + 1
+            delay = 1.0
 
     async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Update]:
         """One long poll, abandoned as soon as a stop is requested."""

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import Update
 
+from bot.db import StorageUnavailable
 from channels.http import BodyTooLarge, read_body
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ def webhook_route(channel: TelegramChannel) -> Callable[[Request], Awaitable[Res
         except (ValueError, TypeError, KeyError, AttributeError):
             log.info("update %s of a kind not understood: ignored", data["update_id"])
             return PlainTextResponse("ok")
-        await channel.handle(update)
+        try:
+            await channel.handle(update)
+        except StorageUnavailable:
+            return PlainTextResponse("try again", status_code=503)  # Telegram delivers it again
         return PlainTextResponse("ok")
 
     return endpoint

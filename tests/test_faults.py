@@ -1,0 +1,184 @@
+"""Faults an unlucky operator meets: a full disk, a deleted database, SIGTERM while Telegram is unreachable,
+hostile webhook bodies, and a flood of identical errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.config import load_config
+from bot.notify import ERROR_QUIET
+from channels.http import build_app
+from channels.telegram import TelegramChannel
+from tests.fakebotapi import FakeBotAPI
+from tests.stack import Stack, running
+from tests.test_telegram_e2e import ADMIN_CHAT, _start, _stop, _wait_ready
+
+SECRET = "hook-secret-1"
+
+
+@pytest.fixture
+def fake() -> Any:
+    with FakeBotAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def polling(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Stack]:
+    config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_path=tmp_path / "db.sqlite",
+                         admin_chat_id=f"telegram:{ADMIN_CHAT}", rate_limit_per_minute=0)
+    async with running(config, TelegramChannel) as stack:
+        stop = asyncio.Event()
+        task = asyncio.create_task(stack.channel.serve(stop))
+        try:
+            yield stack
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+
+async def test_a_full_disk_holds_updates_and_tells_each_person_once(polling: Stack, fake: FakeBotAPI,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    storage, alerts = polling.services.storage, []
+    polling.core.on_outage = lambda text: _record(alerts, text)
+    commit = storage.db.commit
+    full = True
+
+    async def failing_commit() -> None:  # the one edge a test cannot reach for real: the disk
+        if full:
+            raise sqlite3.OperationalError("database or disk is full")
+        await commit()
+
+    monkeypatch.setattr(storage.db, "commit", failing_commit)
+    ids = [fake.inject_message(user, text)
+           for user, text in ((71, "làm hộ chiếu ở đâu"), (72, "đăng ký khai sinh"), (71, "cấp lại căn cước"))]
+    await asyncio.sleep(3.0)
+    assert (fake.confirmed_offset or 0) <= ids[0]  # nothing confirmed to Telegram: it will all come again
+    for user in (71, 72):
+        told = [m for m in fake.sent(user) if "sự cố lưu trữ" in m["text"]]
+        assert len(told) == 1  # once per incident, not at every retry
+    assert len(alerts) == 1
+    full = False  # the operator frees space: everything held is answered, once
+    await fake.wait_for_async(lambda m: m["chat_id"] == 71 and "căn cước" in m["text"], timeout=40)
+    await fake.wait_for_async(lambda m: m["chat_id"] == 72 and "khai sinh" in m["text"], timeout=10)
+    await asyncio.sleep(1.0)
+    assert len([m for m in fake.sent(72) if "Đăng ký khai sinh" in m["text"]]) == 1
+
+
+async def _record(alerts: list[str], text: str) -> None:
+    alerts.append(text)
+
+
+def test_a_deleted_database_stops_the_bot_and_alerts_the_officers(tmp_path: Path) -> None:
+    with FakeBotAPI() as fake:
+        proc, log = _start(fake, tmp_path)
+        _wait_ready(fake, proc, log, "getUpdates")
+        for name in ("db.sqlite", "db.sqlite-wal", "db.sqlite-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        assert proc.wait(15) == 3  # a service manager sees the failure
+        alert = fake.wait_for(lambda m: m["chat_id"] == ADMIN_CHAT and "bị xóa" in m["text"], timeout=5)
+        assert "sao lưu" in alert["text"]
+    assert "deleted or replaced" in log.read_text()
+
+
+def test_sigterm_is_obeyed_while_the_bot_api_is_unreachable(tmp_path: Path) -> None:
+    fake = FakeBotAPI().start()
+    proc, log = _start(fake, tmp_path)
+    try:
+        _wait_ready(fake, proc, log, "getUpdates")
+        fake.stop()  # Telegram unreachable: the poller backs off
+        time.sleep(4)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+
+
+@pytest.fixture
+async def webhook(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Stack]]:
+    config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_path=tmp_path / "db.sqlite",
+                         admin_chat_id=f"telegram:{ADMIN_CHAT}", webhook_url="https://bot.example/telegram/webhook",
+                         webhook_secret=SECRET)
+    async with running(config, TelegramChannel) as stack:
+        app = build_app(stack.channel.routes(), lambda: _healthy())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://papibot") as client:
+            yield client, stack
+
+
+async def _healthy() -> tuple[bool, dict[str, Any]]:
+    return True, {}
+
+
+async def test_webhook_checks_the_secret_before_reading_a_huge_body(webhook: Any) -> None:
+    client, _ = webhook
+    read = 0
+
+    async def sixty_megabytes() -> AsyncGenerator[bytes, None]:
+        nonlocal read
+        for _ in range(60):
+            read += 1
+            yield b"x" * (1024 * 1024)
+
+    response = await client.post("/telegram/webhook", content=sixty_megabytes())
+    assert response.status_code == 403 and read <= 2  # refused without reading the body
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    big = await client.post("/telegram/webhook", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers=headers)
+    assert big.status_code == 413
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b"[]", 400), (b"null", 400), (b'"x"', 400), (b"5", 400), (b"[" * 100_000 + b"]" * 100_000, 400),
+    (b"not json", 400), (b'{"update_id": "12"}', 400), (json.dumps({"update_id": 2**70}).encode(), 400),
+    (b'{"update_id": -1}', 400), (b'{"update_id": 7}', 200),
+    (b'{"update_id": 8, "some_future_kind": {"x": 1}}', 200),
+])
+async def test_webhook_validates_at_the_edge_and_never_alarms_the_officers(webhook: Any, body: bytes,
+                                                                           status: int) -> None:
+    client, stack = webhook
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    assert (await client.post("/telegram/webhook", content=body, headers=headers)).status_code == status
+    assert await stack.services.storage.outbox_counts() == {}  # no error notice queued for the officers
+
+
+async def test_error_notices_are_rate_limited_with_a_count(polling: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    officers, storage = polling.services.officers, polling.services.storage
+    clock = [1000.0]
+    monkeypatch.setattr("bot.notify.time.monotonic", lambda: clock[0])
+    for _ in range(5):
+        await officers.error(ValueError("boom"), "bot.citizen")
+    await officers.error(KeyError("other"), "bot.citizen")  # another kind of error is reported on its own
+    count = "SELECT count(*) FROM outbox WHERE kind = 'error'"
+    assert (await (await storage.db.execute(count)).fetchone())[0] == 2
+    clock[0] += ERROR_QUIET + 1
+    await officers.error(ValueError("boom"), "bot.citizen")
+    rows = await (await storage.db.execute("SELECT text FROM outbox WHERE kind = 'error' ORDER BY id")).fetchall()
+    assert len(rows) == 3 and "4 lần lặp lại" in rows[-1][0]
+
+
+def test_debug_logs_hold_no_names_numbers_or_questions(tmp_path: Path) -> None:
+    with FakeBotAPI() as fake:
+        proc, log = _start(fake, tmp_path)  # started with -v (debug)
+        try:
+            _wait_ready(fake, proc, log, "getUpdates")
+            fake.inject_message(301, "Tôi là Lò Thị Mai, số 0912 345 678, xin cấp phép bay flycam", first_name="Mai")
+            fake.wait_for(lambda m: m["chat_id"] == 301 and "#1" in m["text"], timeout=15)
+        finally:
+            _stop(proc)
+    text = log.read_text()
+    for secret in ("Lò Thị Mai", "0912 345 678", "0912345678", "flycam", fake.token):
+        assert secret not in text, secret
+    assert os.path.getsize(log) > 0
