@@ -161,7 +161,7 @@ async def test_corruption_in_the_middle_of_the_file_refuses_start_up(tmp_path: P
     middle = len(data) // 2
     data[middle:middle + 8192] = b"\xa5" * 8192  # a bad sector in the middle of the file
     path.write_bytes(bytes(data))
-    with pytest.raises(DatabaseError, match="corrupt|malformed"):
+    with pytest.raises(DatabaseError, match=r"corrupt|malformed"):
         await Storage.open(path)
     env = {"PATH": "/usr/bin:/bin", "PAPIBOT_DB": str(path)}
     check = subprocess.run([sys.executable, "-m", "bot.cli", "db", "check"], capture_output=True, text=True,
