@@ -1,0 +1,59 @@
+"""Privacy as people meet it: promotion that never publishes a citizen's words, the notice, /baomat, /id."""
+
+from __future__ import annotations
+
+from bot.events import FOLLOW, Event
+from bot.guard import FloodGuard
+from bot.models import CITIZEN, User
+from bot.router import Router
+from bot.services import Services
+from handlers.routes import ROUTES
+from tests.conftest import admin, citizen, say
+
+ASKED = ("Tôi là Lò Thị Mai, SĐT 0912345678, CCCD 014190001234, nhà em ở bản Hua La muốn xin phép bay "
+         "flycam quay phim đám cưới thì làm thế nào")
+
+
+async def test_promotion_never_publishes_a_citizens_personal_data(services: Services) -> None:
+    number = (await say(services, citizen(5), ASKED)).ticket_id
+    await services.admin.answer(admin(), str(number), "Cần xin phép Cục Tác chiến, Bộ Quốc phòng trước khi bay.")
+    alone = await services.admin.promote(admin(), str(number))
+    assert not alone.ok and "--new --title" in alone.text  # /promote N alone is refused with the way forward
+    refused = await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc")
+    assert not refused.ok
+    for found in ("0912345678", "014190001234", "Lò Thị Mai"):
+        assert found in refused.text  # the officer is shown what to edit
+    new = await services.admin.promote_new(admin(), number or 0, "Xin phép bay flycam của Lò Thị Mai")
+    assert not new.ok  # a title with a name is refused too
+    learned = services.config.knowledge_dir / "learned.yaml"
+    assert not learned.exists()  # nothing was written while personal data was in it
+    edited = "xin phép bay flycam quay phim đám cưới thì làm thế nào"
+    assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc {edited}")).ok
+    reply = await say(services, citizen(6), "xin phép bay flycam quay phim đám cưới")
+    assert reply.topic == "tra-cuu-thu-tuc"
+    for private in ("Lò Thị Mai", "0912345678", "014190001234", "Hua La"):
+        assert private not in reply.text and private not in learned.read_text(encoding="utf-8")
+
+
+async def test_the_privacy_notice_comes_once_on_every_channel(services: Services) -> None:
+    router = Router(services, ROUTES, FloodGuard(0))
+    for channel in ("telegram", "zalo_oa", "zalo_bot", "web"):
+        first = await router.handle(Event(channel, "77", "77", text="làm hộ chiếu ở đâu"))
+        second = await router.handle(Event(channel, "77", "77", text="đăng ký khai sinh"))
+        assert first is not None and second is not None
+        assert "Nghị định 13/2023/NĐ-CP" in first.text and "/xoadulieu" in first.text
+        assert "Nghị định 13/2023/NĐ-CP" not in second.text  # once, not on every reply
+    followed = await router.handle(Event("zalo_oa", "78", "78", kind=FOLLOW))
+    assert followed is not None and "/baomat" in followed.text
+    again = await router.handle(Event("zalo_oa", "78", "78", text="/baomat"))
+    assert again is not None and "365 ngày" in again.text
+
+
+async def test_everyone_can_see_their_own_id_in_a_private_chat(services: Services) -> None:
+    router = Router(services, ROUTES, FloodGuard(0))
+    mine = await router.handle(Event("zalo_oa", "8421097412338840001", "8421097412338840001", text="/id"))
+    assert mine is not None and "zalo_oa:8421097412338840001" in mine.text
+    group = await router.handle(Event("telegram", "5", "-100777", text="/id", private=False))
+    assert group is not None and "telegram:5" not in group.text
+    console = await say(services, User("console", "3", "3", "", CITIZEN), "/id")
+    assert "console:3" in console.text
