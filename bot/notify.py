@@ -39,7 +39,7 @@ class Officers:
         """Announce a new ticket, with the citizen's channel and an answer button."""
         where = self._where()
         if where is None:
-            log.warning("ticket #%s has no officers' destination to be announced to", ticket.id)
+            log.debug("ticket #%s: no officers' destination to announce it to (warned at start-up)", ticket.id)
             return
         post = self.renderer.render("admin_post.html", t=ticket, channel=CHANNEL_NAMES.get(ticket.channel,
                                                                                            ticket.channel))

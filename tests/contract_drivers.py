@@ -100,7 +100,25 @@ class RecordingPlainSender:
         return None
 
 
-class ConsoleDriver:
+class _NumberedOptions:
+    """Channels without buttons: a button is pressed by typing the number of its option."""
+
+    def _texts(self, who: int) -> list[str]:
+        raise NotImplementedError
+
+    async def say(self, who: int, text: str) -> str:
+        raise NotImplementedError
+
+    async def press(self, who: int, label: str) -> str:
+        """Type the number of the newest option whose label contains `label`."""
+        for part in reversed(self._texts(who)):
+            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
+            if options:
+                return await self.say(who, options[0][0])
+        raise AssertionError(f"no option {label!r} shown to {who}")
+
+
+class ConsoleDriver(_NumberedOptions):
     """Lines typed into the console channel (its role is stated locally, as `papibot chat --as` does)."""
 
     name = "console"
@@ -120,13 +138,8 @@ class ConsoleDriver:
         await self.stack.core.process(event, self.sender)
         return "\n".join(self.sender.out[str(who)][before:])
 
-    async def press(self, who: int, label: str) -> str:
-        """Type the number of the newest option whose label contains `label`."""
-        for part in reversed(self.sender.out[str(who)]):
-            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
-            if options:
-                return await self.say(who, options[0][0])
-        raise AssertionError(f"no option {label!r} shown to {who}")
+    def _texts(self, who: int) -> list[str]:
+        return list(self.sender.out[str(who)])
 
     async def deliver(self) -> None:
         """Run the delivery worker once over both lanes."""
@@ -138,7 +151,7 @@ class ConsoleDriver:
         return "\n".join(self.sender.out[str(who)])
 
 
-class _TextOnlyDriver:
+class _TextOnlyDriver(_NumberedOptions):
     """Shared by the Zalo drivers: replies are plain text with numbered options, read back from a fake."""
 
     def __init__(self, stack: Stack, fake: Any) -> None:
@@ -160,14 +173,6 @@ class _TextOnlyDriver:
             seen = len(self._texts(who))
             await asyncio.sleep(0.15)
         return "\n".join(self._texts(who)[before:])
-
-    async def press(self, who: int, label: str) -> str:
-        """Type the number of the newest option whose label contains `label`."""
-        for part in reversed(self._texts(who)):
-            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
-            if options:
-                return await self.say(who, options[0][0])
-        raise AssertionError(f"no option {label!r} shown to {who}")
 
     async def deliver(self) -> None:
         """Let the delivery worker send what is owed."""
