@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from bot.lexicon import FILLER, Lexicon
 from bot.textnorm import SynonymTable, normalize
-from knowledge.loader import KnowledgeBase
+from knowledge.loader import LEARNED_FILE, KnowledgeBase
 
 ANSWER, SUGGEST, QUEUE, SMALLTALK = "answer", "suggest", "queue", "smalltalk"
 OOS_PREFIX = "oos:"
@@ -25,7 +25,8 @@ OOS_PREFIX = "oos:"
 # than recall, because citizens add context words that no example contains.
 PRECISION_EXP, RECALL_EXP = 0.5, 0.7
 MIN_CANDIDATE_WEIGHT = 0.5
-RARE_PAIR_WEIGHT = 2.5  # a pair of filler-looking words this rare names a subject ("chung tu", "ban sao")
+RARE_PAIR_WEIGHT = 2.5
+LEARNED_REACH = 30.0  # a learned topic answers paraphrases an out-of-scope entry explains up to this much better  # a pair of filler-looking words this rare names a subject ("chung tu", "ban sao")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class Matcher:
         # Known out-of-scope procedures are indexed as pseudo-topics: when one of them explains the
         # question best, the question goes to an officer instead of to the nearest real topic.
         self.out_of_scope = {f"{OOS_PREFIX}{i}": o.name for i, o in enumerate(kb.out_of_scope)}
+        # Topics officers wrote from answered questions: they outrank the out-of-scope entry they now cover.
+        self.learned = frozenset(t.id for t in kb.topics if t.file.startswith(LEARNED_FILE))
         sources = [(t.id, (t.title, *t.questions)) for t in kb.topics]
         sources += [(f"{OOS_PREFIX}{i}", o.patterns) for i, o in enumerate(kb.out_of_scope)]
         for topic_id, texts in sources:
@@ -153,6 +156,10 @@ class Matcher:
         if intent:
             return Match(SMALLTALK, smalltalk=intent, normalized=norm)
         scored = self.score_topics(words)
+        learned = next(((t, s) for t, s in scored if t in self.learned), None)
+        if learned and learned[1] >= self.answer_threshold and learned[1] >= scored[0][1] - LEARNED_REACH and \
+                all(t in self.out_of_scope or t == learned[0] or s <= learned[1] - self.margin for t, s in scored):
+            return Match(ANSWER, learned[0], round(learned[1], 1), scores=tuple(scored[:5]), normalized=norm)
         if scored and scored[0][0] in self.out_of_scope:
             oos = self.out_of_scope[scored[0][0]]
             return Match(QUEUE, out_of_scope=oos, scores=tuple(scored[:5]), normalized=norm)

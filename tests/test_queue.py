@@ -202,3 +202,14 @@ async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
         assert version[0] == SCHEMA_VERSION
     finally:
         await storage.close()
+
+
+async def test_a_learned_topic_outranks_the_out_of_scope_entry_it_now_covers(services) -> None:
+    asked = await services.citizen.ask(citizen(1), "nhận con nuôi cần giấy tờ gì")
+    assert asked.decision == "queue" and asked.ticket_id is not None  # adoption is known to be out of scope
+    await services.admin.answer(admin(), str(asked.ticket_id), "Nộp hồ sơ tại UBND cấp xã nơi trẻ thường trú.")
+    assert (await services.admin.promote_new(admin(), asked.ticket_id, "Đăng ký nuôi con nuôi trong nước")).ok
+    for paraphrase in ("nhận con nuôi cần giấy tờ gì", "nhận con nuôi ở đâu", "nhan con nuoi can gi"):
+        reply = await services.citizen.ask(citizen(2), paraphrase)
+        assert reply.decision == "answer" and "UBND cấp xã nơi trẻ" in reply.text, paraphrase
+    assert (await services.citizen.ask(citizen(2), "sang tên xe máy")).decision == "queue"  # others stay out
