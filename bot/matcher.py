@@ -25,8 +25,8 @@ OOS_PREFIX = "oos:"
 # than recall, because citizens add context words that no example contains.
 PRECISION_EXP, RECALL_EXP = 0.5, 0.7
 MIN_CANDIDATE_WEIGHT = 0.5
-RARE_PAIR_WEIGHT = 2.5
-LEARNED_REACH = 30.0  # a learned topic answers paraphrases an out-of-scope entry explains up to this much better  # a pair of filler-looking words this rare names a subject ("chung tu", "ban sao")
+RARE_PAIR_WEIGHT = 2.5  # a pair of filler-looking words this rare names a subject ("chung tu", "ban sao")
+LEARNED_REACH = 30.0  # a learned topic answers paraphrases an out-of-scope entry explains up to this much better
 
 
 @dataclass(frozen=True)
