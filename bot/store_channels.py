@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.store_intake import Intake
+
 T = TypeVar("T")
 BUSY_TIMEOUT = 2.0  # seconds a statement waits for another connection's write lock
 
@@ -48,6 +50,7 @@ class ChannelStore:
         self.path = str(path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="channel-store")
         self._db: sqlite3.Connection | None = None
+        self._intake: Intake | None = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
@@ -55,6 +58,7 @@ class ChannelStore:
     async def open(self) -> ChannelStore:
         """Connect (the schema is already migrated by the core's storage)."""
         await self._run(self._open)
+        self._intake = Intake(self.path)
         return self
 
     def _open(self) -> None:
@@ -65,6 +69,9 @@ class ChannelStore:
 
     async def close(self) -> None:
         """Close the connection and its thread."""
+        if self._intake is not None:
+            await asyncio.to_thread(self._intake.close)
+            self._intake = None
         if self._db is not None:
             await self._run(self._db.close)
             self._db = None
@@ -90,13 +97,12 @@ class ChannelStore:
     # Inbound events
     async def store_event(self, channel: str, msg_id: str, user_id: str, body: str, within: float) -> bool:
         """Store an event durably; True once committed (new or already stored), False if not within `within` s."""
-        sql = ("INSERT INTO inbound_events (channel, msg_id, user_id, body, received_at) VALUES (?, ?, ?, ?, ?)"
-               " ON CONFLICT DO NOTHING")
-        job = self._run(self._tx, [(sql, (channel, msg_id, user_id, body, time.time()))])
+        assert self._intake is not None
+        job = asyncio.wrap_future(self._intake.submit((channel, msg_id, user_id, body, time.time())))
         try:
             await asyncio.wait_for(job, within)
-        except (TimeoutError, sqlite3.OperationalError):
-            return False
+        except (TimeoutError, sqlite3.Error):
+            return False  # not known to be stored: Zalo delivers it again (the msg_id dedupe keeps it once)
         return True
 
     async def pending_users(self, channel: str) -> list[str]:
