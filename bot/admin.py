@@ -133,7 +133,7 @@ class AdminService:
             return self._refuse(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
         if found := personal_data(question, self.brain.directory):
             return self._refuse(_PERSONAL.format(what="; ".join(found), number=number, topic=topic_id))
-        add_learned_question(self.brain.directory, topic_id, question, number)
+        add_learned_question(self.brain.learned, topic_id, question, number)
         return await self._learned(user, number, topic_id, turn,
                                    f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}».")
 
@@ -151,7 +151,7 @@ class AdminService:
         for text in (title, question, ticket.answer or ""):
             if found := personal_data(text, self.brain.directory):
                 return self._refuse(f"Không lưu: có thông tin cá nhân ({'; '.join(found)}). Hãy sửa rồi làm lại.")
-        topic_id = add_learned_topic(self.brain.directory, number, title, question, ticket.answer or "",
+        topic_id = add_learned_topic(self.brain.learned, number, title, question, ticket.answer or "",
                                      dt.date.today())
         done = f"Đã tạo chủ đề mới «{topic_id}» từ câu hỏi #{number}."
         return await self._learned(user, number, topic_id, None, done)

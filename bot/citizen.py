@@ -168,6 +168,6 @@ class CitizenService:
         if not confirmed:
             return Reply(self.renderer.message("delete_cancel"))
         count, tickets = await self.storage.erase_user(user.channel, user.user_id, turn)
-        if forget_tickets(self.brain.directory, tickets):
+        if forget_tickets(self.brain.learned, tickets):
             self.brain.reload()  # what was learned from their questions goes too
         return Reply(self.renderer.message("delete_done", count=count))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import cli_db, cli_staff, cli_web
+from bot.backup import BackupError, while_holding
 from bot.brain import Brain
 from bot.citizen import parse_number
 from bot.config import Config, ConfigError, load_config
@@ -29,7 +30,7 @@ CLI_ADMIN = User("cli", "0", "0", "papibot CLI", ADMIN)
 
 
 def _brain(config: Config) -> Brain:
-    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold)
+    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, config.learned_file)
 
 
 def _conversations(args: argparse.Namespace) -> list[list[str]]:
@@ -76,7 +77,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
     """Report every problem in the knowledge folder; non-zero exit when there is one."""
-    kb, problems = check_knowledge(config.knowledge_dir)
+    kb, problems = check_knowledge(config.knowledge_dir, config.learned_file)
     for p in problems:
         print(p)
     if problems:
@@ -98,7 +99,8 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     """The console chat, interactive or with piped input."""
     from channels.app import chat
 
-    return await chat(config, args.role, str(args.user), args.name or f"Người dùng {args.user}")
+    return await while_holding(config.db_path, chat(config, args.role, str(args.user),
+                                                     args.name or f"Người dùng {args.user}"))
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int]:
@@ -110,7 +112,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int
         print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, PAPIBOT_ZALO_OA_..., ZALO_BOT_TOKEN): "
               "mở trò chuyện trên console (vai công dân).",
               file=sys.stderr)
-    return run(config)
+    return while_holding(config.db_path, run(config))
 
 
 async def cmd_zalo_authorize(args: argparse.Namespace, config: Config) -> int:
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args, config)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-    except (ConfigError, KnowledgeError, DatabaseError) as exc:
+    except (ConfigError, KnowledgeError, DatabaseError, BackupError) as exc:
         print(f"papibot: {exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", [])[1:]:
             print(f"  {problem}", file=sys.stderr)

@@ -1,11 +1,13 @@
-"""`papibot db ...`: the database's own commands (check today; backup, restore and migration belong here too)."""
+"""`papibot db ...`: the database's own commands: check, backup, restore."""
 
 from __future__ import annotations
 
 import argparse
 import sqlite3
 import sys
+from pathlib import Path
 
+from bot.backup import BackupError, backup, restore
 from bot.config import Config
 
 
@@ -31,7 +33,45 @@ def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace, config: Config) -> int:
+    """A checked online copy of the database and the learned knowledge; keeps the newest --keep."""
+    to_dir = Path(args.to) if args.to else config.data_dir / "backups"
+    try:
+        result = backup(config.db_path, config.learned_file, to_dir, args.keep)
+    except BackupError as exc:
+        print(f"papibot db backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"Đã sao lưu (đã kiểm tra): {result.database}")
+    if result.learned:
+        print(f"Tri thức đã học: {result.learned}")
+    if result.removed:
+        print(f"Đã xóa {len(result.removed)} tệp sao lưu cũ (giữ {args.keep} bản mới nhất).")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace, config: Config) -> int:
+    """Replace the database with a checked backup; refuses while papibot is running."""
+    try:
+        moved, learned = restore(config.db_path, config.learned_file, Path(args.file))
+    except BackupError as exc:
+        print(f"papibot db restore: {exc}", file=sys.stderr)
+        return 1
+    print(f"Đã khôi phục {config.db_path} từ {args.file}.")
+    if moved:
+        print(f"Cơ sở dữ liệu cũ được giữ lại tại {moved}.")
+    if learned:
+        print(f"Đã khôi phục cả tri thức đã học vào {config.learned_file}.")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `papibot db` and its subcommands."""
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("check", help="check the database file for corruption").set_defaults(func=cmd_db_check)
+    bk = db.add_parser("backup", help="a consistent online copy of the database and learned.yaml")
+    bk.add_argument("--to", help="backup folder (default: <data dir>/backups)")
+    bk.add_argument("--keep", type=int, default=14, help="how many backups to keep (default 14)")
+    bk.set_defaults(func=cmd_db_backup)
+    rs = db.add_parser("restore", help="replace the database with a backup (papibot must be stopped)")
+    rs.add_argument("file", help="a papibot-<time>.db backup")
+    rs.set_defaults(func=cmd_db_restore)

@@ -26,7 +26,7 @@ def _print_json(data: Any) -> None:
 
 async def _with_staff(config: Config, work: Callable[[StaffService], Awaitable[int]]) -> int:
     """Open the task book, metrics and database; run `work`; always close the database."""
-    book, metrics = load_staff_data(config.knowledge_dir)
+    book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
     storage = await Storage.open(config.db_path)
     try:
         return await work(StaffService(book, metrics, storage, Renderer(config.knowledge_dir / "templates")))
@@ -36,7 +36,7 @@ async def _with_staff(config: Config, work: Callable[[StaffService], Awaitable[i
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
     """Parse a report and write tasks.yaml; the old file stays untouched on any error."""
-    out = Path(args.out) if args.out else config.knowledge_dir / "tasks.yaml"
+    out = Path(args.out) if args.out else config.data_dir / "tasks.yaml"
     try:
         data = import_report(Path(args.file), out)
     except ReportError as exc:
@@ -50,7 +50,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     """List every discrepancy in the report's figures; exit 1 only with --strict."""
     try:
-        metrics = load_metrics(config.knowledge_dir / "metrics.yaml")
+        metrics = load_metrics(config.staff_file("metrics.yaml"))
         found = check_metrics(metrics)
         if args.file:
             found += check_text(metrics, Path(args.file).read_text(encoding="utf-8"))

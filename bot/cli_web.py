@@ -97,7 +97,9 @@ async def serve_web(config: Config, stop: asyncio.Event | None = None) -> int:
 
 def cmd_web(args: argparse.Namespace, config: Config) -> Awaitable[int]:
     """Serve the officers' web console only."""
-    return serve_web(config)
+    from bot.backup import while_holding
+
+    return while_holding(config.db_path, serve_web(config))
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

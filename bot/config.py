@@ -28,7 +28,9 @@ class Config:
 
     telegram_token: str = ""
     telegram_api: str = "https://api.telegram.org"
-    db_path: Path = Path("data/papibot.db")
+    # Everything written at run time lives in the data directory; the shipped knowledge/ folder is only read.
+    data_dir: Path = Path("data")
+    db_path: Path = Path("data/papibot.db")  # <data_dir>/papibot.db unless PAPIBOT_DB names another
     knowledge_dir: Path = DEFAULT_KNOWLEDGE
     # Identities written `channel:id`; a bare number is a Telegram id (older settings keep working).
     admin_ids: frozenset[str] = field(default_factory=frozenset)
@@ -68,6 +70,16 @@ class Config:
     zalo_bot_webhook_secret: str = ""
 
     @property
+    def learned_file(self) -> Path:
+        """Where officers' promoted knowledge (learned.yaml) is written and read."""
+        return self.data_dir / "learned.yaml"
+
+    def staff_file(self, name: str) -> Path:
+        """tasks.yaml or metrics.yaml: the data directory's copy when there is one, else the shipped file."""
+        local = self.data_dir / name
+        return local if local.exists() else self.knowledge_dir / name
+
+    @property
     def zalo_oa_configured(self) -> bool:
         """True when the Zalo OA channel has what it needs to verify events and get tokens."""
         return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key and self.zalo_oa_app_secret)
@@ -89,6 +101,7 @@ _SECRET_FIELDS = ("zalo_oa_app_secret", "zalo_oa_secret_key", "zalo_oa_refresh_t
 _ENV = {
     "TELEGRAM_BOT_TOKEN": "telegram_token",
     "PAPIBOT_TELEGRAM_API": "telegram_api",
+    "PAPIBOT_DATA_DIR": "data_dir",
     "PAPIBOT_DB": "db_path",
     "PAPIBOT_KNOWLEDGE": "knowledge_dir",
     "PAPIBOT_ADMIN_IDS": "admin_ids",
@@ -162,7 +175,7 @@ def _convert(name: str, value: object) -> object:
             return _ids(value)
         if name == "admin_chat_id":
             return identity(str(value)) if str(value).strip() else None
-        if name in ("db_path", "knowledge_dir"):
+        if name in ("db_path", "knowledge_dir", "data_dir"):
             return Path(str(value)).expanduser()
         if name in ("http_port", "web_port", "rate_limit_per_minute", "retention_days"):
             return int(str(value))
@@ -194,6 +207,10 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         if env.get(var, "").strip():
             values[name] = _convert(name, env[var])
     values.update(overrides)
+    if "db_path" not in values:
+        values["db_path"] = Path(str(values.get("data_dir", Config.data_dir))) / "papibot.db"
+    elif "data_dir" not in values and "://" not in str(values["db_path"]):
+        values["data_dir"] = Path(str(values["db_path"])).parent  # an older PAPIBOT_DB-only setup keeps its folder
     config = Config(**values)  # type: ignore[arg-type]
     if config.webhook_url and not _SECRET.match(config.webhook_secret):
         raise ConfigError("webhook mode needs PAPIBOT_WEBHOOK_SECRET: 1-256 characters A-Z, a-z, 0-9, _ or -")

@@ -34,9 +34,9 @@ class Services:
 
 async def open_services(config: Config) -> Services:
     """Load the knowledge (refusing a broken one), open the database, wire the services."""
-    brain = Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold)
+    brain = Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, config.learned_file)
     renderer = Renderer(config.knowledge_dir / "templates")
-    book, metrics = load_staff_data(config.knowledge_dir)
+    book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
     storage: Storage = await Storage.open(config.db_path)
     officers = Officers(storage, renderer, config.admin_chat_id)
     return Services(

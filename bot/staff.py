@@ -27,10 +27,10 @@ def half_year(now: float) -> tuple[float, float, str]:
     return start.timestamp(), now, f"{start:%d/%m/%Y}–{today:%d/%m/%Y}"
 
 
-def load_staff_data(knowledge_dir: Path) -> tuple[TaskBook, list[Metric]]:
-    """tasks.yaml and metrics.yaml from the knowledge folder; a broken one raises KnowledgeError."""
+def load_staff_data(tasks: Path, metrics: Path) -> tuple[TaskBook, list[Metric]]:
+    """The task book and the metrics from these files (config.staff_file); a broken one raises KnowledgeError."""
     try:
-        return TaskBook.load(knowledge_dir / "tasks.yaml"), load_metrics(knowledge_dir / "metrics.yaml")
+        return TaskBook.load(tasks), load_metrics(metrics)
     except (TaskBookError, MetricsError) as exc:
         raise KnowledgeError([str(exc)]) from exc
 

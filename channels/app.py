@@ -22,7 +22,6 @@ from channels.console import ConsoleChannel
 from channels.http import build_app, serve_http
 from channels.watch import alert_officers, watch_database
 from handlers.routes import ROUTES
-from knowledge.loader import LEARNED_FILE
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
@@ -81,7 +80,7 @@ def _health(services: Services, channels: list[Channel]) -> Any:
 
 async def _follow_learned(services: Services, stop: asyncio.Event, every: float = LEARNED_POLL) -> None:
     """Reload the knowledge when another process (`papibot web`) changed what was learned."""
-    path = services.brain.directory / LEARNED_FILE
+    path = services.brain.learned_target
     seen = path.stat().st_mtime if path.exists() else 0.0
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):

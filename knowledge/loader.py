@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from knowledge.schema import FACETS, OutOfScope, Problems, Smalltalk, Topic, par
 LEARNED_FILE = "learned.yaml"
 # libyaml's safe loader when PyYAML has it: ten times faster on large knowledge folders.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+log = logging.getLogger(__name__)
 
 
 class KnowledgeError(Exception):
@@ -88,9 +90,21 @@ def _learned_text(item: object) -> str | None:
     return item.strip() if isinstance(item, str) and item.strip() else None
 
 
-def _load_learned(directory: Path, topics: list[Topic], problems: Problems) -> list[Topic]:
+def learned_source(directory: Path, learned: Path | None) -> Path:
+    """The learned file to read: `learned` (in the data directory), else a legacy one in the knowledge folder."""
+    legacy = Path(directory) / LEARNED_FILE
+    if learned is None or Path(learned) == legacy:
+        return legacy
+    if legacy.exists():
+        if not Path(learned).exists():
+            log.warning("reading the legacy %s: move it to %s (the knowledge folder is not written)", legacy, learned)
+            return legacy
+        log.warning("ignoring the legacy %s: %s is used; delete the old file", legacy, learned)
+    return Path(learned)
+
+
+def _load_learned(path: Path, topics: list[Topic], problems: Problems) -> list[Topic]:
     """Merge what admins promoted from answered tickets: example questions and whole topics."""
-    path = directory / LEARNED_FILE
     if not path.exists():
         return topics
     data = _read_yaml(path, problems) or {}
@@ -196,14 +210,14 @@ def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
     return {str(k).lower(): v for k, v in terms.items()}
 
 
-def check_knowledge(directory: Path) -> tuple[KnowledgeBase, Problems]:
-    """Load everything and return it with the full list of problems (empty when healthy)."""
+def check_knowledge(directory: Path, learned: Path | None = None) -> tuple[KnowledgeBase, Problems]:
+    """Load everything (learned items from `learned`) and return it with the full list of problems."""
     directory = Path(directory)
     problems = Problems()
     if not directory.is_dir():
         problems.add(str(directory), "(folder)", "knowledge folder not found")
         return KnowledgeBase(directory, (), {}, (), ()), problems
-    topics = _load_learned(directory, _load_topics(directory, problems), problems)
+    topics = _load_learned(learned_source(directory, learned), _load_topics(directory, problems), problems)
     facets, followup = _load_facets(directory, problems)
     kb = KnowledgeBase(
         facets=facets,
@@ -218,9 +232,9 @@ def check_knowledge(directory: Path) -> tuple[KnowledgeBase, Problems]:
     return kb, problems
 
 
-def load_knowledge(directory: Path) -> KnowledgeBase:
+def load_knowledge(directory: Path, learned: Path | None = None) -> KnowledgeBase:
     """Load the knowledge folder or raise KnowledgeError naming every broken file and field."""
-    kb, problems = check_knowledge(directory)
+    kb, problems = check_knowledge(directory, learned)
     if problems:
         raise KnowledgeError(problems)
     return kb

@@ -41,7 +41,8 @@ def knowledge_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def config(tmp_path: Path, knowledge_copy: Path) -> Config:
     """Settings pointing at a fresh database and a private knowledge copy."""
-    return load_config(env={}, db_path=tmp_path / "papibot.db", knowledge_dir=knowledge_copy)
+    return load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "papibot.db",
+                       knowledge_dir=knowledge_copy)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
     await storage.db.commit()
     await services.admin.answer(admin(), str(number), f"Chị Lò Thị Mai hỏi về {WORDS}: liên hệ Cảng vụ.")
     await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc xin phép quay phim bằng flycam")
-    learned = config.knowledge_dir / "learned.yaml"
+    learned = config.learned_file
     assert "flycam" in learned.read_text(encoding="utf-8")
     other = await say(services, citizen(5), "cấp phép bay flycam")  # another citizen's data must stay
     needles = [PERSON.user_id, "Lò Thị Mai", "flycam", "Hua La"]

@@ -184,17 +184,18 @@ def test_learned_topic_with_a_free_answer_is_accepted_as_its_summary() -> None:
     assert any("sections: missing" in p for p in problems)
 
 
-def test_learned_yaml_written_by_promotion_loads(knowledge_copy: Path) -> None:
-    topic_id = add_learned_topic(knowledge_copy, 12, "Xin phép tổ chức lễ hội", "Xin giấy phép tổ chức lễ hội?",
+def test_learned_yaml_written_by_promotion_loads(knowledge_copy: Path, tmp_path: Path) -> None:
+    path = tmp_path / "data" / "learned.yaml"
+    topic_id = add_learned_topic(path, 12, "Xin phép tổ chức lễ hội", "Xin giấy phép tổ chức lễ hội?",
                                  "Liên hệ UBND cấp xã.", dt.date(2026, 11, 28))
-    kb, problems = check_knowledge(knowledge_copy)
+    kb, problems = check_knowledge(knowledge_copy, path)
     assert not [p for p in problems if p.startswith("learned.yaml")]
     learned = kb.topic(topic_id)
     assert learned is not None and learned.summary == "Liên hệ UBND cấp xã." and learned.summary_en == ""
-    data = yaml.safe_load((knowledge_copy / "learned.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["topics"][0]["sections"] = {"summary": "Có cả hai."}
-    (knowledge_copy / "learned.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    _, problems = check_knowledge(knowledge_copy)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    _, problems = check_knowledge(knowledge_copy, path)
     assert "learned.yaml topics[0]: answer: give either sections or one answer, not both" in problems
 
 

@@ -25,7 +25,7 @@ async def test_promotion_never_publishes_a_citizens_personal_data(services: Serv
         assert found in refused.text  # the officer is shown what to edit
     new = await services.admin.promote_new(admin(), number or 0, "Xin phép bay flycam của Lò Thị Mai")
     assert not new.ok  # a title with a name is refused too
-    learned = services.config.knowledge_dir / "learned.yaml"
+    learned = services.config.learned_file
     assert not learned.exists()  # nothing was written while personal data was in it
     edited = "xin phép bay flycam quay phim đám cưới thì làm thế nào"
     assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc {edited}")).ok

@@ -172,7 +172,7 @@ def _args(**kw):
 
 
 async def test_cli_status_task_counts_json(kdir, tmp_path, capsys):
-    config = load_config(env={}, db_path=tmp_path / "db", knowledge_dir=kdir)
+    config = load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "db", knowledge_dir=kdir)
     assert await cli_staff.cmd_status(_args(json=True, area="quan-tri-dien-tu"), config) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["area"]["number"] == "VIII" and data["tasks"][0]["id"] == "8.1"
@@ -190,14 +190,14 @@ async def test_cli_status_task_counts_json(kdir, tmp_path, capsys):
 
 
 def test_cli_check_exit_codes(kdir, tmp_path, capsys):
-    config = load_config(env={}, db_path=tmp_path / "db", knowledge_dir=kdir)
+    config = load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "db", knowledge_dir=kdir)
     assert cli_staff.cmd_check(_args(file=str(SEED), strict=False), config) == 0
     assert "394" in capsys.readouterr().out
     assert cli_staff.cmd_check(_args(file=None, strict=True), config) == 1
 
 
 def test_cli_import_bad_file_keeps_tasks_yaml(kdir, tmp_path, capsys):
-    config = load_config(env={}, db_path=tmp_path / "db", knowledge_dir=kdir)
+    config = load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "db", knowledge_dir=kdir)
     before = (kdir / "tasks.yaml").read_bytes()
     bad = tmp_path / "x.txt"
     bad.write_text("không phải báo cáo", encoding="utf-8")
@@ -208,7 +208,7 @@ def test_cli_import_bad_file_keeps_tasks_yaml(kdir, tmp_path, capsys):
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
 async def test_report_rendering(kdir, tmp_path, fmt):
-    config = load_config(env={}, db_path=tmp_path / "db", knowledge_dir=kdir)
+    config = load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "db", knowledge_dir=kdir)
     out = tmp_path / f"report.{fmt}"
     storage = await Storage.open(config.db_path)
     await storage.set_task_status("7.3", "done", "Đã trình <ký>", 7)

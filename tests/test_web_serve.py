@@ -97,7 +97,7 @@ async def test_papibot_run_serves_the_console_and_follows_learned_knowledge(conf
         question = "flycam quay đám cưới có phải xin phép"
         topic = opened[0].brain.kb.topics[0].id
         await asyncio.sleep(0.05)
-        add_learned_question(config.knowledge_dir, topic, question)  # as a separate `papibot web` would
+        add_learned_question(config.learned_file, topic, question)  # as a separate `papibot web` would
         for _ in range(100):
             if question in opened[0].brain.kb.topic(topic).questions:
                 break

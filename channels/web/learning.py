@@ -106,7 +106,7 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return await _learn_page(request, officer, draft, checked=True)
     if any(personal_data(q) for q in [*draft["questions"], draft["title"]]):
         return await _learn_page(request, officer, draft, checked=True)
-    directory = services.brain.directory
+    directory = services.brain.learned
     if draft["topic"] and services.brain.kb.topic(draft["topic"]):
         for q in draft["questions"]:
             add_learned_question(directory, draft["topic"], q, int(draft["ticket"]) if draft["ticket"] else None)
@@ -132,7 +132,7 @@ async def unlearn(request: Request, officer: Officer) -> Response:
     services: Services = request.app.state.services
     form = await request.form()
     topic_id, question = form_text(form, "topic", 80), form_text(form, "question") or None
-    if not remove_learned(services.brain.directory, topic_id, question):
+    if not remove_learned(services.brain.learned, topic_id, question):
         return back("/knowledge", err="Không tìm thấy mục đã học này.")
     problems = services.brain.reload()
     await services.storage.audit(officer.user.key, "unlearn", None, f"{topic_id}: {question or '(chủ đề)'}"[:200])
@@ -163,8 +163,8 @@ async def knowledge_page(request: Request, officer: Officer) -> Response:
         answered, rated, helpful = usage.get(t.id, (0, 0, 0))
         rows.append({"t": t, "answered": answered, "rated": rated, "helpful": helpful,
                      "stale": (today - t.verified).days > STALE_DAYS})
-    _, problems = check_knowledge(services.brain.directory)
-    questions, topics = learned_items(services.brain.directory)
+    _, problems = check_knowledge(services.brain.directory, services.brain.learned_target)
+    questions, topics = learned_items(services.brain.learned_target)
     return render(request, "knowledge.html", officer, rows=rows, problems=list(problems), learned_q=questions,
                   learned_t=topics, stale_days=STALE_DAYS)
 

@@ -1,0 +1,180 @@
+"""Online backups of the SQLite database and the learned knowledge, their pruning, and a guarded restore.
+
+A running papibot (`papibot run`, `papibot web`, `papibot chat`) holds a shared lock on `<database>.lock`
+for its whole life; `restore` needs the exclusive lock and refuses while anyone holds the shared one.
+The kernel drops the lock when a process dies, so a crash never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import re
+import shutil
+import sqlite3
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+STAMP = "%Y%m%dT%H%M%SZ"
+_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.db$")
+T = TypeVar("T")
+
+
+class BackupError(Exception):
+    """A backup or restore could not be made; nothing was replaced."""
+
+
+class DatabaseInUse(BackupError):
+    """A running papibot holds the database: stop it before restoring."""
+
+
+@dataclass
+class BackupResult:
+    """What one backup wrote and which older backups it pruned."""
+
+    database: Path
+    learned: Path | None
+    removed: list[Path] = field(default_factory=list)
+
+
+def stamp(now: dt.datetime | None = None) -> str:
+    """The UTC time as it appears in backup names: 20261128T221500Z."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime(STAMP)
+
+
+def lock_path(db_path: Path) -> Path:
+    """The lock file next to the database."""
+    return db_path.with_name(f"{db_path.name}.lock")
+
+
+def _lock(db_path: Path, mode: int) -> IO[str]:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path(db_path), "a", encoding="utf-8")  # noqa: SIM115 - held until released
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DatabaseInUse(f"{db_path} is in use by a running papibot (or a restore): stop it first") from None
+    return handle
+
+
+@contextlib.contextmanager
+def holding(db_path: Path) -> Iterator[None]:
+    """Hold the shared 'in use' lock while papibot runs; fails while a restore holds the database."""
+    handle = _lock(db_path, fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+async def while_holding(db_path: Path, work: Coroutine[Any, Any, T]) -> T:
+    """Await `work` holding the shared lock on the database (closing it unstarted when the lock is refused)."""
+    try:
+        handle = _lock(db_path, fcntl.LOCK_SH)
+    except DatabaseInUse:
+        work.close()
+        raise
+    try:
+        return await work
+    finally:
+        handle.close()
+
+
+def quick_check(path: Path) -> list[str]:
+    """PRAGMA quick_check on a database file: an empty list when it is sound."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            rows = [str(r[0]) for r in db.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def backup(db_path: Path, learned: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
+    """Copy the live database with SQLite's backup API (a consistent snapshot), and the learned file."""
+    if not db_path.exists():
+        raise BackupError(f"no database at {db_path}")
+    if keep < 1:
+        raise BackupError(f"--keep must be at least 1 (got {keep})")
+    to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    when = stamp(now)
+    target = to_dir / f"papibot-{when}.db"
+    if target.exists():
+        raise BackupError(f"{target} already exists: wait a second and try again")
+    partial = to_dir / f".papibot-{when}.db.partial"
+    partial.unlink(missing_ok=True)
+    try:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as src, \
+                contextlib.closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)  # one step: a single read transaction, so the copy is one committed state
+            dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+        if problems := quick_check(partial):
+            raise BackupError(f"the copy failed its check: {problems[0]}")
+        os.replace(partial, target)
+    except (sqlite3.Error, OSError) as exc:
+        raise BackupError(f"backup of {db_path} failed: {exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    copied = None
+    if learned.exists():
+        copied = to_dir / f"learned-{when}.yaml"
+        shutil.copy2(learned, copied)
+    return BackupResult(target, copied, prune(to_dir, keep))
+
+
+def prune(to_dir: Path, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` backups (and their learned files); returns what went."""
+    stamps = sorted((m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))), reverse=True)
+    removed = []
+    for old in stamps[keep:]:
+        for path in (to_dir / f"papibot-{old}.db", to_dir / f"learned-{old}.yaml"):
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _aside(path: Path, when: str) -> Path | None:
+    """Rename a file (and its WAL companions) to `<name>.replaced-<time>`; None when there was none."""
+    if not path.exists():
+        return None
+    moved = path.with_name(f"{path.name}.replaced-{when}")
+    os.replace(path, moved)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.replace(companion, moved.with_name(moved.name + suffix))
+    return moved
+
+
+def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bool]:
+    """Put a backup in place of the database (and its learned file, when the backup has one).
+
+    Returns where the replaced database went and whether a learned file was restored too.
+    """
+    if not source.is_file():
+        raise BackupError(f"no backup file at {source}")
+    if problems := quick_check(source):
+        raise BackupError(f"{source} failed its check, nothing was replaced: {problems[0]}")
+    handle = _lock(db_path, fcntl.LOCK_EX)
+    try:
+        when = stamp()
+        partial = db_path.with_name(f".{db_path.name}.restoring")
+        shutil.copyfile(source, partial)
+        moved = _aside(db_path, when)
+        os.replace(partial, db_path)
+        m = _NAME.match(source.name)
+        learned_copy = source.with_name(f"learned-{m[1]}.yaml") if m else None
+        if learned_copy is not None and learned_copy.exists():
+            _aside(learned, when)
+            learned.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(learned_copy, learned)
+            return moved, True
+        return moved, False
+    finally:
+        handle.close()

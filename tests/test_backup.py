@@ -1,0 +1,121 @@
+"""`papibot db backup` and `db restore`: consistent online copies, pruning, and a restore that waits for papibot."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bot import cli_db
+from bot.backup import BackupError, DatabaseInUse, backup, holding, prune, quick_check, restore
+from bot.config import Config
+from bot.services import open_services
+from bot.storage import Storage
+from tests.conftest import admin, citizen, say
+
+
+def _writer(path: Path, stop: threading.Event, written: list[int]) -> None:
+    """Insert rows one transaction at a time until told to stop, recording each committed number."""
+    db = sqlite3.connect(path, timeout=30)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER PRIMARY KEY, pad TEXT)")
+    n = 0
+    while not stop.is_set():
+        n += 1
+        with db:
+            db.execute("INSERT INTO t VALUES (?, ?)", (n, "x" * 500))
+        written.append(n)
+    db.close()
+
+
+def test_backup_while_a_writer_is_active_is_consistent(tmp_path: Path) -> None:
+    db_path = tmp_path / "live.db"
+    stop, written = threading.Event(), []
+    thread = threading.Thread(target=_writer, args=(db_path, stop, written))
+    thread.start()
+    try:
+        while len(written) < 200:
+            time.sleep(0.01)
+        committed_before = written[-1]
+        result = backup(db_path, tmp_path / "learned.yaml", tmp_path / "backups")
+    finally:
+        stop.set()
+        thread.join()
+    assert quick_check(result.database) == []
+    with sqlite3.connect(result.database) as copy:
+        count, top = copy.execute("SELECT count(*), max(n) FROM t").fetchone()
+    assert count == top >= committed_before  # every row up to the newest committed one, no gap, no torn write
+    assert result.learned is None and result.database.name.startswith("papibot-")
+
+
+def test_prune_keeps_the_newest_n_with_their_learned_files(tmp_path: Path) -> None:
+    db_path, learned, to = tmp_path / "p.db", tmp_path / "learned.yaml", tmp_path / "b"
+    sqlite3.connect(db_path).close()
+    learned.write_text("questions: {}\ntopics: []\n", encoding="utf-8")
+    start = dt.datetime(2026, 11, 1, 22, 15, tzinfo=dt.UTC)
+    for day in range(5):
+        result = backup(db_path, learned, to, keep=3, now=start + dt.timedelta(days=day))
+    names = sorted(p.name for p in to.iterdir())
+    assert names == sorted(f"{kind}-202611{d:02d}T221500Z.{ext}" for d in (3, 4, 5)
+                           for kind, ext in (("learned", "yaml"), ("papibot", "db")))
+    assert result.database.name == "papibot-20261105T221500Z.db"
+    assert prune(to, 1) and len(list(to.glob("papibot-*.db"))) == 1
+    with pytest.raises(BackupError):
+        backup(db_path, learned, to, keep=0)
+
+
+async def test_restore_refuses_while_held_then_serves_the_restored_data(config: Config, tmp_path: Path) -> None:
+    services = await open_services(config)
+    reply = await say(services, citizen(5), "xin phép bay flycam quay phim đám cưới ở Mộc Châu")
+    await say(services, admin(), "/answer 1 Liên hệ Cục Tác chiến.")
+    await services.close()
+    config.data_dir.mkdir(exist_ok=True)
+    config.learned_file.write_text("questions: {}\ntopics: []\n", encoding="utf-8")
+    made = backup(config.db_path, config.learned_file, tmp_path / "backups")
+    # Later changes that the restore must undo.
+    storage = await Storage.open(config.db_path)
+    await storage.purge_before(time.time() + 86400 * 400)
+    await storage.close()
+    config.learned_file.write_text("# changed later\nquestions: {}\ntopics: []\n", encoding="utf-8")
+    with holding(config.db_path), pytest.raises(DatabaseInUse):
+        restore(config.db_path, config.learned_file, made.database)
+    moved, learned = restore(config.db_path, config.learned_file, made.database)
+    assert moved is not None and moved.exists() and ".replaced-" in moved.name and learned
+    assert "changed later" not in config.learned_file.read_text(encoding="utf-8")
+    services = await open_services(config)
+    try:
+        ticket = await services.storage.ticket(1)
+        assert ticket is not None and "flycam" in ticket.question and "#1" in reply.text
+    finally:
+        await services.close()
+    with holding(config.db_path), holding(config.db_path):  # two running papibot processes share the lock
+        pass
+
+
+def test_restore_refuses_a_damaged_backup_and_keeps_the_database(tmp_path: Path) -> None:
+    db_path = tmp_path / "p.db"
+    with sqlite3.connect(db_path) as db:
+        db.execute("CREATE TABLE t (n)")
+    bad = tmp_path / "papibot-20261128T221500Z.db"
+    bad.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    before = db_path.read_bytes()
+    with pytest.raises(BackupError):
+        restore(db_path, tmp_path / "learned.yaml", bad)
+    assert db_path.read_bytes() == before
+
+
+def test_cli_backup_and_restore(config: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_db.cmd_db_backup(argparse.Namespace(to=None, keep=14), config) == 1  # no database yet
+    sqlite3.connect(config.db_path).close()
+    assert cli_db.cmd_db_backup(argparse.Namespace(to=None, keep=14), config) == 0
+    made = next((config.data_dir / "backups").glob("papibot-*.db"))
+    assert str(made) in capsys.readouterr().out
+    with holding(config.db_path):
+        assert cli_db.cmd_db_restore(argparse.Namespace(file=str(made)), config) == 1
+    assert "stop it first" in capsys.readouterr().err
+    assert cli_db.cmd_db_restore(argparse.Namespace(file=str(made)), config) == 0

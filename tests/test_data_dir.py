@@ -1,0 +1,81 @@
+"""The data directory holds the database, learned knowledge, imported tasks and backups; knowledge/ is only read."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot import cli, cli_db, cli_staff
+from bot.config import DEFAULT_KNOWLEDGE, load_config
+from bot.services import open_services
+from tests.conftest import ROOT_DIR, admin, citizen, say
+
+SEED = ROOT_DIR.parent / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (caches aside) with the SHA-256 of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_settings_place_the_database_in_the_data_dir(tmp_path: Path) -> None:
+    config = load_config(env={"PAPIBOT_DATA_DIR": str(tmp_path / "d")})
+    assert config.db_path == tmp_path / "d" / "papibot.db" and config.learned_file == tmp_path / "d" / "learned.yaml"
+    other = load_config(env={"PAPIBOT_DATA_DIR": str(tmp_path / "d"), "PAPIBOT_DB": str(tmp_path / "x.db")})
+    assert other.db_path == tmp_path / "x.db" and other.data_dir == tmp_path / "d"
+    older = load_config(env={"PAPIBOT_DB": str(tmp_path / "old" / "p.db")})  # a PAPIBOT_DB-only setup
+    assert older.data_dir == tmp_path / "old"
+    assert load_config(env={}).db_path == Path("data/papibot.db")
+
+
+async def test_main_flows_write_only_to_the_data_dir(tmp_path: Path, knowledge_copy: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    shipped, copied = hashes(DEFAULT_KNOWLEDGE), hashes(knowledge_copy)
+    config = load_config(env={"PAPIBOT_DATA_DIR": str(data)}, knowledge_dir=knowledge_copy)
+    services = await open_services(config)
+    try:
+        number = (await say(services, citizen(3), "xin phép bay flycam quay phim đám cưới")).ticket_id
+        await services.admin.answer(admin(), str(number), "Liên hệ Cục Tác chiến, Bộ Tổng Tham mưu.")
+        promoted = await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc xin phép bay flycam")
+        assert promoted.ok, promoted.text
+    finally:
+        await services.close()
+    assert "flycam" in (data / "learned.yaml").read_text(encoding="utf-8")
+    assert (data / "papibot.db").exists()
+    if SEED.exists():
+        assert cli_staff.cmd_import(argparse.Namespace(file=str(SEED), out=None), config) == 0
+        assert (data / "tasks.yaml").exists() and config.staff_file("tasks.yaml") == data / "tasks.yaml"
+    assert await cli.cmd_purge(argparse.Namespace(days=1), config) == 0
+    assert cli_db.cmd_db_backup(argparse.Namespace(to=None, keep=14), config) == 0
+    assert list((data / "backups").glob("learned-*.yaml"))
+    capsys.readouterr()
+    assert hashes(knowledge_copy) == copied and hashes(DEFAULT_KNOWLEDGE) == shipped
+    assert not (knowledge_copy / "learned.yaml").exists()
+
+
+async def test_a_legacy_learned_file_is_read_and_never_written(tmp_path: Path, knowledge_copy: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    legacy = knowledge_copy / "learned.yaml"
+    legacy.write_text("questions:\n  tra-cuu-thu-tuc: [hỏi về giấy phép bay flycam]\ntopics: []\n", encoding="utf-8")
+    before = legacy.read_bytes()
+    config = load_config(env={"PAPIBOT_DATA_DIR": str(tmp_path / "data")}, knowledge_dir=knowledge_copy)
+    with caplog.at_level(logging.WARNING):
+        services = await open_services(config)
+    try:
+        assert any("move it to" in r.getMessage() for r in caplog.records)
+        topic = services.brain.kb.topic("tra-cuu-thu-tuc")
+        assert topic is not None and "hỏi về giấy phép bay flycam" in topic.questions
+        number = (await say(services, citizen(4), "xin phép nuôi chim yến trong nhà")).ticket_id
+        await services.admin.answer(admin(), str(number), "Liên hệ Sở Văn hóa.")
+        assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc nuôi chim yến trong nhà")).ok
+    finally:
+        await services.close()
+    assert legacy.read_bytes() == before
+    written = config.learned_file.read_text(encoding="utf-8")
+    assert "flycam" in written and "chim yến" in written  # the legacy items were carried across
