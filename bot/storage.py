@@ -7,9 +7,9 @@ import statistics
 import time
 from typing import Any
 
-import aiosqlite
-
-from bot.db import AlreadyProcessed, Database, DatabaseError, Turn
+from bot.config import Config, is_pg_url
+from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
+from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.store_inbox import InboxStore
@@ -23,12 +23,22 @@ TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, c
 QUESTION_COLS = "id, channel, chat_id, user_id, text, decision, topic, ticket_id, created_at"
 
 
-def _ticket(row: aiosqlite.Row | None) -> Ticket | None:
+def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
 class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
+
+    @classmethod
+    async def open(cls, path: Any) -> Any:
+        """Open the database a Config, a PostgreSQL URL or a SQLite file path names (migrating it)."""
+        target = (path.db_url or path.db_path) if isinstance(path, Config) else path
+        if is_pg_url(target):
+            from bot.storage_pg import PgStorage
+
+            return await PgStorage.open(target)
+        return await super().open(target)
 
     # Question log and ratings
 
@@ -38,7 +48,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
                               (channel, update_id))
         return Question(**dict(row)) if row else None
 
-    async def _insert_question(self, db: aiosqlite.Connection, user: User, text: str, decision: str,
+    async def _insert_question(self, db: Conn, user: User, text: str, decision: str,
                                topic: str | None, score: float, turn: Turn | None) -> int:
         async with db.execute(
             "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id)"
@@ -91,7 +101,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
 
     # Tickets
 
-    async def _ticket_for(self, db: aiosqlite.Connection, user: User, question: str, norm: str,
+    async def _ticket_for(self, db: Conn, user: User, question: str, norm: str,
                           question_id: int | None, previous: tuple[tuple[str, str | None], ...] = ()
                           ) -> tuple[int, bool]:
         async with db.execute(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-import aiosqlite
-
-from bot.db import Database, Turn
+from bot.db import Database, Row, Turn
+from bot.dbapi import Conn
 from bot.models import Buttons, OutboxItem
 
 OUTBOX_COLS = "id, channel, chat_id, kind, ticket_id, text, status, attempts, buttons, reply_to"
@@ -18,18 +17,19 @@ _HEAD = ("NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.channel = outbox.channel 
          " AND o2.status IN ('pending', 'uncertain') AND o2.id < outbox.id)")
 
 
-def _item(row: aiosqlite.Row) -> OutboxItem:
+def _item(row: Row) -> OutboxItem:
     return OutboxItem(**dict(row))
 
 
 class OutboxStore(Database):
     """Queue, claim and settle outgoing messages."""
 
-    async def _enqueue_for_ticket(self, db: aiosqlite.Connection, ticket_id: int, kind: str, text: str,
+    async def _enqueue_for_ticket(self, db: Conn, ticket_id: int, kind: str, text: str,
                                   now: float) -> None:
         await db.execute(
             "INSERT INTO outbox (channel, chat_id, kind, ticket_id, text, next_attempt_at, created_at)"
-            " SELECT channel, chat_id, ?, id, ?, ?, ? FROM tickets WHERE id = ?"
+            " SELECT channel, chat_id, ?, id, ?, CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION)"
+            " FROM tickets WHERE id = ?"
             " ON CONFLICT DO NOTHING",
             (kind, text, now, now, ticket_id),
         )
