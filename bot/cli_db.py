@@ -7,6 +7,7 @@ import sqlite3
 import sys
 
 from bot.config import Config
+from bot.migrate_pg import cmd_db_migrate_to
 
 
 def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
@@ -35,3 +36,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `papibot db` and its subcommands."""
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("check", help="check the database file for corruption").set_defaults(func=cmd_db_check)
+    migrate = db.add_parser("migrate-to", help="copy the SQLite database into an empty PostgreSQL database")
+    migrate.add_argument("url", help="postgresql://user:password@host/database")
+    migrate.set_defaults(func=cmd_db_migrate_to)

@@ -1,4 +1,4 @@
-"""The reply queue on a real SQLite file: nothing a citizen asks is lost, nobody sees another's ticket."""
+"""The reply queue on a real database (SQLite and PostgreSQL): nothing asked is lost, nobody sees another's ticket."""
 
 from __future__ import annotations
 
