@@ -55,6 +55,8 @@ async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION) -> 
 class PgDatabase(Database):
     """A connection pool; the same transaction and read methods as the SQLite `Database`."""
 
+    shared = True
+
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self.pool = pool
         self.url = url
