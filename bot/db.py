@@ -176,6 +176,11 @@ class Database:
         if turn is not None:
             turn.claimed = True
 
+    @contextlib.asynccontextmanager
+    async def _try_lock(self, key: int) -> AsyncIterator[bool]:
+        """Whether this process got the lock `key` (no other process shares a SQLite file: always)."""
+        yield True
+
     async def _claim(self, db: aiosqlite.Connection, turn: Turn) -> None:
         try:
             await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",

@@ -97,6 +97,17 @@ class PgDatabase(Database):
         if turn is not None:
             turn.claimed = True
 
+    @contextlib.asynccontextmanager
+    async def _try_lock(self, key: int) -> AsyncIterator[bool]:
+        """Whether this process got the session advisory lock `key` (held until the block ends); never waits."""
+        async with self.pool.acquire() as conn:
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
     async def _claim(self, db: Any, turn: Turn) -> None:
         try:
             await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",

@@ -20,6 +20,7 @@ from bot.store_web import WebStore
 __all__ = ["AlreadyProcessed", "DatabaseError", "Storage", "Turn"]
 TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, created_at, answer, answered_by, "
                "answered_at, closed_reason, admin_message_id, context")
+PURGE_LOCK = 0x7075726765  # advisory lock key of the retention purge on a shared database ("purge")
 QUESTION_COLS = "id, channel, chat_id, user_id, text, decision, topic, ticket_id, created_at"
 
 
@@ -228,6 +229,10 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
 
     async def purge_before(self, cutoff: float) -> int:
         """Erase citizens' questions, finished tickets, delivered messages and audit excerpts older than `cutoff`."""
+        async with self._try_lock(PURGE_LOCK) as held:  # processes sharing a database: one purges, others skip
+            return await self._purge(cutoff) if held else 0
+
+    async def _purge(self, cutoff: float) -> int:
         async with self._tx() as db:
             q = await db.execute("DELETE FROM questions WHERE created_at < ?", (cutoff,))
             await db.execute("DELETE FROM outbox WHERE created_at < ? AND status IN ('sent', 'undeliverable')",

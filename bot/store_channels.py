@@ -9,9 +9,10 @@ each operation runs to its end (commit or rollback) in that thread whatever the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -99,6 +100,11 @@ class ChannelStore:
     def _rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         assert self._db is not None
         return list(self._db.execute(sql, params).fetchall())
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Hold the lock `name` across every process sharing the database (one process uses SQLite: a no-op)."""
+        yield
 
     # Inbound events
     async def store_event(self, channel: str, msg_id: str, user_id: str, body: str, within: float) -> bool:

@@ -6,7 +6,9 @@ stops waiting cancels its statement and the transaction rolls back: nothing is l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import zlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -34,6 +36,18 @@ class PgChannelStore(ChannelStore):
         if self._pg is not None:
             await self._pg.close()
             self._pg = None
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Hold a session advisory lock named `name` (waiting for another process to release it)."""
+        assert self._pg is not None
+        key = zlib.crc32(name.encode())
+        async with self._pg.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", key)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
         """Run statements in one transaction; the rows changed by the first."""

@@ -1,15 +1,18 @@
-"""Several papibot processes on one PostgreSQL database: each message is sent by exactly one of them."""
+"""Several papibot processes on one PostgreSQL database: each message sent once, one purge, one token refresh."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.config import load_config
 from bot.delivery import DeliveryWorker
 from bot.models import Reply
-from bot.storage import Storage
+from bot.storage import PURGE_LOCK, Storage
+from bot.store_channels import ChannelStore, channel_store
 from bot.store_outbox import CITIZEN_LANE
 from tests.conftest import FuncSender
 from tests.pgserver import PgServer
@@ -63,3 +66,39 @@ async def test_a_claimed_message_is_left_to_its_sender(two_processes: tuple[Stor
     assert await second.claim_outbox(CITIZEN_LANE, ("console",)) == []  # taken until settled or the lease ends
     await first.mark_retry(claimed[0].id, "network down", 0)
     assert [i.text for i in await second.claim_outbox(CITIZEN_LANE, ("console",))] == ["one"]
+
+
+async def test_the_retention_purge_runs_in_one_process_at_a_time(two_processes: tuple[Storage, Storage]) -> None:
+    first, second = two_processes
+    await first.enqueue("console", "c1", "note", "old")
+    await first._write("UPDATE outbox SET status = 'sent', created_at = 1")
+    async with first._try_lock(PURGE_LOCK) as held:  # as if `first` were purging
+        assert held
+        assert await asyncio.wait_for(second.purge_before(time.time()), 5) == 0  # skipped, not waiting
+        assert await second.outbox_counts() == {"sent": 1}
+    await second.purge_before(time.time())
+    assert await second.outbox_counts() == {}
+
+
+async def test_a_zalo_token_refresh_waits_for_another_process(pg_server: PgServer) -> None:
+    url = pg_server.create_database()
+    config = load_config(env={}, db_url=url)
+    await (await Storage.open(config)).close()
+    one, two = await channel_store(config).open(), await channel_store(config).open()
+    try:
+        order: list[str] = []
+
+        async def refresh(store: ChannelStore, who: str) -> None:
+            async with store.exclusive("zalo_oa token refresh"):
+                order.append(f"{who} in")
+                await asyncio.sleep(0.2)
+                order.append(f"{who} out")
+
+        first = asyncio.create_task(refresh(one, "one"))
+        await asyncio.sleep(0.05)
+        await asyncio.gather(first, refresh(two, "two"))
+        assert order == ["one in", "one out", "two in", "two out"]
+    finally:
+        await one.close()
+        await two.close()
+        pg_server.drop_database(url)
