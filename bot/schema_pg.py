@@ -188,12 +188,20 @@ CREATE TABLE takeovers (
 # (version reached, DDL): applied in order above the database's version, each in one transaction.
 PG_MIGRATIONS: tuple[tuple[int, str], ...] = (
     (7, _V7),
+    (8, """
+CREATE TABLE leases (
+    name text PRIMARY KEY,
+    holder text NOT NULL,
+    until double precision NOT NULL
+);
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.
 TABLES = ("tickets", "questions", "ratings", "outbox", "admin_actions", "task_status", "processed_updates",
           "menus", "conversations", "contacts", "web_users", "web_sessions", "web_login_failures",
-          "canned_replies", "ticket_assignments", "inbound_events", "channel_tokens", "sent_messages", "takeovers")
+          "canned_replies", "ticket_assignments", "inbound_events", "channel_tokens", "sent_messages", "takeovers",
+          "leases")
 # Tables whose `id` is an identity column (its sequence is reset after a copy).
 IDENTITY_TABLES = ("tickets", "questions", "outbox", "admin_actions", "task_status", "canned_replies",
                    "inbound_events")

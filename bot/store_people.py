@@ -94,6 +94,14 @@ class PeopleStore(Database):
             (channel, chat_id, user_id, json.dumps(payloads), time.time() + MENU_TTL), turn,
         )
 
+    async def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease `name` for `seconds`; False while another holder's lease runs."""
+        now = time.time()
+        return await self._write(
+            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+            " holder = excluded.holder, until = excluded.until WHERE leases.holder = excluded.holder"
+            " OR leases.until < ?", (name, holder, now + seconds, now)) == 1
+
     async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
         """The payload behind option `number` of the live menu of this chat, or None."""
         row = await self._one("SELECT payloads FROM menus WHERE channel = ? AND chat_id = ? AND user_id = ?"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,11 @@ from bot.models import Reply
 from bot.storage import PURGE_LOCK, Storage
 from bot.store_channels import ChannelStore, channel_store
 from bot.store_outbox import CITIZEN_LANE
+from channels.telegram import TelegramChannel
 from tests.conftest import FuncSender
+from tests.fakebotapi import FakeBotAPI
 from tests.pgserver import PgServer
+from tests.stack import running
 
 
 @pytest.fixture
@@ -102,3 +106,30 @@ async def test_a_zalo_token_refresh_waits_for_another_process(pg_server: PgServe
         await one.close()
         await two.close()
         pg_server.drop_database(url)
+
+
+async def test_two_processes_poll_telegram_one_at_a_time_and_answer_once(pg_server: PgServer, tmp_path: Path,
+                                                                         knowledge_copy: Path) -> None:
+    url = pg_server.create_database()
+    with FakeBotAPI() as fake:
+        config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_url=url,
+                             knowledge_dir=knowledge_copy, rate_limit_per_minute=0)
+        async with running(config, TelegramChannel) as one, running(config, TelegramChannel) as two:
+            stop = asyncio.Event()
+            tasks = [asyncio.create_task(s.channel.serve(stop)) for s in (one, two)]
+            try:
+                for user in (81, 82, 83):
+                    fake.inject_message(user, "làm giấy khai sinh cho con cần gì")
+                for user in (81, 82, 83):
+                    await fake.wait_for_async(lambda m, u=user: m["chat_id"] == u and "khai sinh" in m["text"],
+                                              timeout=20)
+                await asyncio.sleep(1.0)
+                statuses = sorted(s.channel.status for s in (one, two))
+                assert statuses[0] == "ok" and statuses[1].startswith("standby")
+                for user in (81, 82, 83):
+                    texts = [m["text"] for m in fake.sent(user)]
+                    assert len(texts) == len(set(texts))  # nothing handled or sent twice
+            finally:
+                stop.set()
+                await asyncio.wait_for(asyncio.gather(*tasks), 15)
+    pg_server.drop_database(url)
