@@ -178,7 +178,7 @@ async def cmd_purge(args: argparse.Namespace, config: Config) -> int:
     if days < 1:
         print(f"papibot: --days must be at least 1 (got {days}); nothing was erased.", file=sys.stderr)
         return 2
-    storage = await Storage.open(config.db_path)
+    storage = await Storage.open(config)
     try:
         removed = await storage.purge_before(time.time() - days * 86400)
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.backup import BackupError, backup, restore
 from bot.config import Config
+from bot.migrate_pg import cmd_db_migrate_to
 
 
 def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
@@ -75,3 +76,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rs = db.add_parser("restore", help="replace the database with a backup (papibot must be stopped)")
     rs.add_argument("file", help="a papibot-<time>.db backup")
     rs.set_defaults(func=cmd_db_restore)
+    migrate = db.add_parser("migrate-to", help="copy the SQLite database into an empty PostgreSQL database")
+    migrate.add_argument("url", help="postgresql://user:password@host/database")
+    migrate.set_defaults(func=cmd_db_migrate_to)

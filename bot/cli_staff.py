@@ -27,7 +27,7 @@ def _print_json(data: Any) -> None:
 async def _with_staff(config: Config, work: Callable[[StaffService], Awaitable[int]]) -> int:
     """Open the task book, metrics and database; run `work`; always close the database."""
     book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
-    storage = await Storage.open(config.db_path)
+    storage = await Storage.open(config)
     try:
         return await work(StaffService(book, metrics, storage, Renderer(config.knowledge_dir / "templates")))
     finally:

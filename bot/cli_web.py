@@ -28,7 +28,7 @@ def read_password(prompt: str = "Mật khẩu: ") -> str:
 
 
 async def _with_storage(config: Config, work: Callable[[Storage], Awaitable[int]]) -> int:
-    storage = await Storage.open(config.db_path)
+    storage = await Storage.open(config)
     try:
         return await work(storage)
     finally:

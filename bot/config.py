@@ -18,6 +18,14 @@ _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a we
 log = logging.getLogger(__name__)
 
 
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_pg_url(target: object) -> bool:
+    """True when a database setting names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(PG_SCHEMES)
+
+
 class ConfigError(ValueError):
     """Raised when a setting cannot be understood."""
 
@@ -31,6 +39,8 @@ class Config:
     # Everything written at run time lives in the data directory; the shipped knowledge/ folder is only read.
     data_dir: Path = Path("data")
     db_path: Path = Path("data/papibot.db")  # <data_dir>/papibot.db unless PAPIBOT_DB names another
+    # PAPIBOT_DB=postgresql://... selects PostgreSQL (then db_path is unused); anything else is a SQLite path.
+    db_url: str = ""
     knowledge_dir: Path = DEFAULT_KNOWLEDGE
     # Identities written `channel:id`; a bare number is a Telegram id (older settings keep working).
     admin_ids: frozenset[str] = field(default_factory=frozenset)
@@ -88,6 +98,7 @@ class Config:
         """Settings as a dict safe to log: the token is never shown."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["telegram_token"] = "***" if self.telegram_token else ""
+        out["db_url"] = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", self.db_url)
         out["webhook_secret"] = "***" if self.webhook_secret else ""
         for name in _SECRET_FIELDS:
             out[name] = "***" if getattr(self, name) else ""
@@ -175,6 +186,8 @@ def _convert(name: str, value: object) -> object:
             return _ids(value)
         if name == "admin_chat_id":
             return identity(str(value)) if str(value).strip() else None
+        if name == "db_path" and is_pg_url(str(value).strip()):
+            return str(value).strip()
         if name in ("db_path", "knowledge_dir", "data_dir"):
             return Path(str(value)).expanduser()
         if name in ("http_port", "web_port", "rate_limit_per_minute", "retention_days"):
@@ -207,9 +220,11 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         if env.get(var, "").strip():
             values[name] = _convert(name, env[var])
     values.update(overrides)
+    if is_pg_url(values.get("db_path")):
+        values["db_url"] = values.pop("db_path")
     if "db_path" not in values:
         values["db_path"] = Path(str(values.get("data_dir", Config.data_dir))) / "papibot.db"
-    elif "data_dir" not in values and "://" not in str(values["db_path"]):
+    elif "data_dir" not in values:
         values["data_dir"] = Path(str(values["db_path"])).parent  # an older PAPIBOT_DB-only setup keeps its folder
     config = Config(**values)  # type: ignore[arg-type]
     if config.webhook_url and not _SECRET.match(config.webhook_secret):

@@ -117,6 +117,8 @@ async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
 class Database:
     """A writer connection behind a lock and a reader connection that only ever sees committed rows."""
 
+    shared = False  # True where several papibot processes may use the database at once (PostgreSQL)
+
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path) -> None:
         self.db = writer
         self.reader = reader
@@ -173,6 +175,11 @@ class Database:
                 raise
         if turn is not None:
             turn.claimed = True
+
+    @contextlib.asynccontextmanager
+    async def _try_lock(self, key: int) -> AsyncIterator[bool]:
+        """Whether this process got the lock `key` (no other process shares a SQLite file: always)."""
+        yield True
 
     async def _claim(self, db: aiosqlite.Connection, turn: Turn) -> None:
         try:

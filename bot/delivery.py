@@ -92,7 +92,7 @@ class DeliveryWorker:
 
     async def run_once(self, lane: str) -> int:
         """Send the due head message of every chat in `lane` once, chats in parallel; returns how many went."""
-        items = await self.storage.due_outbox(lane, tuple(self.senders))
+        items = await self.storage.claim_outbox(lane, tuple(self.senders))
         limit = asyncio.Semaphore(CONCURRENT_SENDS)
 
         async def one(item: OutboxItem) -> bool:

@@ -37,7 +37,7 @@ async def open_services(config: Config) -> Services:
     brain = Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, config.learned_file)
     renderer = Renderer(config.knowledge_dir / "templates")
     book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
-    storage: Storage = await Storage.open(config.db_path)
+    storage: Storage = await Storage.open(config)
     officers = Officers(storage, renderer, config.admin_chat_id)
     return Services(
         config=config,

@@ -7,9 +7,9 @@ import statistics
 import time
 from typing import Any
 
-import aiosqlite
-
-from bot.db import AlreadyProcessed, Database, DatabaseError, Turn
+from bot.config import Config, is_pg_url
+from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
+from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.store_inbox import InboxStore
@@ -20,15 +20,26 @@ from bot.store_web import WebStore
 __all__ = ["AlreadyProcessed", "DatabaseError", "Storage", "Turn"]
 TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, created_at, answer, answered_by, "
                "answered_at, closed_reason, admin_message_id, context")
+PURGE_LOCK = 0x7075726765  # advisory lock key of the retention purge on a shared database ("purge")
 QUESTION_COLS = "id, channel, chat_id, user_id, text, decision, topic, ticket_id, created_at"
 
 
-def _ticket(row: aiosqlite.Row | None) -> Ticket | None:
+def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
 class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
+
+    @classmethod
+    async def open(cls, path: Any) -> Any:
+        """Open the database a Config, a PostgreSQL URL or a SQLite file path names (migrating it)."""
+        target = (path.db_url or path.db_path) if isinstance(path, Config) else path
+        if is_pg_url(target):
+            from bot.storage_pg import PgStorage
+
+            return await PgStorage.open(target)
+        return await super().open(target)
 
     # Question log and ratings
 
@@ -38,7 +49,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
                               (channel, update_id))
         return Question(**dict(row)) if row else None
 
-    async def _insert_question(self, db: aiosqlite.Connection, user: User, text: str, decision: str,
+    async def _insert_question(self, db: Conn, user: User, text: str, decision: str,
                                topic: str | None, score: float, turn: Turn | None) -> int:
         async with db.execute(
             "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id)"
@@ -91,7 +102,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
 
     # Tickets
 
-    async def _ticket_for(self, db: aiosqlite.Connection, user: User, question: str, norm: str,
+    async def _ticket_for(self, db: Conn, user: User, question: str, norm: str,
                           question_id: int | None, previous: tuple[tuple[str, str | None], ...] = ()
                           ) -> tuple[int, bool]:
         async with db.execute(
@@ -218,6 +229,10 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
 
     async def purge_before(self, cutoff: float) -> int:
         """Erase citizens' questions, finished tickets, delivered messages and audit excerpts older than `cutoff`."""
+        async with self._try_lock(PURGE_LOCK) as held:  # processes sharing a database: one purges, others skip
+            return await self._purge(cutoff) if held else 0
+
+    async def _purge(self, cutoff: float) -> int:
         async with self._tx() as db:
             q = await db.execute("DELETE FROM questions WHERE created_at < ?", (cutoff,))
             await db.execute("DELETE FROM outbox WHERE created_at < ? AND status IN ('sent', 'undeliverable')",

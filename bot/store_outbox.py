@@ -5,31 +5,32 @@ from __future__ import annotations
 import json
 import time
 
-import aiosqlite
-
-from bot.db import Database, Turn
+from bot.db import Database, Row, Turn
+from bot.dbapi import Conn
 from bot.models import Buttons, OutboxItem
 
 OUTBOX_COLS = "id, channel, chat_id, kind, ticket_id, text, status, attempts, buttons, reply_to"
 CITIZEN_LANE, OFFICER_LANE = "citizen", "officer"
+CLAIM_LEASE = 300.0  # seconds a claimed message is left to its sender (longer than any send's timeouts)
 # Only the oldest open message of each chat is ever due, so one chat's messages arrive in order and a
 # chat that is waiting out a rate limit holds up nobody else.
 _HEAD = ("NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.channel = outbox.channel AND o2.chat_id = outbox.chat_id"
          " AND o2.status IN ('pending', 'uncertain') AND o2.id < outbox.id)")
 
 
-def _item(row: aiosqlite.Row) -> OutboxItem:
+def _item(row: Row) -> OutboxItem:
     return OutboxItem(**dict(row))
 
 
 class OutboxStore(Database):
     """Queue, claim and settle outgoing messages."""
 
-    async def _enqueue_for_ticket(self, db: aiosqlite.Connection, ticket_id: int, kind: str, text: str,
+    async def _enqueue_for_ticket(self, db: Conn, ticket_id: int, kind: str, text: str,
                                   now: float) -> None:
         await db.execute(
             "INSERT INTO outbox (channel, chat_id, kind, ticket_id, text, next_attempt_at, created_at)"
-            " SELECT channel, chat_id, ?, id, ?, ?, ? FROM tickets WHERE id = ?"
+            " SELECT channel, chat_id, ?, id, ?, CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION)"
+            " FROM tickets WHERE id = ?"
             " ON CONFLICT DO NOTHING",
             (kind, text, now, now, ticket_id),
         )
@@ -56,6 +57,30 @@ class OutboxStore(Database):
             f" AND channel IN ({marks}) AND next_attempt_at <= ? AND {_HEAD} ORDER BY id LIMIT ?",
             (lane, *channels, time.time(), limit),
         )
+        return [_item(r) for r in rows]
+
+    async def claim_outbox(self, lane: str, channels: tuple[str, ...], limit: int = 50) -> list[OutboxItem]:
+        """The due head messages, claimed for this process to send (`due_outbox` where one process sends).
+
+        On a database several processes share, the rows are locked (skipping those another process is
+        claiming) and their next attempt is pushed CLAIM_LEASE seconds ahead, so no other process takes them
+        while this one sends; settling them (sent, retry, undeliverable) sets the real next step.
+        """
+        if not self.shared or not channels:
+            return await self.due_outbox(lane, channels, limit)
+        marks = ", ".join("?" for _ in channels)
+        now = time.time()
+        async with self._tx() as db:
+            async with db.execute(
+                f"SELECT {OUTBOX_COLS} FROM outbox WHERE status IN ('pending', 'uncertain') AND lane = ?"
+                f" AND channel IN ({marks}) AND next_attempt_at <= ? AND {_HEAD} ORDER BY id LIMIT ?"
+                " FOR UPDATE SKIP LOCKED", (lane, *channels, now, limit),
+            ) as cur:
+                rows = list(await cur.fetchall())
+            if rows:
+                ids = [int(r["id"]) for r in rows]
+                await db.execute(f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({', '.join('?' for _ in ids)})",
+                                 (now + CLAIM_LEASE, *ids))
         return [_item(r) for r in rows]
 
     async def outbox_items(self, ticket_id: int) -> list[OutboxItem]:

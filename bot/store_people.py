@@ -6,9 +6,8 @@ import json
 import time
 from typing import Any
 
-import aiosqlite
-
 from bot.db import Database, Turn
+from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import TaskOverride, User
 
@@ -18,7 +17,7 @@ MENU_TTL = 30 * 60  # seconds a numbered menu stays valid
 class PeopleStore(Database):
     """What officers did, and what each chat was last offered."""
 
-    async def _audit(self, db: aiosqlite.Connection, officer: str, action: str, ticket_id: int | None, detail: str,
+    async def _audit(self, db: Conn, officer: str, action: str, ticket_id: int | None, detail: str,
                      now: float) -> None:
         await db.execute(
             "INSERT INTO admin_actions (admin_id, action, ticket_id, detail, at) VALUES (?, ?, ?, ?, ?)",
@@ -52,7 +51,7 @@ class PeopleStore(Database):
         )
         return {r["task_id"]: TaskOverride(**dict(r)) for r in rows}
 
-    async def _save_conversation(self, db: aiosqlite.Connection, user: User, talk: Context) -> None:
+    async def _save_conversation(self, db: Conn, user: User, talk: Context) -> None:
         await db.execute(
             "INSERT INTO conversations (channel, chat_id, user_id, topic, facet, turns, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET"
@@ -94,6 +93,14 @@ class PeopleStore(Database):
             " expires_at = excluded.expires_at",
             (channel, chat_id, user_id, json.dumps(payloads), time.time() + MENU_TTL), turn,
         )
+
+    async def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease `name` for `seconds`; False while another holder's lease runs."""
+        now = time.time()
+        return await self._write(
+            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+            " holder = excluded.holder, until = excluded.until WHERE leases.holder = excluded.holder"
+            " OR leases.until < ?", (name, holder, now + seconds, now)) == 1
 
     async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
         """The payload behind option `number` of the live menu of this chat, or None."""

@@ -153,7 +153,8 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
         tasks += [asyncio.create_task(_serve_web(services, stop)), asyncio.create_task(_follow_learned(services, stop))]
-        tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
+        if not config.db_url:  # a SQLite file can be deleted under the bot; a server reports its own faults
+            tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
         await serve_http(app, config.http_listen, config.http_port, stop)
         return 3 if lost.is_set() else 0
     finally:

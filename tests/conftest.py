@@ -1,9 +1,11 @@
-"""Shared fixtures: the shipped knowledge base, and services over a real SQLite file in tmp_path."""
+"""Shared fixtures: the shipped knowledge base, and services over a real database (a SQLite file in tmp_path,
+or, for modules that set `BOTH_BACKENDS = True`, also a fresh database on a throwaway PostgreSQL server)."""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from bot.storage import Storage
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from handlers.routes import ROUTES
 from knowledge.loader import KnowledgeBase, load_knowledge
+from tests.pgserver import PgServer, pg_bin
 
 ROOT_DIR = Path(__file__).resolve().parents[1]
 SHARED = ROOT_DIR.parent / "shared"
@@ -38,16 +41,56 @@ def knowledge_copy(tmp_path: Path) -> Path:
     return target
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a module's tests on both backends when it sets BOTH_BACKENDS (except those marked sqlite_only)."""
+    if "backend" not in metafunc.fixturenames or not getattr(metafunc.module, "BOTH_BACKENDS", False):
+        return
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the whole session (required in CI, skipped elsewhere when not installed)."""
+    bindir = pg_bin()
+    if bindir is None:
+        message = "PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): apt-get install postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PgServer(bindir).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def config(tmp_path: Path, knowledge_copy: Path) -> Config:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which storage backend the test runs on: `sqlite` unless the module asks for both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database's URL on the postgres backend, else "" (the SQLite file in tmp_path)."""
+    if backend != "postgres":
+        yield ""
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def config(tmp_path: Path, knowledge_copy: Path, db_url: str) -> Config:
     """Settings pointing at a fresh database and a private knowledge copy."""
-    return load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "papibot.db",
+    return load_config(env={}, data_dir=tmp_path / "data", db_path=tmp_path / "papibot.db", db_url=db_url,
                        knowledge_dir=knowledge_copy)
 
 
 @pytest.fixture
 async def services(config: Config) -> AsyncIterator[Services]:
-    """The real services over a real SQLite file."""
+    """The real services over a real database."""
     s = await open_services(config)
     yield s
     await s.close()

@@ -33,6 +33,7 @@ CHANNELS = ["telegram", "console", "zalo_oa", "zalo_bot"]
 TEXT_ONLY = ["console", "zalo_oa", "zalo_bot"]
 UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
 ALICE, BOB = 42, 43
+BOTH_BACKENDS = True  # every scenario on SQLite and on PostgreSQL
 
 
 class _PlainChannel:
@@ -51,8 +52,10 @@ class _PlainChannel:
 
 
 @pytest.fixture(params=CHANNELS)
-async def chat(request: pytest.FixtureRequest, tmp_path: Path, knowledge_copy: Path) -> AsyncIterator[Any]:
-    base = {"db_path": tmp_path / "db.sqlite", "knowledge_dir": knowledge_copy, "rate_limit_per_minute": 0}
+async def chat(request: pytest.FixtureRequest, tmp_path: Path, knowledge_copy: Path,
+               db_url: str) -> AsyncIterator[Any]:
+    base = {"db_path": tmp_path / "db.sqlite", "db_url": db_url, "knowledge_dir": knowledge_copy,
+            "rate_limit_per_minute": 0}
     if request.param == "telegram":
         with FakeBotAPI() as fake:
             config = load_config({}, telegram_token=fake.token, telegram_api=fake.url,
@@ -165,7 +168,6 @@ async def test_numbered_options_on_channels_without_buttons(chat: Any) -> None:
     assert "Cảm ơn" in await chat.say(ALICE, helpful)  # the answer's own menu replaced the suggestions
     storage = chat.stack.services.storage
     await chat.say(ALICE, "làm giấy khai sinh cho con cần gì")
-    await storage.db.execute("UPDATE menus SET expires_at = ?", (time.time() - 1,))
-    await storage.db.commit()
+    await storage._write("UPDATE menus SET expires_at = ?", (time.time() - 1,))
     assert "Cảm ơn" not in await chat.say(ALICE, helpful)  # after 30 minutes the menu is gone
     assert "Cảm ơn" not in await chat.say(BOB, helpful)  # menus belong to their own chat

@@ -28,6 +28,7 @@ from handlers.routes import ROUTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANNEL_LIBRARIES = ("telegram", "starlette", "uvicorn", "channels")
+BOTH_BACKENDS = True  # the storage seams below run on SQLite and on PostgreSQL
 
 
 @pytest.mark.parametrize("package", ["bot", "handlers"])
@@ -112,6 +113,7 @@ async def test_a_read_never_sees_another_tasks_uncommitted_rows(services) -> Non
     assert (await storage.pending_tickets())[1] == 1
 
 
+@pytest.mark.sqlite_only
 async def test_an_answered_message_costs_one_write_transaction(services, monkeypatch) -> None:
     router = Router(services, ROUTES, FloodGuard(20))
     await router.handle(Event("telegram", "9", "9", text="xin chào", update_id="4"))  # first contact recorded
@@ -131,16 +133,19 @@ async def test_an_answered_message_costs_one_write_transaction(services, monkeyp
 
 async def test_healthz_reports_each_channel_and_the_missing_officers_destination(config) -> None:
     services = await open_services(config)
+    closed = False
     try:
         app = build_app([], _health(services, []))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://papibot") as client:
             response = await client.get("/healthz")
             assert response.status_code == 200
             assert response.json()["database"] == "ok" and "PAPIBOT_ADMIN_CHAT_ID" in response.json()["warning"]
-            await services.storage.reader.close()  # the database becomes unusable
+            await services.storage.close()  # the database becomes unusable
+            closed = True
             assert (await client.get("/healthz")).status_code == 503
     finally:
-        await services.storage.db.close()
+        if not closed:
+            await services.storage.close()
 
 
 async def test_a_garbage_database_fails_fast_with_a_clear_error(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,30 +10,36 @@ from pathlib import Path
 
 import pytest
 
+from bot.db_pg import PgDatabase
 from bot.models import CITIZEN, User
 from bot.services import Services
+from bot.storage import Storage
 from tests.conftest import ROOT_DIR, admin, citizen, press, say
 
 PERSON = User("zalo_oa", "8421097412338840001", "8421097412338840001", "Lò Thị Mai", CITIZEN)
 WORDS = "flycam quay phim đám cưới bản Hua La"
+BOTH_BACKENDS = True  # erasure and retention are checked on SQLite and on PostgreSQL
 
 
-def text_columns(db: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Every (table, column) that can hold text, from the schema itself."""
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return [(t, c[1]) for t in tables for c in db.execute(f"PRAGMA table_info({t})")
+async def text_columns(storage: Storage) -> list[tuple[str, str]]:
+    """Every (table, column) that can hold text, from the schema itself (SQLite's or PostgreSQL's catalogue)."""
+    if isinstance(storage, PgDatabase):
+        rows = await storage._all("SELECT table_name, column_name FROM information_schema.columns"
+                                  " WHERE table_schema = 'public' AND data_type IN ('text', 'character varying',"
+                                  " 'character')")
+        return [(str(r[0]), str(r[1])) for r in rows]
+    tables = [r[0] for r in await storage._all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [(t, c[1]) for t in tables for c in await storage._all(f"PRAGMA table_info({t})")
             if c[2].upper() in ("TEXT", "") or "CHAR" in c[2].upper()]
 
 
-def traces(path: Path, needles: list[str]) -> list[str]:
+async def traces(storage: Storage, needles: list[str]) -> list[str]:
     """Where any needle still appears in the database."""
     found = []
-    with sqlite3.connect(path) as db:
-        for table, column in text_columns(db):
-            for needle in needles:
-                n = db.execute(f"SELECT count(*) FROM {table} WHERE {column} LIKE ?", (f"%{needle}%",)).fetchone()[0]
-                if n:
-                    found.append(f"{table}.{column} holds {needle!r}")
+    for table, column in await text_columns(storage):
+        for needle in needles:
+            if await storage._value(f'SELECT count(*) FROM {table} WHERE "{column}" LIKE ?', (f"%{needle}%",)):
+                found.append(f"{table}.{column} holds {needle!r}")
     return found
 
 
@@ -44,35 +49,34 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
     reply = await say(services, PERSON, WORDS)  # a follow-up queued with the previous turns
     number = reply.ticket_id
     assert number is not None
-    await storage.db.execute(
+    await storage._write(
         "INSERT INTO inbound_events (channel, msg_id, user_id, body, status, received_at) VALUES (?, ?, ?, ?, ?, ?)",
         ("zalo_oa", "m1", PERSON.user_id, json.dumps({"text": WORDS, "sender": PERSON.user_id}), "done", time.time()))
-    await storage.db.execute("INSERT INTO takeovers (channel, user_id, until) VALUES (?, ?, ?)",
-                             ("zalo_oa", PERSON.user_id, time.time() + 60))
-    await storage.db.commit()
+    await storage._write("INSERT INTO takeovers (channel, user_id, until) VALUES (?, ?, ?)",
+                         ("zalo_oa", PERSON.user_id, time.time() + 60))
     await services.admin.answer(admin(), str(number), f"Chị Lò Thị Mai hỏi về {WORDS}: liên hệ Cảng vụ.")
     await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc xin phép quay phim bằng flycam")
     learned = config.learned_file
     assert "flycam" in learned.read_text(encoding="utf-8")
     other = await say(services, citizen(5), "cấp phép bay flycam")  # another citizen's data must stay
     needles = [PERSON.user_id, "Lò Thị Mai", "flycam", "Hua La"]
-    assert traces(storage.path, needles)  # the test sees the data before erasure
+    assert await traces(storage, needles)  # the test sees the data before erasure
 
     await say(services, PERSON, "/xoadulieu")
     done = await press(services, PERSON, "del:yes")
     assert "Đã xóa" in done.text
 
-    left = [t for t in traces(storage.path, needles) if not t.endswith("'flycam'")]
+    left = [t for t in await traces(storage, needles) if not t.endswith("'flycam'")]
     assert left == []
     assert "flycam quay" not in learned.read_text(encoding="utf-8") and "xin phép quay phim" not in \
         learned.read_text(encoding="utf-8")  # what was learned from their question is gone too
-    with sqlite3.connect(storage.path) as db:
-        flycam = db.execute("SELECT count(*) FROM questions WHERE text LIKE '%flycam%'").fetchone()[0]
-        assert flycam == 1  # the other citizen's question is untouched
-        row = db.execute("SELECT status, user_id, question FROM tickets WHERE id = ?", (number,)).fetchone()
-        assert row == ("answered", "erased", "")  # statistics still count the ticket
-        assert db.execute("SELECT action, admin_id, detail FROM admin_actions WHERE ticket_id = ? AND action = "
-                          "'answer'", (number,)).fetchone() == ("answer", "console:7", "")
+    flycam = await storage._value("SELECT count(*) FROM questions WHERE text LIKE '%flycam%'")
+    assert flycam == 1  # the other citizen's question is untouched
+    row = await storage._one("SELECT status, user_id, question FROM tickets WHERE id = ?", (number,))
+    assert tuple(row) == ("answered", "erased", "")  # statistics still count the ticket
+    row = await storage._one("SELECT action, admin_id, detail FROM admin_actions WHERE ticket_id = ? AND action = "
+                             "'answer'", (number,))
+    assert tuple(row) == ("answer", "console:7", "")
     assert (await storage.stats()).answered == 1 and other.decision in ("suggest", "queue", "answer")
 
 
@@ -80,15 +84,15 @@ async def test_retention_purge_erases_old_messages_and_audit_excerpts(services: 
     storage = services.storage
     ticket = (await say(services, citizen(), "cấp phép bay flycam quay phim")).ticket_id
     await services.admin.answer(admin(), str(ticket), "Liên hệ Cảng vụ hàng không.")
-    await storage.db.execute("UPDATE outbox SET status = 'sent'")
-    await storage.db.execute("UPDATE tickets SET created_at = 1")
-    await storage.db.execute("UPDATE questions SET created_at = 1")
-    await storage.db.execute("UPDATE conversations SET updated_at = 1")
-    await storage.db.execute("UPDATE outbox SET created_at = 1")
-    await storage.db.execute("UPDATE admin_actions SET at = 1")
-    await storage.db.commit()
+    async with storage._tx() as db:
+        await db.execute("UPDATE outbox SET status = 'sent'")
+        await db.execute("UPDATE tickets SET created_at = 1")
+        await db.execute("UPDATE questions SET created_at = 1")
+        await db.execute("UPDATE conversations SET updated_at = 1")
+        await db.execute("UPDATE outbox SET created_at = 1")
+        await db.execute("UPDATE admin_actions SET at = 1")
     await storage.purge_before(time.time() - 86400)
-    assert traces(storage.path, ["flycam", "Cảng vụ"]) == []
+    assert await traces(storage, ["flycam", "Cảng vụ"]) == []
 
 
 @pytest.mark.parametrize("days", ["-1", "0", "-30"])

@@ -1,4 +1,4 @@
-"""The reply queue on a real SQLite file: nothing a citizen asks is lost, nobody sees another's ticket."""
+"""The reply queue on a real database (SQLite and PostgreSQL): nothing asked is lost, nobody sees another's ticket."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.services import open_services
 from bot.storage import Storage
 from tests.conftest import admin, citizen, deliver_due
 
+BOTH_BACKENDS = True  # the queue runs on SQLite and on PostgreSQL
 UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
 
 
@@ -75,8 +76,7 @@ async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -
 
     assert await deliver_due(services.storage, "console", broken) == 0
     assert await services.storage.due_outbox("citizen", ("console",)) == []  # backing off, not lost
-    await services.storage.db.execute("UPDATE outbox SET next_attempt_at = 0")  # the back-off has passed
-    await services.storage.db.commit()
+    await services.storage._write("UPDATE outbox SET next_attempt_at = 0")  # the back-off has passed
     told: list[int | None] = []
 
     async def blocked(chat_id: str, reply: Reply) -> None:
@@ -87,7 +87,7 @@ async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -
 
     await deliver_due(services.storage, "console", blocked, notify)
     assert told == [ticket]
-    row = await (await services.storage.db.execute("SELECT status, attempts FROM outbox")).fetchone()
+    row = await services.storage._one("SELECT status, attempts FROM outbox")
     assert tuple(row) == ("undeliverable", 2)
 
 

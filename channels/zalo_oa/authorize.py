@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from bot.config import Config
-from bot.store_channels import ChannelStore
+from bot.store_channels import channel_store
 from channels.zalo_oa.tokens import CHANNEL, TokenError, request_tokens
 
 
@@ -64,8 +64,8 @@ async def finish(config: Config, code: str) -> None:
         tokens = await request_tokens(client, config.zalo_oauth_api, config.zalo_oa_app_secret, form)
     from bot.storage import Storage
 
-    await (await Storage.open(config.db_path)).close()  # bring the schema up to date first
-    store = await ChannelStore(config.db_path).open()
+    await (await Storage.open(config)).close()  # bring the schema up to date first
+    store = await channel_store(config).open()
     try:
         await store.save_tokens(CHANNEL, tokens)
     finally:

@@ -15,7 +15,7 @@ from bot.config import Config
 from bot.core import Core
 from bot.events import FOLLOW, MESSAGE, UNSUPPORTED, Event
 from bot.router import Router
-from bot.store_channels import ChannelStore, Inbound
+from bot.store_channels import Inbound, channel_store
 from channels.zalo_oa.inbound import InboundWorker
 from channels.zalo_oa.sender import WINDOW_PREFIXES, ZaloOASender
 from channels.zalo_oa.tokens import CHANNEL, TokenKeeper
@@ -49,7 +49,7 @@ class ZaloOAChannel:
 
     def __init__(self, config: Config, core: Core, router: Router) -> None:
         self.config, self.core, self.router = config, core, router
-        self.store = ChannelStore(config.db_path)
+        self.store = channel_store(config)
         self.client = httpx.AsyncClient(timeout=TIMEOUT)
         self.tokens = TokenKeeper(self.store, self.client, config.zalo_oauth_api, config.zalo_oa_app_id,
                                   config.zalo_oa_app_secret, config.zalo_oa_refresh_token)

@@ -89,7 +89,9 @@ class TokenKeeper:
 
     async def refresh(self, stale: str) -> str:
         """Replace the access token `stale` (refused or expiring); one refresh at a time, never twice."""
-        async with self._lock:
+        # One refresh at a time in this process, and across processes sharing the database (the refresh
+        # token is single-use: a second process refreshing with it would be refused).
+        async with self._lock, self.store.exclusive("zalo_oa token refresh"):
             current = self.tokens
             if current is not None and current.access_token != stale and self._fresh(current):
                 return current.access_token  # another task refreshed while this one waited

@@ -1,0 +1,131 @@
+"""The PostgreSQL connection layer: a pool, migrations, transactions with the processed-update claim inside.
+
+Reads outside a transaction take any pooled connection: under READ COMMITTED they only ever see committed
+rows, as the SQLite reader does. Write transactions take a transaction-level advisory lock first, so
+writers are serialised across every process sharing the database, the guarantee SQLite's single writer
+gives and the storage's read-then-write steps (one pending ticket per question, numbered corrections) rely on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
+from bot.dbapi import PgConn, to_pg
+from bot.schema import SCHEMA_VERSION
+from bot.schema_pg import PG_MIGRATIONS
+
+WRITER_LOCK = 0x7061706962  # advisory lock key held by every write transaction ("papib")
+_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError,
+                asyncpg.CannotConnectNowError, asyncpg.ReadOnlySQLTransactionError)
+
+
+async def pg_version(conn: asyncpg.Connection) -> int:
+    """The schema version recorded in the database (0 when it is empty)."""
+    if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
+        return 0
+    return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
+
+
+async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to `target`, each migration in its own transaction; refuse a newer database."""
+    version = await pg_version(conn)
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(f"the database is at schema version {version}, newer than this papibot "
+                            f"({SCHEMA_VERSION}): upgrade papibot or restore a backup")
+    for reached, ddl in PG_MIGRATIONS:
+        if version < reached <= target:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+                if await pg_version(conn) >= reached:  # another process got there first
+                    continue
+                await conn.execute(ddl)
+                await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+                await conn.execute("DELETE FROM schema_version")
+                await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", reached)
+            version = reached
+    return version
+
+
+class PgDatabase(Database):
+    """A connection pool; the same transaction and read methods as the SQLite `Database`."""
+
+    shared = True
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self.path = None  # type: ignore[assignment]
+
+    @classmethod
+    async def open(cls, path: Any) -> Any:
+        """Connect to the server at the URL `path` and bring the schema up to date."""
+        url = str(path)
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseError(f"cannot connect to the PostgreSQL database: {exc}") from exc
+        try:
+            async with pool.acquire() as conn:
+                await pg_migrate(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, url)
+
+    async def close(self) -> None:
+        """Close the pool."""
+        await self.pool.close()
+
+    @contextlib.asynccontextmanager
+    async def _tx(self, turn: Turn | None = None) -> AsyncIterator[Any]:
+        """A write transaction on one pooled connection; records `turn` as processed inside it."""
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+                db = PgConn(conn)
+                if turn is not None and not turn.claimed:
+                    await self._claim(db, turn)
+                yield db
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        if turn is not None:
+            turn.claimed = True
+
+    @contextlib.asynccontextmanager
+    async def _try_lock(self, key: int) -> AsyncIterator[bool]:
+        """Whether this process got the session advisory lock `key` (held until the block ends); never waits."""
+        async with self.pool.acquire() as conn:
+            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def _claim(self, db: Any, turn: Turn) -> None:
+        try:
+            await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                             (turn.channel, turn.update_id, time.time()))
+        except asyncpg.UniqueViolationError as exc:
+            raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
+
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow(to_pg(sql), *params)
+
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        async with self.pool.acquire() as conn:
+            return list(await conn.fetch(to_pg(sql), *params))
+
+    async def healthy(self) -> bool:
+        """True while the server answers a trivial query."""
+        try:
+            return bool(await self._value("SELECT 1") == 1)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False

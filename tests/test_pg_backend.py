@@ -1,0 +1,112 @@
+"""The PostgreSQL backend's own seams: choosing it, the same schema as SQLite; channel store and leases on both."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.db import DatabaseError
+from bot.lease import poll_lease
+from bot.schema import SCHEMA_VERSION
+from bot.storage import Storage
+from bot.store_channels import Tokens, channel_store
+from tests.pgserver import PgServer
+
+BOTH_BACKENDS = True  # the channel store test below runs on both
+
+
+def test_a_postgresql_url_selects_postgresql_and_its_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgresql://papibot:s3cret@db.local:5432/papibot"
+    config = load_config({"PAPIBOT_DB": url})
+    assert config.db_url == url and "s3cret" not in str(config.redacted())
+    assert load_config({"PAPIBOT_DB": "postgres://h/x"}).db_url == "postgres://h/x"
+    sqlite = load_config({"PAPIBOT_DB": str(tmp_path / "p.db")})
+    assert sqlite.db_url == "" and sqlite.db_path == tmp_path / "p.db"
+
+
+async def _columns(storage: Storage, postgres: bool) -> dict[str, set[str]]:
+    if postgres:
+        rows = await storage._all("SELECT table_name, column_name FROM information_schema.columns"
+                                  " WHERE table_schema = 'public'")
+        pairs = [(str(r[0]), str(r[1])) for r in rows]
+    else:
+        tables = [str(r[0]) for r in await storage._all("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                                          " AND name NOT LIKE 'sqlite_%'")]
+        pairs = [(t, str(c[1])) for t in tables for c in await storage._all(f"PRAGMA table_info({t})")]
+    out: dict[str, set[str]] = {}
+    for table, column in pairs:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+async def test_both_backends_have_the_same_tables_and_columns_at_the_same_version(
+        tmp_path: Path, pg_server: PgServer) -> None:
+    url = pg_server.create_database()
+    try:
+        lite, pg = await Storage.open(tmp_path / "s.db"), await Storage.open(url)
+        try:
+            assert await _columns(lite, False) == await _columns(pg, True)
+            for storage in (lite, pg):
+                assert await storage._value("SELECT max(version) FROM schema_version") == SCHEMA_VERSION
+        finally:
+            await lite.close()
+            await pg.close()
+    finally:
+        pg_server.drop_database(url)
+
+
+async def test_a_postgresql_database_newer_than_the_code_is_refused(pg_server: PgServer) -> None:
+    url = pg_server.create_database()
+    try:
+        storage = await Storage.open(url)
+        await storage._write("UPDATE schema_version SET version = version + 1")
+        await storage.close()
+        with pytest.raises(DatabaseError, match="newer than this papibot"):
+            await Storage.open(url)
+    finally:
+        pg_server.drop_database(url)
+
+
+async def test_the_channel_store_keeps_events_tokens_and_takeovers(config) -> None:
+    await (await Storage.open(config)).close()  # the schema
+    store = await channel_store(config).open()
+    try:
+        assert await store.store_event("zalo_oa", "m1", "u1", "{}", 5.0)
+        assert await store.store_event("zalo_oa", "m1", "u1", "{}", 5.0)  # a redelivery: stored once
+        assert await store.pending_users("zalo_oa") == ["u1"]
+        [event] = await store.pending_events("zalo_oa", "u1")
+        await store.mark_done(event.id)
+        assert await store.count_events("zalo_oa") == {"done": 1}
+        await store.save_tokens("zalo_oa", Tokens("a1", "r1", 10.0))
+        await store.save_tokens("zalo_oa", Tokens("a2", "r2", 20.0))
+        assert await store.tokens("zalo_oa") == Tokens("a2", "r2", 20.0)
+        later = time.time() + 600
+        await store.take_over("zalo_oa", "u1", later)
+        await store.take_over("zalo_oa", "u1", time.time() + 60)  # never shortened
+        assert await store.takeovers("zalo_oa") == [("u1", later)]
+        assert await store.taken_over("zalo_oa", "u1") and not await store.taken_over("zalo_oa", "u2")
+        await store.note_sent("zalo_oa", "s1")
+        await store.note_sent("zalo_oa", "s1")
+        assert await store.was_sent("zalo_oa", "s1") and not await store.was_sent("zalo_oa", "s2")
+        assert await store.requeue_undeliverable("zalo_oa", "u1", ("-230",)) == 0
+    finally:
+        await store.close()
+
+
+async def test_one_poller_holds_the_lease_until_it_runs_out(config) -> None:
+    storage = await Storage.open(config)
+    storage.shared = True  # as on PostgreSQL (SQLite has one process, which never asks)
+    try:
+        assert await poll_lease(storage, "poll:telegram", "a", 0.3)
+        assert not await poll_lease(storage, "poll:telegram", "b", 0.3)  # a stands by while a's lease runs
+        assert await poll_lease(storage, "poll:telegram", "a", 0.3)  # renewed
+        assert await poll_lease(storage, "poll:zalo_bot", "b", 0.3)  # each platform its own lease
+        await asyncio.sleep(0.4)  # a stopped renewing (crashed)
+        assert await poll_lease(storage, "poll:telegram", "b", 0.3)  # b takes over
+        assert not await poll_lease(storage, "poll:telegram", "a", 0.3)
+    finally:
+        await storage.close()
