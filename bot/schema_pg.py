@@ -1,7 +1,8 @@
 """PostgreSQL's migrations: the same tables and columns as SQLite's schema, at the same version numbers.
 
-Migration 1 creates the whole schema as it stands at SQLite's version 7 and records that version; later
-schema changes are appended to both lists, so a version number means the same tables on both backends.
+The first migration creates the whole schema as it stood at SQLite's version 7 and records that version;
+every later change is appended to both lists (version 8: leases), so a version number means the same
+tables on both backends.
 """
 
 from __future__ import annotations

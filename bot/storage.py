@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.config import Config, is_pg_url
 from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
+from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
@@ -17,7 +18,7 @@ from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
 from bot.store_web import WebStore
 
-__all__ = ["AlreadyProcessed", "DatabaseError", "Storage", "Turn"]
+__all__ = ["AlreadyProcessed", "DatabaseError", "PgStorage", "Storage", "Turn"]
 TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, created_at, answer, answered_by, "
                "answered_at, closed_reason, admin_message_id, context")
 PURGE_LOCK = 0x7075726765  # advisory lock key of the retention purge on a shared database ("purge")
@@ -36,8 +37,6 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
         """Open the database a Config, a PostgreSQL URL or a SQLite file path names (migrating it)."""
         target = (path.db_url or path.db_path) if isinstance(path, Config) else path
         if is_pg_url(target):
-            from bot.storage_pg import PgStorage
-
             return await PgStorage.open(target)
         return await super().open(target)
 
@@ -268,3 +267,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
             bot_answers=int(bot[0]) if bot else 0, rated=int(bot[1]) if bot else 0,
             helpful=int(bot[2]) if bot else 0,
         )
+
+
+class PgStorage(PgDatabase, Storage):
+    """`Storage` whose connection layer is PostgreSQL (PgDatabase comes first, so its methods win)."""

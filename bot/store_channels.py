@@ -133,31 +133,32 @@ class ChannelStore:
     async def pending_users(self, channel: str) -> list[str]:
         """Users with stored events not yet handled, oldest first."""
         rows = await self._select("SELECT user_id, min(id) AS first FROM inbound_events WHERE channel = ?"
-                               " AND status = 'pending' GROUP BY user_id ORDER BY first LIMIT 1000", (channel,))
+                                  " AND status = 'pending' GROUP BY user_id ORDER BY first LIMIT 1000", (channel,))
         return [str(r[0]) for r in rows]
 
     async def pending_events(self, channel: str, user_id: str, limit: int = 20) -> list[Inbound]:
         """One user's stored events not yet handled, in order of arrival."""
         rows = await self._select("SELECT id, msg_id, user_id, body FROM inbound_events WHERE channel = ?"
-                               " AND user_id = ? AND status = 'pending' ORDER BY id LIMIT ?", (channel, user_id, limit))
+                                  " AND user_id = ? AND status = 'pending' ORDER BY id LIMIT ?",
+                                  (channel, user_id, limit))
         return [Inbound(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
     async def mark_done(self, event_id: int) -> None:
         """An event has been handled."""
         await self._write([("UPDATE inbound_events SET status = 'done', done_at = ? WHERE id = ?",
-                                    (time.time(), event_id))])
+                             (time.time(), event_id))])
 
     async def count_events(self, channel: str) -> dict[str, int]:
         """How many stored events are in each state."""
         rows = await self._select("SELECT status, count(*) FROM inbound_events WHERE channel = ?"
-                               " GROUP BY status", (channel,))
+                                  " GROUP BY status", (channel,))
         return {str(r[0]): int(r[1]) for r in rows}
 
     # Tokens
     async def tokens(self, channel: str) -> Tokens | None:
         """The stored tokens, or None."""
         rows = await self._select("SELECT access_token, refresh_token, expires_at FROM channel_tokens"
-                               " WHERE channel = ?", (channel,))
+                                  " WHERE channel = ?", (channel,))
         return Tokens(str(rows[0][0]), str(rows[0][1]), float(rows[0][2])) if rows else None
 
     async def save_tokens(self, channel: str, tokens: Tokens) -> None:
@@ -173,12 +174,12 @@ class ChannelStore:
     async def note_sent(self, channel: str, message_id: str) -> None:
         """Remember a message id the bot sent (its echo is then not a person writing)."""
         await self._write([("INSERT INTO sent_messages (channel, message_id, at) VALUES (?, ?, ?)"
-                                    " ON CONFLICT DO NOTHING", (channel, message_id, time.time()))])
+                             " ON CONFLICT DO NOTHING", (channel, message_id, time.time()))])
 
     async def was_sent(self, channel: str, message_id: str) -> bool:
         """True when the bot sent this message."""
         return bool(await self._select("SELECT 1 FROM sent_messages WHERE channel = ? AND message_id = ?",
-                                    (channel, message_id)))
+                                       (channel, message_id)))
 
     async def take_over(self, channel: str, user_id: str, until: float) -> None:
         """A person answers this user themselves until `until` (extended, never shortened)."""
@@ -190,12 +191,12 @@ class ChannelStore:
     async def taken_over(self, channel: str, user_id: str) -> bool:
         """True while a person is answering this user."""
         return bool(await self._select("SELECT 1 FROM takeovers WHERE channel = ? AND user_id = ?"
-                                    " AND until > ?", (channel, user_id, time.time())))
+                                       " AND until > ?", (channel, user_id, time.time())))
 
     async def takeovers(self, channel: str) -> list[tuple[str, float]]:
         """Users a person is answering now, with when the bot may speak again."""
         rows = await self._select("SELECT user_id, until FROM takeovers WHERE channel = ? AND until > ?"
-                               " ORDER BY until", (channel, time.time()))
+                                  " ORDER BY until", (channel, time.time()))
         return [(str(r[0]), float(r[1])) for r in rows]
 
     async def requeue_undeliverable(self, channel: str, chat_id: str, error_prefixes: tuple[str, ...]) -> int:

@@ -6,10 +6,12 @@ import asyncio
 import time
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.config import load_config
 from bot.db import DatabaseError
+from bot.db_pg import pg_migrate
 from bot.lease import poll_lease
 from bot.schema import SCHEMA_VERSION
 from bot.storage import Storage
@@ -110,3 +112,25 @@ async def test_one_poller_holds_the_lease_until_it_runs_out(config) -> None:
         assert not await poll_lease(storage, "poll:telegram", "a", 0.3)
     finally:
         await storage.close()
+
+
+async def test_a_postgresql_database_at_an_older_version_is_carried_forward(pg_server: PgServer) -> None:
+    url = pg_server.create_database()
+    try:
+        conn = await asyncpg.connect(url)
+        try:
+            assert await pg_migrate(conn, target=7) == 7  # as an earlier papibot left it
+            await conn.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at)"
+                               " VALUES ('console', '1', '1', 'còn đó không', 1.0)")
+        finally:
+            await conn.close()
+        storage = await Storage.open(url)
+        try:
+            assert await storage._value("SELECT max(version) FROM schema_version") == SCHEMA_VERSION
+            ticket = await storage.ticket(1)
+            assert ticket is not None and ticket.question == "còn đó không"
+            assert await storage.hold_lease("poll:telegram", "a", 60)  # the new table is there
+        finally:
+            await storage.close()
+    finally:
+        pg_server.drop_database(url)
