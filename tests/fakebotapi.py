@@ -10,20 +10,18 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakebotapi_state import BOT_USER, JSON, ApiError, BotState
+from tests.fakeserver import FakeServer, ServedFake
 
 __all__ = ["BOT_USER", "ApiError", "FakeBotAPI"]
 
@@ -66,19 +64,9 @@ def parse_params(query: str, content_type: str, body: bytes) -> JSON:
     return params
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a blocked long poll must never keep the test process alive
-    fake: FakeBotAPI
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Bots hang up on long polls all the time (shutdown, cancelled tasks); that is not an error.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive like the real API, so httpx reuses its connections
-    server: _Server
+    server: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging: tests inspect the recorded calls instead."""
@@ -130,50 +118,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class FakeBotAPI(BotState):
+class FakeBotAPI(ServedFake, BotState):
     """Fake Telegram Bot API server plus the test-side API (inject, inspect, wait, inject faults)."""
+
+    handler = _Handler
 
     def __init__(self, token: str = "123:ABC", host: str = "127.0.0.1") -> None:
         super().__init__(token)
-        self.host, self.url = host, ""
+        self._init_server(host)
         self._delay = 0.0
         self._faults: dict[str, list[ApiError | str]] = {}
-        self._conns: set[socket.socket] = set()
-        self._server: _Server | None = None
-
-    # ---- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> FakeBotAPI:
-        """Bind an ephemeral port and serve in a daemon thread; sets .url."""
-        self._server = _Server((self.host, 0), _Handler)
-        self._server.fake = self
-        self.url = f"http://{self.host}:{self._server.server_address[1]}"
-        # A short poll interval keeps stop() fast; serve_forever only checks for shutdown between polls.
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, wake blocked long polls and cut kept-alive connections."""
-        with self.cond:
-            self.stopping = True
-            self.cond.notify_all()
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeBotAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self.cond:
-            (self._conns.add if add else self._conns.discard)(conn)
 
     # ---- fault injection -----------------------------------------------------------------------
     def fail_next(

@@ -9,20 +9,18 @@ Platform webhook deliveries).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-import socket
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
+from tests.fakeserver import FakeServer, ServedFake
 from tests.fakezalo_botstate import BotState
 from tests.fakezalo_events import OAEvents
 from tests.fakezalo_state import JSON, OAState, now_ms, pkce_challenge
@@ -32,18 +30,9 @@ __all__ = ["STALE_AGE", "FakeZaloBot", "FakeZaloOA", "pkce_challenge"]
 STALE_AGE = 3600  # seconds: how old post_event(stale=True) makes an event's timestamp
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a blocked long poll or delayed reply must never keep the test process alive
-    fake: _Served
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):  # clients hanging up is not an error
-            super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: FakeServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging: tests inspect the recorded requests instead."""
@@ -90,7 +79,7 @@ class _Fault:
         return (self.times is None or self.times > 0) and (self.until is None or now < self.until)
 
 
-class _Served:
+class _Served(ServedFake):
     """Server lifecycle and fault injection shared by both fakes (mixed into an OAState or BotState)."""
 
     cond: threading.Condition
@@ -98,43 +87,11 @@ class _Served:
     requests: list[JSON]
     route: Callable[[str, dict[str, str], bytes], tuple[int, JSON]]
 
+    handler = _Handler
+
     def _init_server(self, host: str) -> None:
-        self.host, self.url = host, ""
+        super()._init_server(host)
         self._faults: list[_Fault] = []
-        self._conns: set[socket.socket] = set()
-        self._server: _Server | None = None
-
-    def start(self) -> Self:
-        """Bind a free port on host and serve in a daemon thread; sets .url (http://127.0.0.1:PORT)."""
-        self._server = _Server((self.host, 0), _Handler)
-        self._server.fake = self
-        self.url = f"http://{self.host}:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, wake blocked long polls and delays, cut kept-alive connections."""
-        with self.cond:
-            self.stopping = True
-            self.cond.notify_all()
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self.cond:
-            (self._conns.add if add else self._conns.discard)(conn)
 
     # ---- fault injection: target = substring of the request path ("message/cs", "sendMessage", ...) ----
     def _add(self, fault: _Fault, for_seconds: float | None) -> None:
