@@ -82,6 +82,9 @@ class Matcher:
         self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
         self._build_index()
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
+        # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
+        self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
+                          for n in (normalize(p, self.synonyms) for p in phrases) if n]
 
     def normalize(self, text: str) -> str:
         """The matching form of a text (folded, synonyms expanded)."""
@@ -94,6 +97,15 @@ class Matcher:
                 if text == pattern or (len(text) > 3 and fuzz.ratio(text, pattern) >= 90):
                     return intent
         return None
+
+    def _broad(self, words: list[str]) -> tuple[str, ...]:
+        """The topics to offer when the question is one broad phrase and, around it, only question words."""
+        text = f" {' '.join(words)} "
+        for phrase, topics in self.ambiguous:
+            start = text.find(phrase)
+            if start >= 0 and all(w in FILLER for w in (text[:start] + text[start + len(phrase):]).split()):
+                return topics
+        return ()
 
     def _only_filler(self, words: list[str]) -> bool:
         """Only question-shaped words, and no rare known pair among them ("chứng tử" is one)."""
@@ -155,6 +167,9 @@ class Matcher:
             intent = "help"  # "cho em hỏi với": a question is coming, nothing to match yet
         if intent:
             return Match(SMALLTALK, smalltalk=intent, normalized=norm)
+        broad = self._broad(words)
+        if broad:
+            return Match(SUGGEST, None, 0.0, broad[:3], normalized=norm)
         scored = self.score_topics(words)
         learned = next(((t, s) for t, s in scored if t in self.learned), None)
         if learned and learned[1] >= self.answer_threshold and learned[1] >= scored[0][1] - LEARNED_REACH and \

@@ -40,6 +40,8 @@ class KnowledgeBase:
     facets: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     followup: tuple[str, ...] = ()
     english: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Words naming the object of several procedures (ambiguous.yaml): phrases -> the topics to offer.
+    ambiguous: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, or None."""
@@ -210,6 +212,19 @@ def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
     return {str(k).lower(): v for k, v in terms.items()}
 
 
+def _load_ambiguous(directory: Path, topic_ids: set[str], problems: Problems) -> tuple[Any, ...]:
+    if not (directory / "ambiguous.yaml").exists():
+        return ()
+    out = []
+    for i, item in enumerate(_entries(directory, "ambiguous.yaml", "terms", problems)):
+        phrases, topics = _phrases(item.get("phrases")), _phrases(item.get("topics"))
+        if set(item) - {"phrases", "topics"} or not phrases or not topics or not set(topics) <= topic_ids:
+            problems.add("ambiguous.yaml", f"terms[{i}]", "needs phrases (list) and topics (ids of existing topics)")
+            continue
+        out.append((phrases, topics))
+    return tuple(out)
+
+
 def check_knowledge(directory: Path, learned: Path | None = None) -> tuple[KnowledgeBase, Problems]:
     """Load everything (learned items from `learned`) and return it with the full list of problems."""
     directory = Path(directory)
@@ -223,6 +238,7 @@ def check_knowledge(directory: Path, learned: Path | None = None) -> tuple[Knowl
         facets=facets,
         followup=followup,
         english=_load_english(directory, problems),
+        ambiguous=_load_ambiguous(directory, {t.id for t in topics}, problems),
         directory=directory,
         topics=tuple(sorted(topics, key=lambda t: t.id)),
         synonyms=_load_synonyms(directory, problems),

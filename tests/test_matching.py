@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.matcher import ANSWER, QUEUE, SMALLTALK, Matcher
+from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST, Matcher
 from tests.conftest import SHARED
 
 DATA = Path(__file__).parent / "data"
@@ -90,3 +90,18 @@ def test_smalltalk_is_answered_politely_not_with_a_procedure(matcher: Matcher, t
 @pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b", "🙂🙂🙂", "\x00\x01\x02"])
 def test_nothing_to_match_is_not_answered(matcher: Matcher, text: str) -> None:
     assert matcher.match(text).decision == QUEUE
+
+
+@pytest.mark.parametrize(("question", "offered"), [
+    ("sổ đỏ", "cap-so-do-lan-dau"), ("so do a", "chuyen-nhuong-dat"), ("Thủ tục sổ hồng", "cap-doi-cap-lai-so-do"),
+    ("đất đai", "chuyen-muc-dich-su-dung-dat"), ("cư trú", "dang-ky-tam-tru"),
+])
+def test_a_bare_object_of_several_procedures_is_offered_not_guessed(matcher: Matcher, question: str,
+                                                                     offered: str) -> None:
+    m = matcher.match(question)
+    assert m.decision == SUGGEST and offered in m.suggestions
+
+
+def test_naming_the_procedure_beside_the_object_still_answers(matcher: Matcher) -> None:
+    m = matcher.match("sổ đỏ bị mất làm lại ở đâu")
+    assert (m.decision, m.topic) == (ANSWER, "cap-doi-cap-lai-so-do")
