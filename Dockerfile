@@ -18,6 +18,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PAPIBOT_DATA_DIR=/data \
     PAPIBOT_HTTP_LISTEN=0.0.0.0 \
     PAPIBOT_HTTP_PORT=8080
+# pg_dump/pg_restore for `papibot db backup|restore` and the pre-migration dump on PostgreSQL (Debian 12's
+# client is version 15, as compose.yaml's server: a client older than the server cannot dump it).
+RUN apt-get update && apt-get install --yes --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 papibot \
     && useradd --system --uid 10001 --gid papibot --home-dir /data --shell /usr/sbin/nologin papibot \
     && mkdir /data && chown papibot:papibot /data && chmod 0700 /data
