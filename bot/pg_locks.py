@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # Server-side TCP keepalive for the lock connection: a host that vanished without closing its socket
 # has its locks released after about idle + interval * count seconds.
 KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
-_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+CALL_TIMEOUT = 5.0  # seconds a lock call may take before its connection is given up as lost
+_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 def lock_key(name: str) -> int:
@@ -47,7 +48,7 @@ class SessionLocks:
             return self._conn
         if self._conn is not None:
             log.warning("the advisory lock connection was lost: its locks are released")
-        self._conn = await asyncpg.connect(self.url, server_settings=KEEPALIVE)
+        self._conn = await asyncpg.connect(self.url, timeout=CALL_TIMEOUT, server_settings=KEEPALIVE)
         self.generation += 1
         self._held.clear()
         return self._conn
@@ -66,9 +67,9 @@ class SessionLocks:
             try:
                 conn = await self._connection()
                 if key in self._held:
-                    await conn.fetchval("SELECT 1")  # still connected, so still held
+                    await conn.fetchval("SELECT 1", timeout=CALL_TIMEOUT)  # still connected, so still held
                     return self.generation
-                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=CALL_TIMEOUT):
                     return None
             except _LOST as exc:
                 self._drop(exc)
@@ -85,7 +86,7 @@ class SessionLocks:
             self._held.discard(key)
             assert self._conn is not None
             try:
-                await self._conn.execute("SELECT pg_advisory_unlock($1)", key)
+                await self._conn.execute("SELECT pg_advisory_unlock($1)", key, timeout=CALL_TIMEOUT)
             except _LOST as exc:
                 self._drop(exc)
 
@@ -104,7 +105,7 @@ class SessionLocks:
             if self._conn is not None:
                 try:
                     await self._conn.close(timeout=2)
-                except (*_LOST, TimeoutError):
+                except _LOST:
                     self._conn.terminate()
             self._conn = None
             self._held.clear()
