@@ -181,6 +181,10 @@ class Database:
         """Whether this process got the lock `key` (no other process shares a SQLite file: always)."""
         yield True
 
+    async def poll_lock(self, name: str) -> bool:
+        """Whether this process may poll the platform `name` (no other process shares a SQLite file: yes)."""
+        return True
+
     async def _claim(self, db: aiosqlite.Connection, turn: Turn) -> None:
         try:
             await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
@@ -193,6 +197,12 @@ class Database:
         async with self._tx(turn) as db:
             cur = await db.execute(sql, params)
         return cur.rowcount or 0
+
+    async def _returning(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        """The row one writing statement returns, in a transaction of its own."""
+        async with self._tx() as db, db.execute(sql, params) as cur:
+            row: Row | None = await cur.fetchone()
+        return row
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
         async with self.reader.execute(sql, params) as cur:

@@ -9,6 +9,7 @@ gives and the storage's read-then-write steps (one pending ticket per question, 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,9 +18,11 @@ import asyncpg
 
 from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
 from bot.dbapi import PgConn, to_pg
+from bot.pg_locks import SessionLocks
 from bot.schema import SCHEMA_VERSION
 from bot.schema_pg import PG_MIGRATIONS
 
+log = logging.getLogger(__name__)
 WRITER_LOCK = 0x7061706962  # advisory lock key held by every write transaction ("papib")
 _UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError,
                 asyncpg.CannotConnectNowError, asyncpg.ReadOnlySQLTransactionError)
@@ -61,6 +64,8 @@ class PgDatabase(Database):
         self.pool = pool
         self.url = url
         self.path = None  # type: ignore[assignment]
+        self.locks = SessionLocks(url)  # the polling locks, released by the server if this process dies
+        self._polling: set[str] = set()
 
     @classmethod
     async def open(cls, path: Any) -> Any:
@@ -79,8 +84,26 @@ class PgDatabase(Database):
         return cls(pool, url)
 
     async def close(self) -> None:
-        """Close the pool."""
+        """Release the polling locks and close the pool."""
+        await self.locks.close()
         await self.pool.close()
+
+    async def poll_lock(self, name: str) -> bool:
+        """Take or keep the session lock `name` (see bot.lease); False while another process holds it.
+
+        When the server cannot be reached, the process that was polling goes on (the core then holds the
+        updates and tells people, as with one process) and the others keep standing by.
+        """
+        try:
+            held = await self.locks.try_lock(name) is not None
+        except StorageUnavailable as exc:
+            log.warning("polling lock %s not checked: %s", name, exc)
+            return name in self._polling
+        if held:
+            self._polling.add(name)
+        else:
+            self._polling.discard(name)
+        return held
 
     @contextlib.asynccontextmanager
     async def _tx(self, turn: Turn | None = None) -> AsyncIterator[Any]:
@@ -114,6 +137,14 @@ class PgDatabase(Database):
                              (turn.channel, turn.update_id, time.time()))
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
+
+    async def _returning(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """The row one self-contained writing statement returns: autocommitted, without the writers' lock."""
+        try:
+            async with self.pool.acquire() as conn:
+                return await conn.fetchrow(to_pg(sql), *params)
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         async with self.pool.acquire() as conn:

@@ -1,50 +1,31 @@
-"""Which process long-polls a platform: a lease row in the database, renewed before every poll.
+"""Which process long-polls a platform: a session advisory lock that dies with the process holding it.
 
-With several papibot processes on one PostgreSQL database, only the lease holder calls getUpdates (two
-pollers would split or repeat a platform's updates); the others stand by and take over once the holder's
-lease has run out (it crashed or stopped; a restarted process also waits out its predecessor's lease).
-With SQLite there is one process: it always polls, and no lease is written.
+With several papibot processes on one PostgreSQL database, only the holder of the lock `poll:<platform>`
+calls getUpdates (two pollers would split or repeat a platform's updates); the others stand by and try
+again every STANDBY_WAIT seconds. The lock lives on a dedicated connection (bot.pg_locks), so PostgreSQL
+releases it the moment the holder's process dies: a standby, or the holder's own restarted successor,
+takes over within STANDBY_WAIT seconds instead of waiting out a lease. With SQLite there is one process:
+it always polls.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import secrets
-import socket
 from typing import Protocol
 
-from bot.db import StorageUnavailable
-
-log = logging.getLogger(__name__)
-POLL_LEASE = 90.0  # seconds a poller's lease lasts (several long polls): a dead holder is replaced after this
-STANDBY_WAIT = 15.0  # seconds a standby process waits before trying the lease again
+STANDBY_WAIT = 3.0  # seconds a standby process waits before trying the lock again
 
 
 class Leases(Protocol):
-    """The storage's lease method."""
+    """The storage's polling lock."""
 
     shared: bool
 
-    async def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Take or renew a lease."""
+    async def poll_lock(self, name: str) -> bool:
+        """Take or keep the polling lock `name`; False while another process holds it."""
 
 
-def holder_id() -> str:
-    """A name for this poller, unique across processes and hosts."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-async def poll_lease(storage: Leases, name: str, holder: str, seconds: float = POLL_LEASE) -> bool:
-    """True when `holder` may poll now (its lease taken or renewed); False while another process holds it.
-
-    A database that cannot take the write now does not stop the polling: the core then holds the updates
-    and tells people, as it does with one process.
-    """
+async def poll_lease(storage: Leases, name: str) -> bool:
+    """True when this process may poll now (its lock taken or kept); False while another process holds it."""
     if not storage.shared:
         return True
-    try:
-        return await storage.hold_lease(name, holder, seconds)
-    except StorageUnavailable as exc:
-        log.warning("lease %s not renewed: %s", name, exc)
-        return True
+    return await storage.poll_lock(name)

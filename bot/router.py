@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from bot import codec
 from bot.db import Turn
 from bot.events import BUTTON, FOLLOW, MESSAGE, TRUSTED_ROLE_CHANNELS, Event
-from bot.guard import OK, WARN, FloodGuard
+from bot.guard import OK, WARN, Flood
 from bot.models import ADMIN, CITIZEN, ROLES, STAFF, Reply, User
 from bot.services import Services
 
@@ -84,7 +84,7 @@ def may(role: str, needed: str) -> bool:
 class Router:
     """Resolves roles, guards floods and redeliveries, dispatches, and records the update as processed."""
 
-    def __init__(self, services: Services, routes: Routes, flood: FloodGuard) -> None:
+    def __init__(self, services: Services, routes: Routes, flood: Flood) -> None:
         self.services = services
         self.routes = routes
         self.flood = flood
@@ -119,7 +119,7 @@ class Router:
             return None
         user = self.user_of(event)
         if user.role == CITIZEN and event.channel not in TRUSTED_ROLE_CHANNELS:
-            verdict = self.flood.check(event.channel, event.user_id)
+            verdict = await self.flood.verdict(event.channel, event.user_id)
             if verdict != OK:
                 return Reply(self.services.renderer.message("rate_limited")) if verdict == WARN and user.private \
                     else None

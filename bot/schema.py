@@ -114,6 +114,16 @@ MIGRATIONS: tuple[str, ...] = (
         until REAL NOT NULL
     );
     """,
+    # 9: flood windows: how many messages each citizen sent in its current window, counted across processes
+    """
+    CREATE TABLE flood_windows (
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        started REAL NOT NULL,
+        hits INTEGER NOT NULL,
+        PRIMARY KEY (channel, user_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

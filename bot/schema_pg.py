@@ -196,13 +196,22 @@ CREATE TABLE leases (
     until double precision NOT NULL
 );
 """),
+    (9, """
+CREATE TABLE flood_windows (
+    channel text NOT NULL,
+    user_id text NOT NULL,
+    started double precision NOT NULL,
+    hits integer NOT NULL,
+    PRIMARY KEY (channel, user_id)
+);
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.
 TABLES = ("tickets", "questions", "ratings", "outbox", "admin_actions", "task_status", "processed_updates",
           "menus", "conversations", "contacts", "web_users", "web_sessions", "web_login_failures",
           "canned_replies", "ticket_assignments", "inbound_events", "channel_tokens", "sent_messages", "takeovers",
-          "leases")
+          "leases", "flood_windows")
 # Tables whose `id` is an identity column (its sequence is reset after a copy).
 IDENTITY_TABLES = ("tickets", "questions", "outbox", "admin_actions", "task_status", "canned_replies",
                    "inbound_events")

@@ -115,6 +115,12 @@ class ChannelStore:
         """Hold the lock `name` across every process sharing the database (one process uses SQLite: a no-op)."""
         yield
 
+    @contextlib.asynccontextmanager
+    async def handling(self, channel: str, user_id: str) -> AsyncIterator[Callable[[], bool] | None]:
+        """Hold one user's events for this process: None when another process handles them now, else a
+        check that the hold still stands (one process uses SQLite: always held)."""
+        yield lambda: True
+
     # Inbound events
     async def store_event(self, channel: str, msg_id: str, user_id: str, body: str, within: float) -> bool:
         """Store an event durably; True once committed (new or already stored), False if not within `within` s."""

@@ -2,18 +2,24 @@
 
 The SQL is `ChannelStore`'s; only the two primitives (a write transaction, a query) differ. A caller that
 stops waiting cancels its statement and the transaction rolls back: nothing is left half done.
+
+Processes sharing the database take turns per user: whoever handles a user's stored events holds the
+session advisory lock `inbound:<channel>:<user>` on a connection of its own (bot.pg_locks), so one user's
+events are handled by one process at a time, in order, and a process that dies frees its users at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import asyncpg
 
+from bot.db import StorageUnavailable
 from bot.dbapi import PgConn, to_pg
+from bot.pg_locks import SessionLocks
 from bot.store_channels import ChannelStore
 
 
@@ -25,6 +31,7 @@ class PgChannelStore(ChannelStore):
     def __init__(self, url: str) -> None:  # no thread, no SQLite connection
         self.url = url
         self._pg: asyncpg.Pool | None = None
+        self.locks = SessionLocks(url)  # which users' events this process is handling
 
     async def open(self) -> PgChannelStore:
         """Connect (the schema is already migrated by the core's storage)."""
@@ -32,7 +39,8 @@ class PgChannelStore(ChannelStore):
         return self
 
     async def close(self) -> None:
-        """Close the pool."""
+        """Release the users' locks and close the pool."""
+        await self.locks.close()
         if self._pg is not None:
             await self._pg.close()
             self._pg = None
@@ -48,6 +56,23 @@ class PgChannelStore(ChannelStore):
                 yield
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    @contextlib.asynccontextmanager
+    async def handling(self, channel: str, user_id: str) -> AsyncIterator[Callable[[], bool] | None]:
+        """Hold one user's events for this process: None when another process handles them now (or the
+        server cannot be reached), else a check that the hold still stands (its connection is alive)."""
+        name = f"inbound:{channel}:{user_id}"
+        try:
+            generation = await self.locks.try_lock(name)
+        except StorageUnavailable:
+            generation = None
+        if generation is None:
+            yield None
+            return
+        try:
+            yield lambda: self.locks.alive(generation)
+        finally:
+            await self.locks.unlock(name, generation)
 
     async def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
         """Run statements in one transaction; the rows changed by the first."""

@@ -102,6 +102,24 @@ class PeopleStore(Database):
             " holder = excluded.holder, until = excluded.until WHERE leases.holder = excluded.holder"
             " OR leases.until < ?", (name, holder, now + seconds, now)) == 1
 
+    async def flood_hit(self, channel: str, user_id: str, window: float) -> int:
+        """Count one message of this user; how many it sent in its current window (opened `window` s ago at most).
+
+        One upsert, atomic by itself: on PostgreSQL it does not wait for the writers' lock.
+        """
+        now = time.time()
+        row = await self._returning(
+            "INSERT INTO flood_windows (channel, user_id, started, hits) VALUES (?, ?, ?, 1)"
+            " ON CONFLICT (channel, user_id) DO UPDATE SET"
+            " hits = CASE WHEN flood_windows.started > ? THEN flood_windows.hits + 1 ELSE 1 END,"
+            " started = CASE WHEN flood_windows.started > ? THEN flood_windows.started ELSE excluded.started END"
+            " RETURNING hits", (channel, user_id, now, now - window, now - window))
+        return int(row[0]) if row is not None else 1
+
+    async def flood_forget(self, before: float) -> int:
+        """Delete the flood windows opened before `before` (they no longer count)."""
+        return await self._write("DELETE FROM flood_windows WHERE started < ?", (before,))
+
     async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
         """The payload behind option `number` of the live menu of this chat, or None."""
         row = await self._one("SELECT payloads FROM menus WHERE channel = ? AND chat_id = ? AND user_id = ?"

@@ -12,7 +12,7 @@ from typing import Any
 from bot.config import Config
 from bot.core import Core
 from bot.delivery import DeliveryWorker
-from bot.guard import FloodGuard, install_log_masking
+from bot.guard import Flood, FloodGuard, flood_guard, install_log_masking
 from bot.models import CITIZEN
 from bot.router import Router
 from bot.services import Services, open_services
@@ -52,16 +52,16 @@ def secrets(config: Config) -> tuple[str, ...]:
             config.zalo_oa_refresh_token, config.zalo_bot_token, config.zalo_bot_webhook_secret)
 
 
-async def _housekeeping(services: Services, flood: FloodGuard, stop: asyncio.Event) -> None:
-    """Erase citizens' data past the retention period, and forget idle users of the flood guard."""
+async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -> None:
+    """Erase citizens' data past the retention period, and forget flood windows that have passed."""
     while not stop.is_set():
         try:
             removed = await services.storage.purge_before(time.time() - services.config.retention_days * 86400)
             if removed:
                 log.info("retention: erased %s records older than %s days", removed, services.config.retention_days)
+            await flood.tidy()
         except Exception:
             log.exception("housekeeping failed")
-        flood.forget_idle()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
 
@@ -114,7 +114,7 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
     # Services, router and core
     services = await open_services(config)
-    flood = FloodGuard(config.rate_limit_per_minute)
+    flood = flood_guard(services.storage, config.rate_limit_per_minute)
     router = Router(services, ROUTES, flood)
     core = Core(services, router)
     # Channels

@@ -19,7 +19,7 @@ from bot.core import Core
 from bot.db import StorageUnavailable
 from bot.delivery import RetryLater, Uncertain, Undeliverable
 from bot.events import MESSAGE, UNSUPPORTED, Event
-from bot.lease import STANDBY_WAIT, holder_id, poll_lease
+from bot.lease import STANDBY_WAIT, poll_lease
 from bot.models import Reply
 from bot.render import plain_messages
 from bot.router import Router
@@ -121,7 +121,6 @@ class ZaloBotChannel:
 
     def __init__(self, config: Config, core: Core, router: Router) -> None:
         self.config, self.core = config, core
-        self.holder = holder_id()
         self.client = BotClient(config.zalo_bot_api, config.zalo_bot_token)
         self.sender = ZaloBotSender(self.client)
         self.mode = "webhook" if config.zalo_bot_webhook_url else "polling"
@@ -182,7 +181,7 @@ class ZaloBotChannel:
             return
         delay = 1.0
         while not stop.is_set():
-            if not await poll_lease(self.core.services.storage, f"poll:{CHANNEL}", self.holder):
+            if not await poll_lease(self.core.services.storage, f"poll:{CHANNEL}"):
                 self.status = "standby: another papibot process is polling"
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), STANDBY_WAIT)

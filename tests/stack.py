@@ -11,7 +11,7 @@ from typing import Any
 from bot.config import Config
 from bot.core import Core
 from bot.delivery import DeliveryWorker
-from bot.guard import FloodGuard
+from bot.guard import flood_guard
 from bot.router import Router
 from bot.services import Services, open_services
 from handlers.routes import ROUTES
@@ -32,7 +32,7 @@ class Stack:
 async def running(config: Config, make_channel: Any, deliver: bool = True) -> AsyncIterator[Stack]:
     """Open the services, build the channel with `make_channel(config, core, router)`, run delivery."""
     services = await open_services(config)
-    router = Router(services, ROUTES, FloodGuard(config.rate_limit_per_minute))
+    router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute))
     core = Core(services, router)
     channel = make_channel(config, core, router)
     worker = DeliveryWorker(services.storage, {channel.name: channel.sender}, services.officers.undeliverable,

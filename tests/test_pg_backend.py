@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 from bot.config import load_config
 from bot.db import DatabaseError
 from bot.db_pg import pg_migrate
-from bot.lease import poll_lease
 from bot.schema import SCHEMA_VERSION
 from bot.storage import Storage
 from bot.store_channels import Tokens, channel_store
@@ -97,21 +95,6 @@ async def test_the_channel_store_keeps_events_tokens_and_takeovers(config) -> No
         assert await store.requeue_undeliverable("zalo_oa", "u1", ("-230",)) == 0
     finally:
         await store.close()
-
-
-async def test_one_poller_holds_the_lease_until_it_runs_out(config) -> None:
-    storage = await Storage.open(config)
-    storage.shared = True  # as on PostgreSQL (SQLite has one process, which never asks)
-    try:
-        assert await poll_lease(storage, "poll:telegram", "a", 0.3)
-        assert not await poll_lease(storage, "poll:telegram", "b", 0.3)  # a stands by while a's lease runs
-        assert await poll_lease(storage, "poll:telegram", "a", 0.3)  # renewed
-        assert await poll_lease(storage, "poll:zalo_bot", "b", 0.3)  # each platform its own lease
-        await asyncio.sleep(0.4)  # a stopped renewing (crashed)
-        assert await poll_lease(storage, "poll:telegram", "b", 0.3)  # b takes over
-        assert not await poll_lease(storage, "poll:telegram", "a", 0.3)
-    finally:
-        await storage.close()
 
 
 async def test_a_postgresql_database_at_an_older_version_is_carried_forward(pg_server: PgServer) -> None:

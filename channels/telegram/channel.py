@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.core import Core
 from bot.db import StorageUnavailable
 from bot.events import BUTTON, Event
-from bot.lease import STANDBY_WAIT, holder_id, poll_lease
+from bot.lease import STANDBY_WAIT, poll_lease
 from bot.models import ADMIN, CITIZEN, STAFF, Reply
 from bot.render import to_plain
 from bot.router import Router
@@ -67,7 +67,6 @@ class TelegramChannel:
 
     def __init__(self, config: Config, core: Core, router: Router, timeout: float = 10.0) -> None:
         self.config, self.core, self.router = config, core, router
-        self.holder = holder_id()
         # No retries inside the limiter: a 429 for one chat goes back to the outbox with its own back-off
         # instead of holding up everybody else's replies.
         limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
@@ -160,7 +159,7 @@ class TelegramChannel:
         offset: int | None = None
         delay = 1.0
         while not stop.is_set():
-            if not await poll_lease(self.core.services.storage, f"poll:{CHANNEL}", self.holder):
+            if not await poll_lease(self.core.services.storage, f"poll:{CHANNEL}"):
                 self.status = "standby: another papibot process is polling"
                 offset = None  # whoever polls next starts from Telegram's unconfirmed updates
                 await _sleep(stop, STANDBY_WAIT)

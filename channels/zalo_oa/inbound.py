@@ -2,7 +2,9 @@
 
 An event stored but not marked done when the process stopped is handled at the next start; the router's
 record of processed updates (update_id = msg_id) keeps one handled just before a crash from being
-answered twice.
+answered twice. Processes sharing a database take turns per user (`ChannelStore.handling`): a user held
+by another process is left to it and looked at again at the next poll, so events a webhook stored in one
+process are handled by another within IDLE seconds when the first is busy with that user or dead.
 """
 
 from __future__ import annotations
@@ -56,16 +58,26 @@ class InboundWorker:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _user(self, user: str) -> None:
+        handled = True
         try:
-            while events := await self.store.pending_events(self.channel, user):
-                for event in events:
-                    if self._stopping:
-                        return
-                    await self.handle(event)
-                    await self.store.mark_done(event.id)
+            async with self.store.handling(self.channel, user) as mine:
+                if mine is None:
+                    handled = False  # another process has this user: not woken again before the next poll
+                    return
+                await self._events(user, mine)
         except Exception:
             log.exception("%s event of one user not handled; retried shortly", self.channel)
             await asyncio.sleep(RETRY)
         finally:
             self._busy.pop(user, None)
-            self._wake.set()
+            if handled:
+                self._wake.set()
+
+    async def _events(self, user: str, mine: Callable[[], bool]) -> None:
+        """The user's pending events in order, while this process holds the user."""
+        while events := await self.store.pending_events(self.channel, user):
+            for event in events:
+                if self._stopping or not mine():
+                    return
+                await self.handle(event)
+                await self.store.mark_done(event.id)

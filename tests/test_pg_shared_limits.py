@@ -1,0 +1,124 @@
+"""Several processes on one PostgreSQL database: one flood limit per citizen, a quick polling takeover."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bot.config import load_config
+from bot.events import MESSAGE, Event
+from bot.guard import DROP, OK, WARN, FloodGuard, SharedFloodGuard, flood_guard
+from bot.lease import poll_lease
+from bot.router import Router
+from bot.services import Services, open_services
+from bot.storage import Storage
+from handlers.routes import ROUTES
+from tests.pgserver import PgServer
+
+LIMITED = "Bạn gửi tin nhắn quá nhanh"
+
+
+@pytest.fixture
+async def pg_url(pg_server: PgServer) -> AsyncIterator[str]:
+    """A fresh database."""
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture
+async def two_services(pg_url: str, knowledge_copy: Path, tmp_path: Path) -> AsyncIterator[list[Services]]:
+    """The services of two processes sharing the database."""
+    config = load_config({}, db_url=pg_url, knowledge_dir=knowledge_copy, data_dir=tmp_path / "data",
+                         rate_limit_per_minute=3)
+    both = [await open_services(config), await open_services(config)]
+    yield both
+    for services in both:
+        await services.close()
+
+
+def _message(user: str, n: int) -> Event:
+    return Event("telegram", user, user, MESSAGE, text=f"xin chào lần {n}", update_id=f"{user}-{n}", private=True)
+
+
+async def test_a_citizen_spreading_messages_over_processes_meets_one_limit(two_services: list[Services]) -> None:
+    routers = [Router(s, ROUTES, flood_guard(s.storage, s.config.rate_limit_per_minute)) for s in two_services]
+    replies = [await routers[n % 2].handle(_message("5", n)) for n in range(8)]
+    assert all(r is not None and LIMITED not in r.text for r in replies[:3])
+    assert replies[3] is not None and LIMITED in replies[3].text  # told once, by whichever process
+    assert replies[4:] == [None] * 4  # then ignored by both
+    other = await routers[1].handle(_message("6", 0))
+    assert other is not None and LIMITED not in other.text  # another citizen is unaffected
+
+
+async def test_the_window_passes_and_its_row_is_purged(pg_url: str) -> None:
+    first, second = await Storage.open(pg_url), await Storage.open(pg_url)
+    try:
+        guards = [SharedFloodGuard(first, 2, window=0.5), SharedFloodGuard(second, 2, window=0.5)]
+        verdicts = [await guards[n % 2].verdict("zalo_oa", "9") for n in range(5)]
+        assert verdicts == [OK, OK, WARN, DROP, DROP]
+        await asyncio.sleep(0.6)
+        assert await guards[1].verdict("zalo_oa", "9") == OK  # a new window
+        await asyncio.sleep(0.6)
+        await guards[0].tidy()
+        assert await first._value("SELECT count(*) FROM flood_windows") == 0
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_one_process_keeps_its_flood_limit_in_memory(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "db.sqlite")
+    try:
+        guard = flood_guard(storage, 2)
+        assert isinstance(guard, FloodGuard)
+        assert [await guard.verdict("telegram", "1") for _ in range(4)] == [OK, OK, WARN, DROP]
+        assert await storage.flood_hit("telegram", "1", 60.0) == 1  # the table is there, unused by one process
+    finally:
+        await storage.close()
+
+
+async def _takes_over(storage: Storage, name: str) -> bool:
+    """Whether `storage` gets the polling lock once the server has noticed the holder's death."""
+    for _ in range(100):
+        if await poll_lease(storage, name):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_a_standby_takes_over_polling_when_the_holder_dies(pg_url: str) -> None:
+    holder, standby = await Storage.open(pg_url), await Storage.open(pg_url)
+    try:
+        assert await poll_lease(holder, "poll:telegram")
+        assert not await poll_lease(standby, "poll:telegram")  # one poller at a time
+        assert await poll_lease(holder, "poll:telegram")  # kept
+        assert await poll_lease(standby, "poll:zalo_bot")  # each platform its own lock
+        holder.locks.terminate()  # the holder's process dies: its connection drops without a goodbye
+        assert await _takes_over(standby, "poll:telegram")
+        assert not await poll_lease(holder, "poll:telegram")  # a holder that lost its connection stands by
+    finally:
+        await holder.close()
+        await standby.close()
+
+
+async def test_a_restarted_process_does_not_wait_out_its_predecessor(pg_url: str) -> None:
+    before = await Storage.open(pg_url)
+    assert await poll_lease(before, "poll:telegram")
+    conn = await asyncpg.connect(pg_url)
+    try:  # the process is killed: the server ends its session
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid != pg_backend_pid()"
+                           " AND datname = current_database() AND query LIKE '%pg_try_advisory_lock%'")
+    finally:
+        await conn.close()
+    after = await Storage.open(pg_url)
+    try:
+        assert await _takes_over(after, "poll:telegram")
+    finally:
+        await after.close()
+        before.locks.terminate()
+        await before.close()
