@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from typing import Any
 
@@ -24,7 +23,7 @@ from bot.models import ADMIN, CITIZEN, STAFF, Reply
 from bot.render import to_plain
 from bot.router import Router
 from channels.telegram.events import CHANNEL, to_event
-from channels.telegram.sender import TelegramSender
+from channels.telegram.sender import TelegramSender, retry_seconds
 from channels.telegram.webhook import webhook_route
 
 log = logging.getLogger(__name__)
@@ -167,8 +166,7 @@ class TelegramChannel:
             try:
                 updates = await self._fetch(offset, stop)
             except RetryAfter as exc:
-                wait = exc.retry_after
-                await _sleep(stop, wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait))
+                await _sleep(stop, retry_seconds(exc))
                 continue
             except (TimedOut, NetworkError) as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery import RetryLater, Uncertain, Undeliverable
 from bot.models import Buttons, Reply
@@ -21,8 +23,12 @@ def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def _seconds(retry_after: int | dt.timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, dt.timedelta) else float(retry_after)
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asks us to wait, whichever type this library version gives it in."""
+    with warnings.catch_warnings():  # reading it as seconds is what the deprecation asks us to stop relying on
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
 
 
 class TelegramSender:
@@ -42,7 +48,7 @@ class TelegramSender:
         except BadRequest as exc:  # a request Telegram will never accept (chat gone, bad markup)
             raise Undeliverable(str(exc)) from exc
         except RetryAfter as exc:
-            raise RetryLater(_seconds(exc.retry_after)) from exc
+            raise RetryLater(retry_seconds(exc)) from exc
         except TimedOut as exc:
             raise Uncertain(str(exc) or "timed out") from exc
         except NetworkError:
