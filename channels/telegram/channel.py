@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 from starlette.routing import BaseRoute, Route
@@ -66,6 +67,8 @@ class TelegramChannel:
 
     def __init__(self, config: Config, core: Core, router: Router, timeout: float = 10.0) -> None:
         self.config, self.core, self.router = config, core, router
+        # Opt in to the library's coming time-period type (our code reads both): no deprecation warning per 429.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         # No retries inside the limiter: a 429 for one chat goes back to the outbox with its own back-off
         # instead of holding up everybody else's replies.
         limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
