@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.brain import Brain
-from bot.learn import Document, counts, read_document, to_document, to_items
+from bot.learn import Document, LearnedFormatError, counts, read_document, to_document, to_items
 from bot.store_learned import LearnedStore
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,12 @@ async def import_once(storage: LearnedStore, data_file: Path, legacy: Path) -> b
             log.warning("%s is not read: learned knowledge lives in the database (papibot learned import)", data_file)
         return False
     source = next((p for p in (data_file, legacy) if p.exists()), None)
-    document = read_document(source) if source is not None else to_document([])
+    try:
+        document = read_document(source) if source is not None else to_document([])
+    except LearnedFormatError:
+        if source is not None and not source.exists():
+            return False  # another process on this data directory imported it and renamed it meanwhile
+        raise
     if not await storage.replace_learned(to_items(document), first=True):
         return False  # another process sharing the database imported first
     if source is None:
