@@ -30,8 +30,8 @@ async def import_once(storage: LearnedStore, data_file: Path, legacy: Path) -> b
     one in the knowledge folder is only read. LearnedFormatError when the file cannot be read.
     """
     if await storage.learned_initialised():
-        if data_file.exists():
-            log.warning("%s is not read: learned knowledge lives in the database (papibot learned import)", data_file)
+        for stale in (p for p in (data_file, legacy) if p.exists()):
+            log.warning("%s is not read: learned knowledge lives in the database (papibot learned import)", stale)
         return False
     source = next((p for p in (data_file, legacy) if p.exists()), None)
     try:
