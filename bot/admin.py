@@ -8,7 +8,8 @@ import time
 from bot import codec
 from bot.brain import Brain
 from bot.citizen import STATUS_NAMES, parse_number
-from bot.learn import add_learned_question, add_learned_topic, personal_data
+from bot.learn import personal_data, promoted_topic
+from bot.learned import LearnedKnowledge
 from bot.models import PENDING, Reply, Ticket, User
 from bot.render import Renderer
 from bot.storage import AlreadyProcessed, Storage, Turn
@@ -26,8 +27,9 @@ _PERSONAL = ("Không lưu: câu hỏi có thông tin cá nhân ({what}). Hãy vi
 class AdminService:
     """What an admin can do with the reply queue; the router checks the role, and so does every method here."""
 
-    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer) -> None:
+    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, learned: LearnedKnowledge) -> None:
         self.brain = brain
+        self.learned = learned
         self.storage = storage
         self.renderer = renderer
 
@@ -103,10 +105,10 @@ class AdminService:
         return self._say(f"Đã đóng câu hỏi #{number}; {told}.")
 
     async def reload(self, user: User, turn: Turn | None = None) -> Reply:
-        """Load the knowledge folder again after an edit; a broken edit keeps the old knowledge."""
+        """Load the knowledge folder again after an edit, here and in every process sharing the database."""
         if refused := self._not_admin(user):
             return refused
-        problems = self.brain.reload()
+        problems = await self.learned.reload_files()  # a broken edit keeps the old knowledge
         await self.storage.audit(user.key, "reload", None, f"{len(problems)} problems", turn)
         if problems:
             listed = "\n".join(f"• {p}" for p in problems[:10])
@@ -133,8 +135,8 @@ class AdminService:
             return self._refuse(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
         if found := personal_data(question, self.brain.directory):
             return self._refuse(_PERSONAL.format(what="; ".join(found), number=number, topic=topic_id))
-        add_learned_question(self.brain.learned, topic_id, question, number)
-        return await self._learned(user, number, topic_id, turn,
+        problems = await self.learned.add_questions(topic_id, [question], number)
+        return await self._learned(user, number, topic_id, turn, problems,
                                    f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}».")
 
     async def promote_new(self, user: User, number: int, title: str, question: str | None = None) -> Reply:
@@ -151,10 +153,10 @@ class AdminService:
         for text in (title, question, ticket.answer or ""):
             if found := personal_data(text, self.brain.directory):
                 return self._refuse(f"Không lưu: có thông tin cá nhân ({'; '.join(found)}). Hãy sửa rồi làm lại.")
-        topic_id = add_learned_topic(self.brain.learned, number, title, question, ticket.answer or "",
-                                     dt.date.today())
-        done = f"Đã tạo chủ đề mới «{topic_id}» từ câu hỏi #{number}."
-        return await self._learned(user, number, topic_id, None, done)
+        topic = promoted_topic(number, title, question, ticket.answer or "", dt.date.today())
+        problems = await self.learned.add_topic(topic)
+        done = f"Đã tạo chủ đề mới «{topic['id']}» từ câu hỏi #{number}."
+        return await self._learned(user, number, topic["id"], None, problems, done)
 
     async def _promotable(self, number: int) -> Ticket | Reply:
         ticket = await self.storage.ticket(number)
@@ -162,8 +164,8 @@ class AdminService:
             return self._refuse(f"Câu hỏi #{number} chưa được trả lời nên chưa đưa vào cơ sở tri thức được.")
         return ticket
 
-    async def _learned(self, user: User, number: int, topic_id: str, turn: Turn | None, done: str) -> Reply:
-        problems = self.brain.reload()
+    async def _learned(self, user: User, number: int, topic_id: str, turn: Turn | None, problems: list[str],
+                       done: str) -> Reply:
         if problems:
             return self._refuse("Không nạp lại được cơ sở tri thức: " + problems[0])
         await self.storage.audit(user.key, "promote", number, topic_id, turn)

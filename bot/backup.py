@@ -1,4 +1,7 @@
-"""Online backups of the SQLite database and the learned knowledge, their pruning, and a guarded restore.
+"""Online backups of the SQLite database (learned knowledge included), their pruning, and a guarded restore.
+
+Backups made before the database held the learned knowledge have a `learned-<time>.yaml` beside them:
+restoring one puts that file back in the data directory, and the first start imports it.
 
 A running papibot (`papibot run`, `papibot web`, `papibot chat`) holds a shared lock on `<database>.lock`
 for its whole life; `restore` needs the exclusive lock and refuses while anyone holds the shared one.
@@ -37,7 +40,6 @@ class BackupResult:
     """What one backup wrote and which older backups it pruned."""
 
     database: Path
-    learned: Path | None
     removed: list[Path] = field(default_factory=list)
 
 
@@ -95,8 +97,8 @@ def quick_check(path: Path) -> list[str]:
     return [] if rows == ["ok"] else rows
 
 
-def backup(db_path: Path, learned: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
-    """Copy the live database with SQLite's backup API (a consistent snapshot), and the learned file."""
+def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
+    """Copy the live database with SQLite's backup API: one consistent snapshot, learned knowledge included."""
     if not db_path.exists():
         raise BackupError(f"no database at {db_path}")
     if keep < 1:
@@ -120,15 +122,11 @@ def backup(db_path: Path, learned: Path, to_dir: Path, keep: int = 14, now: dt.d
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
-    copied = None
-    if learned.exists():
-        copied = to_dir / f"learned-{when}.yaml"
-        shutil.copy2(learned, copied)
-    return BackupResult(target, copied, prune(to_dir, keep))
+    return BackupResult(target, prune(to_dir, keep))
 
 
 def prune(to_dir: Path, keep: int) -> list[Path]:
-    """Remove all but the newest `keep` backups (and their learned files); returns what went."""
+    """Remove all but the newest `keep` backups (and the learned files of older ones); returns what went."""
     stamps = sorted((m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))), reverse=True)
     removed = []
     for old in stamps[keep:]:
@@ -152,8 +150,14 @@ def _aside(path: Path, when: str) -> Path | None:
     return moved
 
 
+def _holds_learned(path: Path) -> bool:
+    """Whether a database file has the learned store (schema version 10 and later)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'learned_items'").fetchone() is not None
+
+
 def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bool]:
-    """Put a backup in place of the database (and its learned file, when the backup has one).
+    """Put a backup in place of the database; an older backup's learned file goes to `learned`, to be imported.
 
     Returns where the replaced database went and whether a learned file was restored too.
     """
@@ -170,7 +174,7 @@ def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bo
         os.replace(partial, db_path)
         m = _NAME.match(source.name)
         learned_copy = source.with_name(f"learned-{m[1]}.yaml") if m else None
-        if learned_copy is not None and learned_copy.exists():
+        if learned_copy is not None and learned_copy.exists() and not _holds_learned(source):
             _aside(learned, when)
             learned.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(learned_copy, learned)

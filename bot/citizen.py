@@ -8,7 +8,7 @@ from bot import codec
 from bot.answers import Presenter
 from bot.brain import Brain
 from bot.dialogue import Context
-from bot.learn import forget_tickets
+from bot.learned import LearnedKnowledge
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
 from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
 from bot.notify import Officers
@@ -30,9 +30,10 @@ class CitizenService:
     """What a citizen can do; every method takes the asking user and returns a Reply."""
 
     def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers,
-                 retention_days: int = 365) -> None:
+                 learned: LearnedKnowledge, retention_days: int = 365) -> None:
         self.retention_days = retention_days
         self.brain = brain
+        self.learned = learned
         self.storage = storage
         self.renderer = renderer
         self.officers = officers
@@ -167,7 +168,6 @@ class CitizenService:
         """Erase the citizen's questions, ratings and tickets (Decree 13/2023/NĐ-CP)."""
         if not confirmed:
             return Reply(self.renderer.message("delete_cancel"))
-        count, tickets = await self.storage.erase_user(user.channel, user.user_id, turn)
-        if forget_tickets(self.brain.learned, tickets):
-            self.brain.reload()  # what was learned from their questions goes too
+        count, _ = await self.storage.erase_user(user.channel, user.user_id, turn)
+        await self.learned.check()  # the erasure took what was learned from their questions: reload now
         return Reply(self.renderer.message("delete_done", count=count))

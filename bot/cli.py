@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot import cli_db, cli_staff, cli_web
+from bot import cli_db, cli_learned, cli_staff, cli_web
 from bot.backup import BackupError, while_holding
 from bot.brain import Brain
 from bot.citizen import parse_number
@@ -30,7 +30,8 @@ CLI_ADMIN = User("cli", "0", "0", "papibot CLI", ADMIN)
 
 
 def _brain(config: Config) -> Brain:
-    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, config.learned_file)
+    learned = cli_learned.current_learned(config)
+    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, learned)
 
 
 def _conversations(args: argparse.Namespace) -> list[list[str]]:
@@ -77,7 +78,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
     """Report every problem in the knowledge folder; non-zero exit when there is one."""
-    kb, problems = check_knowledge(config.knowledge_dir, config.learned_file)
+    kb, problems = check_knowledge(config.knowledge_dir, cli_learned.current_learned(config))
     for p in problems:
         print(p)
     if problems:
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     za.set_defaults(func=cmd_zalo_authorize)
     cli_staff.register(sub)
     cli_db.register(sub)
+    cli_learned.register(sub)
     whoami = sub.add_parser("whoami", help="your identity in the console chat (channel:id), for configuration")
     whoami.add_argument("--user", type=int, default=1, help="the console user id (as in papibot chat --user)")
     whoami.set_defaults(func=lambda args, config: print(f"console:{args.user}") or 0)

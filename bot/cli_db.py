@@ -35,16 +35,14 @@ def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace, config: Config) -> int:
-    """A checked online copy of the database and the learned knowledge; keeps the newest --keep."""
+    """A checked online copy of the database (learned knowledge included); keeps the newest --keep."""
     to_dir = Path(args.to) if args.to else config.data_dir / "backups"
     try:
-        result = backup(config.db_path, config.learned_file, to_dir, args.keep)
+        result = backup(config.db_path, to_dir, args.keep)
     except BackupError as exc:
         print(f"papibot db backup: {exc}", file=sys.stderr)
         return 1
     print(f"Đã sao lưu (đã kiểm tra): {result.database}")
-    if result.learned:
-        print(f"Tri thức đã học: {result.learned}")
     if result.removed:
         print(f"Đã xóa {len(result.removed)} tệp sao lưu cũ (giữ {args.keep} bản mới nhất).")
     return 0
@@ -61,7 +59,8 @@ def cmd_db_restore(args: argparse.Namespace, config: Config) -> int:
     if moved:
         print(f"Cơ sở dữ liệu cũ được giữ lại tại {moved}.")
     if learned:
-        print(f"Đã khôi phục cả tri thức đã học vào {config.learned_file}.")
+        print(f"Bản sao lưu cũ có tệp tri thức đã học riêng: đã đặt vào {config.learned_file}, "
+              "bot sẽ nhập vào cơ sở dữ liệu khi khởi động.")
     return 0
 
 
@@ -69,7 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `papibot db` and its subcommands."""
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("check", help="check the database file for corruption").set_defaults(func=cmd_db_check)
-    bk = db.add_parser("backup", help="a consistent online copy of the database and learned.yaml")
+    bk = db.add_parser("backup", help="a consistent online copy of the database (learned knowledge included)")
     bk.add_argument("--to", help="backup folder (default: <data dir>/backups)")
     bk.add_argument("--keep", type=int, default=14, help="how many backups to keep (default 14)")
     bk.set_defaults(func=cmd_db_backup)

@@ -78,6 +78,7 @@ def cmd_user(args: argparse.Namespace, config: Config) -> Awaitable[int] | int:
 
 async def serve_web(config: Config, stop: asyncio.Event | None = None) -> int:
     """`papibot web`: the console alone; no delivery worker, no purge (the `run` process delivers)."""
+    from bot.learned import follow_knowledge
     from bot.services import open_services
     from channels.http import serve_http
     from channels.web import build_web_app
@@ -87,10 +88,13 @@ async def serve_web(config: Config, stop: asyncio.Event | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     services = await open_services(config)
+    follow = asyncio.create_task(follow_knowledge(services.learned, stop))  # what `papibot run` learns
     try:
         print(f"Bảng điều khiển cán bộ: http://{config.web_listen}:{config.web_port}/", file=sys.stderr)
         await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
     finally:
+        stop.set()
+        await follow
         await services.close()
     return 0
 

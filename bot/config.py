@@ -81,7 +81,7 @@ class Config:
 
     @property
     def learned_file(self) -> Path:
-        """Where officers' promoted knowledge (learned.yaml) is written and read."""
+        """Where learned knowledge lived before the database held it: imported once, then renamed."""
         return self.data_dir / "learned.yaml"
 
     def staff_file(self, name: str) -> Path:

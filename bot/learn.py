@@ -1,14 +1,17 @@
-"""Write what officers promote from answered tickets into learned.yaml in the data directory.
+"""What officers teach the bot, as items the database stores and the YAML document the loader and offices read.
 
 Every learned item keeps the number of the ticket it came from, so erasing a citizen's data removes what
 was learned from their questions too. Nothing is saved while it holds personal data: the officer edits it.
+The document has the shape learned.yaml always had: `questions` (topic id -> [text or {text, ticket}]) and
+`topics` (whole topics with one free `answer`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,23 @@ import yaml
 from bot.privacy import find_personal_data, load_surnames
 
 KINDS = {"phone": "số điện thoại", "id_number": "số giấy tờ tùy thân", "email": "địa chỉ email", "name": "họ tên"}
+QUESTION, TOPIC = "question", "topic"
+HEADER = "# Tri thức đã học (papibot learned export): câu hỏi mẫu thêm vào chủ đề, và chủ đề mới do cán bộ viết.\n"
+Document = dict[str, Any]
+
+
+class LearnedFormatError(ValueError):
+    """A learned document that cannot be stored: not YAML, or not questions/topics of the expected shape."""
+
+
+@dataclass(frozen=True)
+class LearnedItem:
+    """One learned thing: an example question added to a topic, or a whole topic (its fields as JSON)."""
+
+    kind: str
+    topic_id: str
+    body: str
+    ticket_id: int | None = None
 
 
 def personal_data(text: str, knowledge_dir: Path) -> list[str]:
@@ -26,106 +46,106 @@ def personal_data(text: str, knowledge_dir: Path) -> list[str]:
     return [f"{KINDS[f.kind]} «{f.text}»" for f in find_personal_data(text, surnames)]
 
 
-def _read(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    data = data if isinstance(data, dict) else {}
-    data.setdefault("questions", {})
-    data.setdefault("topics", [])
-    return data
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    """Replace the file atomically so a crash never leaves half a knowledge file."""
-    header = "# Written by /promote: example questions and topics learned from officers' answers.\n"
-    text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".learned-", suffix=".yaml")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def add_learned_question(path: Path, topic_id: str, question: str, ticket_id: int | None = None) -> None:
-    """Add an officer-checked question as a new example of an existing topic (linked to its ticket, if any)."""
-    data = _read(path)
-    questions = data["questions"].setdefault(topic_id, [])
-    if all(_text(q) != question for q in questions):
-        questions.append({"text": question, "ticket": ticket_id} if ticket_id else question)
-    _write(path, data)
-
-
-def add_learned_topic(path: Path, ticket_id: int, title: str, question: str, answer: str, day: dt.date) -> str:
-    """Create a topic with an officer's title from a ticket and its answer; returns the new topic id."""
-    data = _read(path)
-    topic_id = f"hoi-dap-{ticket_id}"
-    data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
-    data["topics"].append({
-        "id": topic_id,
-        "title": title,
-        "category": "Dịch vụ hành chính công",
-        "questions": [question],
-        "answer": answer[:1500],
-        "legal_basis": [f"Trả lời của cán bộ Văn phòng UBND tỉnh cho câu hỏi #{ticket_id}"],
-        "source": "https://sonla.gov.vn",
-        "verified": day.isoformat(),
-        "ticket": ticket_id,
-    })
-    _write(path, data)
-    return topic_id
-
-
-def forget_tickets(path: Path, ticket_ids: set[int]) -> int:
-    """Remove everything learned from these tickets; returns how many items went."""
-    if not ticket_ids or not path.exists():
-        return 0
-    data = _read(path)
-    before = len(data["topics"]) + sum(len(q) for q in data["questions"].values())
-    data["topics"] = [t for t in data["topics"] if t.get("ticket") not in ticket_ids]
-    data["questions"] = {k: kept for k, qs in data["questions"].items()
-                         if (kept := [q for q in qs if not (isinstance(q, dict) and q.get("ticket") in ticket_ids)])}
-    removed = before - len(data["topics"]) - sum(len(q) for q in data["questions"].values())
-    if removed:
-        _write(path, data)
-    return removed
-
-
-def add_topic(path: Path, topic_id: str, title: str, questions: list[str], answer: str, day: dt.date,
-              basis: str, ticket_id: int | None = None) -> None:
-    """Create (or replace) a learned topic written by an officer: their title, questions and answer."""
-    data = _read(path)
-    data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
-    data["topics"].append({
+def new_topic(topic_id: str, title: str, questions: list[str], answer: str, day: dt.date, basis: str,
+              ticket_id: int | None = None) -> dict[str, Any]:
+    """A learned topic's fields: the officer's title, questions and answer, linked to its ticket if any."""
+    return {
         "id": topic_id, "title": title, "category": "Dịch vụ hành chính công", "questions": questions,
         "answer": answer[:1500], "legal_basis": [basis], "source": "https://sonla.gov.vn",
         "verified": day.isoformat(), **({"ticket": ticket_id} if ticket_id else {}),
-    })
-    _write(path, data)
+    }
 
 
-def _text(item: object) -> str:
-    return str(item.get("text", "")) if isinstance(item, dict) else str(item)
+def promoted_topic(ticket_id: int, title: str, question: str, answer: str, day: dt.date) -> dict[str, Any]:
+    """The topic /promote --new makes from an answered ticket (id hoi-dap-N)."""
+    return new_topic(f"hoi-dap-{ticket_id}", title, [question], answer, day,
+                     f"Trả lời của cán bộ Văn phòng UBND tỉnh cho câu hỏi #{ticket_id}", ticket_id)
 
 
-def learned_items(path: Path) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
-    """What was learned so far: example questions by topic id, and whole topics."""
-    data = _read(path)
-    return {str(k): [_text(q) for q in v or []] for k, v in data["questions"].items()}, list(data["topics"])
+def _ticket(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def remove_learned(path: Path, topic_id: str, question: str | None = None) -> bool:
-    """Remove one learned example question (or, with no question, a learned topic); False if absent."""
-    data = _read(path)
-    if question is None:
-        before = len(data["topics"])
-        data["topics"] = [t for t in data["topics"] if t.get("id") != topic_id]
-        data["questions"].pop(topic_id, None)  # examples added to a removed topic would dangle
-        found = len(data["topics"]) < before
-    else:
-        questions = data["questions"].get(topic_id) or []
-        found = any(_text(q) == question for q in questions)
-        data["questions"][topic_id] = [q for q in questions if _text(q) != question]
-        if not data["questions"][topic_id]:
-            del data["questions"][topic_id]
-    if found:
-        _write(path, data)
+def _question(topic_id: str, item: object) -> LearnedItem:
+    text = item.get("text") if isinstance(item, dict) else item
+    if not isinstance(text, str) or not text.strip():
+        raise LearnedFormatError(f"questions.{topic_id}: mỗi câu hỏi phải là văn bản hoặc {{text, ticket}}")
+    ticket = _ticket(item.get("ticket")) if isinstance(item, dict) else None
+    return LearnedItem(QUESTION, topic_id, text.strip(), ticket)
+
+
+def to_items(document: object) -> list[LearnedItem]:
+    """The items of a learned document, in order; LearnedFormatError when its shape is wrong."""
+    if document is None:
+        return []
+    if not isinstance(document, dict) or set(document) - {"questions", "topics"}:
+        raise LearnedFormatError("tệp phải có đúng hai mục questions và topics")
+    items: list[LearnedItem] = []
+    for i, topic in enumerate(document.get("topics") or []):
+        if not isinstance(topic, dict) or not isinstance(topic.get("id"), str):
+            raise LearnedFormatError(f"topics[{i}]: mỗi chủ đề phải là một bảng có id")
+        body = json.dumps(topic, ensure_ascii=False, default=str)  # a hand-typed date becomes its ISO text
+        items.append(LearnedItem(TOPIC, topic["id"], body, _ticket(topic.get("ticket"))))
+    questions = document.get("questions") or {}
+    if not isinstance(questions, dict):
+        raise LearnedFormatError("questions phải là bảng mã chủ đề: [câu hỏi]")
+    for topic_id, texts in questions.items():
+        if not isinstance(texts, list):
+            raise LearnedFormatError(f"questions.{topic_id}: phải là danh sách câu hỏi")
+        items += [_question(str(topic_id), q) for q in texts]
+    return items
+
+
+def to_document(items: Iterable[LearnedItem]) -> Document:
+    """The YAML-shaped document of stored items (questions with their ticket keep it as {text, ticket})."""
+    questions: dict[str, list[Any]] = {}
+    topics: list[dict[str, Any]] = []
+    for item in items:
+        if item.kind == TOPIC:
+            topics.append(json.loads(item.body))
+        else:
+            entry = {"text": item.body, "ticket": item.ticket_id} if item.ticket_id else item.body
+            questions.setdefault(item.topic_id, []).append(entry)
+    return {"questions": questions, "topics": topics}
+
+
+def read_document(path: Path) -> Document:
+    """A learned YAML file as a document; LearnedFormatError when it cannot be read or has the wrong shape."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise LearnedFormatError(f"không đọc được {path}: {' '.join(str(exc).split())}") from exc
+    return to_document(to_items(data))
+
+
+def dump_document(document: Document) -> str:
+    """The document as YAML for offices that edit it (papibot learned export)."""
+    return HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+def document_personal_data(document: Document, knowledge_dir: Path) -> list[str]:
+    """Personal data in a document's questions and topic titles (as the web console checks them), described."""
+    found: list[str] = []
+    for topic_id, texts in document["questions"].items():
+        for q in texts:
+            text = q["text"] if isinstance(q, dict) else q
+            found += [f"questions.{topic_id}: {p}" for p in personal_data(str(text), knowledge_dir)]
+    for i, topic in enumerate(document["topics"]):
+        for field in ("title", "questions"):
+            value = topic.get(field)
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    found += [f"topics[{i}].{field}: {p}" for p in personal_data(text, knowledge_dir)]
     return found
+
+
+def counts(document: Document) -> tuple[int, int]:
+    """How many example questions and topics a document holds."""
+    return sum(len(q) for q in document["questions"].values()), len(document["topics"])
+
+
+def learned_items(document: Document) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """What was learned: example question texts by topic id, and whole topics."""
+    questions = {str(k): [str(q["text"]) if isinstance(q, dict) else str(q) for q in v]
+                 for k, v in document["questions"].items()}
+    return questions, list(document["topics"])

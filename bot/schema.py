@@ -124,6 +124,26 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, user_id)
     );
     """,
+    # 10: officers' learned knowledge (example questions added to topics, whole topics as JSON), and the
+    # knowledge version every process polls to reload when another one changed it (one row, made on first use)
+    """
+    CREATE TABLE learned_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('question', 'topic')),
+        topic_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        ticket_id INTEGER,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX learned_items_topic ON learned_items (topic_id, kind);
+    CREATE INDEX learned_items_ticket ON learned_items (ticket_id);
+    CREATE TABLE knowledge_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,
+        initialised INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

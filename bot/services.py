@@ -8,10 +8,13 @@ from bot.admin import AdminService
 from bot.brain import Brain
 from bot.citizen import CitizenService
 from bot.config import Config
+from bot.learn import LearnedFormatError
+from bot.learned import LearnedKnowledge, import_once, stored_document
 from bot.notify import Officers
 from bot.render import Renderer
 from bot.staff import StaffService, load_staff_data
 from bot.storage import Storage
+from knowledge.loader import LEARNED_FILE, KnowledgeError
 
 
 @dataclass
@@ -26,18 +29,34 @@ class Services:
     citizen: CitizenService
     staff: StaffService
     admin: AdminService
+    learned: LearnedKnowledge
 
     async def close(self) -> None:
         """Release the database."""
         await self.storage.close()
 
 
+async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
+    """The knowledge folder with the learned items of the database (imported once from a learned.yaml)."""
+    try:
+        await import_once(storage, config.learned_file, config.knowledge_dir / LEARNED_FILE)
+    except LearnedFormatError as exc:
+        raise KnowledgeError([f"{config.learned_file}: {exc}"]) from exc
+    version, document = await stored_document(storage)
+    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, document), version
+
+
 async def open_services(config: Config) -> Services:
-    """Load the knowledge (refusing a broken one), open the database, wire the services."""
-    brain = Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, config.learned_file)
+    """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services."""
     renderer = Renderer(config.knowledge_dir / "templates")
     book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
     storage: Storage = await Storage.open(config)
+    try:
+        brain, version = await _brain(config, storage)
+    except BaseException:
+        await storage.close()
+        raise
+    learned = LearnedKnowledge(brain, storage, version)
     officers = Officers(storage, renderer, config.admin_chat_id)
     return Services(
         config=config,
@@ -45,7 +64,8 @@ async def open_services(config: Config) -> Services:
         storage=storage,
         renderer=renderer,
         officers=officers,
-        citizen=CitizenService(brain, storage, renderer, officers, config.retention_days),
+        citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days),
         staff=StaffService(book, metrics, storage, renderer),
-        admin=AdminService(brain, storage, renderer),
+        admin=AdminService(brain, storage, renderer, learned),
+        learned=learned,
     )

@@ -14,6 +14,7 @@ from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.store_inbox import InboxStore
+from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
 from bot.store_web import WebStore
@@ -29,7 +30,7 @@ def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
+class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
 
     @classmethod
@@ -203,8 +204,8 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
     # Retention and statistics
 
     async def erase_user(self, channel: str, user_id: str, turn: Turn | None = None) -> tuple[int, set[int]]:
-        """Erase a citizen (Decree 13/2023/NĐ-CP): their words, ids and messages go; what the statistics count
-        stays anonymous (ticket numbers, statuses and times; questions' decisions). Returns (records, tickets).
+        """Erase a citizen (Decree 13/2023/NĐ-CP): their words, ids, messages and what was learned from them go;
+        what the statistics count stays anonymous (ticket numbers, statuses, times, decisions). (records, tickets).
         """
         who = (channel, user_id)
         async with self._tx(turn) as db:
@@ -224,6 +225,7 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, Database):
                                  " update_id = NULL WHERE channel = ? AND user_id = ?", who)
             for table in ("menus", "conversations", "contacts", "inbound_events", "takeovers"):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
+            await self._forget_learned(db, tickets)  # what was learned from their questions goes too
         return (q.rowcount or 0) + (t.rowcount or 0), tickets
 
     async def purge_before(self, cutoff: float) -> int:

@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.core import Core
 from bot.delivery import DeliveryWorker
 from bot.guard import Flood, FloodGuard, flood_guard, install_log_masking
+from bot.learned import follow_knowledge
 from bot.models import CITIZEN
 from bot.router import Router
 from bot.services import Services, open_services
@@ -25,7 +26,7 @@ from handlers.routes import ROUTES
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
-LEARNED_POLL = 5.0  # seconds between checks for knowledge learned through a separate `papibot web`
+KNOWLEDGE_POLL = 5.0  # seconds between checks of the knowledge version other processes may have changed
 
 
 def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
@@ -76,20 +77,6 @@ def _health(services: Services, channels: list[Channel]) -> Any:
             detail["warning"] = "no officers' destination (PAPIBOT_ADMIN_CHAT_ID): new tickets are not announced"
         return ok, detail
     return health
-
-
-async def _follow_learned(services: Services, stop: asyncio.Event, every: float = LEARNED_POLL) -> None:
-    """Reload the knowledge when another process (`papibot web`) changed what was learned."""
-    path = services.brain.learned_target
-    seen = path.stat().st_mtime if path.exists() else 0.0
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
-        mtime = path.stat().st_mtime if path.exists() else 0.0
-        if mtime != seen:
-            seen = mtime
-            problems = services.brain.reload()
-            log.info("learned knowledge changed: reloaded%s", f" with problems: {problems[0]}" if problems else "")
 
 
 async def _serve_web(services: Services, stop: asyncio.Event) -> None:
@@ -152,7 +139,8 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         app = build_app(routes, _health(services, channels))
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
-        tasks += [asyncio.create_task(_serve_web(services, stop)), asyncio.create_task(_follow_learned(services, stop))]
+        tasks += [asyncio.create_task(_serve_web(services, stop)),
+                  asyncio.create_task(follow_knowledge(services.learned, stop, KNOWLEDGE_POLL))]
         if not config.db_url:  # a SQLite file can be deleted under the bot; a server reports its own faults
             tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
         await serve_http(app, config.http_listen, config.http_port, stop)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,10 @@ import yaml
 
 from knowledge.schema import FACETS, OutOfScope, Problems, Smalltalk, Topic, parse_topic
 
+# The learned document's name in problems and exports (it lives in the database, not in this folder).
 LEARNED_FILE = "learned.yaml"
 # libyaml's safe loader when PyYAML has it: ten times faster on large knowledge folders.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-log = logging.getLogger(__name__)
 
 
 class KnowledgeError(Exception):
@@ -92,25 +92,11 @@ def _learned_text(item: object) -> str | None:
     return item.strip() if isinstance(item, str) and item.strip() else None
 
 
-def learned_source(directory: Path, learned: Path | None) -> Path:
-    """The learned file to read: `learned` (in the data directory), else a legacy one in the knowledge folder."""
-    legacy = Path(directory) / LEARNED_FILE
-    if learned is None or Path(learned) == legacy:
-        return legacy
-    if legacy.exists():
-        if not Path(learned).exists():
-            log.warning("reading the legacy %s: move it to %s (the knowledge folder is not written)", legacy, learned)
-            return legacy
-        log.warning("ignoring the legacy %s: %s is used; delete the old file", legacy, learned)
-    return Path(learned)
-
-
-def _load_learned(path: Path, topics: list[Topic], problems: Problems) -> list[Topic]:
-    """Merge what admins promoted from answered tickets: example questions and whole topics."""
-    if not path.exists():
+def _load_learned(data: Mapping[str, Any] | None, topics: list[Topic], problems: Problems) -> list[Topic]:
+    """Merge what officers taught (stored in the database): example questions and whole topics."""
+    if not data:
         return topics
-    data = _read_yaml(path, problems) or {}
-    if not isinstance(data, dict) or set(data) - {"questions", "topics"}:
+    if not isinstance(data, Mapping) or set(data) - {"questions", "topics"}:
         problems.add(LEARNED_FILE, "(file)", "expected the keys questions and topics")
         return topics
     by_id = {t.id: t for t in topics}
@@ -225,14 +211,14 @@ def _load_ambiguous(directory: Path, topic_ids: set[str], problems: Problems) ->
     return tuple(out)
 
 
-def check_knowledge(directory: Path, learned: Path | None = None) -> tuple[KnowledgeBase, Problems]:
-    """Load everything (learned items from `learned`) and return it with the full list of problems."""
+def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -> tuple[KnowledgeBase, Problems]:
+    """Load the folder and the learned document (questions, topics) and return it with every problem found."""
     directory = Path(directory)
     problems = Problems()
     if not directory.is_dir():
         problems.add(str(directory), "(folder)", "knowledge folder not found")
         return KnowledgeBase(directory, (), {}, (), ()), problems
-    topics = _load_learned(learned_source(directory, learned), _load_topics(directory, problems), problems)
+    topics = _load_learned(learned, _load_topics(directory, problems), problems)
     facets, followup = _load_facets(directory, problems)
     kb = KnowledgeBase(
         facets=facets,
@@ -248,7 +234,7 @@ def check_knowledge(directory: Path, learned: Path | None = None) -> tuple[Knowl
     return kb, problems
 
 
-def load_knowledge(directory: Path, learned: Path | None = None) -> KnowledgeBase:
+def load_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -> KnowledgeBase:
     """Load the knowledge folder or raise KnowledgeError naming every broken file and field."""
     kb, problems = check_knowledge(directory, learned)
     if problems:

@@ -9,14 +9,18 @@ import threading
 import time
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bot import cli_db
-from bot.backup import BackupError, DatabaseInUse, backup, holding, prune, quick_check, restore
+from bot.backup import BackupError, DatabaseInUse, backup, holding, prune, quick_check, restore, stamp
 from bot.config import Config
+from bot.db import migrate
 from bot.services import open_services
 from bot.storage import Storage
 from tests.conftest import admin, citizen, say
+
+LEARNED = "xin phép bay flycam quay phim đám cưới"
 
 
 def _writer(path: Path, stop: threading.Event, written: list[int]) -> None:
@@ -42,7 +46,7 @@ def test_backup_while_a_writer_is_active_is_consistent(tmp_path: Path) -> None:
         while len(written) < 200:
             time.sleep(0.01)
         committed_before = written[-1]
-        result = backup(db_path, tmp_path / "learned.yaml", tmp_path / "backups")
+        result = backup(db_path, tmp_path / "backups")
     finally:
         stop.set()
         thread.join()
@@ -50,51 +54,75 @@ def test_backup_while_a_writer_is_active_is_consistent(tmp_path: Path) -> None:
     with sqlite3.connect(result.database) as copy:
         count, top = copy.execute("SELECT count(*), max(n) FROM t").fetchone()
     assert count == top >= committed_before  # every row up to the newest committed one, no gap, no torn write
-    assert result.learned is None and result.database.name.startswith("papibot-")
+    assert result.database.name.startswith("papibot-") and [p.name for p in result.database.parent.iterdir()] == [
+        result.database.name]  # the learned knowledge is inside the database: no file beside it
 
 
-def test_prune_keeps_the_newest_n_with_their_learned_files(tmp_path: Path) -> None:
-    db_path, learned, to = tmp_path / "p.db", tmp_path / "learned.yaml", tmp_path / "b"
+def test_prune_keeps_the_newest_n_with_the_learned_files_of_older_backups(tmp_path: Path) -> None:
+    db_path, to = tmp_path / "p.db", tmp_path / "b"
     sqlite3.connect(db_path).close()
-    learned.write_text("questions: {}\ntopics: []\n", encoding="utf-8")
     start = dt.datetime(2026, 11, 1, 22, 15, tzinfo=dt.UTC)
     for day in range(5):
-        result = backup(db_path, learned, to, keep=3, now=start + dt.timedelta(days=day))
+        when = start + dt.timedelta(days=day)
+        to.mkdir(exist_ok=True)  # backups made before the database held the learned knowledge had it beside them
+        (to / f"learned-{stamp(when)}.yaml").write_text("questions: {}\ntopics: []\n", encoding="utf-8")
+        result = backup(db_path, to, keep=3, now=when)
     names = sorted(p.name for p in to.iterdir())
     assert names == sorted(f"{kind}-202611{d:02d}T221500Z.{ext}" for d in (3, 4, 5)
                            for kind, ext in (("learned", "yaml"), ("papibot", "db")))
     assert result.database.name == "papibot-20261105T221500Z.db"
     assert prune(to, 1) and len(list(to.glob("papibot-*.db"))) == 1
     with pytest.raises(BackupError):
-        backup(db_path, learned, to, keep=0)
+        backup(db_path, to, keep=0)
 
 
 async def test_restore_refuses_while_held_then_serves_the_restored_data(config: Config, tmp_path: Path) -> None:
     services = await open_services(config)
     reply = await say(services, citizen(5), "xin phép bay flycam quay phim đám cưới ở Mộc Châu")
     await say(services, admin(), "/answer 1 Liên hệ Cục Tác chiến.")
+    assert (await say(services, admin(), f"/promote 1 tra-cuu-thu-tuc {LEARNED}")).ok
     await services.close()
-    config.data_dir.mkdir(exist_ok=True)
-    config.learned_file.write_text("questions: {}\ntopics: []\n", encoding="utf-8")
-    made = backup(config.db_path, config.learned_file, tmp_path / "backups")
+    made = backup(config.db_path, tmp_path / "backups")
     # Later changes that the restore must undo.
     storage = await Storage.open(config.db_path)
     await storage.purge_before(time.time() + 86400 * 400)
+    assert await storage.remove_learned("tra-cuu-thu-tuc", LEARNED)
     await storage.close()
-    config.learned_file.write_text("# changed later\nquestions: {}\ntopics: []\n", encoding="utf-8")
+    stray = made.database.with_name(made.database.name.replace("papibot-", "learned-").replace(".db", ".yaml"))
+    stray.write_text("questions: {}\ntopics: []\n", encoding="utf-8")  # not read: the database holds it
     with holding(config.db_path), pytest.raises(DatabaseInUse):
         restore(config.db_path, config.learned_file, made.database)
     moved, learned = restore(config.db_path, config.learned_file, made.database)
-    assert moved is not None and moved.exists() and ".replaced-" in moved.name and learned
-    assert "changed later" not in config.learned_file.read_text(encoding="utf-8")
+    assert moved is not None and moved.exists() and ".replaced-" in moved.name and not learned
     services = await open_services(config)
     try:
         ticket = await services.storage.ticket(1)
         assert ticket is not None and "flycam" in ticket.question and "#1" in reply.text
+        assert LEARNED in services.brain.kb.topic("tra-cuu-thu-tuc").questions  # the learned question is back
     finally:
         await services.close()
     with holding(config.db_path), holding(config.db_path):  # two running papibot processes share the lock
         pass
+
+
+async def test_restoring_an_older_backup_brings_back_its_learned_file(config: Config, tmp_path: Path) -> None:
+    old = tmp_path / "backups" / "papibot-20261101T221500Z.db"
+    old.parent.mkdir()
+    db = await aiosqlite.connect(old)
+    await migrate(db, None, 8)  # a backup from before the database held the learned knowledge
+    await db.close()
+    beside = old.with_name("learned-20261101T221500Z.yaml")
+    beside.write_text(f"questions:\n  tra-cuu-thu-tuc:\n  - text: {LEARNED}\n    ticket: 1\ntopics: []\n",
+                      encoding="utf-8")
+    moved, learned = restore(config.db_path, config.learned_file, old)
+    assert moved is None and learned and config.learned_file.exists()
+    services = await open_services(config)  # the first start imports it into the database
+    try:
+        assert LEARNED in services.brain.kb.topic("tra-cuu-thu-tuc").questions
+        assert await services.storage._value("SELECT count(*) FROM learned_items") == 1
+    finally:
+        await services.close()
+    assert not config.learned_file.exists() and config.learned_file.with_name("learned.yaml.imported").exists()
 
 
 def test_restore_refuses_a_damaged_backup_and_keeps_the_database(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The data directory holds the database, learned knowledge, imported tasks and backups; knowledge/ is only read."""
+"""The data directory holds the database (learned knowledge included), imported tasks and backups; knowledge/ is
+only read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli, cli_db, cli_staff
+from bot import cli, cli_db, cli_learned, cli_staff
 from bot.config import DEFAULT_KNOWLEDGE, load_config
 from bot.services import open_services
 from tests.conftest import ROOT_DIR, admin, citizen, say
@@ -46,14 +47,15 @@ async def test_main_flows_write_only_to_the_data_dir(tmp_path: Path, knowledge_c
         assert promoted.ok, promoted.text
     finally:
         await services.close()
-    assert "flycam" in (data / "learned.yaml").read_text(encoding="utf-8")
-    assert (data / "papibot.db").exists()
+    assert (data / "papibot.db").exists() and not (data / "learned.yaml").exists()  # learned: in the database
     if SEED.exists():
         assert cli_staff.cmd_import(argparse.Namespace(file=str(SEED), out=None), config) == 0
         assert (data / "tasks.yaml").exists() and config.staff_file("tasks.yaml") == data / "tasks.yaml"
     assert await cli.cmd_purge(argparse.Namespace(days=1), config) == 0
     assert cli_db.cmd_db_backup(argparse.Namespace(to=None, keep=14), config) == 0
-    assert list((data / "backups").glob("learned-*.yaml"))
+    assert list((data / "backups").glob("papibot-*.db"))
+    assert await cli_learned.cmd_learned_export(argparse.Namespace(file=None), config) == 0
+    assert "bay flycam" in capsys.readouterr().out
     capsys.readouterr()
     assert hashes(knowledge_copy) == copied and hashes(DEFAULT_KNOWLEDGE) == shipped
     assert not (knowledge_copy / "learned.yaml").exists()
@@ -68,7 +70,7 @@ async def test_a_legacy_learned_file_is_read_and_never_written(tmp_path: Path, k
     with caplog.at_level(logging.WARNING):
         services = await open_services(config)
     try:
-        assert any("move it to" in r.getMessage() for r in caplog.records)
+        assert any("imported 1 learned questions" in r.getMessage() for r in caplog.records)
         topic = services.brain.kb.topic("tra-cuu-thu-tuc")
         assert topic is not None and "hỏi về giấy phép bay flycam" in topic.questions
         number = (await say(services, citizen(4), "xin phép nuôi chim yến trong nhà")).ticket_id
@@ -76,6 +78,11 @@ async def test_a_legacy_learned_file_is_read_and_never_written(tmp_path: Path, k
         assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc nuôi chim yến trong nhà")).ok
     finally:
         await services.close()
-    assert legacy.read_bytes() == before
-    written = config.learned_file.read_text(encoding="utf-8")
-    assert "flycam" in written and "chim yến" in written  # the legacy items were carried across
+    assert legacy.read_bytes() == before and not config.learned_file.exists()
+    restarted = await open_services(config)  # the legacy file is not imported a second time
+    try:
+        topic = restarted.brain.kb.topic("tra-cuu-thu-tuc")
+        assert topic is not None and "nuôi chim yến trong nhà" in topic.questions
+        assert topic.questions.count("hỏi về giấy phép bay flycam") == 1  # carried across once
+    finally:
+        await restarted.close()

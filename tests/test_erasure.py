@@ -56,8 +56,9 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
                          ("zalo_oa", PERSON.user_id, time.time() + 60))
     await services.admin.answer(admin(), str(number), f"Chị Lò Thị Mai hỏi về {WORDS}: liên hệ Cảng vụ.")
     await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc xin phép quay phim bằng flycam")
-    learned = config.learned_file
-    assert "flycam" in learned.read_text(encoding="utf-8")
+    promoted = "xin phép quay phim bằng flycam"
+    assert await storage._value("SELECT count(*) FROM learned_items WHERE body = ?", (promoted,)) == 1
+    assert promoted in services.brain.kb.topic("tra-cuu-thu-tuc").questions
     other = await say(services, citizen(5), "cấp phép bay flycam")  # another citizen's data must stay
     needles = [PERSON.user_id, "Lò Thị Mai", "flycam", "Hua La"]
     assert await traces(storage, needles)  # the test sees the data before erasure
@@ -68,8 +69,9 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
 
     left = [t for t in await traces(storage, needles) if not t.endswith("'flycam'")]
     assert left == []
-    assert "flycam quay" not in learned.read_text(encoding="utf-8") and "xin phép quay phim" not in \
-        learned.read_text(encoding="utf-8")  # what was learned from their question is gone too
+    # What was learned from their question is gone too: from the database, and from what the bot knows.
+    assert await storage._value("SELECT count(*) FROM learned_items WHERE body LIKE '%flycam%'") == 0
+    assert promoted not in services.brain.kb.topic("tra-cuu-thu-tuc").questions
     flycam = await storage._value("SELECT count(*) FROM questions WHERE text LIKE '%flycam%'")
     assert flycam == 1  # the other citizen's question is untouched
     row = await storage._one("SELECT status, user_id, question FROM tickets WHERE id = ?", (number,))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.config import DEFAULT_KNOWLEDGE
-from bot.learn import add_learned_topic
+from bot.learn import promoted_topic
 from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
 from knowledge.schema import CATEGORIES, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Problems, parse_topic
 from tests.conftest import SHARED
@@ -184,18 +184,15 @@ def test_learned_topic_with_a_free_answer_is_accepted_as_its_summary() -> None:
     assert any("sections: missing" in p for p in problems)
 
 
-def test_learned_yaml_written_by_promotion_loads(knowledge_copy: Path, tmp_path: Path) -> None:
-    path = tmp_path / "data" / "learned.yaml"
-    topic_id = add_learned_topic(path, 12, "Xin phép tổ chức lễ hội", "Xin giấy phép tổ chức lễ hội?",
-                                 "Liên hệ UBND cấp xã.", dt.date(2026, 11, 28))
-    kb, problems = check_knowledge(knowledge_copy, path)
+def test_a_topic_made_by_promotion_loads(knowledge_copy: Path) -> None:
+    topic = promoted_topic(12, "Xin phép tổ chức lễ hội", "Xin giấy phép tổ chức lễ hội?", "Liên hệ UBND cấp xã.",
+                           dt.date(2026, 11, 28))
+    kb, problems = check_knowledge(knowledge_copy, {"questions": {}, "topics": [topic]})
     assert not [p for p in problems if p.startswith("learned.yaml")]
-    learned = kb.topic(topic_id)
+    learned = kb.topic(topic["id"])
     assert learned is not None and learned.summary == "Liên hệ UBND cấp xã." and learned.summary_en == ""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["topics"][0]["sections"] = {"summary": "Có cả hai."}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    _, problems = check_knowledge(knowledge_copy, path)
+    both = {**topic, "sections": {"summary": "Có cả hai."}}
+    _, problems = check_knowledge(knowledge_copy, {"questions": {}, "topics": [both]})
     assert "learned.yaml topics[0]: answer: give either sections or one answer, not both" in problems
 
 

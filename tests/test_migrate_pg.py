@@ -15,6 +15,7 @@ from tests.conftest import ROOT_DIR, admin, citizen, say
 from tests.pgserver import PgServer
 
 UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
+LEARNED = "muốn biết thủ tục nào nộp trực tuyến được ở Sơn La"
 
 
 def migrate(config: Config, url: str) -> subprocess.CompletedProcess[str]:
@@ -30,6 +31,7 @@ async def test_a_sqlite_database_is_copied_whole_and_new_ids_follow_on(config: C
         for n in range(3):
             await say(services, citizen(40 + n), f"{UNKNOWN} lần {n}")
         await services.admin.answer(admin(), "1", "Liên hệ Cảng vụ hàng không.")
+        assert (await services.admin.promote(admin(), f"1 tra-cuu-thu-tuc {LEARNED}")).ok
         await services.storage.save_canned(None, "Chào", "Xin chào anh/chị", "console:7")
         await services.storage._write("INSERT INTO inbound_events (channel, msg_id, user_id, body, received_at)"
                                       " VALUES ('zalo_oa', 'm1', '9', '{}', ?)", (time.time(),))
@@ -42,12 +44,14 @@ async def test_a_sqlite_database_is_copied_whole_and_new_ids_follow_on(config: C
         assert done.returncode == 0, done.stderr
         assert "tickets: 2 -> 2" in done.stdout and "outbox: 1 -> 1" in done.stdout
         assert "canned_replies: 1 -> 1" in done.stdout and "inbound_events: 1 -> 1" in done.stdout
+        assert "learned_items: 1 -> 1" in done.stdout and "knowledge_state: 1 -> 1" in done.stdout
         moved = await open_services(load_config(env={}, db_url=url, knowledge_dir=config.knowledge_dir))
         try:
             ticket = await moved.storage.ticket(1)
             assert ticket is not None and ticket.status == "answered" and ticket.answer == "Liên hệ Cảng vụ hàng không."
             reply = await say(moved, citizen(50), UNKNOWN)
             assert reply.ticket_id == 4  # after the highest id SQLite ever gave out
+            assert LEARNED in moved.brain.kb.topic("tra-cuu-thu-tuc").questions  # learned knowledge moved too
         finally:
             await moved.close()
         again = migrate(config, url)

@@ -25,14 +25,15 @@ async def test_promotion_never_publishes_a_citizens_personal_data(services: Serv
         assert found in refused.text  # the officer is shown what to edit
     new = await services.admin.promote_new(admin(), number or 0, "Xin phép bay flycam của Lò Thị Mai")
     assert not new.ok  # a title with a name is refused too
-    learned = services.config.learned_file
-    assert not learned.exists()  # nothing was written while personal data was in it
+    assert await services.storage._value("SELECT count(*) FROM learned_items") == 0  # nothing stored yet
     edited = "xin phép bay flycam quay phim đám cưới thì làm thế nào"
     assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc {edited}")).ok
     reply = await say(services, citizen(6), "xin phép bay flycam quay phim đám cưới")
     assert reply.topic == "tra-cuu-thu-tuc"
+    stored = " ".join(str(r[0]) for r in await services.storage._all("SELECT body FROM learned_items"))
+    assert edited in stored
     for private in ("Lò Thị Mai", "0912345678", "014190001234", "Hua La"):
-        assert private not in reply.text and private not in learned.read_text(encoding="utf-8")
+        assert private not in reply.text and private not in stored
 
 
 async def test_the_privacy_notice_comes_once_on_every_channel(services: Services) -> None:

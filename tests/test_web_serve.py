@@ -12,8 +12,8 @@ import httpx
 
 from bot.cli_web import serve_web
 from bot.config import Config
-from bot.learn import add_learned_question
 from bot.models import Reply
+from bot.storage import Storage
 from channels import app as app_module
 from channels.web.base import IDLE
 from tests.webkit import add_accounts, client, login
@@ -77,10 +77,10 @@ class _Channel:
         return []
 
 
-async def test_papibot_run_serves_the_console_and_follows_learned_knowledge(config: Config, monkeypatch) -> None:
+async def test_papibot_run_serves_the_console_and_follows_the_knowledge_version(config: Config, monkeypatch) -> None:
     config = dataclasses.replace(config, http_port=_port(), web_port=_port())
     monkeypatch.setattr(app_module, "build_channels", lambda *a: [_Channel()])
-    monkeypatch.setattr(app_module, "LEARNED_POLL", 0.05)
+    monkeypatch.setattr(app_module, "KNOWLEDGE_POLL", 0.05)
     opened = []
     real_open = app_module.open_services
 
@@ -97,7 +97,11 @@ async def test_papibot_run_serves_the_console_and_follows_learned_knowledge(conf
         question = "flycam quay đám cưới có phải xin phép"
         topic = opened[0].brain.kb.topics[0].id
         await asyncio.sleep(0.05)
-        add_learned_question(config.learned_file, topic, question)  # as a separate `papibot web` would
+        other = await Storage.open(config)  # as a separate `papibot web` on the same database
+        try:
+            await other.add_learned_questions(topic, [question])
+        finally:
+            await other.close()
         for _ in range(100):
             if question in opened[0].brain.kb.topic(topic).questions:
                 break

@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from bot.brain import Brain
 from bot.curation import cluster, personal_data
-from bot.learn import add_learned_question, add_topic, learned_items, remove_learned
+from bot.learn import learned_items, new_topic
+from bot.learned import stored_document
 from bot.matcher import ANSWER, Matcher
 from bot.models import ADMIN
 from bot.render import to_plain
@@ -106,19 +107,17 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return await _learn_page(request, officer, draft, checked=True)
     if any(personal_data(q) for q in [*draft["questions"], draft["title"]]):
         return await _learn_page(request, officer, draft, checked=True)
-    directory = services.brain.learned
+    ticket = int(draft["ticket"]) if draft["ticket"] else None
     if draft["topic"] and services.brain.kb.topic(draft["topic"]):
-        for q in draft["questions"]:
-            add_learned_question(directory, draft["topic"], q, int(draft["ticket"]) if draft["ticket"] else None)
+        problems = await services.learned.add_questions(draft["topic"], draft["questions"], ticket)
         topic_id = draft["topic"]
     elif draft["title"] and draft["answer"]:
         topic_id = _new_id(draft)
-        add_topic(directory, topic_id, draft["title"], draft["questions"], draft["answer"], dt.date.today(),
-                  f"Trả lời của cán bộ Văn phòng UBND tỉnh ({officer.name or officer.login})",
-                  int(draft["ticket"]) if draft["ticket"] else None)
+        problems = await services.learned.add_topic(new_topic(
+            topic_id, draft["title"], draft["questions"], draft["answer"], dt.date.today(),
+            f"Trả lời của cán bộ Văn phòng UBND tỉnh ({officer.name or officer.login})", ticket))
     else:
         return back("/knowledge", err="Chủ đề mới cần tiêu đề và câu trả lời.")
-    problems = services.brain.reload()
     if problems:
         return back("/knowledge", err=f"Đã ghi nhưng không nạp lại được: {problems[0]}")
     await services.storage.audit(officer.user.key, "learn", int(draft["ticket"]) if draft["ticket"] else None,
@@ -132,9 +131,9 @@ async def unlearn(request: Request, officer: Officer) -> Response:
     services: Services = request.app.state.services
     form = await request.form()
     topic_id, question = form_text(form, "topic", 80), form_text(form, "question") or None
-    if not remove_learned(services.brain.learned, topic_id, question):
+    problems = await services.learned.remove(topic_id, question)
+    if problems is None:
         return back("/knowledge", err="Không tìm thấy mục đã học này.")
-    problems = services.brain.reload()
     await services.storage.audit(officer.user.key, "unlearn", None, f"{topic_id}: {question or '(chủ đề)'}"[:200])
     return back("/knowledge", err=f"Không nạp lại được: {problems[0]}" if problems else "",
                 msg="" if problems else "Đã gỡ mục đã học khỏi cơ sở tri thức.")
@@ -163,8 +162,9 @@ async def knowledge_page(request: Request, officer: Officer) -> Response:
         answered, rated, helpful = usage.get(t.id, (0, 0, 0))
         rows.append({"t": t, "answered": answered, "rated": rated, "helpful": helpful,
                      "stale": (today - t.verified).days > STALE_DAYS})
-    _, problems = check_knowledge(services.brain.directory, services.brain.learned_target)
-    questions, topics = learned_items(services.brain.learned_target)
+    _, document = await stored_document(services.storage)
+    _, problems = check_knowledge(services.brain.directory, document)
+    questions, topics = learned_items(document)
     return render(request, "knowledge.html", officer, rows=rows, problems=list(problems), learned_q=questions,
                   learned_t=topics, stale_days=STALE_DAYS)
 
