@@ -18,6 +18,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PAPIBOT_DATA_DIR=/data \
     PAPIBOT_HTTP_LISTEN=0.0.0.0 \
     PAPIBOT_HTTP_PORT=8080
+# pg_dump/pg_restore (Debian's client, major version 15 like compose.yaml's server) for `papibot db backup`
+# and the dump taken before every PostgreSQL schema upgrade.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 papibot \
     && useradd --system --uid 10001 --gid papibot --home-dir /data --shell /usr/sbin/nologin papibot \
     && mkdir /data && chown papibot:papibot /data && chmod 0700 /data

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 STAMP = "%Y%m%dT%H%M%SZ"
-_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.db$")
+_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.(db|dump)$")  # SQLite copies and PostgreSQL dumps alike
 T = TypeVar("T")
 
 
@@ -85,6 +85,13 @@ async def while_holding(db_path: Path, work: Coroutine[Any, Any, T]) -> T:
         handle.close()
 
 
+def file_kind(path: Path) -> str:
+    """What a backup file holds by its first bytes: "sqlite", "postgresql" (a pg_dump archive) or ""."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    return "sqlite" if head == b"SQLite format 3\x00" else "postgresql" if head.startswith(b"PGDMP") else ""
+
+
 def quick_check(path: Path) -> list[str]:
     """PRAGMA quick_check on a database file: an empty list when it is sound."""
     try:
@@ -120,19 +127,36 @@ def backup(db_path: Path, learned: Path, to_dir: Path, keep: int = 14, now: dt.d
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
-    copied = None
-    if learned.exists():
-        copied = to_dir / f"learned-{when}.yaml"
-        shutil.copy2(learned, copied)
-    return BackupResult(target, copied, prune(to_dir, keep))
+    return BackupResult(target, copy_learned(learned, to_dir, when), prune(to_dir, keep))
+
+
+def copy_learned(learned: Path, to_dir: Path, when: str) -> Path | None:
+    """Copy the learned knowledge file next to the backup of the same time; None when there is no such file."""
+    if not learned.exists():
+        return None
+    copied = to_dir / f"learned-{when}.yaml"
+    shutil.copy2(learned, copied)
+    return copied
+
+
+def restore_learned(learned: Path, source: Path, when: str) -> bool:
+    """Put back the learned file saved with the backup `source` (the current one set aside); False when none."""
+    m = _NAME.match(source.name)
+    learned_copy = source.with_name(f"learned-{m[1]}.yaml") if m else None
+    if learned_copy is None or not learned_copy.exists():
+        return False
+    _aside(learned, when)
+    learned.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(learned_copy, learned)
+    return True
 
 
 def prune(to_dir: Path, keep: int) -> list[Path]:
     """Remove all but the newest `keep` backups (and their learned files); returns what went."""
-    stamps = sorted((m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))), reverse=True)
+    stamps = sorted({m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))}, reverse=True)
     removed = []
     for old in stamps[keep:]:
-        for path in (to_dir / f"papibot-{old}.db", to_dir / f"learned-{old}.yaml"):
+        for path in (to_dir / f"papibot-{old}.db", to_dir / f"papibot-{old}.dump", to_dir / f"learned-{old}.yaml"):
             if path.exists():
                 path.unlink()
                 removed.append(path)
@@ -159,6 +183,9 @@ def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bo
     """
     if not source.is_file():
         raise BackupError(f"no backup file at {source}")
+    if file_kind(source) == "postgresql":
+        raise BackupError(f"{source} là bản sao lưu PostgreSQL (pg_dump) nhưng papibot đang dùng SQLite ({db_path}): "
+                          "hãy chọn tệp papibot-<thời điểm>.db, hoặc đặt PAPIBOT_DB là URL postgresql://")
     if problems := quick_check(source):
         raise BackupError(f"{source} failed its check, nothing was replaced: {problems[0]}")
     handle = _lock(db_path, fcntl.LOCK_EX)
@@ -168,13 +195,6 @@ def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bo
         shutil.copyfile(source, partial)
         moved = _aside(db_path, when)
         os.replace(partial, db_path)
-        m = _NAME.match(source.name)
-        learned_copy = source.with_name(f"learned-{m[1]}.yaml") if m else None
-        if learned_copy is not None and learned_copy.exists():
-            _aside(learned, when)
-            learned.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(learned_copy, learned)
-            return moved, True
-        return moved, False
+        return moved, restore_learned(learned, source, when)
     finally:
         handle.close()

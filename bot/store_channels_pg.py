@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from bot.db_pg import SERVER_SETTINGS
 from bot.dbapi import PgConn, to_pg
 from bot.store_channels import ChannelStore
 
@@ -28,7 +29,7 @@ class PgChannelStore(ChannelStore):
 
     async def open(self) -> PgChannelStore:
         """Connect (the schema is already migrated by the core's storage)."""
-        self._pg = await asyncpg.create_pool(self.url, min_size=1, max_size=4)
+        self._pg = await asyncpg.create_pool(self.url, min_size=1, max_size=4, server_settings=SERVER_SETTINGS)
         return self
 
     async def close(self) -> None:
