@@ -83,6 +83,9 @@ async def pg_restore(url: str, learned: Path, source: Path, to_dir: Path, force:
     Refused while papibot is connected unless `force`; the learned file saved with the dump comes back too.
     """
     _refuse_foreign(source)
+    tables = await dumped_tables(source)
+    if "schema_version" not in tables:  # another application's dump: its --clean must not touch papibot's data
+        raise BackupError(f"{source} không chứa cơ sở dữ liệu papibot (không có bảng schema_version)")
     others, version = await _state(url)
     if others and not force:
         raise DatabaseInUse(f"papibot vẫn đang kết nối cơ sở dữ liệu ({others} kết nối): dừng mọi tiến trình "
@@ -91,7 +94,6 @@ async def pg_restore(url: str, learned: Path, source: Path, to_dir: Path, force:
     if version:  # keep what is replaced, as the SQLite restore keeps the old file
         to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         saved = await dump(url, to_dir / f"before-restore-{stamp()}.dump")
-    tables = await dumped_tables(source)
     await _drop_tables_not_in(url, tables)
     try:
         await restore_dump(url, source)

@@ -116,10 +116,16 @@ async def test_restore_refuses_a_backup_of_the_other_backend(
         db.execute("CREATE TABLE t (n)")
     assert await cli("db", "restore", str(sqlite_copy)) == 1
     assert "bản sao lưu SQLite nhưng papibot đang dùng PostgreSQL" in capsys.readouterr().err
+    await (await Storage.open(config)).close()
     assert await cli("db", "backup") == 0
     [made] = _dumps(config)
     assert await cli("db", "restore", str(made), url=str(tmp_path / "local.db")) == 1
     assert "bản sao lưu PostgreSQL (pg_dump) nhưng papibot đang dùng SQLite" in capsys.readouterr().err
+    damaged = tmp_path / "papibot-20261128T221500Z.dump"
+    damaged.write_bytes(made.read_bytes()[:200])
+    assert await cli("db", "restore", str(damaged)) == 1
+    assert "không đọc được" in capsys.readouterr().err
+    assert await cli("db", "check") == 0  # the database was left as it was
 
 
 async def test_check_reports_a_healthy_database_and_fails_a_newer_one(config: Config, cli: Cli, capsys: Out) -> None:
