@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 STAMP = "%Y%m%dT%H%M%SZ"
-_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.db$")
+_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.(db|dump)$")  # SQLite copies and PostgreSQL dumps alike
 T = TypeVar("T")
 
 
@@ -87,6 +87,13 @@ async def while_holding(db_path: Path, work: Coroutine[Any, Any, T]) -> T:
         handle.close()
 
 
+def file_kind(path: Path) -> str:
+    """What a backup file holds by its first bytes: "sqlite", "postgresql" (a pg_dump archive) or ""."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    return "sqlite" if head == b"SQLite format 3\x00" else "postgresql" if head.startswith(b"PGDMP") else ""
+
+
 def quick_check(path: Path) -> list[str]:
     """PRAGMA quick_check on a database file: an empty list when it is sound."""
     try:
@@ -127,10 +134,10 @@ def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None 
 
 def prune(to_dir: Path, keep: int) -> list[Path]:
     """Remove all but the newest `keep` backups (and the learned files of older ones); returns what went."""
-    stamps = sorted((m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))), reverse=True)
+    stamps = sorted({m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))}, reverse=True)
     removed = []
     for old in stamps[keep:]:
-        for path in (to_dir / f"papibot-{old}.db", to_dir / f"learned-{old}.yaml"):
+        for path in (to_dir / f"papibot-{old}.db", to_dir / f"papibot-{old}.dump", to_dir / f"learned-{old}.yaml"):
             if path.exists():
                 path.unlink()
                 removed.append(path)
@@ -163,6 +170,9 @@ def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bo
     """
     if not source.is_file():
         raise BackupError(f"no backup file at {source}")
+    if file_kind(source) == "postgresql":
+        raise BackupError(f"{source} là bản sao lưu PostgreSQL (pg_dump) nhưng papibot đang dùng SQLite ({db_path}): "
+                          "hãy chọn tệp papibot-<thời điểm>.db, hoặc đặt PAPIBOT_DB là URL postgresql://")
     if problems := quick_check(source):
         raise BackupError(f"{source} failed its check, nothing was replaced: {problems[0]}")
     handle = _lock(db_path, fcntl.LOCK_EX)

@@ -1,19 +1,26 @@
-"""`papibot db ...`: the database's own commands: check, backup, restore."""
+"""`papibot db ...`: the database's own commands: check, backup, restore (SQLite here, PostgreSQL in cli_db_pg)."""
 
 from __future__ import annotations
 
 import argparse
 import sqlite3
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
+from bot import cli_db_pg
 from bot.backup import BackupError, backup, restore
 from bot.config import Config
 from bot.migrate_pg import cmd_db_migrate_to
 
+Result = int | Coroutine[Any, Any, int]
 
-def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
+
+def cmd_db_check(args: argparse.Namespace, config: Config) -> Result:
     """PRAGMA quick_check and foreign_key_check on the database file; exit 1 on any problem."""
+    if config.db_url:
+        return cli_db_pg.check(config)
     path = config.db_path
     if not path.exists():
         print(f"papibot: no database at {path}", file=sys.stderr)
@@ -34,22 +41,24 @@ def cmd_db_check(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_db_backup(args: argparse.Namespace, config: Config) -> int:
+def cmd_db_backup(args: argparse.Namespace, config: Config) -> Result:
     """A checked online copy of the database (learned knowledge included); keeps the newest --keep."""
     to_dir = Path(args.to) if args.to else config.data_dir / "backups"
+    if config.db_url:
+        return cli_db_pg.backup(config, to_dir, args.keep)
     try:
         result = backup(config.db_path, to_dir, args.keep)
     except BackupError as exc:
         print(f"papibot db backup: {exc}", file=sys.stderr)
         return 1
-    print(f"Đã sao lưu (đã kiểm tra): {result.database}")
-    if result.removed:
-        print(f"Đã xóa {len(result.removed)} tệp sao lưu cũ (giữ {args.keep} bản mới nhất).")
+    cli_db_pg.report_backup(result, args.keep)
     return 0
 
 
-def cmd_db_restore(args: argparse.Namespace, config: Config) -> int:
+def cmd_db_restore(args: argparse.Namespace, config: Config) -> Result:
     """Replace the database with a checked backup; refuses while papibot is running."""
+    if config.db_url:
+        return cli_db_pg.restore(config, Path(args.file), args.force)
     try:
         moved, learned = restore(config.db_path, config.learned_file, Path(args.file))
     except BackupError as exc:
@@ -67,13 +76,15 @@ def cmd_db_restore(args: argparse.Namespace, config: Config) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `papibot db` and its subcommands."""
     db = sub.add_parser("db", help="database tools").add_subparsers(dest="db_cmd", required=True)
-    db.add_parser("check", help="check the database file for corruption").set_defaults(func=cmd_db_check)
-    bk = db.add_parser("backup", help="a consistent online copy of the database (learned knowledge included)")
+    db.add_parser("check", help="check the database for corruption").set_defaults(func=cmd_db_check)
+    bk = db.add_parser("backup", help="a consistent online copy (SQLite file or pg_dump archive)")
     bk.add_argument("--to", help="backup folder (default: <data dir>/backups)")
     bk.add_argument("--keep", type=int, default=14, help="how many backups to keep (default 14)")
     bk.set_defaults(func=cmd_db_backup)
     rs = db.add_parser("restore", help="replace the database with a backup (papibot must be stopped)")
-    rs.add_argument("file", help="a papibot-<time>.db backup")
+    rs.add_argument("file", help="a papibot-<time>.db (SQLite) or papibot-<time>.dump (PostgreSQL) backup")
+    rs.add_argument("--force", action="store_true",
+                    help="PostgreSQL: restore even while papibot processes are connected")
     rs.set_defaults(func=cmd_db_restore)
     migrate = db.add_parser("migrate-to", help="copy the SQLite database into an empty PostgreSQL database")
     migrate.add_argument("url", help="postgresql://user:password@host/database")

@@ -41,6 +41,8 @@ class Config:
     db_path: Path = Path("data/papibot.db")  # <data_dir>/papibot.db unless PAPIBOT_DB names another
     # PAPIBOT_DB=postgresql://... selects PostgreSQL (then db_path is unused); anything else is a SQLite path.
     db_url: str = ""
+    # PAPIBOT_MIGRATE_WITHOUT_BACKUP=1: upgrade a PostgreSQL schema even when no before-vN dump can be taken.
+    migrate_without_backup: bool = False
     knowledge_dir: Path = DEFAULT_KNOWLEDGE
     # Identities written `channel:id`; a bare number is a Telegram id (older settings keep working).
     admin_ids: frozenset[str] = field(default_factory=frozenset)
@@ -130,6 +132,7 @@ _ENV = {
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
     "PAPIBOT_RETENTION_DAYS": "retention_days",
     "PAPIBOT_LOG_CONTENT": "log_content",
+    "PAPIBOT_MIGRATE_WITHOUT_BACKUP": "migrate_without_backup",
     "PAPIBOT_ZALO_OA_APP_ID": "zalo_oa_app_id",
     "PAPIBOT_ZALO_OA_APP_SECRET": "zalo_oa_app_secret",
     "PAPIBOT_ZALO_OA_SECRET_KEY": "zalo_oa_secret_key",
@@ -194,7 +197,7 @@ def _convert(name: str, value: object) -> object:
             return int(str(value))
         if name in ("answer_threshold", "suggest_threshold"):
             return float(str(value))
-        if name == "log_content":
+        if name in ("log_content", "migrate_without_backup"):
             return str(value).strip().lower() in ("1", "true", "yes", "on")
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: cannot read {value!r}") from exc

@@ -19,11 +19,13 @@ import asyncpg
 from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
 from bot.dbapi import PgConn, to_pg
 from bot.pg_locks import SessionLocks
+from bot.pgtools import APP_NAME, MigrationBackup
 from bot.schema import SCHEMA_VERSION
 from bot.schema_pg import PG_MIGRATIONS
 
 log = logging.getLogger(__name__)
 WRITER_LOCK = 0x7061706962  # advisory lock key held by every write transaction ("papib")
+SERVER_SETTINGS = {"application_name": APP_NAME}  # how `papibot db restore` tells the bot's sessions apart
 _UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError,
                 asyncpg.CannotConnectNowError, asyncpg.ReadOnlySQLTransactionError)
 
@@ -35,12 +37,32 @@ async def pg_version(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
 
 
-async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema to `target`, each migration in its own transaction; refuse a newer database."""
+async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION,
+                     before: MigrationBackup | None = None) -> int:
+    """Bring the schema to `target`, each migration in its own transaction; refuse a newer database.
+
+    With `before`, a database holding a schema is dumped first. The dump and the migrations run under the
+    writers' advisory lock held for the session: one process upgrades (the others wait, then find the work
+    done), and no write slips in between the dump and the upgrade.
+    """
     version = await pg_version(conn)
     if version > SCHEMA_VERSION:
         raise DatabaseError(f"the database is at schema version {version}, newer than this papibot "
                             f"({SCHEMA_VERSION}): upgrade papibot or restore a backup")
+    if not version or version >= target or before is None:
+        return await _apply(conn, version, target)
+    await conn.execute("SELECT pg_advisory_lock($1)", WRITER_LOCK)
+    try:
+        version = await pg_version(conn)
+        if version < target:
+            await before.take(version, target)
+        return await _apply(conn, version, target)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", WRITER_LOCK)
+
+
+async def _apply(conn: asyncpg.Connection, version: int, target: int) -> int:
+    """Run the migrations after `version` up to `target`, skipping any another process applied meanwhile."""
     for reached, ddl in PG_MIGRATIONS:
         if version < reached <= target:
             async with conn.transaction():
@@ -52,7 +74,7 @@ async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION) -> 
                 await conn.execute("DELETE FROM schema_version")
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", reached)
             version = reached
-    return version
+    return max(version, await pg_version(conn))
 
 
 class PgDatabase(Database):
@@ -68,16 +90,16 @@ class PgDatabase(Database):
         self._polling: set[str] = set()
 
     @classmethod
-    async def open(cls, path: Any) -> Any:
-        """Connect to the server at the URL `path` and bring the schema up to date."""
+    async def open(cls, path: Any, before: MigrationBackup | None = None) -> Any:
+        """Connect to the server at the URL `path` and bring the schema up to date (dumping it first to `before`)."""
         url = str(path)
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=10, server_settings=SERVER_SETTINGS)
         except (OSError, asyncpg.PostgresError) as exc:
             raise DatabaseError(f"cannot connect to the PostgreSQL database: {exc}") from exc
         try:
             async with pool.acquire() as conn:
-                await pg_migrate(conn)
+                await pg_migrate(conn, before=before)
         except BaseException:
             await pool.close()
             raise

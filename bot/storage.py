@@ -13,6 +13,7 @@ from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
+from bot.pgtools import MigrationBackup
 from bot.store_inbox import InboxStore
 from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
@@ -38,7 +39,9 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Data
         """Open the database a Config, a PostgreSQL URL or a SQLite file path names (migrating it)."""
         target = (path.db_url or path.db_path) if isinstance(path, Config) else path
         if is_pg_url(target):
-            return await PgStorage.open(target)
+            before = MigrationBackup(str(target), path.data_dir / "backups", path.migrate_without_backup) \
+                if isinstance(path, Config) else None  # a bare URL (tests, migrate-to's empty target): no dump
+            return await PgStorage.open(target, before)
         return await super().open(target)
 
     # Question log and ratings

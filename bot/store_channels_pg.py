@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from bot.db import StorageUnavailable
+from bot.db_pg import SERVER_SETTINGS
 from bot.dbapi import PgConn, to_pg
 from bot.pg_locks import SessionLocks
 from bot.store_channels import ChannelStore
@@ -35,7 +36,7 @@ class PgChannelStore(ChannelStore):
 
     async def open(self) -> PgChannelStore:
         """Connect (the schema is already migrated by the core's storage)."""
-        self._pg = await asyncpg.create_pool(self.url, min_size=1, max_size=4)
+        self._pg = await asyncpg.create_pool(self.url, min_size=1, max_size=4, server_settings=SERVER_SETTINGS)
         return self
 
     async def close(self) -> None:

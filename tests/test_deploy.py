@@ -30,6 +30,8 @@ def test_units_carry_the_hardening_and_the_env_file() -> None:
         assert line in service, line
     backup = (DEPLOY / "papibot-backup.service").read_text(encoding="utf-8")
     assert "papibot db backup" in backup and "Type=oneshot" in backup
+    # pg_dump reaches a PostgreSQL server over TCP or a Unix socket.
+    assert "PrivateNetwork=yes" not in backup and "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" in backup
     assert "OnCalendar=" in (DEPLOY / "papibot-backup.timer").read_text(encoding="utf-8")
 
 
