@@ -124,6 +124,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (channel, user_id)
     );
     """,
+    # 10: outbox claims name the claiming process's lock key, so a claim whose process died is taken over
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -205,6 +205,9 @@ CREATE TABLE flood_windows (
     PRIMARY KEY (channel, user_id)
 );
 """),
+    (10, """
+ALTER TABLE outbox ADD COLUMN claimed_by bigint;
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.
