@@ -185,6 +185,14 @@ class Database:
         """Whether this process may poll the platform `name` (no other process shares a SQLite file: yes)."""
         return True
 
+    async def _claim_holder(self) -> int | None:
+        """The key that marks this process's outbox claims (one process per SQLite file: none needed)."""
+        return None
+
+    def _holds_claim(self, key: int) -> bool:
+        """Whether this process still holds the claim key `key` (see `_claim_holder`)."""
+        return True
+
     async def _claim(self, db: aiosqlite.Connection, turn: Turn) -> None:
         try:
             await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",

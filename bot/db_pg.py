@@ -86,7 +86,7 @@ class PgDatabase(Database):
         self.pool = pool
         self.url = url
         self.path = None  # type: ignore[assignment]
-        self.locks = SessionLocks(url)  # the polling locks, released by the server if this process dies
+        self.locks = SessionLocks(url)  # polling locks, outbox claims: released by the server if this process dies
         self._polling: set[str] = set()
 
     @classmethod
@@ -126,6 +126,18 @@ class PgDatabase(Database):
         else:
             self._polling.discard(name)
         return held
+
+    async def _claim_holder(self) -> int | None:
+        """The lock key marking this process's outbox claims, or None (claims then rest on the lease alone)."""
+        try:
+            return await self.locks.own_key()
+        except StorageUnavailable as exc:
+            log.warning("outbox claims not marked with this process's lock: %s", exc)
+            return None
+
+    def _holds_claim(self, key: int) -> bool:
+        """Whether `key` is this process's claim key and the connection holding it is still open."""
+        return self.locks.holds_own(key)
 
     @contextlib.asynccontextmanager
     async def _tx(self, turn: Turn | None = None) -> AsyncIterator[Any]:

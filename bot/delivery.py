@@ -2,7 +2,9 @@
 
 Semantics: an outbox message is sent at least once (a kill between the platform accepting it and the
 record can repeat that one message); a send that timed out is "uncertain" and retried once, no sooner
-than UNCERTAIN_WAIT later; each chat has its own back-off; officers' notices have their own lane.
+than UNCERTAIN_WAIT later; each chat has its own back-off; officers' notices have their own lane. With
+several processes on one PostgreSQL database, the messages a dead process had claimed are taken over by
+another within seconds, as uncertain (bot.store_outbox): only those it was sending can arrive twice.
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ class DeliveryWorker:
 
         async def one(item: OutboxItem) -> bool:
             async with limit:
+                if not self.storage.claim_stands(item):  # see OutboxStore.claim_stands: another process has it
+                    log.warning("outbox %s left to another process: this one lost its claim", item.id)
+                    return False
                 return await self._deliver(item)
 
         return sum(await asyncio.gather(*(one(i) for i in items)))

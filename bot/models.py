@@ -94,6 +94,7 @@ class OutboxItem:
     attempts: int
     buttons: str = "[]"  # JSON rows of [label, payload]
     reply_to: str | None = None  # the platform message id to quote, when the channel can
+    claimed_by: int | None = None  # the lock key of the process sending it (PostgreSQL), see bot.store_outbox
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ an asyncpg connection runs one statement at a time. Locks never wait (`pg_try_ad
 
 A connection lost while the process lives (the server restarted) loses its locks too: `generation`
 changes when that is noticed, so a holder can tell that what it took may now belong to someone else.
+Each connection also takes a random key of its own (`own_key`), never reused by a later connection: rows
+marked with it (the outbox's claims) are seen as abandoned by every process once that connection is gone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import secrets
 
 import asyncpg
 
@@ -26,6 +29,11 @@ log = logging.getLogger(__name__)
 KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
 CALL_TIMEOUT = 5.0  # seconds a lock call may take before its connection is given up as lost
 _LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+def random_key() -> int:
+    """A random signed 64-bit advisory lock key."""
+    return secrets.randbits(64) - 2**63
 
 
 def lock_key(name: str) -> int:
@@ -41,6 +49,7 @@ class SessionLocks:
         self.generation = 0  # increases each time the connection is replaced: earlier locks are gone
         self._conn: asyncpg.Connection | None = None
         self._held: set[int] = set()
+        self._own: tuple[int, int] | None = None  # (key, generation) of the connection's own key
         self._calls = asyncio.Lock()
 
     async def _connection(self) -> asyncpg.Connection:
@@ -76,6 +85,31 @@ class SessionLocks:
                 raise StorageUnavailable(str(exc)) from exc
             self._held.add(key)
             return self.generation
+
+    async def own_key(self) -> int:
+        """The key this connection holds as its own (taken once per connection); checks it is still connected.
+
+        A replaced connection gets a new key, so whatever was marked with the old one is seen as released by
+        every process even after this one has reconnected. Raises StorageUnavailable like `try_lock`.
+        """
+        async with self._calls:
+            try:
+                conn = await self._connection()
+                if self._own is not None and self._own[1] == self.generation:
+                    await conn.fetchval("SELECT 1", timeout=CALL_TIMEOUT)  # still connected, so still held
+                    return self._own[0]
+                key = random_key()
+                while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=CALL_TIMEOUT):
+                    key = random_key()  # held by someone else: astronomically rare, pick another
+            except _LOST as exc:
+                self._drop(exc)
+                raise StorageUnavailable(str(exc)) from exc
+            self._own = (key, self.generation)
+            return key
+
+    def holds_own(self, key: int) -> bool:
+        """True while `key` is the own key of the current connection and that connection is open."""
+        return self._own is not None and self._own[0] == key and self.alive(self._own[1])
 
     async def unlock(self, name: str, generation: int) -> None:
         """Release the lock `name` taken in `generation` (nothing to do when that connection is gone)."""

@@ -144,6 +144,10 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at REAL NOT NULL
     );
     """,
+    # 11: outbox claims name the claiming process's lock key, so a claim whose process died is taken over
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

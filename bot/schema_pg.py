@@ -223,6 +223,9 @@ CREATE TABLE knowledge_state (
     updated_at double precision NOT NULL
 );
 """),
+    (11, """
+ALTER TABLE outbox ADD COLUMN claimed_by bigint;
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.

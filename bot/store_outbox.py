@@ -1,7 +1,19 @@
-"""The outbox: messages owed to people, claimed per chat in order, with back-off and an uncertain state."""
+"""The outbox: messages owed to people, claimed per chat in order, with back-off and an uncertain state.
+
+On a database several processes share, a claim names its process: `claimed_by` is the claiming connection's
+own advisory lock key (bot.pg_locks), which PostgreSQL releases the moment that process dies. Every
+RECLAIM_EVERY seconds a claim also takes back, in the same transaction, the unsettled messages whose claimer
+no longer holds its key: they may already have reached the person (the dead process may have been sending
+them), so they become 'uncertain' and due at once. The database cannot tell the messages the dead process
+was sending from those still waiting in its batch, so both are marked: an uncertain message that times out
+again is given up and shown to the officers instead of being tried a third time. CLAIM_LEASE stays as a
+backstop for claims made while the lock connection was down (claimed_by is then empty) or by a process
+that lives but is stuck.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -9,9 +21,16 @@ from bot.db import Database, Row, Turn
 from bot.dbapi import Conn
 from bot.models import Buttons, OutboxItem
 
-OUTBOX_COLS = "id, channel, chat_id, kind, ticket_id, text, status, attempts, buttons, reply_to"
+OUTBOX_COLS = "id, channel, chat_id, kind, ticket_id, text, status, attempts, buttons, reply_to, claimed_by"
 CITIZEN_LANE, OFFICER_LANE = "citizen", "officer"
 CLAIM_LEASE = 300.0  # seconds a claimed message is left to its sender (longer than any send's timeouts)
+RECLAIM_EVERY = 2.0  # seconds between two looks, per process, for claims whose process has died
+ABANDONED = "the process sending it stopped: it may have arrived"
+# The advisory lock keys held now in this database: a bigint key shows as classid (high half) and objid
+# (low half) with objsubid 1; the shift wraps into the sign bit as the key's own bits did.
+_LIVE_KEYS = ("SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks WHERE locktype = 'advisory'"
+              " AND objsubid = 1 AND granted"
+              " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 # Only the oldest open message of each chat is ever due, so one chat's messages arrive in order and a
 # chat that is waiting out a rate limit holds up nobody else.
 _HEAD = ("NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.channel = outbox.channel AND o2.chat_id = outbox.chat_id"
@@ -24,6 +43,8 @@ def _item(row: Row) -> OutboxItem:
 
 class OutboxStore(Database):
     """Queue, claim and settle outgoing messages."""
+
+    _reclaimed_at = float("-inf")  # monotonic time of this process's last look for abandoned claims
 
     async def _enqueue_for_ticket(self, db: Conn, ticket_id: int, kind: str, text: str,
                                   now: float) -> None:
@@ -63,14 +84,17 @@ class OutboxStore(Database):
         """The due head messages, claimed for this process to send (`due_outbox` where one process sends).
 
         On a database several processes share, the rows are locked (skipping those another process is
-        claiming) and their next attempt is pushed CLAIM_LEASE seconds ahead, so no other process takes them
-        while this one sends; settling them (sent, retry, undeliverable) sets the real next step.
+        claiming), marked with this process's key and their next attempt pushed CLAIM_LEASE seconds ahead,
+        so no other process takes them while this one lives; settling them sets the real next step.
         """
         if not self.shared or not channels:
             return await self.due_outbox(lane, channels, limit)
+        holder = await self._claim_holder()  # checked before the claim: never mark rows with a lost key
         marks = ", ".join("?" for _ in channels)
         now = time.time()
         async with self._tx() as db:
+            if time.monotonic() - self._reclaimed_at >= RECLAIM_EVERY:
+                await self._reclaim_abandoned(db, now)
             async with db.execute(
                 f"SELECT {OUTBOX_COLS} FROM outbox WHERE status IN ('pending', 'uncertain') AND lane = ?"
                 f" AND channel IN ({marks}) AND next_attempt_at <= ? AND {_HEAD} ORDER BY id LIMIT ?"
@@ -79,9 +103,33 @@ class OutboxStore(Database):
                 rows = list(await cur.fetchall())
             if rows:
                 ids = [int(r["id"]) for r in rows]
-                await db.execute(f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({', '.join('?' for _ in ids)})",
-                                 (now + CLAIM_LEASE, *ids))
-        return [_item(r) for r in rows]
+                await db.execute(f"UPDATE outbox SET next_attempt_at = ?, claimed_by = ?"
+                                 f" WHERE id IN ({', '.join('?' for _ in ids)})", (now + CLAIM_LEASE, holder, *ids))
+        return [dataclasses.replace(_item(r), claimed_by=holder) for r in rows]
+
+    async def _reclaim_abandoned(self, db: Conn, now: float) -> None:
+        """Make the unsettled claims of processes that no longer hold their key uncertain and due `now`."""
+        await db.execute(
+            "UPDATE outbox SET status = 'uncertain', claimed_by = NULL, next_attempt_at = ?, last_error = ?"
+            " WHERE claimed_by IS NOT NULL AND status IN ('pending', 'uncertain')"
+            f" AND claimed_by NOT IN ({_LIVE_KEYS})",
+            (now, ABANDONED))
+        self._reclaimed_at = time.monotonic()
+
+    def claim_stands(self, item: OutboxItem) -> bool:
+        """False once the claim on `item` may have passed to another process: do not start sending it.
+
+        A claim stands while the lock connection whose key marks it is open. When that connection is lost
+        while this process lives, the server has released the key (or will once it notices), and other
+        processes take those rows back within seconds: so this process stops trusting exactly the claims
+        made under the lost key. Their messages not yet handed to the platform are dropped from the batch,
+        unsent and unsettled, for whoever takes them back (this process too, under its new key) to send
+        once; sends already in flight finish and are settled as usual (a settlement never turns a sent
+        message back into an unsent one) and are the only ones that can arrive twice. Claims made under the
+        new connection's key are untouched. The check is local, so a send started between the server
+        dropping the connection and this process noticing can repeat too, the same window a death leaves.
+        """
+        return item.claimed_by is None or self._holds_claim(item.claimed_by)
 
     async def outbox_items(self, ticket_id: int) -> list[OutboxItem]:
         """Every message about one ticket, oldest first."""
@@ -90,21 +138,24 @@ class OutboxStore(Database):
 
     async def mark_sent(self, item_id: int, message_id: str | None = None) -> None:
         """A delivery went through."""
-        await self._write("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, message_id = ?"
-                          " WHERE id = ?", (time.time(), message_id, item_id))
+        await self._write("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, message_id = ?,"
+                          " claimed_by = NULL WHERE id = ?", (time.time(), message_id, item_id))
 
     async def mark_retry(self, item_id: int, error: str, delay: float, uncertain: bool = False) -> None:
         """A delivery failed for now; try again after `delay` seconds (uncertain: it may have arrived)."""
         status = "uncertain" if uncertain else "pending"
+        # Only while unsent: another process may have taken the message over and sent it meanwhile.
         await self._write(
-            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " claimed_by = NULL WHERE id = ? AND status IN ('pending', 'uncertain')",
             (status, error[:500], time.time() + delay, item_id),
         )
 
     async def mark_undeliverable(self, item_id: int, error: str) -> None:
         """The recipient cannot be reached (blocked the bot, chat gone, outside the reply window)."""
         await self._write(
-            "UPDATE outbox SET status = 'undeliverable', attempts = attempts + 1, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET status = 'undeliverable', attempts = attempts + 1, last_error = ?, claimed_by = NULL"
+            " WHERE id = ? AND status IN ('pending', 'uncertain')",
             (error[:500], item_id),
         )
 
