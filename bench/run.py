@@ -62,10 +62,11 @@ def bench_matching(kb: KnowledgeBase, qs: list[str], label: str) -> dict[str, ob
             "baseline_p99_ms": round(b99, 3), "ratio_p99": round(p99 / b99, 2) if b99 else None}
 
 
-async def bench_service(qs: list[str], n: int = 3000) -> dict[str, object]:
-    """Messages per second through the whole citizen path, 30 % of them unknown (queued in SQLite)."""
+async def bench_service(qs: list[str], n: int = 3000, db: str = "") -> dict[str, object]:
+    """Messages per second through the whole citizen path, 30 % of them unknown (queued): in a SQLite file, or
+    in the PostgreSQL database `db` names."""
     with tempfile.TemporaryDirectory() as tmp:
-        services = await open_services(load_config(env={}, db_path=Path(tmp) / "bench.db"))
+        services = await open_services(load_config(env={}, data_dir=Path(tmp), db_path=db or Path(tmp) / "bench.db"))
         try:
             t0 = time.perf_counter()
             for i in range(n):
@@ -76,7 +77,8 @@ async def bench_service(qs: list[str], n: int = 3000) -> dict[str, object]:
             _tickets, total = await services.storage.pending_tickets(1)
         finally:
             await services.close()
-    return {"messages": n, "unknown_share": 0.3, "per_second": round(n / elapsed), "tickets_written": total}
+    return {"backend": "postgresql" if db else "sqlite", "messages": n, "unknown_share": 0.3,
+            "per_second": round(n / elapsed), "tickets_written": total}
 
 
 STARTUP = """
@@ -131,6 +133,10 @@ def main() -> int:
 
     results["zalo"] = bench_zalo()
     results["zalo_burst"] = bench_zalo(paced=False)
+    from bench.scale import bench_scale, bench_service_pg
+
+    results["service_pg"] = bench_service_pg(bench_service, qs)
+    results["scale"] = bench_scale()
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print_table(results)
     return 0
@@ -161,7 +167,18 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
             print(f"Zalo OA webhook ({kind}): {z['citizens']}x{z['messages_each']} messages, ack p50 "
                   f"{z['ack_p50_ms']} ms, p99 {z['ack_p99_ms']} ms, lost {z['lost']}, duplicated {z['duplicated']},"
                   f" refused {z['refused']} (floor: {floor})")
+    print_scale(r)
     print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+def print_scale(r: dict) -> None:  # type: ignore[type-arg]
+    """The PostgreSQL figures: the citizen path beside SQLite's, then 1-3 processes behind the balancer."""
+    if pg := r.get("service_pg"):
+        print(f"service on PostgreSQL: {pg['per_second']} messages/s (SQLite: {r['service']['per_second']}/s)")
+    for mix, runs in (r.get("scale") or {}).items():
+        for s in runs:
+            print(f"scale-out {mix:9} {s['processes']} process(es): {s['per_second']} messages/s, reply p50 "
+                  f"{s['p50_ms']} ms, p99 {s['p99_ms']} ms, unanswered {s['unanswered']}, duplicated {s['duplicated']}")
 
 
 if __name__ == "__main__":
