@@ -36,7 +36,8 @@ def write_knowledge(kb: KnowledgeBase, source: Path, target: Path) -> Path:
     """Write a knowledge folder (topic files plus the shipped non-topic files) for start-up benchmarks."""
     (target / "topics").mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
-        if item.is_file() and item.suffix == ".yaml" and item.name != "learned.yaml":
+        # ambiguous.yaml names the shipped topics' ids, which a synthetic knowledge base does not have
+        if item.is_file() and item.suffix == ".yaml" and item.name not in ("learned.yaml", "ambiguous.yaml"):
             (target / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
     templates = target / "templates"
     templates.mkdir(exist_ok=True)

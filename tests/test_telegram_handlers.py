@@ -132,3 +132,18 @@ async def test_typing_is_shown_only_while_work_takes_a_while(tg: Stack, fake: Fa
     await feed(tg, fake, fake.inject_message(43, "/help"))  # slow work: the citizen sees "typing…"
     await asyncio.sleep(0.1)
     assert [a["action"] for a in fake.chat_actions if a["chat_id"] == 43] == ["typing"]
+
+
+async def test_a_slow_send_spends_no_typing_indicator(tg: Stack, fake: FakeBotAPI) -> None:
+    tg.channel.typing_after = 0.05
+    send = tg.channel.sender.send
+
+    async def throttled(*args: Any) -> Any:  # the reply is ready but waits for the rate budget
+        await asyncio.sleep(0.3)
+        return await send(*args)
+
+    tg.channel.sender.send = throttled  # type: ignore[method-assign]
+    await feed(tg, fake, fake.inject_message(44, "/help"))
+    await asyncio.sleep(0.1)
+    assert len(fake.sent(44)) == 1
+    assert not any(a["chat_id"] == 44 for a in fake.chat_actions)

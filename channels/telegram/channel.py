@@ -60,6 +60,20 @@ class _PressedSender:
         return await self.sender.send(chat_id, reply, reply_to)
 
 
+class _Answering:
+    """A sender that stops the pending "typing…" first: once the reply is ready, the rate budget is the reply's."""
+
+    channel = CHANNEL
+
+    def __init__(self, sender: _PressedSender | TelegramSender, typing: asyncio.Task[None]) -> None:
+        self.sender, self.typing = sender, typing
+
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+        """Cancel the typing indicator if it has not gone out yet, then send."""
+        self.typing.cancel()
+        return await self.sender.send(chat_id, reply, reply_to)
+
+
 class TelegramChannel:
     """Bot API updates to core events; replies back as Telegram HTML."""
 
@@ -140,8 +154,9 @@ class TelegramChannel:
             edit = event.payload.split(":")[0] in EDITS_IN_PLACE
             pressed = _PressedSender(self.sender, update.callback_query, event.message_id if edit else None)
         typing = asyncio.create_task(self._typing_after(event)) if event.private else None
+        sender: _PressedSender | TelegramSender = pressed or self.sender
         try:
-            await self.core.process(event, pressed or self.sender)
+            await self.core.process(event, _Answering(sender, typing) if typing is not None else sender)
         finally:
             if typing is not None:
                 typing.cancel()
