@@ -13,6 +13,7 @@ from telegram import Update
 from bot.config import load_config
 from bot.models import Reply
 from channels.telegram import TelegramChannel
+from channels.telegram.channel import TYPING_BUSY
 from tests.fakebotapi import BOT_USER, FakeBotAPI
 from tests.stack import Stack, running
 
@@ -147,3 +148,20 @@ async def test_a_slow_send_spends_no_typing_indicator(tg: Stack, fake: FakeBotAP
     await asyncio.sleep(0.1)
     assert len(fake.sent(44)) == 1
     assert not any(a["chat_id"] == 44 for a in fake.chat_actions)
+
+
+async def test_under_load_typing_gives_way_to_replies(tg: Stack, fake: FakeBotAPI) -> None:
+    tg.channel.typing_after = 0.05
+    process = tg.core.process
+
+    async def slow(*args: Any) -> Any:
+        await asyncio.sleep(0.3)
+        return await process(*args)
+
+    tg.core.process = slow  # type: ignore[method-assign]
+    chats = range(200, 200 + 3 * TYPING_BUSY)
+    updates = [fake.inject_message(chat, "/help") for chat in chats]
+    await asyncio.gather(*(feed(tg, fake, u) for u in updates))
+    await asyncio.sleep(0.1)
+    assert all(len(fake.sent(chat)) == 1 for chat in chats)
+    assert len(fake.chat_actions) <= TYPING_BUSY  # the rest of the budget went to replies

@@ -30,6 +30,7 @@ from channels.telegram.webhook import webhook_route
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open when there is nothing new
 TYPING_AFTER = 0.4  # seconds of work before "typing…" is shown: every chat action spends the rate budget
+TYPING_BUSY = 8  # updates in hand above which "typing…" is skipped: under load the budget is the replies'
 EDITS_IN_PLACE = ("cat", "cats", "q", "del")  # buttons whose reply replaces the pressed message (paging)
 
 
@@ -95,6 +96,7 @@ class TelegramChannel:
         self.sender = TelegramSender(self.bot)
         self.mode = "webhook" if config.webhook_url else "polling"
         self.typing_after = TYPING_AFTER
+        self.in_hand = 0  # updates being handled now
         self.status = "starting"
 
     def routes(self) -> list[BaseRoute]:
@@ -153,11 +155,14 @@ class TelegramChannel:
         if event.kind == BUTTON and update.callback_query is not None:
             edit = event.payload.split(":")[0] in EDITS_IN_PLACE
             pressed = _PressedSender(self.sender, update.callback_query, event.message_id if edit else None)
-        typing = asyncio.create_task(self._typing_after(event)) if event.private else None
+        busy = self.in_hand >= TYPING_BUSY
+        typing = asyncio.create_task(self._typing_after(event)) if event.private and not busy else None
         sender: _PressedSender | TelegramSender = pressed or self.sender
+        self.in_hand += 1
         try:
             await self.core.process(event, _Answering(sender, typing) if typing is not None else sender)
         finally:
+            self.in_hand -= 1
             if typing is not None:
                 typing.cancel()
             if pressed is not None:
