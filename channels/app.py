@@ -84,6 +84,8 @@ async def _serve_web(services: Services, stop: asyncio.Event) -> None:
     from channels.web import build_web_app
 
     config = services.config
+    if not config.web_port:  # PAPIBOT_WEB_PORT=0: a `papibot web` of its own serves it (several processes)
+        return
     try:
         await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
     except OSError as exc:  # e.g. `papibot web` already serves it on this port: the channels keep running

@@ -16,7 +16,7 @@ from tests.conftest import ROOT_DIR
 from tests.fakebotapi import FakeBotAPI
 
 DEPLOY = ROOT_DIR / "deploy"
-UNITS = ("papibot.service", "papibot-backup.service", "papibot-backup.timer")
+UNITS = ("papibot.service", "papibot@.service", "papibot-web.service", "papibot-backup.service", "papibot-backup.timer")
 HARDENING = ("NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/papibot", "ProtectHome=yes",
              "PrivateTmp=yes", "PrivateDevices=yes", "ProtectKernelTunables=yes", "ProtectControlGroups=yes",
              "RestrictSUIDSGID=yes", "LockPersonality=yes", "MemoryDenyWriteExecute=yes", "CapabilityBoundingSet=\n",
@@ -28,6 +28,12 @@ def test_units_carry_the_hardening_and_the_env_file() -> None:
     for line in (*HARDENING, "User=papibot", "EnvironmentFile=/etc/papibot/papibot.env", "Restart=on-failure",
                  "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "ExecStart=/opt/papibot/.venv/bin/papibot run"):
         assert line in service, line
+    for name in ("papibot@.service", "papibot-web.service"):  # several processes on one host
+        text = (DEPLOY / name).read_text(encoding="utf-8")
+        assert all(line in text for line in (*HARDENING, "User=papibot", "EnvironmentFile=/etc/papibot/papibot.env"))
+    instance = (DEPLOY / "papibot@.service").read_text(encoding="utf-8")
+    assert "PAPIBOT_HTTP_PORT=%i PAPIBOT_WEB_PORT=0" in instance and "papibot web" in (
+        DEPLOY / "papibot-web.service").read_text(encoding="utf-8")
     backup = (DEPLOY / "papibot-backup.service").read_text(encoding="utf-8")
     assert "papibot db backup" in backup and "Type=oneshot" in backup
     # pg_dump reaches a PostgreSQL server over TCP or a Unix socket.
@@ -43,7 +49,10 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
         text = (DEPLOY / name).read_text(encoding="utf-8")
         (tmp_path / name).write_text(text.replace("/opt/papibot/.venv/bin/papibot", sys.executable),
                                      encoding="utf-8")
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *(str(tmp_path / n) for n in UNITS)],
+    # A template is verified as one of its instances.
+    (tmp_path / "papibot@8082.service").symlink_to(tmp_path / "papibot@.service")
+    names = [n for n in UNITS if n != "papibot@.service"] + ["papibot@8082.service"]
+    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *(str(tmp_path / n) for n in names)],
                           capture_output=True, text=True, timeout=60)
     problems = [line for line in (done.stdout + done.stderr).splitlines()
                 if line.strip() and "papibot" in line and "user" not in line.lower()]

@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+import channels.web as web_module
 from bot.cli_web import serve_web
 from bot.config import Config
 from bot.models import Reply
@@ -122,3 +123,19 @@ async def test_sessions_end_after_idle_time_and_cookies_are_secure_over_https(se
     services.config = dataclasses.replace(services.config, web_url="https://canbo.sonla.example")
     async with client(services) as web:
         assert "secure" in (await login(web, "lan")).headers["set-cookie"].lower()
+
+
+async def test_papibot_run_leaves_the_console_to_papibot_web_when_its_port_is_zero(config: Config,
+                                                                                   monkeypatch) -> None:
+    config = dataclasses.replace(config, http_port=_port(), web_port=0)
+    monkeypatch.setattr(app_module, "build_channels", lambda *a: [_Channel()])
+    built = []
+    monkeypatch.setattr(web_module, "build_web_app", lambda *a: built.append(a))
+    stop = asyncio.Event()
+    task = asyncio.create_task(app_module.run(config, stop))
+    try:
+        assert (await _get(f"http://127.0.0.1:{config.http_port}/healthz")).status_code == 200
+        assert built == []  # several processes on one host: one `papibot web` serves the officers
+    finally:
+        stop.set()
+        await task
