@@ -50,7 +50,7 @@ class AdminService:
         page = max(0, page)
         tickets, total = await self.storage.pending_tickets(PAGE, page * PAGE)
         html = self.renderer.render("queue.html", tickets=tickets, total=total, page=page, pages=-(-total // PAGE),
-                                    now=time.time())
+                                    now=time.time(), takeovers=await self.storage.takeovers_now())
         nav = []
         if page > 0:
             nav.append(("◀ Trước", codec.encode("q", page - 1)))

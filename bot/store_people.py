@@ -84,6 +84,10 @@ class PeopleStore(Database):
                                    " ON CONFLICT DO NOTHING", (channel, user_id, time.time()))
         return bool(cur.rowcount)
 
+    async def takeovers_now(self) -> int:
+        """How many chats an officer is answering in the platform's own inbox (the bot stays silent there)."""
+        return int(await self._value("SELECT count(*) FROM takeovers WHERE until > ?", (time.time(),)) or 0)
+
     async def save_menu(self, channel: str, chat_id: str, user_id: str, payloads: list[str],
                         turn: Turn | None = None) -> None:
         """Remember the options this chat was just shown (replacing the previous menu)."""

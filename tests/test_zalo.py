@@ -98,6 +98,8 @@ async def test_a_person_writing_from_zalo_silences_the_bot(fake: FakeZaloOA, oa:
     assert await post(fake, oa, fake.text_event("u8", "khai tử")) == 200
     await settle(oa, 0.5)
     assert len(fake.messages_to("u8")) == 1
+    await say(fake, oa, OFFICER, "/queue")  # the officers see who is being answered by hand
+    assert "trả lời trực tiếp 1 cuộc trò chuyện" in fake.messages_to(OFFICER)[-1]["text"]
 
 
 def _hold_write_lock(db: Path, seconds: float, held: threading.Event) -> None:
