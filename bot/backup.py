@@ -104,18 +104,23 @@ def quick_check(path: Path) -> list[str]:
     return [] if rows == ["ok"] else rows
 
 
+def new_target(to_dir: Path, suffix: str, keep: int, now: dt.datetime | None = None) -> Path:
+    """The name of a new backup (papibot-<time>.<suffix>) in a private folder; refused if it exists or keep < 1."""
+    if keep < 1:
+        raise BackupError(f"--keep must be at least 1 (got {keep})")
+    to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = to_dir / f"papibot-{stamp(now)}.{suffix}"
+    if target.exists():
+        raise BackupError(f"{target} already exists: wait a second and try again")
+    return target
+
+
 def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
     """Copy the live database with SQLite's backup API: one consistent snapshot, learned knowledge included."""
     if not db_path.exists():
         raise BackupError(f"no database at {db_path}")
-    if keep < 1:
-        raise BackupError(f"--keep must be at least 1 (got {keep})")
-    to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    when = stamp(now)
-    target = to_dir / f"papibot-{when}.db"
-    if target.exists():
-        raise BackupError(f"{target} already exists: wait a second and try again")
-    partial = to_dir / f".papibot-{when}.db.partial"
+    target = new_target(to_dir, "db", keep, now)
+    partial = to_dir / f".{target.name}.partial"
     partial.unlink(missing_ok=True)
     try:
         with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as src, \

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.backup import BackupError, BackupResult, DatabaseInUse, file_kind, prune, stamp
+from bot.backup import BackupError, BackupResult, DatabaseInUse, file_kind, new_target, prune, stamp
 from bot.db_pg import pg_version
 from bot.pgtools import APP_NAME, dump, dumped_tables, restore_dump, without_password
 from bot.schema import SCHEMA_VERSION
@@ -44,13 +44,7 @@ async def connect(url: str) -> asyncpg.Connection:
 
 async def pg_backup(url: str, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
     """A checked pg_dump archive papibot-<time>.dump (learned knowledge included); prunes like the SQLite backups."""
-    if keep < 1:
-        raise BackupError(f"--keep must be at least 1 (got {keep})")
-    to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    when = stamp(now)
-    target = to_dir / f"papibot-{when}.dump"
-    if target.exists():
-        raise BackupError(f"{target} already exists: wait a second and try again")
+    target = new_target(to_dir, "dump", keep, now)
     await dump(url, target)
     return BackupResult(target, prune(to_dir, keep))
 
