@@ -148,6 +148,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;
     """,
+    # 12: a send schedule the processes share, so a platform's limit for the whole bot holds across them
+    """
+    CREATE TABLE rate_slots (
+        name TEXT PRIMARY KEY,
+        next_at REAL NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

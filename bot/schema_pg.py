@@ -226,13 +226,19 @@ CREATE TABLE knowledge_state (
     (11, """
 ALTER TABLE outbox ADD COLUMN claimed_by bigint;
 """),
+    (12, """
+CREATE TABLE rate_slots (
+    name text PRIMARY KEY,
+    next_at double precision NOT NULL
+);
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.
 TABLES = ("tickets", "questions", "ratings", "outbox", "admin_actions", "task_status", "processed_updates",
           "menus", "conversations", "contacts", "web_users", "web_sessions", "web_login_failures",
           "canned_replies", "ticket_assignments", "inbound_events", "channel_tokens", "sent_messages", "takeovers",
-          "leases", "flood_windows", "learned_items", "knowledge_state")
+          "leases", "flood_windows", "learned_items", "knowledge_state", "rate_slots")
 # Tables whose `id` is an identity column (its sequence is reset after a copy).
 IDENTITY_TABLES = ("tickets", "questions", "outbox", "admin_actions", "task_status", "canned_replies",
                    "inbound_events", "learned_items")

@@ -120,6 +120,21 @@ class PeopleStore(Database):
             " RETURNING hits", (channel, user_id, now, now - window, now - window))
         return int(row[0]) if row is not None else 1
 
+    async def send_slot(self, name: str, interval: float, burst: float, now: float | None = None) -> float:
+        """Reserve the next send of `name` in a schedule every process shares: seconds to wait before it.
+
+        A generic cell-rate schedule in one row: each send moves `next_at` on by `interval`; after a quiet
+        spell `burst` seconds' worth of sends go at once. One upsert, atomic by itself.
+        """
+        now = time.time() if now is None else now
+        floor = now - burst + interval
+        row = await self._returning(
+            "INSERT INTO rate_slots (name, next_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET"
+            " next_at = CASE WHEN rate_slots.next_at > ? THEN rate_slots.next_at ELSE ? END + ?"
+            " RETURNING next_at", (name, floor + interval, floor, floor, interval))
+        wait = float(row[0]) - interval - now if row is not None else 0.0
+        return wait if wait > 1e-6 else 0.0  # not a rounding error's worth of sleep
+
     async def flood_forget(self, before: float) -> int:
         """Delete the flood windows opened before `before` (they no longer count)."""
         return await self._write("DELETE FROM flood_windows WHERE started < ?", (before,))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from telegram.ext import AIORateLimiter
 
 from bot.config import load_config
 from bot.events import MESSAGE, Event
@@ -16,6 +18,7 @@ from bot.lease import poll_lease
 from bot.router import Router
 from bot.services import Services, open_services
 from bot.storage import Storage
+from channels.telegram.limiter import SCHEDULE, SharedRateLimiter
 from handlers.routes import ROUTES
 from tests.pgserver import PgServer
 
@@ -122,3 +125,47 @@ async def test_a_restarted_process_does_not_wait_out_its_predecessor(pg_url: str
         await after.close()
         before.locks.terminate()
         await before.close()
+
+
+async def test_processes_share_the_bots_send_schedule(two_services: list[Services]) -> None:
+    first, second = (s.storage for s in two_services)
+    now, interval = 1_000_000.0, 1.0 / 30
+    # 90 sends asked for at the same instant, alternately by two processes: 30 go at once (one second's
+    # burst after a quiet spell), the rest wait their turn, one thirtieth of a second apart across both.
+    waits = [await (first, second)[n % 2].send_slot("telegram", interval, 1.0, now=now) for n in range(90)]
+    assert waits.count(0.0) == 30
+    assert waits == sorted(waits)
+    assert all(abs(b - a - interval) < 1e-6 for a, b in itertools.pairwise(waits[29:]))
+    assert abs(waits[-1] - 60 * interval) < 1e-6  # the 90th goes two seconds later
+    # A quiet spell later the burst is available again.
+    assert await first.send_slot("telegram", interval, 1.0, now=now + 10) == 0.0
+
+
+async def test_telegram_calls_that_send_take_a_slot_and_fetching_updates_does_not(
+        two_services: list[Services]) -> None:
+    storage = two_services[0].storage
+    taken: list[float] = []
+
+    class Recorded:
+        """The real schedule, remembering each wait it handed out."""
+
+        async def send_slot(self, name: str, interval: float, burst: float, now: float | None = None) -> float:
+            taken.append(await storage.send_slot(name, interval, burst, now))
+            return taken[-1]
+
+    limiter = SharedRateLimiter(Recorded(), AIORateLimiter(max_retries=0))
+    await limiter.initialize()
+    ran: list[str] = []
+
+    async def call(endpoint: str) -> bool:
+        ran.append(endpoint)
+        return True
+
+    try:
+        for endpoint in ("sendMessage", "getUpdates", "sendMessage", "answerCallbackQuery"):
+            assert await limiter.process_request(call, (endpoint,), {}, endpoint, {}, None) is True
+    finally:
+        await limiter.shutdown()
+    assert ran == ["sendMessage", "getUpdates", "sendMessage", "answerCallbackQuery"]
+    assert taken == [0.0, 0.0, 0.0]  # three sends, inside the burst; getUpdates took no slot
+    assert await storage._value("SELECT count(*) FROM rate_slots WHERE name = ?", (SCHEDULE,)) == 1

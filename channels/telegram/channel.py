@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, CallbackQuery, Update
 from telegram.constants import ChatAction
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.config import Config
@@ -24,6 +24,7 @@ from bot.models import ADMIN, CITIZEN, STAFF, Reply
 from bot.render import to_plain
 from bot.router import Router
 from channels.telegram.events import CHANNEL, to_event
+from channels.telegram.limiter import SharedRateLimiter
 from channels.telegram.sender import TelegramSender, retry_seconds
 from channels.telegram.webhook import webhook_route
 
@@ -86,8 +87,10 @@ class TelegramChannel:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         # No retries inside the limiter: a 429 for one chat goes back to the outbox with its own back-off
         # instead of holding up everybody else's replies.
-        limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
-                                 group_time_period=60, max_retries=0)
+        local = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
+                               group_time_period=60, max_retries=0)
+        storage = core.services.storage  # processes sharing a database share the bot's one limit
+        limiter: BaseRateLimiter[Any] = SharedRateLimiter(storage, local) if storage.shared else local
         # A pool wide enough for the delivery worker's parallel sends beside the long poll.
         request = HTTPXRequest(connection_pool_size=32, read_timeout=timeout, write_timeout=timeout,
                                connect_timeout=timeout, pool_timeout=timeout)
