@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
+from bot.core import Core
+from bot.guard import FloodGuard
+from bot.router import Router
+from bot.services import open_services
 from channels.zalo_bot import BotClient
+from handlers.routes import ROUTES
 
 
 class _Proxy(BaseHTTPRequestHandler):
@@ -74,10 +79,15 @@ async def test_telegram_calls_go_through_the_proxy(proxy: list[str], tmp_path: P
     from channels.telegram.channel import TelegramChannel
 
     config = load_config({}, telegram_token="42:abc", telegram_api="http://api.telegram.invalid",
-                         db_path=tmp_path / "db.sqlite")
-    channel = TelegramChannel(config, core=None, router=None)  # type: ignore[arg-type]
-    me = await channel.bot.get_me()
-    await channel.bot.shutdown()
+                         db_path=tmp_path / "db.sqlite", data_dir=tmp_path)
+    services = await open_services(config)
+    try:
+        router = Router(services, ROUTES, FloodGuard(0))
+        channel = TelegramChannel(config, Core(services, router), router)
+        me = await channel.bot.get_me()
+        await channel.bot.shutdown()
+    finally:
+        await services.close()
     assert me.username == "papibot_bot"
     assert proxy and proxy[0] == "POST http://api.telegram.invalid/bot42:abc/getMe"
 
