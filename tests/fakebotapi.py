@@ -16,12 +16,11 @@ import urllib.request
 from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakebotapi_state import BOT_USER, JSON, ApiError, BotState
-from tests.fakeserver import FakeServer, ServedFake
+from tests.fakeserver import FakeHandler, ServedFake
 
 __all__ = ["BOT_USER", "ApiError", "FakeBotAPI"]
 
@@ -64,20 +63,8 @@ def parse_params(query: str, content_type: str, body: bytes) -> JSON:
     return params
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive like the real API, so httpx reuses its connections
-    server: FakeServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence per-request logging: tests inspect the recorded calls instead."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        self.server.fake._track(self.connection, add=False)
-        super().finish()
+class _Handler(FakeHandler):
+    """Every request goes to the fake."""
 
     def do_POST(self) -> None:
         """Serve one Bot API call."""

@@ -22,6 +22,24 @@ class FakeServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class FakeHandler(BaseHTTPRequestHandler):
+    """Keep-alive like the real APIs (httpx reuses its connections), quiet, and known to the fake's stop()."""
+
+    protocol_version = "HTTP/1.1"
+    server: FakeServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request logging: tests inspect the recorded requests instead."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        self.server.fake._track(self.connection, add=False)
+        super().finish()
+
+
 class ServedFake:
     """start()/stop() and `with` for a fake; subclasses name their `handler` class and keep `cond`."""
 

@@ -17,10 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
-from typing import Any
 
-from tests.fakeserver import FakeServer, ServedFake
+from tests.fakeserver import FakeHandler, ServedFake
 from tests.fakezalo_botstate import BotState
 from tests.fakezalo_events import OAEvents
 from tests.fakezalo_state import JSON, OAState, now_ms, pkce_challenge
@@ -30,20 +28,8 @@ __all__ = ["STALE_AGE", "FakeZaloBot", "FakeZaloOA", "pkce_challenge"]
 STALE_AGE = 3600  # seconds: how old post_event(stale=True) makes an event's timestamp
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: FakeServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence per-request logging: tests inspect the recorded requests instead."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        self.server.fake._track(self.connection, add=False)
-        super().finish()
+class _Handler(FakeHandler):
+    """Every request goes to the fake."""
 
     def do_POST(self) -> None:
         """Serve one request through the fake (faults first, then the API semantics)."""
