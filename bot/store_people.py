@@ -98,14 +98,6 @@ class PeopleStore(Database):
             (channel, chat_id, user_id, json.dumps(payloads), time.time() + MENU_TTL), turn,
         )
 
-    async def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Take or renew the lease `name` for `seconds`; False while another holder's lease runs."""
-        now = time.time()
-        return await self._write(
-            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-            " holder = excluded.holder, until = excluded.until WHERE leases.holder = excluded.holder"
-            " OR leases.until < ?", (name, holder, now + seconds, now)) == 1
-
     async def flood_hit(self, channel: str, user_id: str, window: float) -> int:
         """Count one message of this user; how many it sent in its current window (opened `window` s ago at most).
 
