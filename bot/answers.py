@@ -11,7 +11,7 @@ from bot.render import Renderer
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import SECTION_LABELS, SECTION_LABELS_EN, Topic
 
-SECTION_PAYLOAD = r"summary|who|documents|place|time|fee|online|notes|basis"
+SECTION_PAYLOAD = r"summary|who|conditions|documents|place|time|validity|fee|benefit|online|notes|basis"
 
 
 def _parts(topic: Topic) -> list[str]:

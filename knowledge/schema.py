@@ -23,10 +23,16 @@ CATEGORIES = (
 TOPIC_FIELDS = ("id", "title", "category", "questions", "sections", "summary_en", "legal_basis", "source", "verified")
 # A learned topic (learned.yaml, promoted from an officer's answer) may carry one free `answer` instead of sections.
 LEARNED_FIELDS = (*TOPIC_FIELDS, "answer", "ticket")  # ticket: the question it came from (erasure follows it)
-SECTION_KEYS = ("summary", "who", "documents", "place", "time", "fee", "online", "notes")
+# conditions: yes/no questions and exemptions ("có được … không", "khi nào được miễn"); validity: how long a
+# document stays valid; benefit: what a citizen receives (an allowance), apart from the fee a citizen pays.
+SECTION_KEYS = ("summary", "who", "conditions", "documents", "place", "time", "validity", "fee", "benefit", "online",
+                "notes")
 # Headings of the sections after the summary (which has none), and of the legal basis list.
 SECTION_LABELS = {
     "who": "Ai được làm",
+    "conditions": "Điều kiện",
+    "validity": "Giá trị sử dụng",
+    "benefit": "Mức hưởng",
     "documents": "Hồ sơ",
     "place": "Nơi nộp",
     "time": "Thời hạn",
@@ -37,6 +43,9 @@ SECTION_LABELS = {
 }
 SECTION_LABELS_EN = {
     "who": "Who may apply",
+    "conditions": "Conditions",
+    "validity": "Validity",
+    "benefit": "What you receive",
     "documents": "Documents",
     "place": "Where to apply",
     "time": "Processing time",
@@ -46,7 +55,7 @@ SECTION_LABELS_EN = {
     "basis": "Legal basis",
 }
 # The parts of a topic a citizen can ask for: every section but the summary and notes, plus the legal basis.
-FACETS = ("fee", "time", "place", "online", "documents", "who", "basis")
+FACETS = ("fee", "benefit", "validity", "time", "place", "online", "documents", "conditions", "who", "basis")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MIN_QUESTIONS = 10
 MAX_SUMMARY = 600
