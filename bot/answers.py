@@ -9,9 +9,48 @@ from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST
 from bot.models import Buttons, Reply, Ticket
 from bot.render import Renderer
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import SECTION_LABELS, SECTION_LABELS_EN, Topic
+from knowledge.schema import FACET_LABELS, SECTION_LABELS, SECTION_LABELS_EN, Topic
 
 SECTION_PAYLOAD = r"summary|who|conditions|documents|place|time|validity|fee|benefit|online|notes|basis"
+SINGLE_BUDGET = 1000  # characters of one part (a section holds at most this many)
+MULTI_BUDGET = 900  # characters of all parts together when several are asked
+# A part the topic lacks is answered by a nearby part only where that part answers the same question.
+FALLBACK = {"conditions": "who"}
+FACET_LABELS_EN = {**{k: v.lower() for k, v in SECTION_LABELS_EN.items()}, "contact": "contact phone number"}
+
+
+def plan(topic: Topic, asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The parts to show for the parts asked, in order, and the parts asked that the topic lacks."""
+    shown: list[str] = []
+    missing: list[str] = []
+    for facet in asked:
+        part = facet if facet == "basis" or topic.section(facet) else FALLBACK.get(facet)
+        if part and (part == "basis" or topic.section(part)):
+            if part not in shown:
+                shown.append(part)
+        elif facet not in missing:
+            missing.append(facet)
+    return tuple(shown), tuple(missing)
+
+
+def excerpt(text: str, limit: int) -> str:
+    """The text cut at a line (or a sentence) so that it fits in about `limit` characters."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for line in text.strip().splitlines():
+        if kept and sum(len(k) + 1 for k in kept) + len(line) > limit:
+            break
+        kept.append(line)
+    out = "\n".join(kept)
+    if len(out) > limit:
+        cut = out.rfind(". ", 0, limit)
+        out = out[:cut + 1] if cut > limit // 3 else out[:limit].rsplit(" ", 1)[0]
+    return out + " …"
+
+
+def _section(topic: Topic, part: str) -> str:
+    return "" if part == "basis" else topic.section(part) or ""
 
 
 def _parts(topic: Topic) -> list[str]:
@@ -25,9 +64,9 @@ class Presenter:
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
 
-    def _buttons(self, topic: Topic, shown: str, question_id: int, english: bool) -> Buttons:
+    def _buttons(self, topic: Topic, shown: tuple[str, ...], question_id: int, english: bool) -> Buttons:
         labels = SECTION_LABELS_EN if english else SECTION_LABELS
-        parts = [p for p in ("summary", *_parts(topic)) if p != shown and (p != "summary" or shown != "")]
+        parts = [p for p in ("summary", *_parts(topic)) if p not in shown and (p != "summary" or shown)]
         names = [self.renderer.message("button_summary") if p == "summary" else labels[p] for p in parts]
         rows: Buttons = [[(n, codec.encode("sec", topic.id, p)) for n, p in zip(names[i:i + 2], parts[i:i + 2],
                                                                                    strict=True)]
@@ -39,27 +78,34 @@ class Presenter:
                          (self.renderer.message("button_no"), codec.encode("fb", question_id, "n"))])
         return rows
 
-    def answer(self, kb: KnowledgeBase, topic_id: str, facet: str | None = None, question_id: int = 0,
+    def answer(self, kb: KnowledgeBase, topic_id: str, facets: tuple[str, ...] | str | None = (), question_id: int = 0,
                english: bool = False) -> Reply:
-        """The summary, or the asked-for part when the topic has it, with buttons for the other parts."""
+        """The parts asked, in order (the summary when none), a plain word on parts the knowledge lacks, and
+        buttons for the other parts."""
         topic = kb.topic(topic_id)
         assert topic is not None
+        asked = (facets,) if isinstance(facets, str) else tuple(facets or ())
+        shown, missing = plan(topic, asked)
         if english and topic.summary_en:
-            text = self.renderer.render("answer_en.html", topic=topic)
-            return Reply(text, self._buttons(topic, "", question_id, True), ANSWER, topic_id)
-        part = facet if facet == "basis" or (facet and topic.section(facet)) else None
-        body = topic.section(part) if part and part != "basis" else topic.summary
-        label = SECTION_LABELS.get(part or "", "")
-        text = self.renderer.render("answer.html", topic=topic, facet=part, label=label, body=body or "",
-                                    rate=bool(question_id))
-        return Reply(text, self._buttons(topic, part or "", question_id, False), ANSWER, topic_id)
+            parts = [(SECTION_LABELS_EN[p], _section(topic, p)) for p in shown if p != "basis"]
+            text = self.renderer.render("answer_en.html", topic=topic, parts=parts,
+                                        missing=[FACET_LABELS_EN.get(m, m) for m in missing])
+            return Reply(text, self._buttons(topic, (), question_id, True), ANSWER, topic_id)
+        budget = (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
+        parts = [(p, SECTION_LABELS[p], excerpt(_section(topic, p), budget)) for p in shown]
+        text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
+                                    summary=topic.summary if not shown else "", rate=bool(question_id))
+        return Reply(text, self._buttons(topic, shown, question_id, False), ANSWER, topic_id)
+
+    def facets_shown(self, kb: KnowledgeBase, topic_id: str | None, facets: tuple[str, ...]) -> tuple[str, ...]:
+        """The parts the reply really opens, in order (none: the summary)."""
+        topic = kb.topic(topic_id) if topic_id else None
+        return plan(topic, facets)[0] if topic is not None else ()
 
     def facet_shown(self, kb: KnowledgeBase, topic_id: str, facet: str | None) -> str | None:
-        """The facet the reply really opens (None when the topic has no such part: the summary then)."""
-        topic = kb.topic(topic_id)
-        if topic is None or facet is None:
-            return None
-        return facet if facet == "basis" or topic.section(facet) else None
+        """The first part the reply opens (None when the topic has no such part: the summary then)."""
+        shown = self.facets_shown(kb, topic_id, (facet,) if facet else ())
+        return shown[0] if shown else None
 
     def suggest(self, kb: KnowledgeBase, suggestions: tuple[str, ...], question_id: int,
                 english: bool = False) -> Reply:
@@ -77,16 +123,23 @@ class Presenter:
         rows: Buttons = [[(name, codec.encode("cat", i, 0))] for i, name in enumerate(names)]
         return Reply(self.renderer.render("catalogue.html", topics=kb.topics), rows, SMALLTALK)
 
-    def smalltalk(self, kb: KnowledgeBase, intent: str | None, welcome: str, english: bool = False) -> Reply:
-        """The polite reply of a small-talk intent (the catalogue for a bare "thủ tục")."""
+    def smalltalk(self, kb: KnowledgeBase, intent: str | None, welcome: str, english: bool = False,
+                  question_id: int = 0) -> Reply:
+        """The polite reply of a small-talk intent (the catalogue for a bare "thủ tục"); with a question id,
+        a button that sends it to an officer."""
         if intent == CATALOGUE:
             return self.catalogue(kb)
+        rows: Buttons = []
+        if question_id:
+            label = self.renderer.message("button_escalate_en" if english else "button_ask_officer")
+            rows = [[(label, codec.encode("esc", question_id))]]
         if english:
-            return Reply(self.renderer.render("message.html", text=self.renderer.message("smalltalk_en")),
+            name = f"smalltalk_en_{intent}" if self.renderer.has_message(f"smalltalk_en_{intent}") else "smalltalk_en"
+            return Reply(self.renderer.render("message.html", text=self.renderer.message(name)), rows,
                          decision=SMALLTALK)
         found = next((s for s in kb.smalltalk if s.id == intent), None)
         text = self.renderer.render("message.html", text=found.reply) if found else welcome
-        return Reply(text, decision=SMALLTALK)
+        return Reply(text, rows, decision=SMALLTALK)
 
     def queued(self, ticket: Ticket, created: bool, out_of_scope: str | None = None, escalated: bool = False,
                english: bool = False) -> Reply:
@@ -101,5 +154,5 @@ class Presenter:
         if d.decision == SMALLTALK:
             return self.smalltalk(kb, d.smalltalk, welcome, d.english)
         if d.decision == ANSWER and d.topic:
-            return self.answer(kb, d.topic, d.facet, question_id, d.english)
+            return self.answer(kb, d.topic, d.facets, question_id, d.english)
         return self.suggest(kb, d.suggestions, question_id, d.english)

@@ -8,6 +8,7 @@ from bot import codec
 from bot.answers import Presenter
 from bot.brain import Brain
 from bot.dialogue import Context
+from bot.smalltalk import CHITCHAT
 from bot.learned import LearnedKnowledge
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
 from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
@@ -16,6 +17,7 @@ from bot.render import Renderer
 from bot.storage import Storage, Turn
 from bot.textnorm import clean
 
+OFFER_OFFICER = frozenset({"human", CHITCHAT})
 MAX_QUESTION = 2000  # longer messages are cut: nobody's procedure question needs more
 STATUS_NAMES = {PENDING: "đang chờ trả lời", ANSWERED: "đã trả lời", CLOSED: "đã đóng"}
 
@@ -64,6 +66,10 @@ class CitizenService:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
         d = self.brain.dialogue.decide(text, await self.storage.conversation(user), time.time())
         m = d.match
+        if d.decision == SMALLTALK and d.smalltalk in OFFER_OFFICER:
+            # Asking for a person, or chit-chat that may hide a question: an officer is one tap away.
+            qid = await self.storage.log_question(user, text, SMALLTALK, None, 0.0, turn, d.context)
+            return self.present.smalltalk(self.brain.kb, d.smalltalk, self._welcome(user), d.english, qid)
         if d.decision == SMALLTALK:
             return self.present.smalltalk(self.brain.kb, d.smalltalk, self._welcome(user), d.english)
         if d.decision == QUEUE and not m.normalized:
@@ -88,7 +94,7 @@ class CitizenService:
         shown = None if facet == "summary" else facet
         talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown, time.time())
         await self.storage.save_conversation(user, talk, turn)
-        return self.present.answer(self.brain.kb, topic_id, shown)
+        return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else ())
 
     async def _own_question(self, user: User, question_id: int) -> Question | None:
         q = await self.storage.question(question_id)
@@ -113,7 +119,7 @@ class CitizenService:
         await self.storage.update_question(q.id, ANSWER, topic_id, turn)
         talk = (await self.storage.conversation(user) or Context()).after(q.text, topic_id, None, time.time())
         await self.storage.save_conversation(user, talk)
-        return self.present.answer(self.brain.kb, topic_id, self.brain.dialogue.facet(self.brain.matcher.normalize(
+        return self.present.answer(self.brain.kb, topic_id, self.brain.dialogue.facets(self.brain.matcher.normalize(
             q.text)), q.id)
 
     async def escalate(self, user: User, question_id: int, turn: Turn | None = None) -> Reply:

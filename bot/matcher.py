@@ -81,10 +81,18 @@ class Matcher:
                     self.docs.append(_Doc(topic_id, norm, features(norm.split())))
         self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
         self._build_index()
+        self.topics = frozenset(t.id for t in kb.topics)
+        self._vocabulary: dict[str, frozenset[str]] = {}
+        for d in self.docs:
+            self._vocabulary[d.topic] = self._vocabulary.get(d.topic, frozenset()) | frozenset(d.text.split())
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
         # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
         self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
                           for n in (normalize(p, self.synonyms) for p in phrases) if n]
+
+    def vocabulary(self, topic_id: str) -> frozenset[str]:
+        """The words of a topic's title and example questions (normalised)."""
+        return self._vocabulary.get(topic_id, frozenset())
 
     def normalize(self, text: str) -> str:
         """The matching form of a text (folded, synonyms expanded)."""

@@ -162,6 +162,10 @@ class Renderer:
         """A short fixed reply from messages.yaml, with escaped values filled in."""
         return self.messages[key].format(**{k: html.escape(str(v), quote=False) for k, v in values.items()})
 
+    def has_message(self, key: str) -> bool:
+        """True when messages.yaml has this reply."""
+        return key in self.messages
+
     def render_plain(self, name: str, **context: object) -> str:
         """Render a template whose output is not HTML (Markdown report): no autoescape."""
         return self._plain.get_template(name).render(**context).strip()

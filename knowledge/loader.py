@@ -39,6 +39,9 @@ class KnowledgeBase:
     # Which part of a topic a question asks for (facets.yaml), and English words mapped to Vietnamese.
     facets: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     followup: tuple[str, ...] = ()
+    facet_weak: tuple[str, ...] = ()
+    # Words of small talk by intent (smalltalk.yaml `words`): a message of only these is small talk.
+    social: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     english: dict[str, str] = dataclasses.field(default_factory=dict)
     # Words naming the object of several procedures (ambiguous.yaml): phrases -> the topics to offer.
     ambiguous: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
@@ -152,6 +155,21 @@ def _load_smalltalk(directory: Path, problems: Problems) -> list[Smalltalk]:
     return out
 
 
+def _load_social(directory: Path, problems: Problems) -> dict[str, tuple[str, ...]]:
+    """smalltalk.yaml `words`: intent id -> words and phrases that carry no procedure."""
+    data = _read_yaml(directory / "smalltalk.yaml", problems) if (directory / "smalltalk.yaml").exists() else None
+    words = data.get("words", {}) if isinstance(data, dict) else {}
+    out: dict[str, tuple[str, ...]] = {}
+    for intent, phrases in (words.items() if isinstance(words, dict) else []):
+        if (checked := _phrases(phrases)) is None:
+            problems.add("smalltalk.yaml", f"words.{intent}", "a list of words or phrases")
+            continue
+        out[str(intent)] = checked
+    if not isinstance(words, dict):
+        problems.add("smalltalk.yaml", "words", "expected intent: [words]")
+    return out
+
+
 def _load_out_of_scope(directory: Path, problems: Problems) -> list[OutOfScope]:
     out = []
     for i, item in enumerate(_entries(directory, "out_of_scope.yaml", "procedures", problems)):
@@ -169,22 +187,26 @@ def _phrases(value: object) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value)
 
 
-def _load_facets(directory: Path, problems: Problems) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """facets.yaml: facet name -> phrases (the first facet listed wins), and the follow-up words."""
+Facets = tuple[dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]]
+
+
+def _load_facets(directory: Path, problems: Problems) -> Facets:
+    """facets.yaml: facet name -> phrases, the follow-up words, and the weak phrases."""
     if not (directory / "facets.yaml").exists():
-        return {}, ()
+        return {}, (), ()
     data = _read_yaml(directory / "facets.yaml", problems) or {}
-    facets, followup = data.get("facets") if isinstance(data, dict) else None, _phrases(data.get("followup", []))
-    if not isinstance(facets, dict) or followup is None:
-        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]) and followup ([words])")
-        return {}, ()
+    data = data if isinstance(data, dict) else {}
+    facets, followup, weak = data.get("facets"), _phrases(data.get("followup", [])), _phrases(data.get("weak", []))
+    if not isinstance(facets, dict) or followup is None or weak is None:
+        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]), followup ([words]), weak ([phrases])")
+        return {}, (), ()
     out: dict[str, tuple[str, ...]] = {}
     for name, phrases in facets.items():
         if name not in FACETS or (checked := _phrases(phrases)) is None:
             problems.add("facets.yaml", f"facets.{name}", f"a facet among {', '.join(FACETS)} with a list of phrases")
             continue
         out[name] = checked
-    return out, followup
+    return out, followup, weak
 
 
 def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
@@ -219,10 +241,12 @@ def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -
         problems.add(str(directory), "(folder)", "knowledge folder not found")
         return KnowledgeBase(directory, (), {}, (), ()), problems
     topics = _load_learned(learned, _load_topics(directory, problems), problems)
-    facets, followup = _load_facets(directory, problems)
+    facets, followup, weak = _load_facets(directory, problems)
     kb = KnowledgeBase(
         facets=facets,
         followup=followup,
+        facet_weak=weak,
+        social=_load_social(directory, problems),
         english=_load_english(directory, problems),
         ambiguous=_load_ambiguous(directory, {t.id for t in topics}, problems),
         directory=directory,

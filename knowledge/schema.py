@@ -41,6 +41,8 @@ SECTION_LABELS = {
     "notes": "Lưu ý",
     "basis": "Căn cứ pháp lý",
 }
+FACET_LABELS = {**{k: v.lower() for k, v in SECTION_LABELS.items()}, "contact": "số điện thoại liên hệ"}
+
 SECTION_LABELS_EN = {
     "who": "Who may apply",
     "conditions": "Conditions",
@@ -55,7 +57,8 @@ SECTION_LABELS_EN = {
     "basis": "Legal basis",
 }
 # The parts of a topic a citizen can ask for: every section but the summary and notes, plus the legal basis.
-FACETS = ("fee", "benefit", "validity", "time", "place", "online", "documents", "conditions", "who", "basis")
+# "contact" (a phone number, a hotline) is no section: the bot says plainly that it does not have it.
+FACETS = ("fee", "benefit", "validity", "time", "place", "online", "documents", "conditions", "who", "basis", "contact")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MIN_QUESTIONS = 10
 MAX_SUMMARY = 600
