@@ -12,6 +12,7 @@ answer. Small talk keeps the topic. The same object serves the chat (context kep
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 
 from bot.english import English
@@ -26,6 +27,7 @@ MAX_TURNS = 3  # previous turns kept, and handed to the officer with a queued fo
 SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject of the message's own
 OOS_SCORE = 45.0  # ... and names a known out-of-scope procedure this clearly
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
+CLAUSE = re.compile(r"[,.;:!?\n]+|\s(?:thì|thi|còn|con|mà|ma|nhưng|nhung|rồi|roi)\s", re.I)
 VAGUE = frozenset({"thu tuc", "thu tuc hanh chinh", "hoi", "hoi dap", "giup", "help", "menu", "danh muc",
                    "tu van", "ho tro", "cau hoi", "thong tin", "dich vu"})
 
@@ -87,7 +89,7 @@ class Dialogue:
         lexicon = matcher.lexicon
         social = {intent: [matcher.normalize(p) for p in phrases] for intent, phrases in kb.social.items()}
         self.small = SmallTalk(matcher.smalltalk, social, known=lambda w: w in lexicon.words,
-                               named_pair=lambda a, b: f"{a}_{b}" in lexicon.df
+                               named_pair=lambda a, b: a in FILLER and b in FILLER and f"{a}_{b}" in lexicon.df
                                and lexicon.weight(f"{a}_{b}") >= RARE_PAIR_WEIGHT)
 
     def facets(self, norm: str) -> tuple[str, ...]:
@@ -124,6 +126,8 @@ class Dialogue:
                 return small
             if norm in VAGUE or (len(norm.split()) == 1 and match.decision != ANSWER and not live):
                 return Decision(SMALLTALK, match, smalltalk=CATALOGUE, context=ctx)
+        if not english and match.decision != ANSWER:
+            match = self._clause_out_of_scope(text) or match
         if live and ctx.topic is not None:
             decided = self._in_context(text, match, facets, ctx, now, english)
             if decided is not None:
@@ -149,6 +153,18 @@ class Dialogue:
         if self.followup is not None:
             rest = self.followup.sub(" ", rest)
         return [w for w in self.matcher.lexicon.resolve(rest.split()) if w not in FILLER and not w.isdigit()]
+
+    def _clause_out_of_scope(self, text: str) -> Match | None:
+        """A known out-of-scope procedure named in one clause of a longer message ("đi làm ăn xa mấy tháng, có
+        phải khai báo tạm vắng ko"): the whole message is read as that procedure."""
+        clauses = [c for c in CLAUSE.split(text) if len(c.split()) >= 2]
+        if len(clauses) < 2:
+            return None
+        for clause in clauses:
+            m = self.matcher.match(clause)
+            if _out_of_scope(m):
+                return replace(m, normalized=self.matcher.normalize(text))
+        return None
 
     def _named(self, subject: list[str]) -> float:
         """How much the subject's words name, a known pair ("hộ chiếu") counting as one word of its own weight."""

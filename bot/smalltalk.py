@@ -21,7 +21,7 @@ CHITCHAT = "chitchat"  # no procedure in it, and no intent of its own
 PARTICLES = "particles"  # words of smalltalk.yaml `words` that never set an intent ("chưa", "đấy")
 # When a message mixes intents, the one a citizen most needs answered: "thôi cảm ơn" thanks, "bot ngu, cho
 # gặp cán bộ" asks for a person.
-PRIORITY = ("human", "insult", "who", "bye", "thanks", "praise", "greeting", "feeling", CHITCHAT, "help", "ok")
+PRIORITY = ("human", "insult", "who", "bye", "thanks", "praise", "feeling", CHITCHAT, "greeting", "help", "ok")
 MAX_UNKNOWN = 3  # words no topic knows, at most, in a message read as chit-chat
 
 
@@ -62,9 +62,9 @@ class SmallTalk:
         unknown = [w for w in leftover if not self.known(w)]
         if len(unknown) < len(leftover):  # a word a topic knows: a question
             return None
-        if not leftover:
+        if not leftover:  # phrases and particles only ("thôi không cần nữa")
             named = [i for i in PRIORITY if i in found]
-            return named[0] if named else None
+            return named[0] if named else (None if asks_part else "ok")
         if asks_part or len(unknown) > MAX_UNKNOWN:
             return None  # "học bổng ở đâu": a procedure the knowledge lacks, for an officer
         named = [i for i in PRIORITY if i in found]
