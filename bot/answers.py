@@ -94,7 +94,7 @@ class Presenter:
         budget = (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
         parts = [(p, SECTION_LABELS[p], excerpt(_section(topic, p), budget)) for p in shown]
         text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
-                                    summary=topic.summary if not shown else "", rate=bool(question_id))
+                                    summary=topic.summary if not shown and not missing else "", rate=bool(question_id))
         return Reply(text, self._buttons(topic, shown, question_id, False), ANSWER, topic_id)
 
     def facets_shown(self, kb: KnowledgeBase, topic_id: str | None, facets: tuple[str, ...]) -> tuple[str, ...]:

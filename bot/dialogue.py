@@ -121,10 +121,12 @@ class Dialogue:
         facets = self.finder.find(norm)
         live = ctx.live(now)
         if not english:
+            if norm in VAGUE:
+                return Decision(SMALLTALK, match, smalltalk=CATALOGUE, context=ctx)
             small = self._smalltalk(match, facets, live, ctx)
             if small is not None:
                 return small
-            if norm in VAGUE or (len(norm.split()) == 1 and match.decision != ANSWER and not live):
+            if len(norm.split()) == 1 and match.decision != ANSWER and not live:
                 return Decision(SMALLTALK, match, smalltalk=CATALOGUE, context=ctx)
         if not english and match.decision != ANSWER:
             match = self._clause_out_of_scope(text) or match
@@ -206,6 +208,8 @@ class Dialogue:
         if (named < SUBJECT_WEIGHT and unknown <= 1) or (
                 best == ctx.topic and (unknown <= 1 or ctx_score >= self.matcher.suggest_threshold)):
             return self._answer(text, match, ctx.topic, facets, ctx, now, used=True, english=english)
+        if match.decision != SUGGEST:
+            return None  # nothing in the knowledge comes near: for an officer, not the current topic
         ranked = [t for t in ranked if scores[t] >= self.matcher.suggest_threshold]
         # Its own subject, and no confident reading: choices, the current topic among them.
         choices = tuple(dict.fromkeys((ctx.topic, *match.suggestions, *ranked)))[:3]

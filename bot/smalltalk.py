@@ -55,9 +55,9 @@ class SmallTalk:
         intent = self.exact(text)
         if intent is not None:
             return intent
-        if any(self.named_pair(a, b) for a, b in itertools.pairwise(words)):
-            return None
         found, rest = self._cover(text)
+        if any(self.named_pair(a, b) for a, b in itertools.pairwise(rest.split())):
+            return None
         leftover = [w for w in rest.split() if w not in FILLER]
         unknown = [w for w in leftover if not self.known(w)]
         if len(unknown) < len(leftover):  # a word a topic knows: a question

@@ -1,0 +1,126 @@
+"""Answer what was asked: a new subject is read on its own, small talk is never a ticket, every part asked is
+answered in order, and a part the knowledge lacks is said plainly; as each channel renders the reply."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import Reply
+from bot.render import plain_messages, split_message, to_plain
+from bot.services import Services
+from channels import console, zalo_bot
+from channels.zalo_oa import sender as zalo_oa
+from tests.conftest import citizen, press, say
+
+def rendered(reply: Reply) -> dict[str, str]:
+    """The reply as each channel shows it: Telegram HTML parts, plain text with numbered options elsewhere."""
+    out = {"telegram": to_plain("\n".join(split_message(reply.text)))}
+    for name, module in (("console", console), ("zalo_oa", zalo_oa), ("zalo_bot", zalo_bot)):
+        out[name] = "\n".join(plain_messages(reply.text, reply.buttons, module.LIMIT, module.HINT))
+    return out
+
+
+def everywhere(reply: Reply, *needles: str) -> bool:
+    """Every channel's text holds every needle."""
+    return all(all(n in text for n in needles) for text in rendered(reply).values())
+
+
+async def tickets(services: Services) -> int:
+    return len(await services.storage.list_tickets())
+
+
+async def test_a_new_subject_after_a_topic_is_not_answered_from_that_topic(services: Services) -> None:
+    user = citizen(1)
+    assert (await say(services, user, "xin giấy xác nhận tình trạng hôn nhân")).topic == \
+        "xac-nhan-tinh-trang-hon-nhan"
+    assert (await say(services, user, "mất bao lâu")).topic == "xac-nhan-tinh-trang-hon-nhan"
+    reply = await say(services, user, "ông tôi năm nay 82 tuổi thì được hưởng trợ cấp gì, làm ở đâu")
+    assert reply.topic != "xac-nhan-tinh-trang-hon-nhan"
+    assert everywhere(reply, "Trợ cấp xã hội hằng tháng")
+    assert reply.decision == "suggest" or reply.topic == "tro-cap-xa-hoi"  # choices at worst, never confidently wrong
+
+
+async def test_an_elderly_mothers_allowance_after_a_driving_licence_question(services: Services) -> None:
+    user = citizen(2)
+    assert (await say(services, user, "đổi bằng lái xe hết hạn")).topic == "giay-phep-lai-xe"
+    reply = await say(services, user, "mẹ tôi 80 tuổi không có lương hưu thì có được nhận trợ cấp hằng tháng không")
+    assert reply.topic != "giay-phep-lai-xe"
+    assert everywhere(reply, "Trợ cấp xã hội hằng tháng")
+
+
+async def test_a_part_asked_without_a_subject_stays_with_the_topic(services: Services) -> None:
+    user = citizen(3)
+    await say(services, user, "làm hộ chiếu")
+    reply = await say(services, user, "thế lệ phí bao nhiêu")
+    assert reply.topic == "ho-chieu" and everywhere(reply, "hộ chiếu", "Lệ phí")
+
+
+@pytest.mark.parametrize("text", ["vâng em cảm ơn ạ", "ad ơi có ai ko", "buồn quá", "???", "👍", "good morning",
+                                  "bot ngốc thế", "thôi khỏi", "ăn cơm chưa", "bạn là người thật hay máy vậy",
+                                  "Do you speak English?", "What's the weather like in Son La tomorrow?"])
+async def test_small_talk_gets_a_polite_reply_never_a_ticket(services: Services, text: str) -> None:
+    reply = await say(services, citizen(4), text)
+    assert reply.decision == "smalltalk" and reply.ticket_id is None
+    assert await tickets(services) == 0
+    assert not everywhere(reply, "chưa có trong cơ sở tri thức") and not everywhere(reply, "cán bộ sẽ trả lời")
+
+
+async def test_asking_for_a_person_offers_an_officer_and_a_ticket_only_when_chosen(services: Services) -> None:
+    user = citizen(5)
+    reply = await say(services, user, "cho tôi nói chuyện với cán bộ")
+    assert reply.decision == "smalltalk" and await tickets(services) == 0
+    assert everywhere(reply, "Hỏi cán bộ")
+    payload = next(data for row in reply.buttons for _, data in row if data.startswith("esc:"))
+    queued = await press(services, user, payload)
+    assert queued.ticket_id is not None and await tickets(services) == 1
+
+
+@pytest.mark.parametrize(("text", "labels"), [
+    ("làm căn cước cho con 8 tuổi ở đâu, mất bao nhiêu tiền", ["Nơi nộp:", "Lệ phí:"]),
+    ("làm hộ chiếu ở đâu, bao lâu thì có", ["Nơi nộp:", "Thời hạn:"]),
+    ("đăng ký kết hôn cần giấy tờ gì, lệ phí bao nhiêu", ["Hồ sơ:", "Lệ phí:"]),
+])
+async def test_every_part_asked_is_in_the_first_reply_in_the_order_asked(services: Services, text: str,
+                                                                        labels: list[str]) -> None:
+    reply = await say(services, citizen(6), text)
+    assert reply.decision == "answer"
+    for body in rendered(reply).values():
+        positions = [body.find(label) for label in labels]
+        assert -1 not in positions and positions == sorted(positions), body
+    assert len(to_plain(reply.text)) <= 1300
+
+
+async def test_an_allowance_amount_is_never_answered_with_the_fee(services: Services) -> None:
+    user = citizen(7)
+    await say(services, user, "trợ cấp xã hội cho người cao tuổi")
+    reply = await say(services, user, "được bao nhiêu tiền 1 tháng")
+    assert reply.topic == "tro-cap-xa-hoi"
+    assert not everywhere(reply, "Lệ phí") and not everywhere(reply, "Không mất phí")
+    assert everywhere(reply, "Mức hưởng") or everywhere(reply, "chưa có thông tin")
+
+
+async def test_a_bribe_question_gets_where_to_report_not_a_fee(services: Services) -> None:
+    reply = await say(services, citizen(8), "cán bộ xã đòi tiền bồi dưỡng thì báo ở đâu")
+    assert reply.topic == "phong-chong-tham-nhung"
+    assert not everywhere(reply, "Lệ phí")
+
+
+async def test_a_phone_number_the_knowledge_lacks_is_said_plainly(services: Services) -> None:
+    reply = await say(services, citizen(9), "số điện thoại trung tâm phục vụ hành chính công tỉnh")
+    assert reply.topic == "trung-tam-phuc-vu-hcc"
+    assert everywhere(reply, "chưa có thông tin về số điện thoại liên hệ", "Hỏi cán bộ")
+
+
+async def test_english_follow_ups_use_the_context(services: Services) -> None:
+    user = citizen(10)
+    first = await say(services, user, "how do I register a birth")
+    assert first.topic == "khai-sinh"
+    reply = await say(services, user, "how much does it cost?")
+    assert reply.topic == "khai-sinh" and everywhere(reply, "Fee", "Official page")
+
+
+async def test_an_out_of_scope_procedure_inside_a_longer_sentence_is_held(services: Services) -> None:
+    user = citizen(11)
+    reply = await say(services, user, "đi làm ăn xa mấy tháng thì có phải khai báo tạm vắng ko")
+    assert reply.decision == "queue" and reply.topic is None
+    assert everywhere(reply, "tạm vắng")
