@@ -1,12 +1,15 @@
-"""Doubt about an answer: the pure judgement on a Decision, and the setting."""
+"""Doubt about an answer: the pure judgement on a Decision, the setting, and its counts in `queue stats --json`."""
 
 from __future__ import annotations
+
+import asyncio
+import json
 
 import pytest
 
 from bot.config import ConfigError, load_config
 from bot.dialogue import Decision
-from bot.doubt import CONTEXT, MARGIN, doubt_of
+from bot.doubt import CONTEXT, MARGIN, RIGHT, doubt_of
 from bot.matcher import ANSWER, SUGGEST, Match
 
 
@@ -46,3 +49,26 @@ def test_the_margin_is_a_setting() -> None:
     with pytest.raises(ConfigError):
         load_config(env={"PAPIBOT_DOUBT_MARGIN": "-1"})
 
+
+def test_queue_stats_count_doubts_and_verdicts(tmp_path, monkeypatch, capsys) -> None:
+    from bot.cli import main
+    from bot.services import open_services
+    from tests.conftest import citizen
+
+    monkeypatch.setenv("PAPIBOT_DB", str(tmp_path / "d.db"))
+    monkeypatch.setenv("PAPIBOT_DOUBT_MARGIN", "50")  # "làm căn cước công dân ở đâu" leads by about 46 points
+
+    async def scenario() -> None:
+        services = await open_services(load_config())
+        try:
+            for user in (1, 2):
+                assert (await services.citizen.ask(citizen(user), "làm căn cước công dân ở đâu")).decision == ANSWER
+            first = (await services.storage.doubtful_answers())[-1]
+            assert await services.storage.judge(first.id, RIGHT, "web:lan")
+        finally:
+            await services.close()
+
+    asyncio.run(scenario())
+    assert main(["queue", "stats", "--json"]) == 0
+    doubt = json.loads(capsys.readouterr().out)["doubt"]
+    assert doubt == {"flagged": 2, "context": 0, "margin": 2, "open": 1, "right": 1, "dismissed": 0, "taught": 0}
