@@ -55,10 +55,10 @@ async def verdict(request: Request, officer: Officer) -> Response:
     """POST /misunderstood/<id>/verdict: verdict=right (the answer was right) or dismissed (not a question, spam)."""
     services: Services = request.app.state.services
     form = await request.form()
-    choice = form_text(form, "verdict", 20)
-    if choice not in DONE:
+    choice, question = form_text(form, "verdict", 20), int(request.path_params["question"])
+    if choice not in DONE or question >= 2**63:  # a number no database row can have
         return back("/misunderstood", err="Thao tác không hợp lệ.")
-    if not await services.storage.judge(request.path_params["question"], choice, officer.user.key):
+    if not await services.storage.judge(question, choice, officer.user.key):
         return back("/misunderstood", err="Câu này đã được cán bộ khác xử lý hoặc không còn.")
     return back("/misunderstood", msg=DONE[choice])
 
