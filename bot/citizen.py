@@ -8,6 +8,7 @@ from bot import codec
 from bot.answers import Presenter
 from bot.brain import Brain
 from bot.dialogue import Context
+from bot.doubt import doubt_of
 from bot.smalltalk import CHITCHAT
 from bot.learned import LearnedKnowledge
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
@@ -32,8 +33,9 @@ class CitizenService:
     """What a citizen can do; every method takes the asking user and returns a Reply."""
 
     def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers,
-                 learned: LearnedKnowledge, retention_days: int = 365) -> None:
+                 learned: LearnedKnowledge, retention_days: int = 365, doubt_margin: float = 15.0) -> None:
         self.retention_days = retention_days
+        self.doubt_margin = doubt_margin
         self.brain = brain
         self.learned = learned
         self.storage = storage
@@ -78,7 +80,8 @@ class CitizenService:
             _, ticket, created = await self.storage.queue_question(user, text, m.normalized, QUEUE, m.score, turn,
                                                                    d.context, d.previous)
             return await self._queued(ticket, created, m.out_of_scope, english=d.english)
-        qid = await self.storage.log_question(user, text, d.decision, d.topic, m.score, turn, d.context)
+        doubt = doubt_of(d, self.brain.thresholds[1], self.doubt_margin)
+        qid = await self.storage.log_question(user, text, d.decision, d.topic, m.score, turn, d.context, doubt)
         return self.present.decision(self.brain.kb, d, qid, self._welcome(user))
 
     async def _queued(self, ticket: Ticket, created: bool, out_of_scope: str | None = None,

@@ -150,8 +150,10 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
                   "\n".join(f"#{t.id}\t{t.status}\t{t.question}" for t in tickets) or "(trống)")
             return 0
         if args.queue_cmd == "stats":
-            stats = await s.storage.stats(_day(args.since) or 0.0, _day(args.until) or float("inf"))
-            out = {**asdict(stats), "helpful_rate": stats.helpful_rate}
+            span = (_day(args.since) or 0.0, _day(args.until) or float("inf"))
+            stats = await s.storage.stats(*span)
+            out = {**asdict(stats), "helpful_rate": stats.helpful_rate,
+                   "doubt": asdict(await s.storage.doubt_counts(*span))}
             print(json.dumps(out, ensure_ascii=False) if args.json else out)
             return 0
         service = {"answer": s.admin.answer, "close": s.admin.close}.get(args.queue_cmd)

@@ -62,6 +62,9 @@ class Config:
     # at or above `suggest_threshold` it offers up to three topics, below it queues.
     answer_threshold: float = 44.0
     suggest_threshold: float = 24.0
+    # An answer whose standalone lead over the runner-up topic is under this many points is listed for
+    # officers to review ("Chưa hiểu"), as are context answers whose message alone ranked another topic.
+    doubt_margin: float = 15.0
     rate_limit_per_minute: int = 20
     retention_days: int = 365
     # Debug logs never hold names, question texts or SQL parameters unless this is set (PAPIBOT_LOG_CONTENT=1).
@@ -129,6 +132,7 @@ _ENV = {
     "PAPIBOT_WEB_URL": "web_url",
     "PAPIBOT_ANSWER_THRESHOLD": "answer_threshold",
     "PAPIBOT_SUGGEST_THRESHOLD": "suggest_threshold",
+    "PAPIBOT_DOUBT_MARGIN": "doubt_margin",
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
     "PAPIBOT_RETENTION_DAYS": "retention_days",
     "PAPIBOT_LOG_CONTENT": "log_content",
@@ -195,7 +199,7 @@ def _convert(name: str, value: object) -> object:
             return Path(str(value)).expanduser()
         if name in ("http_port", "web_port", "rate_limit_per_minute", "retention_days"):
             return int(str(value))
-        if name in ("answer_threshold", "suggest_threshold"):
+        if name in ("answer_threshold", "suggest_threshold", "doubt_margin"):
             return float(str(value))
         if name in ("log_content", "migrate_without_backup"):
             return str(value).strip().lower() in ("1", "true", "yes", "on")
@@ -236,6 +240,8 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         raise ConfigError(f"retention_days must be at least 1 day (got {config.retention_days})")
     if config.zalo_bot_webhook_url and not 8 <= len(config.zalo_bot_webhook_secret) <= 256:
         raise ConfigError("Zalo Bot webhook mode needs PAPIBOT_ZALO_BOT_WEBHOOK_SECRET: 8-256 characters")
+    if not 0 <= config.doubt_margin <= 100:
+        raise ConfigError(f"doubt_margin must be between 0 and 100 score points (got {config.doubt_margin})")
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
     return config

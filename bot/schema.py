@@ -155,6 +155,15 @@ MIGRATIONS: tuple[str, ...] = (
         next_at REAL NOT NULL
     );
     """,
+    # 13: doubt about an answer (from context against a strong standalone rival, or by a narrow margin),
+    # and an officer's verdict on it: who judged it right, dismissed it or taught the right topic, and when
+    """
+    ALTER TABLE questions ADD COLUMN doubt TEXT CHECK (doubt IN ('context', 'margin'));
+    ALTER TABLE questions ADD COLUMN verdict TEXT CHECK (verdict IN ('right', 'dismissed', 'taught'));
+    ALTER TABLE questions ADD COLUMN verdict_by TEXT;
+    ALTER TABLE questions ADD COLUMN verdict_at REAL;
+    CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL AND verdict IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

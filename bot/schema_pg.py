@@ -232,6 +232,13 @@ CREATE TABLE rate_slots (
     next_at double precision NOT NULL
 );
 """),
+    (13, """
+ALTER TABLE questions ADD COLUMN doubt text CHECK (doubt IN ('context', 'margin'));
+ALTER TABLE questions ADD COLUMN verdict text CHECK (verdict IN ('right', 'dismissed', 'taught'));
+ALTER TABLE questions ADD COLUMN verdict_by text;
+ALTER TABLE questions ADD COLUMN verdict_at double precision;
+CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL AND verdict IS NULL;
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.

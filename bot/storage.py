@@ -14,6 +14,7 @@ from bot.dbapi import Conn
 from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.pgtools import MigrationBackup
+from bot.store_doubt import DoubtStore
 from bot.store_inbox import InboxStore
 from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
@@ -31,7 +32,7 @@ def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Database):
+class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
 
     @classmethod
@@ -53,23 +54,23 @@ class Storage(WebStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Data
         return Question(**dict(row)) if row else None
 
     async def _insert_question(self, db: Conn, user: User, text: str, decision: str,
-                               topic: str | None, score: float, turn: Turn | None) -> int:
+                               topic: str | None, score: float, turn: Turn | None, doubt: str | None = None) -> int:
         async with db.execute(
-            "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id,"
+            " doubt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (user.channel, user.chat_id, user.user_id, text, decision, topic, score, time.time(),
-             turn.update_id if turn else None),
+             turn.update_id if turn else None, doubt),
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
     async def log_question(self, user: User, text: str, decision: str, topic: str | None, score: float,
-                           turn: Turn | None = None, talk: Context | None = None) -> int:
-        """Record what a citizen asked, what the bot decided and where the conversation stands; the id."""
+                           turn: Turn | None = None, talk: Context | None = None, doubt: str | None = None) -> int:
+        """Record what a citizen asked, what the bot decided (and any doubt about it), where the talk stands; the id."""
         async with self._tx(turn) as db:
             if talk is not None:
                 await self._save_conversation(db, user, talk)
-            return await self._insert_question(db, user, text, decision, topic, score, turn)
+            return await self._insert_question(db, user, text, decision, topic, score, turn, doubt)
 
     async def queue_question(self, user: User, text: str, norm: str, decision: str, score: float,
                              turn: Turn | None = None, talk: Context | None = None,

@@ -107,3 +107,20 @@ def test_zero_or_negative_retention_is_refused(tmp_path: Path, days: str) -> Non
     cli = subprocess.run([sys.executable, "-m", "bot.cli", "purge"], capture_output=True, text=True, env=env,
                          cwd=ROOT_DIR, timeout=60)
     assert cli.returncode == 2 and "retention_days" in cli.stderr
+
+
+async def test_doubtful_answers_and_verdicts_on_both_backends_and_their_erasure(services: Services) -> None:
+    storage = services.storage
+    for text in ("xin giấy xác nhận tình trạng hôn nhân", "mất bao lâu ạ", "làm hộ chiếu ở đâu"):
+        assert (await say(services, PERSON, text)).decision == "answer"
+    [item] = await storage.doubtful_answers()
+    assert (item.text, item.doubt, item.topic) == ("mất bao lâu ạ", "context", "xac-nhan-tinh-trang-hon-nhan")
+    before, after = await storage.turns_around(item)
+    assert [t.text for t in before] == ["xin giấy xác nhận tình trạng hôn nhân"]
+    assert [t.text for t in after] == ["làm hộ chiếu ở đâu"]
+    assert await storage.judge(item.id, "dismissed", "web:lan") and not await storage.judge(item.id, "right", "x")
+    await say(services, PERSON, "mất bao lâu ạ")  # still about the passport: in doubt again, left open
+    await services.citizen.delete_data(PERSON, True)
+    assert await storage.doubtful_answers() == [] and await traces(storage, ["mất bao lâu"]) == []
+    counts = await storage.doubt_counts()  # what the statistics count stays, anonymous; nothing is left to judge
+    assert (counts.flagged, counts.open, counts.dismissed) == (2, 0, 1)

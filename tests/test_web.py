@@ -265,3 +265,134 @@ async def test_thumbs_down_answers_count_as_misunderstood(services, web) -> None
     await signed_in(web)
     page = await web.get("/misunderstood")
     assert "làm căn cước công dân ở đâu" in page.text and "1 đánh giá không hữu ích" in page.text
+
+
+# Doubtful answers on "Chưa hiểu": answers from context against a strong standalone rival, narrow margins.
+
+MARRIAGE = "xin giấy xác nhận tình trạng hôn nhân"
+FOLLOW_UP = "mất bao lâu"  # read alone, it ranks other procedures (passport first) well above the threshold
+PASSPORT = "làm hộ chiếu ở đâu"
+
+
+async def _question_id(services, user_id: int, text: str) -> int:
+    row = await services.storage._one("SELECT id FROM questions WHERE user_id = ? AND text = ?", (str(user_id), text))
+    assert row is not None, text
+    return int(row[0])
+
+
+def _card(html: str, question_id: int) -> str:
+    start = html.index(f'id="doubt-{question_id}"')
+    return html[start:html.index("</section>", start)]
+
+
+async def _context_doubt(services, user_id: int) -> int:
+    """A citizen's conversation where the second turn is answered from context; that turn's question id."""
+    for text in (MARRIAGE, FOLLOW_UP):
+        await say(services, citizen(user_id), text)
+    return await _question_id(services, user_id, FOLLOW_UP)
+
+
+async def test_context_answer_with_a_standalone_rival_is_listed_with_its_conversation(services, web) -> None:
+    first = await say(services, citizen(80), MARRIAGE)
+    await say(services, citizen(81), "đăng ký kết hôn cần giấy tờ gì")  # another citizen, in between
+    follow = await say(services, citizen(80), FOLLOW_UP)
+    assert first.decision == follow.decision == "answer"
+    await say(services, citizen(80), PASSPORT)
+    doubtful = await _question_id(services, 80, FOLLOW_UP)
+    await signed_in(web)
+    page = await web.get("/misunderstood")
+    assert "Câu trả lời cần xem lại: 1" in page.text
+    card = _card(page.text, doubtful)
+    assert "riêng câu này gần với chủ đề khác" in card and "«Cấp hộ chiếu phổ thông»" in card
+    assert card.index(MARRIAGE) < card.index(FOLLOW_UP) < card.index(PASSPORT)  # the turns around it, in order
+    assert "đăng ký kết hôn cần giấy tờ gì" not in card  # only this citizen's conversation
+
+
+async def test_narrow_margin_answers_are_listed_under_the_configured_margin(services, config) -> None:
+    import dataclasses
+
+    from bot.services import open_services
+
+    question = "làm căn cước công dân ở đâu"  # answered; the runner-up trails by about 46 points
+    assert (await services.citizen.ask(citizen(82), question)).decision == "answer"
+    assert await services.storage.doubtful_answers() == []  # default margin (15): not in doubt
+    wide = await open_services(dataclasses.replace(config, doubt_margin=50.0))
+    try:
+        await add_accounts(wide)
+        assert (await wide.citizen.ask(citizen(83), question)).decision == "answer"
+        async with client(wide) as web:
+            await signed_in(web)
+            page = await web.get("/misunderstood")
+        card = _card(page.text, await _question_id(wide, 83, question))
+        assert "chỉ hơn chủ đề đứng sau một chút" in card and question in card
+        assert "«Cấp, cấp đổi, cấp lại thẻ căn cước»" in card and "«Chứng thực bản sao từ bản chính»" in card
+    finally:
+        await wide.close()
+
+
+async def test_marking_right_and_dismissing_take_answers_off_the_list_and_count(services, web) -> None:
+    right, spam = await _context_doubt(services, 84), await _context_doubt(services, 85)
+    await signed_in(web)
+    page = await web.get("/misunderstood")
+    assert f'id="doubt-{right}"' in page.text and f'id="doubt-{spam}"' in page.text
+    token = csrf(page.text)
+    done = await web.post(f"/misunderstood/{right}/verdict", data={"verdict": "right", "csrf": token},
+                          follow_redirects=True)
+    assert "Đã ghi nhận câu trả lời đúng." in done.text and f'id="doubt-{right}"' not in done.text
+    assert "cán bộ đã xác nhận đúng: 1 · đã bỏ qua: 0" in done.text
+    done = await web.post(f"/misunderstood/{spam}/verdict", data={"verdict": "dismissed", "csrf": token},
+                          follow_redirects=True)
+    assert f'id="doubt-{spam}"' not in done.text and "cán bộ đã xác nhận đúng: 1 · đã bỏ qua: 1" in done.text
+    again = await web.post(f"/misunderstood/{spam}/verdict", data={"verdict": "right", "csrf": token},
+                           follow_redirects=True)
+    assert "đã được cán bộ khác xử lý" in again.text and "đã bỏ qua: 1" in again.text
+    forged = await web.post(f"/misunderstood/{right}/verdict", data={"verdict": "right"})
+    assert forged.status_code == 403
+    for path, verdict in ((f"/misunderstood/{right}/verdict", "spam"), ("/misunderstood/99999999999999999999/verdict",
+                                                                       "right")):
+        odd = await web.post(path, data={"verdict": verdict, "csrf": token}, follow_redirects=True)
+        assert "Thao tác không hợp lệ." in odd.text
+    counts = await services.storage.doubt_counts()
+    assert (counts.right, counts.dismissed, counts.open, counts.context) == (1, 1, 0, 2)
+    audit = {a["action"]: a for a in await services.storage.audit_log()}
+    assert audit["doubt_right"]["admin_id"] == "web:lan" and audit["doubt_dismissed"]["detail"] == f"#{spam}"
+    dashboard = await web.get("/dashboard")
+    assert "xác nhận đúng 1, bỏ qua 1" in dashboard.text
+
+
+async def test_teach_link_prefills_learn_and_saving_takes_the_answer_off_the_list(services, web) -> None:
+    doubtful = await _context_doubt(services, 86)
+    await signed_in(web)
+    page = await web.get("/misunderstood")
+    assert f'href="/learn?doubt={doubtful}"' in _card(page.text, doubtful)
+    form = await web.get("/learn", params={"doubt": str(doubtful)})
+    assert f'name="doubt" value="{doubtful}"' in form.text and f">{FOLLOW_UP}</textarea>" in form.text
+    assert '<option value="ho-chieu" selected>' in form.text  # the topic the message alone points to
+    question = "làm hộ chiếu mất bao lâu thì có"
+    data = {"doubt": str(doubtful), "topic": "ho-chieu", "questions": question, "csrf": csrf(form.text)}
+    saved = await web.post("/learn", data={**data, "action": "save"}, follow_redirects=True)
+    assert "Đã dạy bot chủ đề đúng" in saved.text and f'id="doubt-{doubtful}"' not in saved.text
+    assert "đã dạy lại chủ đề: 1" in saved.text
+    assert question in services.brain.kb.topic("ho-chieu").questions
+
+
+async def test_teaching_from_a_doubt_keeps_the_personal_data_check(services, web) -> None:
+    text = "mất bao lâu ạ, số em 0912345678"
+    qid = await services.storage.log_question(citizen(87), text, "answer", "khai-sinh", 30.0, doubt="context")
+    await signed_in(web)
+    form = await web.get("/learn", params={"doubt": str(qid)})
+    assert "thông tin cá nhân" in form.text and "Xác nhận lưu" not in form.text
+    data = {"doubt": str(qid), "topic": "khai-sinh", "questions": text, "csrf": csrf(form.text), "action": "save"}
+    refused = await web.post("/learn", data=data)
+    assert refused.status_code == 200 and "thông tin cá nhân" in refused.text
+    assert (await services.storage.doubt_item(qid)) is not None  # still waiting for an officer
+
+
+async def test_erasure_takes_a_doubtful_answer_and_its_words_off_the_page(services, web) -> None:
+    doubtful = await _context_doubt(services, 88)
+    await signed_in(web)
+    assert f'id="doubt-{doubtful}"' in (await web.get("/misunderstood")).text
+    await services.citizen.delete_data(citizen(88), True)
+    page = await web.get("/misunderstood")
+    assert f'id="doubt-{doubtful}"' not in page.text and MARRIAGE not in page.text
+    assert (await web.get("/learn", params={"doubt": str(doubtful)})).text.count(FOLLOW_UP) == 0

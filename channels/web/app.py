@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.services import Services
-from channels.web import dashboard, inbox, learning
+from channels.web import dashboard, doubt, inbox, learning
 from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render, too_large
 
 
@@ -70,7 +70,7 @@ def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        *inbox.routes(), *learning.routes(), *dashboard.routes(),
+        *inbox.routes(), *learning.routes(), *doubt.routes(), *dashboard.routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ])
     app.state.services = services

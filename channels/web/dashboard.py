@@ -63,12 +63,13 @@ async def dashboard(request: Request, officer: Officer) -> Response:
     report = await services.staff.report_data(now)
     since, _, period = half_year(now)
     stats = await services.storage.stats(since, now + 1)
+    doubts = await services.storage.doubt_counts(since, now + 1)
     weeks = weekly(await services.storage.ticket_times(now - (WEEKS + 1) * WEEK), now)
     rate = f"{round(100 * stats.helpful / stats.rated)} %" if stats.rated else "chưa có"
     return render(request, "dashboard.html", officer, areas=report["areas"], bars=progress_bars(report["areas"]),
                   tasks=_filtered(report["areas"], area, status if status in STATUSES else "", overdue),
                   area=area, status=status, overdue=overdue, labels=STATUS_LABELS, chart=weekly_chart(weeks),
-                  weeks=weeks, stats=stats, period=period, median=_hours(stats.median_hours),
+                  weeks=weeks, stats=stats, doubts=doubts, period=period, median=_hours(stats.median_hours),
                   p90=_hours(stats.p90_hours), rate=rate, discrepancies=report["discrepancies"])
 
 

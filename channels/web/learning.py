@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from bot.brain import Brain
 from bot.curation import cluster, personal_data
+from bot.doubt import TAUGHT
 from bot.learn import learned_items, new_topic
 from bot.learned import stored_document
 from bot.matcher import ANSWER, Matcher
@@ -23,6 +24,7 @@ from bot.render import to_plain
 from bot.services import Services
 from bot.textnorm import fold
 from channels.web.base import Officer, back, form_text, page, render
+from channels.web.doubt import doubt_items, suggested_topic
 from knowledge.loader import check_knowledge
 from knowledge.schema import Topic
 
@@ -55,7 +57,8 @@ def _draft(form: FormData | dict[str, Any]) -> dict[str, Any]:
     """The add-to-knowledge form as entered."""
     questions = [q.strip() for q in form_text(form, "questions").splitlines() if q.strip()][:30]
     return {"topic": form_text(form, "topic", 80), "title": form_text(form, "title", 200), "questions": questions,
-            "answer": form_text(form, "answer", 1500), "ticket": form_text(form, "ticket", 12)}
+            "answer": form_text(form, "answer", 1500), "ticket": form_text(form, "ticket", 12),
+            "doubt": form_text(form, "doubt", 12)}
 
 
 def _new_id(draft: dict[str, Any]) -> str:
@@ -86,14 +89,20 @@ async def _learn_page(request: Request, officer: Officer, draft: dict[str, Any],
 
 @page(ADMIN)
 async def learn_form(request: Request, officer: Officer) -> Response:
-    """GET /learn?ticket=N or ?q=…&q=…: the add-to-knowledge form, filled from a ticket or a cluster."""
-    storage = request.app.state.services.storage
+    """GET /learn?ticket=N, ?doubt=N or ?q=…&q=…: the add-to-knowledge form, filled from a ticket, a doubtful
+    answer (with the topic its message alone points to) or a cluster."""
+    services: Services = request.app.state.services
+    storage = services.storage
     questions = [q for q in request.query_params.getlist("q") if q.strip()]
-    draft = {"topic": "", "title": "", "questions": questions, "answer": "", "ticket": ""}
+    draft = {"topic": "", "title": "", "questions": questions, "answer": "", "ticket": "", "doubt": ""}
     ticket_id = request.query_params.get("ticket", "")
     ticket = await storage.ticket(int(ticket_id)) if ticket_id.isdigit() else None
     if ticket is not None:
         draft.update(questions=[ticket.question], answer=ticket.answer or "", ticket=str(ticket.id))
+    doubt_id = request.query_params.get("doubt", "")
+    item = await storage.doubt_item(int(doubt_id)) if doubt_id.isdigit() and len(doubt_id) < 12 else None
+    if item is not None:
+        draft.update(questions=[item.text], topic=suggested_topic(services, item), doubt=str(item.id))
     return await _learn_page(request, officer, draft)
 
 
@@ -122,6 +131,9 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return back("/knowledge", err=f"Đã ghi nhưng không nạp lại được: {problems[0]}")
     await services.storage.audit(officer.user.key, "learn", int(draft["ticket"]) if draft["ticket"] else None,
                                  f"{topic_id}: {' | '.join(draft['questions'])[:200]}")
+    if draft["doubt"].isdigit():  # taught from a doubtful answer: it leaves the list, counted as taught
+        await services.storage.judge(int(draft["doubt"]), TAUGHT, officer.user.key)
+        return back("/misunderstood", msg=f"Đã dạy bot chủ đề đúng («{topic_id}»).")
     return back("/knowledge", msg=f"Đã thêm vào cơ sở tri thức (chủ đề «{topic_id}»).")
 
 
@@ -141,14 +153,16 @@ async def unlearn(request: Request, officer: Officer) -> Response:
 
 @page(ADMIN)
 async def misunderstood(request: Request, officer: Officer) -> Response:
-    """GET /misunderstood: queued, only-suggested and 👎 questions in clusters of similar ones."""
+    """GET /misunderstood: doubtful answers with their conversation, then queued, only-suggested and 👎
+    questions in clusters of similar ones."""
     services: Services = request.app.state.services
     rows = await services.storage.misunderstood_questions()
     matcher = services.brain.matcher
     groups = cluster(rows, lambda r: frozenset(matcher.normalize(r["text"]).split()))
     clusters = [{"count": len(g), "newest": g[0]["created_at"], "examples": list(dict.fromkeys(r["text"] for r in g)),
                  "thumbs_down": sum(1 for r in g if r["helpful"] == 0)} for g in groups]
-    return render(request, "misunderstood.html", officer, clusters=clusters, total=len(rows))
+    return render(request, "misunderstood.html", officer, clusters=clusters, total=len(rows),
+                  doubts=await doubt_items(services), counts=await services.storage.doubt_counts())
 
 
 @page(ADMIN)
