@@ -23,6 +23,8 @@ def plan(topic: Topic, asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[s
     """The parts to show for the parts asked, in order, and the parts asked that the topic lacks."""
     shown: list[str] = []
     missing: list[str] = []
+    if len(topic.sections) == 1:  # one free answer (a learned topic): it is the answer to every part
+        return (), ()
     for facet in asked:
         part = facet if facet == "basis" or topic.section(facet) else FALLBACK.get(facet)
         if part and (part == "basis" or topic.section(part)):
@@ -87,8 +89,8 @@ class Presenter:
         asked = (facets,) if isinstance(facets, str) else tuple(facets or ())
         shown, missing = plan(topic, asked)
         if english and topic.summary_en:
-            parts = [(SECTION_LABELS_EN[p], _section(topic, p)) for p in shown if p != "basis"]
-            text = self.renderer.render("answer_en.html", topic=topic, parts=parts,
+            english_parts = [(SECTION_LABELS_EN[p], _section(topic, p)) for p in shown if p != "basis"]
+            text = self.renderer.render("answer_en.html", topic=topic, parts=english_parts,
                                         missing=[FACET_LABELS_EN.get(m, m) for m in missing])
             return Reply(text, self._buttons(topic, (), question_id, True), ANSWER, topic_id)
         budget = (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)

@@ -9,12 +9,12 @@ from bot.answers import Presenter
 from bot.brain import Brain
 from bot.dialogue import Context
 from bot.doubt import doubt_of
-from bot.smalltalk import CHITCHAT
 from bot.learned import LearnedKnowledge
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
 from bot.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
 from bot.notify import Officers
 from bot.render import Renderer
+from bot.smalltalk import CHITCHAT
 from bot.storage import Storage, Turn
 from bot.textnorm import clean
 

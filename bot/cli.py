@@ -66,7 +66,8 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
             shown = present.facets_shown(brain.kb, d.topic, d.facets) if d.decision == "answer" else ()
             facet = shown[0] if shown else None
             row = {"conversation": n, "turn": i, "question": text, "decision": d.decision, "topic": d.topic,
-                   "facet": facet, "facets": list(shown), "score": m.score, "suggestions": list(d.suggestions), "smalltalk": d.smalltalk,
+                   "facet": facet, "facets": list(shown), "score": m.score, "suggestions": list(d.suggestions),
+                   "smalltalk": d.smalltalk,
                    "out_of_scope": m.out_of_scope, "context_used": d.context_used, "english": d.english,
                    "reply": to_plain(reply.text)}
             if args.json:

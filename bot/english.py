@@ -8,16 +8,17 @@ from collections.abc import Mapping
 from bot.facets import phrase_pattern
 
 # Common English words: a message mostly of these (and no Vietnamese word) is English.
-_COMMON = frozenset("""
-a about after again all am an and any are as ask at be because been before being born but by can could
-day did do does doing done english for from get gets getting go going good got had has have he her here
-hi hello hey his how i if in into is it its it's just know like long many may me morning evening night
-afternoon much my need needs new no not now of off office ok on one or our out please really right same
-say see she should so some speak talk than thank thanks that the their them then there these they this
-those to today tomorrow too up us very want was we weather well were what what's when where which who why
-will with would yes yesterday you your you're time take help bye goodbye nice great cool sorry human person
-robot bot real officer someone anyone apply register get lost renew documents fee cost papers certificate
-""".split())
+_COMMON_WORDS = """
+a about after again all am an and any are as ask at be because been before being born but by can could day did
+do does doing done english for from get gets getting go going good got had has have he her here hi hello hey
+his how i if in into is it its it's just know like long many may me morning evening night afternoon much my
+need needs new no not now of off office ok on one or our out please really right same say see she should so
+some speak talk than thank thanks that the their them then there these they this those to today tomorrow too
+up us very want was we weather well were what what's when where which who why will with would yes yesterday
+you your you're time take help bye goodbye nice great cool sorry human person robot bot real officer someone
+anyone apply register get lost renew documents fee cost papers certificate
+"""
+_COMMON = frozenset(_COMMON_WORDS.split())
 # Place names are neither English nor Vietnamese evidence ("Son La" in an English sentence).
 _PLACES = re.compile(r"\b(?:son la|ha noi|hanoi|moc chau|mai son|viet ?nam|ho chi minh|sai gon|saigon)\b")
 # Vietnamese typed without accents, never English: one of these rules English out.
@@ -40,12 +41,13 @@ _SMALLTALK = {
     "ok": ("ok", "okay", "great", "cool", "nice", "got it", "i see", "sorry", "lol", "yes", "no problem"),
 }
 # Words that make an English message a question for an officer even when the knowledge has no words for it.
-_PROCEDURE = frozenset("""
+_PROCEDURE_WORDS = """
 apply application register registration certificate permit licence license card passport visa document
-documents papers fee fees cost tax insurance land house building business company marriage married birth
-death complaint office form residence resident foreigner foreign work job pension allowance police court
-notary copy school vaccine vaccination vehicle motorbike car bank loan
-""".split())
+documents papers fee fees cost tax insurance land house building business company marriage married birth death
+complaint office form residence resident foreigner foreign work job pension allowance police court notary copy
+school vaccine vaccination vehicle motorbike car bank loan
+"""
+_PROCEDURE = frozenset(_PROCEDURE_WORDS.split())
 
 
 def _words(text: str) -> list[str]:

@@ -46,7 +46,8 @@ class FacetFinder:
         weak_set = set(weak)
         self.strong = {name: phrase_pattern(tuple(p for p in phrases if p not in weak_set))
                        for name, phrases in facets.items()}
-        self.weak = {name: phrase_pattern(tuple(p for p in phrases if p in weak_set)) for name, phrases in facets.items()}
+        self.weak = {name: phrase_pattern(tuple(p for p in phrases if p in weak_set))
+                     for name, phrases in facets.items()}
 
     def _matches(self, norm: str, patterns: Mapping[str, re.Pattern[str] | None]) -> list[tuple[int, int, int, str,
                                                                                                  re.Match[str]]]:

@@ -55,6 +55,8 @@ class SmallTalk:
         intent = self.exact(text)
         if intent is not None:
             return intent
+        if asks_part:
+            return None  # "xin ở đâu" asks a part of something: a follow-up or a question
         found, rest = self._cover(text)
         if any(self.named_pair(a, b) for a, b in itertools.pairwise(rest.split())):
             return None
@@ -64,8 +66,8 @@ class SmallTalk:
             return None
         if not leftover:  # phrases and particles only ("thôi không cần nữa")
             named = [i for i in PRIORITY if i in found]
-            return named[0] if named else (None if asks_part else "ok")
-        if asks_part or len(unknown) > MAX_UNKNOWN:
+            return named[0] if named else "ok"
+        if len(unknown) > MAX_UNKNOWN:
             return None  # "học bổng ở đâu": a procedure the knowledge lacks, for an officer
         named = [i for i in PRIORITY if i in found]
         return named[0] if named else CHITCHAT

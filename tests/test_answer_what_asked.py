@@ -12,6 +12,7 @@ from channels import console, zalo_bot
 from channels.zalo_oa import sender as zalo_oa
 from tests.conftest import citizen, press, say
 
+
 def rendered(reply: Reply) -> dict[str, str]:
     """The reply as each channel shows it: Telegram HTML parts, plain text with numbered options elsewhere."""
     out = {"telegram": to_plain("\n".join(split_message(reply.text)))}
