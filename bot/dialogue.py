@@ -25,7 +25,12 @@ from knowledge.loader import KnowledgeBase
 CONTEXT_TTL = 30 * 60  # seconds: a longer pause starts a new conversation
 MAX_TURNS = 3  # previous turns kept, and handed to the officer with a queued follow-up
 SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject of the message's own
-OOS_SCORE = 45.0  # ... and names a known out-of-scope procedure this clearly
+OOS_SCORE = 45.0
+# Units and counters: "1 người bao nhiêu tiền 1 năm" names no subject of its own.
+MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phut", "ban", "cai", "to", "nguoi",
+                     "khoan", "dong", "trieu", "nghin", "ngan"})  # ... and names a known out-of-scope procedure this clearly
+SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
+WHICH = "which"  # a part asked with no procedure named and none in the conversation
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
 CLAUSE = re.compile(r"[,.;:!?\n]+|\s(?:thì|thi|còn|con|mà|ma|nhưng|nhung|rồi|roi)\s", re.I)
 VAGUE = frozenset({"thu tuc", "thu tuc hanh chinh", "hoi", "hoi dap", "giup", "help", "menu", "danh muc",
@@ -134,6 +139,9 @@ class Dialogue:
             decided = self._in_context(text, match, facets, ctx, now, english)
             if decided is not None:
                 return decided
+        if match.decision == ANSWER and match.score < SURE_SCORE and not self._subject(self._rest(norm)):
+            # "được bao nhiêu tiền 1 tháng" with no procedure before it: ask which one rather than guess.
+            return Decision(SMALLTALK, match, facets=facets, smalltalk=WHICH, english=english, context=ctx)
         return self._fresh(text, match, facets, ctx, now, english)
 
     def _smalltalk(self, match: Match, facets: tuple[str, ...], live: bool, ctx: Context) -> Decision | None:
@@ -149,12 +157,21 @@ class Dialogue:
         return Decision(SMALLTALK, replace(match, decision=SMALLTALK, smalltalk=intent), smalltalk=intent,
                         context=ctx)
 
-    def _subject(self, norm: str) -> list[str]:
-        """The words of the message that name something: without the parts asked, follow-up and filler words."""
+    def _rest(self, norm: str) -> str:
+        """The message without the parts asked and the follow-up words."""
         rest = self.finder.strip(norm)
         if self.followup is not None:
             rest = self.followup.sub(" ", rest)
-        return [w for w in self.matcher.lexicon.resolve(rest.split()) if w not in FILLER and not w.isdigit()]
+        return " ".join(rest.split())
+
+    def _subject(self, rest: str) -> list[str]:
+        """The words that name something: the rest of the message without filler, numbers and measure words,
+        and pairs of filler-looking words that name a subject together ("sao y" is bản sao y)."""
+        words = self.matcher.lexicon.resolve(rest.split())
+        lexicon = self.matcher.lexicon
+        pairs = [f"{a}_{b}" for a, b in itertools.pairwise(words) if a in FILLER and b in FILLER
+                 and f"{a}_{b}" in lexicon.df and lexicon.weight(f"{a}_{b}") >= RARE_PAIR_WEIGHT]
+        return [w for w in words if w not in FILLER and w not in MEASURE and not w.isdigit()] + pairs
 
     def _clause_out_of_scope(self, text: str) -> Match | None:
         """A known out-of-scope procedure named in one clause of a longer message ("đi làm ăn xa mấy tháng, có
@@ -185,31 +202,33 @@ class Dialogue:
                     english: bool) -> Decision | None:
         """The current topic, a switch, choices that include the current topic, or None (read it afresh)."""
         assert ctx.topic is not None
-        subject = self._subject(match.normalized)
+        norm = match.normalized
+        rest = self._rest(norm)
+        subject = self._subject(rest)
+        elliptical = bool(facets) or self._continues(norm)
         if not subject:  # only the part asked for, and follow-up words
-            if facets or self._continues(match.normalized):
-                return self._answer(text, match, ctx.topic, facets, ctx, now, used=True, english=english)
-            return None
-        if _out_of_scope(match) and (len(subject) >= 2 or not facets):
+            return self._answer(text, match, ctx.topic, facets, ctx, now, True, english) if elliptical else None
+        scores = dict(match.scores)
+        ctx_score = scores.get(ctx.topic, 0.0)
+        own_words = self.matcher.vocabulary(ctx.topic)
+        if _out_of_scope(match) and (not facets or len(subject) >= 2 or any(w not in own_words for w in subject)):
             return None  # "thế còn nhận con nuôi?": a known procedure the knowledge base lacks
-        lexicon = self.matcher.lexicon
         # How much the message names by itself: words a topic knows by their weight, and words no topic knows
         # ("khám sức khỏe", "nhà trai") by their number.
         named = self._named(subject)
-        unknown = sum(w not in lexicon.words for w in subject)
-        scores = dict(match.scores)
-        ctx_score = scores.get(ctx.topic, 0.0)
+        unknown = sum(w not in self.matcher.lexicon.words for w in subject)
         if match.decision == ANSWER and match.topic is not None:
-            if match.topic == ctx.topic or named >= SUBJECT_WEIGHT:
-                return self._answer(text, match, match.topic, facets, ctx, now, used=False, english=english)
-            return self._answer(text, match, ctx.topic, facets, ctx, now, used=True, english=english)
+            own = self.matcher.match(rest) if named < SUBJECT_WEIGHT else match
+            if match.topic == ctx.topic or (own.decision == ANSWER and own.topic == match.topic):
+                return self._answer(text, match, match.topic, facets, ctx, now, False, english)
+            return self._answer(text, match, ctx.topic, facets, ctx, now, True, english)  # "lệ phí đăng ký"
         ranked = [t for t, s in match.scores if t in self.matcher.topics]
-        best = ranked[0] if ranked else None
-        if (named < SUBJECT_WEIGHT and unknown <= 1) or (
-                best == ctx.topic and (unknown <= 1 or ctx_score >= self.matcher.suggest_threshold)):
-            return self._answer(text, match, ctx.topic, facets, ctx, now, used=True, english=english)
-        if match.decision != SUGGEST:
-            return None  # nothing in the knowledge comes near: for an officer, not the current topic
+        weak = named < SUBJECT_WEIGHT and unknown <= 1
+        if (weak and (elliptical or ctx.topic in match.suggestions)) or (ranked[:1] == [ctx.topic] and (
+                unknown <= 1 or ctx_score >= self.matcher.suggest_threshold)):
+            return self._answer(text, match, ctx.topic, facets, ctx, now, True, english)
+        if match.decision != SUGGEST or not elliptical:
+            return None  # "hộ tịch" alone, or nothing in the knowledge near it: read afresh
         ranked = [t for t in ranked if scores[t] >= self.matcher.suggest_threshold]
         # Its own subject, and no confident reading: choices, the current topic among them.
         choices = tuple(dict.fromkeys((ctx.topic, *match.suggestions, *ranked)))[:3]
