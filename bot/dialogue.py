@@ -88,7 +88,7 @@ class Dialogue:
     def __init__(self, matcher: Matcher, kb: KnowledgeBase) -> None:
         self.matcher = matcher
         self.kb = kb
-        self.finder = FacetFinder(kb.facets, kb.facet_weak)
+        self.finder = FacetFinder(kb.facets, kb.facet_weak, kb.facet_frames)
         self.followup = phrase_pattern(kb.followup)
         self.english = English(kb.english)
         lexicon = matcher.lexicon

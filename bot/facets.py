@@ -2,15 +2,18 @@
 
 A phrase matches whole words. "co can ... khong" is a phrase with a gap: one to five words between its two
 halves, none of them a question word (so "có cần xin phép không" asks a condition, "có cần gì không" does
-not). A phrase found inside a longer phrase of another facet does not count ("bao nhiêu" inside "bao nhiêu
-ngày"). Weak phrases ("tiền", "tuổi", "có được") name a facet only when no other phrase names one: they
-are more often the subject of a question than the part asked.
+not); the gap is the question's subject and stays in the message when the parts are taken out. A phrase
+inside a longer phrase of another facet does not count ("bao nhiêu" inside "bao nhiêu ngày"; a gap does
+not hide "bị phạt" in "có bị phạt không"). Weak phrases ("tiền", "tuổi", "hết hạn") name a facet only when
+no other phrase names one: they are more often the subject of a question than the part asked. Frames
+("có … không") are yes/no questions: their facet comes after the other parts the message asks.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 GAP = " ... "
 MAX_GAP = 5
@@ -23,7 +26,6 @@ def _compile(phrase: str, n: int) -> str:
         return re.escape(phrase)
     head, tail = phrase.split(GAP, 1)
     gap_word = r"(?:(?!(?:" + "|".join(_QUESTION_WORDS) + r")(?!\S))\S+)"
-    # The gap is a named group: it is the question's subject, and stays when the phrase is taken out.
     return rf"{re.escape(head)}(?P<gap{n}>(?: {gap_word}){{1,{MAX_GAP}}}) {re.escape(tail)}"
 
 
@@ -31,59 +33,65 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern matching any of the phrases as whole words, longest first."""
     if not phrases:
         return None
-    ordered = sorted(phrases, key=len, reverse=True)
+    ordered = sorted(set(phrases), key=len, reverse=True)
     return re.compile(r"(?<!\S)(?:" + "|".join(_compile(p, n) for n, p in enumerate(ordered)) + r")(?!\S)")
 
 
-def _gap(m: re.Match[str]) -> tuple[int, int] | None:
-    return next(((m.start(k), m.end(k)) for k, v in m.groupdict().items() if v), None)
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    rank: int  # the facet's place in facets.yaml
+    name: str
+    literal: tuple[tuple[int, int], ...]  # the phrase's own words (without its gap)
+    kind: str  # strong, weak or frame
+
+
+def _literal(m: re.Match[str]) -> tuple[tuple[int, int], ...]:
+    gap = next(((m.start(k), m.end(k)) for k, v in m.groupdict().items() if v), None)
+    return ((m.start(), gap[0]), (gap[1], m.end())) if gap else ((m.start(), m.end()),)
 
 
 class FacetFinder:
     """Finds the facets a normalised message asks for; a plain object built once per knowledge base."""
 
-    def __init__(self, facets: Mapping[str, tuple[str, ...]], weak: tuple[str, ...] = ()) -> None:
-        weak_set = set(weak)
-        self.strong = {name: phrase_pattern(tuple(p for p in phrases if p not in weak_set))
-                       for name, phrases in facets.items()}
-        self.weak = {name: phrase_pattern(tuple(p for p in phrases if p in weak_set))
-                     for name, phrases in facets.items()}
+    def __init__(self, facets: Mapping[str, tuple[str, ...]], weak: tuple[str, ...] = (),
+                 frames: tuple[str, ...] = ()) -> None:
+        kinds = {**{p: "weak" for p in weak}, **{p: "frame" for p in frames}}
+        self.patterns = [(kind, rank, name, phrase_pattern(tuple(p for p in phrases if kinds.get(p, "strong") == kind)))
+                         for rank, (name, phrases) in enumerate(facets.items()) for kind in ("strong", "weak", "frame")]
+        # A frame not listed under any facet still asks a condition.
+        extra = tuple(p for p in frames if not any(p in phrases for phrases in facets.values()))
+        if extra and "conditions" in facets:
+            self.patterns.append(("frame", list(facets).index("conditions"), "conditions", phrase_pattern(extra)))
 
-    def _matches(self, norm: str, patterns: Mapping[str, re.Pattern[str] | None]) -> list[tuple[int, int, int, str,
-                                                                                                 re.Match[str]]]:
-        found = [(m.start(), m.end(), rank, name, m) for rank, (name, pattern) in enumerate(patterns.items())
-                 if pattern is not None for m in pattern.finditer(norm)]
-        return [s for s in found if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0]
-                                            for o in found)]
-
-    def _spans(self, norm: str, patterns: Mapping[str, re.Pattern[str] | None]) -> list[tuple[int, int, int, str]]:
-        return [(a, b, rank, name) for a, b, rank, name, _ in self._matches(norm, patterns)]
+    def _found(self, norm: str) -> list[_Found]:
+        found = [_Found(m.start(), m.end(), rank, name, _literal(m), kind)
+                 for kind, rank, name, pattern in self.patterns if pattern is not None
+                 for m in pattern.finditer(norm)]
+        return [f for f in found if not any(
+            o is not f and o.end - o.start > f.end - f.start and any(a <= f.start and f.end <= b for a, b in o.literal)
+            for o in found)]
 
     def find(self, norm: str) -> tuple[str, ...]:
-        """The facets asked, in the order they appear in the message (weak phrases only when nothing else)."""
-        spans = self._spans(norm, self.strong)
-        if not spans:
+        """The facets asked, in the order asked; frames after the others, weak phrases only when nothing else."""
+        found = self._found(norm)
+        strong = sorted((f for f in found if f.kind == "strong"), key=lambda f: (f.start, f.rank))
+        frames = sorted((f for f in found if f.kind == "frame"), key=lambda f: (f.start, f.rank))
+        names = [f.name for f in (*strong, *frames)]
+        if not names:
             # The first listed weak facet: "tiền" and "tuổi" together are one question, not two.
-            weak = self._spans(norm, self.weak)
-            return (min(weak, key=lambda s: s[2])[3],) if weak else ()
-        ordered = sorted(spans, key=lambda s: (s[0], s[2]))
-        return tuple(dict.fromkeys(name for _, _, _, name in ordered))
+            weak = [f for f in found if f.kind == "weak"]
+            return (min(weak, key=lambda f: f.rank).name,) if weak else ()
+        return tuple(dict.fromkeys(names))
 
     def strong_found(self, norm: str) -> bool:
-        """True when a phrase that is not weak asks for a part ("ở đâu", "bao lâu")."""
-        return bool(self._spans(norm, self.strong))
-
-    def spans(self, norm: str) -> list[tuple[int, int]]:
-        """Where facet phrases (strong and weak) are, without their gaps, to take them out of the message."""
-        out = []
-        for start, end, _, _, m in self._matches(norm, self.strong) + self._matches(norm, self.weak):
-            gap = _gap(m)
-            out += [(start, gap[0]), (gap[1], end)] if gap else [(start, end)]
-        return out
+        """True when a phrase that is neither weak nor a yes/no frame asks for a part ("ở đâu", "bao lâu")."""
+        return any(f.kind == "strong" for f in self._found(norm))
 
     def strip(self, norm: str) -> str:
-        """The message without its facet phrases."""
-        spans = sorted(self.spans(norm))
+        """The message without its facet phrases (the gaps of gapped phrases stay: they are the subject)."""
+        spans = sorted(span for f in self._found(norm) for span in f.literal)
         out, at = [], 0
         for start, end in spans:
             if start >= at:
