@@ -21,19 +21,35 @@ MAX_GAP = 5
 _QUESTION_WORDS = ("gi", "nao", "dau", "bao", "may", "ai", "sao", "nhung")
 
 
+def _words(text: str, n: int) -> str:
+    """A phrase's words as a pattern; [bracketed] words are kept in the message as its subject."""
+    out = []
+    for i, piece in enumerate(re.split(r"(\[[^\]]+\])", text)):
+        if piece.startswith("["):
+            out.append(f"(?P<keep{n}_{i}>{re.escape(piece[1:-1])})")
+        elif piece:
+            out.append(re.escape(piece))
+    return "".join(out)
+
+
 def _compile(phrase: str, n: int) -> str:
     if GAP not in phrase:
-        return re.escape(phrase)
+        return _words(phrase, n)
     head, tail = phrase.split(GAP, 1)
     gap_word = r"(?:(?!(?:" + "|".join(_QUESTION_WORDS) + r")(?!\S))\S+)"
-    return rf"{re.escape(head)}(?P<gap{n}>(?: {gap_word}){{1,{MAX_GAP}}}) {re.escape(tail)}"
+    return rf"{_words(head, n)}(?P<gap{n}>(?: {gap_word}){{1,{MAX_GAP}}}) {_words(tail, n + 100_000)}"
+
+
+def plain(phrase: str) -> str:
+    """The phrase as it reads, without its brackets."""
+    return phrase.replace("[", "").replace("]", "")
 
 
 def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern matching any of the phrases as whole words, longest first."""
     if not phrases:
         return None
-    ordered = sorted(set(phrases), key=len, reverse=True)
+    ordered = sorted(set(phrases), key=lambda p: len(plain(p)), reverse=True)
     return re.compile(r"(?<!\S)(?:" + "|".join(_compile(p, n) for n, p in enumerate(ordered)) + r")(?!\S)")
 
 
@@ -48,8 +64,16 @@ class _Found:
 
 
 def _literal(m: re.Match[str]) -> tuple[tuple[int, int], ...]:
-    gap = next(((m.start(k), m.end(k)) for k, v in m.groupdict().items() if v), None)
-    return ((m.start(), gap[0]), (gap[1], m.end())) if gap else ((m.start(), m.end()),)
+    """The spans of the phrase's own words: without its gap and its [bracketed] subject words."""
+    kept = sorted((m.start(k), m.end(k)) for k, v in m.groupdict().items() if v is not None)
+    out, at = [], m.start()
+    for start, end in kept:
+        if start > at:
+            out.append((at, start))
+        at = max(at, end)
+    if m.end() > at:
+        out.append((at, m.end()))
+    return tuple(out)
 
 
 class FacetFinder:
