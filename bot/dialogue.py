@@ -26,9 +26,10 @@ CONTEXT_TTL = 30 * 60  # seconds: a longer pause starts a new conversation
 MAX_TURNS = 3  # previous turns kept, and handed to the officer with a queued follow-up
 SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject of the message's own
 OOS_SCORE = 45.0
-# Units and counters: "1 người bao nhiêu tiền 1 năm" names no subject of its own.
+# Units, counters and kin: "1 người bao nhiêu tiền 1 năm" and "còn con gái tôi thì sao" name no procedure.
 MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phut", "ban", "cai", "to", "nguoi",
-                     "khoan", "dong", "trieu", "nghin", "ngan"})  # ... and names a known out-of-scope procedure this clearly
+                     "khoan", "dong", "trieu", "nghin", "ngan", "gai", "trai", "chong", "vo", "ong", "bo", "chau",
+                     "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha"})  # ... and names a known out-of-scope procedure this clearly
 SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
 WHICH = "which"  # a part asked with no procedure named and none in the conversation
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
@@ -69,6 +70,7 @@ class Decision:
     smalltalk: str | None = None
     context: Context = field(default_factory=Context)
     previous: tuple[tuple[str, str | None], ...] = ()  # the turns before this one (for a queued ticket)
+    subject: tuple[str, ...] = ()  # words of a subject of its own, in a turn answered from the context
 
     @property
     def facet(self) -> str | None:
@@ -139,7 +141,7 @@ class Dialogue:
             decided = self._in_context(text, match, facets, ctx, now, english)
             if decided is not None:
                 return decided
-        if match.decision == ANSWER and match.score < SURE_SCORE and not self._subject(self._rest(norm)):
+        if match.decision == ANSWER and match.score < SURE_SCORE and self._names_nothing(norm):
             # "được bao nhiêu tiền 1 tháng" with no procedure before it: ask which one rather than guess.
             return Decision(SMALLTALK, match, facets=facets, smalltalk=WHICH, english=english, context=ctx)
         return self._fresh(text, match, facets, ctx, now, english)
@@ -165,13 +167,17 @@ class Dialogue:
         return " ".join(rest.split())
 
     def _subject(self, rest: str) -> list[str]:
-        """The words that name something: the rest of the message without filler, numbers and measure words,
-        and pairs of filler-looking words that name a subject together ("sao y" is bản sao y)."""
-        words = self.matcher.lexicon.resolve(rest.split())
+        """The words that name something: the rest of the message without filler, numbers and measure words."""
+        return [w for w in self.matcher.lexicon.resolve(rest.split())
+                if w not in FILLER and w not in MEASURE and not w.isdigit()]
+
+    def _names_nothing(self, norm: str) -> bool:
+        """No subject beyond the parts asked, not even a rare pair of filler-looking words ("sao y")."""
+        rest = self._rest(norm)
         lexicon = self.matcher.lexicon
-        pairs = [f"{a}_{b}" for a, b in itertools.pairwise(words) if a in FILLER and b in FILLER
-                 and f"{a}_{b}" in lexicon.df and lexicon.weight(f"{a}_{b}") >= RARE_PAIR_WEIGHT]
-        return [w for w in words if w not in FILLER and w not in MEASURE and not w.isdigit()] + pairs
+        pairs = (f"{a}_{b}" for a, b in itertools.pairwise(rest.split()))
+        return not self._subject(rest) and not any(p in lexicon.df and lexicon.weight(p) >= RARE_PAIR_WEIGHT
+                                                   for p in pairs)
 
     def _clause_out_of_scope(self, text: str) -> Match | None:
         """A known out-of-scope procedure named in one clause of a longer message ("đi làm ăn xa mấy tháng, có
@@ -193,10 +199,9 @@ class Dialogue:
         return sum(lexicon.weight(p) for p in pairs) + sum(
             lexicon.weight(w) for w in subject if w in lexicon.words and w not in paired)
 
-    def _continues(self, norm: str) -> bool:
-        """Short, or opened with a follow-up word ("thế", "còn", "vậy")."""
-        opener = self.followup.match(norm) if self.followup is not None else None
-        return len(norm.split()) <= 3 or opener is not None
+    def _opens_follow_up(self, norm: str) -> bool:
+        """Opened with a follow-up word ("thế", "còn", "vậy")."""
+        return self.followup is not None and self.followup.match(norm) is not None
 
     def _in_context(self, text: str, match: Match, facets: tuple[str, ...], ctx: Context, now: float,
                     english: bool) -> Decision | None:
@@ -205,9 +210,9 @@ class Dialogue:
         norm = match.normalized
         rest = self._rest(norm)
         subject = self._subject(rest)
-        elliptical = bool(facets) or self._continues(norm)
+        elliptical = bool(facets) or self._opens_follow_up(norm)
         if not subject:  # only the part asked for, and follow-up words
-            return self._answer(text, match, ctx.topic, facets, ctx, now, True, english) if elliptical else None
+            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english), subject=tuple(subject)) if elliptical else None
         scores = dict(match.scores)
         ctx_score = scores.get(ctx.topic, 0.0)
         own_words = self.matcher.vocabulary(ctx.topic)
@@ -221,12 +226,12 @@ class Dialogue:
             own = self.matcher.match(rest) if named < SUBJECT_WEIGHT else match
             if match.topic == ctx.topic or (own.decision == ANSWER and own.topic == match.topic):
                 return self._answer(text, match, match.topic, facets, ctx, now, False, english)
-            return self._answer(text, match, ctx.topic, facets, ctx, now, True, english)  # "lệ phí đăng ký"
+            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english), subject=tuple(subject))  # "lệ phí đăng ký"
         ranked = [t for t, s in match.scores if t in self.matcher.topics]
         weak = named < SUBJECT_WEIGHT and unknown <= 1
         if (weak and (elliptical or ctx.topic in match.suggestions)) or (ranked[:1] == [ctx.topic] and (
                 unknown <= 1 or ctx_score >= self.matcher.suggest_threshold)):
-            return self._answer(text, match, ctx.topic, facets, ctx, now, True, english)
+            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english), subject=tuple(subject))
         if match.decision != SUGGEST or not elliptical:
             return None  # "hộ tịch" alone, or nothing in the knowledge near it: read afresh
         ranked = [t for t in ranked if scores[t] >= self.matcher.suggest_threshold]

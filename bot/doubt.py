@@ -2,8 +2,9 @@
 
 Two kinds, judged on the message's standalone match (`Decision.match`, which ignores the conversation):
 
-- "context": the answer came from the conversation's topic, but read on its own the message ranked
-  another (real) topic at or above the suggestion threshold;
+- "context": the answer came from the conversation's topic although the message has words of its own (not
+  only the part asked), and read on its own it ranked another (real) topic at or above the suggestion
+  threshold;
 - "margin": the answer came from the message itself, but its lead over the runner-up (any scored entry,
   a known out-of-scope procedure included) is under the configured margin.
 """
@@ -39,6 +40,6 @@ def doubt_of(d: Decision, suggest_threshold: float, margin: float) -> str | None
     """"context", "margin" or None: whether an answer deserves an officer's second look."""
     if d.decision != ANSWER:
         return None
-    if d.context_used:
-        return CONTEXT if rivals(d, suggest_threshold) else None
+    if d.context_used:  # a turn of only the part asked ("mất bao lâu") has no reading of its own to disagree
+        return CONTEXT if d.subject and rivals(d, suggest_threshold) else None
     return MARGIN if lead(d) < margin else None

@@ -16,7 +16,7 @@ from bot.matcher import ANSWER, SUGGEST, Match
 def _decision(scores: tuple[tuple[str, float], ...], topic: str = "khai-sinh", context_used: bool = False,
               decision: str = ANSWER) -> Decision:
     match = Match(decision, topic, scores[0][1] if scores else 0.0, scores=scores)
-    return Decision(decision, match, topic, context_used=context_used)
+    return Decision(decision, match, topic, context_used=context_used, subject=("tinh",) if context_used else ())
 
 
 def test_context_answer_is_doubtful_when_a_real_rival_reaches_the_suggestion_threshold() -> None:
@@ -26,6 +26,8 @@ def test_context_answer_is_doubtful_when_a_real_rival_reaches_the_suggestion_thr
     oos_only = (("oos:3", 80.0), ("khai-sinh", 20.0))
     assert doubt_of(_decision(oos_only, context_used=True), 24.0, 15.0) is None  # pseudo topics are no rivals
     assert doubt_of(_decision((("khai-sinh", 60.0),), context_used=True), 24.0, 15.0) is None  # only itself
+    elliptical = Decision(ANSWER, Match(ANSWER, "khai-sinh", 30.0, scores=rival), "khai-sinh", context_used=True)
+    assert doubt_of(elliptical, 24.0, 15.0) is None  # "mất bao lâu" alone has no reading to disagree with
 
 
 def test_answer_is_doubtful_when_its_lead_is_under_the_margin() -> None:

@@ -111,16 +111,17 @@ def test_zero_or_negative_retention_is_refused(tmp_path: Path, days: str) -> Non
 
 async def test_doubtful_answers_and_verdicts_on_both_backends_and_their_erasure(services: Services) -> None:
     storage = services.storage
-    for text in ("xin giấy xác nhận tình trạng hôn nhân", "mất bao lâu ạ", "làm hộ chiếu ở đâu"):
+    for text in ("xin giấy xác nhận tình trạng hôn nhân", "ở tỉnh khác thì xin ở đâu", "làm hộ chiếu ở đâu"):
         assert (await say(services, PERSON, text)).decision == "answer"
     [item] = await storage.doubtful_answers()
-    assert (item.text, item.doubt, item.topic) == ("mất bao lâu ạ", "context", "xac-nhan-tinh-trang-hon-nhan")
+    assert (item.text, item.doubt, item.topic) == ("ở tỉnh khác thì xin ở đâu", "context",
+                                                   "xac-nhan-tinh-trang-hon-nhan")
     before, after = await storage.turns_around(item)
     assert [t.text for t in before] == ["xin giấy xác nhận tình trạng hôn nhân"]
     assert [t.text for t in after] == ["làm hộ chiếu ở đâu"]
     assert await storage.judge(item.id, "dismissed", "web:lan") and not await storage.judge(item.id, "right", "x")
-    await say(services, PERSON, "mất bao lâu ạ")  # still about the passport: in doubt again, left open
+    await say(services, PERSON, "ở tỉnh khác thì làm ở đâu")  # still about the passport: in doubt again, left open
     await services.citizen.delete_data(PERSON, True)
-    assert await storage.doubtful_answers() == [] and await traces(storage, ["mất bao lâu"]) == []
+    assert await storage.doubtful_answers() == [] and await traces(storage, ["ở tỉnh khác"]) == []
     counts = await storage.doubt_counts()  # what the statistics count stays, anonymous; nothing is left to judge
     assert (counts.flagged, counts.open, counts.dismissed) == (2, 0, 1)
