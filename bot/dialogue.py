@@ -25,15 +25,16 @@ from knowledge.loader import KnowledgeBase
 CONTEXT_TTL = 30 * 60  # seconds: a longer pause starts a new conversation
 MAX_TURNS = 3  # previous turns kept, and handed to the officer with a queued follow-up
 SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject of the message's own
-OOS_SCORE = 45.0
+OOS_SCORE = 45.0  # a known out-of-scope procedure named this clearly is held for an officer
 # Units, counters and kin: "1 người bao nhiêu tiền 1 năm" and "còn con gái tôi thì sao" name no procedure.
 MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phut", "ban", "cai", "to", "nguoi",
                      "khoan", "dong", "trieu", "nghin", "ngan", "gai", "trai", "chong", "vo", "ong", "bo", "chau",
-                     "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha"})  # ... and names a known out-of-scope procedure this clearly
+                     "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha"})
 SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
 WHICH = "which"  # a part asked with no procedure named and none in the conversation
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
-CLAUSE = re.compile(r"[,.;:!?\n]+|\s(?:thì|thi|còn|con|mà|ma|nhưng|nhung|rồi|roi)\s", re.I)
+# Where a message's clauses part ("…, còn …", "… thì …"); unaccented "con", "ma", "nhung" are too often words.
+CLAUSE = re.compile(r"[,.;:!?\n]+|\s(?:thì|thi|còn|mà|nhưng|rồi|roi)\s", re.I)
 VAGUE = frozenset({"thu tuc", "thu tuc hanh chinh", "hoi", "hoi dap", "giup", "help", "menu", "danh muc",
                    "tu van", "ho tro", "cau hoi", "thong tin", "dich vu"})
 
@@ -211,8 +212,14 @@ class Dialogue:
         rest = self._rest(norm)
         subject = self._subject(rest)
         elliptical = bool(facets) or self._opens_follow_up(norm)
-        if not subject:  # only the part asked for, and follow-up words
-            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english), subject=tuple(subject)) if elliptical else None
+
+        def stay() -> Decision:
+            assert ctx.topic is not None
+            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english),
+                           subject=tuple(subject))
+
+        if not subject:  # only the part asked, follow-up words, people ("còn con gái tôi thì sao")
+            return stay() if elliptical or len(norm.split()) <= 3 else None
         scores = dict(match.scores)
         ctx_score = scores.get(ctx.topic, 0.0)
         own_words = self.matcher.vocabulary(ctx.topic)
@@ -226,12 +233,12 @@ class Dialogue:
             own = self.matcher.match(rest) if named < SUBJECT_WEIGHT else match
             if match.topic == ctx.topic or (own.decision == ANSWER and own.topic == match.topic):
                 return self._answer(text, match, match.topic, facets, ctx, now, False, english)
-            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english), subject=tuple(subject))  # "lệ phí đăng ký"
+            return stay()  # "lệ phí đăng ký hết bao nhiêu": the part asked pulled another topic, not its words
         ranked = [t for t, s in match.scores if t in self.matcher.topics]
         weak = named < SUBJECT_WEIGHT and unknown <= 1
         if (weak and (elliptical or ctx.topic in match.suggestions)) or (ranked[:1] == [ctx.topic] and (
                 unknown <= 1 or ctx_score >= self.matcher.suggest_threshold)):
-            return replace(self._answer(text, match, ctx.topic, facets, ctx, now, True, english), subject=tuple(subject))
+            return stay()
         if match.decision != SUGGEST or not elliptical:
             return None  # "hộ tịch" alone, or nothing in the knowledge near it: read afresh
         ranked = [t for t in ranked if scores[t] >= self.matcher.suggest_threshold]

@@ -200,7 +200,7 @@ def _load_facets(directory: Path, problems: Problems) -> Facets:
     facets, followup = data.get("facets"), _phrases(data.get("followup", []))
     weak, frames = _phrases(data.get("weak", [])), _phrases(data.get("frames", []))
     if not isinstance(facets, dict) or followup is None or weak is None or frames is None:
-        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]), followup, weak and frames ([phrases])")
+        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]); followup, weak, frames ([phrases])")
         return {}, (), (), ()
     out: dict[str, tuple[str, ...]] = {}
     for name, phrases in facets.items():
