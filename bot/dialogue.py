@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from bot.english import English
 from bot.facets import FacetFinder, phrase_pattern
 from bot.lexicon import FILLER
-from bot.matcher import ANSWER, QUEUE, RARE_PAIR_WEIGHT, SMALLTALK, SUGGEST, Match, Matcher
+from bot.matcher import ANSWER, OOS_PREFIX, QUEUE, RARE_PAIR_WEIGHT, SMALLTALK, SUGGEST, Match, Matcher
 from bot.smalltalk import SmallTalk
 from knowledge.loader import KnowledgeBase
 
@@ -81,7 +81,7 @@ class Decision:
 
 def _out_of_scope(match: Match) -> bool:
     """The match names a known out-of-scope procedure clearly."""
-    return match.decision == QUEUE and bool(match.out_of_scope) and bool(match.scores) \
+    return match.decision == QUEUE and bool(match.scores) and match.scores[0][0].startswith(OOS_PREFIX) \
         and match.scores[0][1] >= OOS_SCORE
 
 
@@ -266,7 +266,8 @@ class Dialogue:
     def _queue(self, text: str, match: Match, facets: tuple[str, ...], ctx: Context, now: float,
                english: bool) -> Decision:
         live = ctx.live(now)
-        kept = ctx.topic if live and not match.out_of_scope else None  # out of scope: the topic no longer holds
+        oos = bool(match.scores) and match.scores[0][0].startswith(OOS_PREFIX)
+        kept = ctx.topic if live and not oos else None  # out of scope: the topic no longer holds
         return Decision(QUEUE, match, facets=facets, english=english,
                         context=replace(ctx.after(text, None, None, now), topic=kept),
                         previous=ctx.turns if live else ())

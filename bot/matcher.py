@@ -82,6 +82,10 @@ class Matcher:
         self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
         self._build_index()
         self.topics = frozenset(t.id for t in kb.topics)
+        self.generic = frozenset(w for g in kb.generic for w in normalize(g, self.synonyms).split())
+        self._topic_features: dict[str, set[str]] = {}
+        for d in self.docs:
+            self._topic_features.setdefault(d.topic, set()).update(d.features)
         self._vocabulary: dict[str, frozenset[str]] = {}
         for d in self.docs:
             self._vocabulary[d.topic] = self._vocabulary.get(d.topic, frozenset()) | frozenset(d.text.split())
@@ -89,6 +93,13 @@ class Matcher:
         # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
         self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
                           for n in (normalize(p, self.synonyms) for p in phrases) if n]
+
+    def _names(self, feature: str) -> bool:
+        """A word (or pair) that can name a procedure: not filler, not generic ("bảo hiểm", "thẻ", "đăng ký")."""
+        parts = feature.split("_")
+        if all(p in FILLER and p not in self.generic for p in parts):  # "chứng thực", "bản sao" look like filler
+            return len(parts) > 1 and self.lexicon.weight(feature) >= RARE_PAIR_WEIGHT
+        return not all(p in FILLER or p in self.generic for p in parts)
 
     def vocabulary(self, topic_id: str) -> frozenset[str]:
         """The words of a topic's title and example questions (normalised)."""
@@ -183,8 +194,10 @@ class Matcher:
         if learned and learned[1] >= self.answer_threshold and learned[1] >= scored[0][1] - LEARNED_REACH and \
                 all(t in self.out_of_scope or t == learned[0] or s <= learned[1] - self.margin for t, s in scored):
             return Match(ANSWER, learned[0], round(learned[1], 1), scores=tuple(scored[:5]), normalized=norm)
+        named = {f for f in features(self.lexicon.resolve(words)) if self._names(f)}
         if scored and scored[0][0] in self.out_of_scope:
-            oos = self.out_of_scope[scored[0][0]]
+            # Named to the citizen only when a word of theirs names it ("đăng ký sim" is no vehicle registration).
+            oos = self.out_of_scope[scored[0][0]] if named & self._topic_features[scored[0][0]] else None
             return Match(QUEUE, out_of_scope=oos, scores=tuple(scored[:5]), normalized=norm)
         ranked = [(t, s) for t, s in scored if t not in self.out_of_scope][:5]
         top_id, top = ranked[0] if ranked else (None, 0.0)
@@ -192,7 +205,7 @@ class Matcher:
         if top >= self.answer_threshold and top - second >= self.margin:
             return Match(ANSWER, top_id, round(top, 1), scores=tuple(ranked), normalized=norm)
         floor = max(self.suggest_threshold, top - 15.0)
-        suggestions = tuple(t for t, s in ranked[:3] if s >= floor)
+        suggestions = tuple(t for t, s in ranked[:3] if s >= floor and named & self._topic_features.get(t, set()))
         if suggestions:
             return Match(SUGGEST, None, round(top, 1), suggestions, tuple(ranked), normalized=norm)
         return Match(QUEUE, None, round(top, 1), scores=tuple(ranked), normalized=norm)

@@ -44,6 +44,8 @@ class KnowledgeBase:
     # Words of small talk by intent (smalltalk.yaml `words`): a message of only these is small talk.
     social: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     english: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Words that name no procedure alone (ambiguous.yaml `generic`): never enough to offer a suggestion.
+    generic: tuple[str, ...] = ()
     # Words naming the object of several procedures (ambiguous.yaml): phrases -> the topics to offer.
     ambiguous: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
@@ -235,6 +237,15 @@ def _load_ambiguous(directory: Path, topic_ids: set[str], problems: Problems) ->
     return tuple(out)
 
 
+def _load_generic(directory: Path, problems: Problems) -> tuple[str, ...]:
+    path = directory / "ambiguous.yaml"
+    data = _read_yaml(path, problems) if path.exists() else None
+    words = _phrases(data.get("generic", [])) if isinstance(data, dict) else ()
+    if words is None:
+        problems.add("ambiguous.yaml", "generic", "a list of words")
+    return words or ()
+
+
 def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -> tuple[KnowledgeBase, Problems]:
     """Load the folder and the learned document (questions, topics) and return it with every problem found."""
     directory = Path(directory)
@@ -252,6 +263,7 @@ def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -
         social=_load_social(directory, problems),
         english=_load_english(directory, problems),
         ambiguous=_load_ambiguous(directory, {t.id for t in topics}, problems),
+        generic=_load_generic(directory, problems),
         directory=directory,
         topics=tuple(sorted(topics, key=lambda t: t.id)),
         synonyms=_load_synonyms(directory, problems),

@@ -125,3 +125,29 @@ async def test_an_out_of_scope_procedure_inside_a_longer_sentence_is_held(servic
     reply = await say(services, user, "đi làm ăn xa mấy tháng thì có phải khai báo tạm vắng ko")
     assert reply.decision == "queue" and reply.topic is None
     assert everywhere(reply, "tạm vắng")
+
+
+@pytest.mark.parametrize(("text", "unwanted"), [
+    ("mua bảo hiểm nhân thọ ở đâu", "Bảo hiểm y tế"),
+    ("làm lại sim điện thoại bị mất", "sổ đỏ"),
+    ("tiêm vắc xin cho bé ở đâu", "khai sinh"),
+])
+async def test_a_generic_word_alone_offers_no_procedure(services: Services, text: str, unwanted: str) -> None:
+    reply = await say(services, citizen(12), text)
+    assert reply.decision == "queue" and reply.topic is None
+    assert not everywhere(reply, unwanted)
+
+
+async def test_a_part_asked_with_no_procedure_asks_which_one(services: Services) -> None:
+    reply = await say(services, citizen(13), "dc bn tien 1 thang")
+    assert reply.decision == "smalltalk" and reply.topic is None
+    assert everywhere(reply, "thủ tục nào") and await tickets(services) == 0
+
+
+async def test_english_small_talk_and_a_request_for_a_person(services: Services) -> None:
+    user = citizen(14)
+    hello = await say(services, user, "good morning")
+    assert hello.decision == "smalltalk" and everywhere(hello, "administrative procedures")
+    person = await say(services, user, "can I talk to a real person?")
+    assert person.decision == "smalltalk" and everywhere(person, "Ask an officer")
+    assert await tickets(services) == 0
