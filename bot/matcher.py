@@ -122,8 +122,8 @@ class Matcher:
         text = f" {' '.join(words)} "
         for phrase, topics in self.ambiguous:
             start = text.find(phrase)
-            if start >= 0 and all(w in FILLER for w in (text[:start] + text[start + len(phrase):]).split()):
-                return topics
+            if start >= 0 and self._only_filler((text[:start] + " " + text[start + len(phrase):]).split()):
+                return topics  # ("chứng thực bản sao" is no bare "chứng thực": "bản sao" names the copy)
         return ()
 
     def _only_filler(self, words: list[str]) -> bool:
