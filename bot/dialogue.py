@@ -176,7 +176,7 @@ class Dialogue:
         """No subject beyond the parts asked, not even a rare pair of filler-looking words ("sao y")."""
         rest = self._rest(norm)
         lexicon = self.matcher.lexicon
-        pairs = (f"{a}_{b}" for a, b in itertools.pairwise(rest.split()))
+        pairs = (f"{a}_{b}" for a, b in itertools.pairwise(rest.split()) if a in FILLER and b in FILLER)
         return not self._subject(rest) and not any(p in lexicon.df and lexicon.weight(p) >= RARE_PAIR_WEIGHT
                                                    for p in pairs)
 
@@ -187,6 +187,9 @@ class Dialogue:
         if len(clauses) < 2:
             return None
         for clause in clauses:
+            norm = self.matcher.normalize(clause)
+            if not self.finder.find(norm):
+                continue  # a clause that tells ("không có lương hưu"), not the one that asks
             m = self.matcher.match(clause)
             if _out_of_scope(m):
                 return replace(m, normalized=self.matcher.normalize(text))
