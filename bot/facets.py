@@ -1,6 +1,6 @@
 """Which parts of a topic a message asks for ("facets"), in the order asked, from the phrases of facets.yaml.
 
-A phrase matches whole words. "co can ... khong" is a phrase with a gap: one to five words between its two
+A phrase matches whole words. "co can ... khong" is a phrase with a gap: one to eight words between its two
 halves, none of them a question word (so "có cần xin phép không" asks a condition, "có cần gì không" does
 not); the gap is the question's subject and stays in the message when the parts are taken out. A phrase
 inside a longer phrase of another facet does not count ("bao nhiêu" inside "bao nhiêu ngày"; a gap does
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 GAP = " ... "
-MAX_GAP = 5
+MAX_GAP = 8
 # Words that make the gap of a gapped phrase a different question ("có cần gì không" asks for documents).
 _QUESTION_WORDS = ("gi", "nao", "dau", "bao", "may", "ai", "sao", "nhung")
 
