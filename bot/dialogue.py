@@ -203,6 +203,11 @@ class Dialogue:
         return sum(lexicon.weight(p) for p in pairs) + sum(
             lexicon.weight(w) for w in subject if w in lexicon.words and w not in paired)
 
+    def _names_other(self, norm: str, other: str, current: str) -> bool:
+        """The message has a word or pair that names `other` and is not the current topic's ("tiền điện")."""
+        m = self.matcher
+        return bool(m.naming(norm) & m.topic_features(other) - m.topic_features(current))
+
     def _opens_follow_up(self, norm: str) -> bool:
         """Opened with a follow-up word ("thế", "còn", "vậy")."""
         return self.followup is not None and self.followup.match(norm) is not None
@@ -226,7 +231,8 @@ class Dialogue:
         scores = dict(match.scores)
         ctx_score = scores.get(ctx.topic, 0.0)
         own_words = self.matcher.vocabulary(ctx.topic)
-        if _out_of_scope(match) and (not facets or len(subject) >= 2 or any(w not in own_words for w in subject)):
+        if _out_of_scope(match) and (not facets or len(subject) >= 2 or any(w not in own_words for w in subject)
+                                     or self._names_other(norm, match.scores[0][0], ctx.topic)):
             return None  # "thế còn nhận con nuôi?": a known procedure the knowledge base lacks
         # How much the message names by itself: words a topic knows by their weight, and words no topic knows
         # ("khám sức khỏe", "nhà trai") by their number.

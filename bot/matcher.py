@@ -101,6 +101,14 @@ class Matcher:
             return len(parts) > 1 and self.lexicon.weight(feature) >= RARE_PAIR_WEIGHT
         return not all(p in FILLER or p in self.generic for p in parts)
 
+    def naming(self, text: str) -> set[str]:
+        """The words and pairs of a normalised text that can name a procedure."""
+        return {f for f in features(self.lexicon.resolve(text.split())) if self._names(f)}
+
+    def topic_features(self, topic_id: str) -> set[str]:
+        """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""
+        return self._topic_features.get(topic_id, set())
+
     def vocabulary(self, topic_id: str) -> frozenset[str]:
         """The words of a topic's title and example questions (normalised)."""
         return self._vocabulary.get(topic_id, frozenset())
@@ -194,7 +202,7 @@ class Matcher:
         if learned and learned[1] >= self.answer_threshold and learned[1] >= scored[0][1] - LEARNED_REACH and \
                 all(t in self.out_of_scope or t == learned[0] or s <= learned[1] - self.margin for t, s in scored):
             return Match(ANSWER, learned[0], round(learned[1], 1), scores=tuple(scored[:5]), normalized=norm)
-        named = {f for f in features(self.lexicon.resolve(words)) if self._names(f)}
+        named = self.naming(norm)
         if scored and scored[0][0] in self.out_of_scope:
             # Named to the citizen only when a word of theirs names it ("đăng ký sim" is no vehicle registration).
             oos = self.out_of_scope[scored[0][0]] if named & self._topic_features[scored[0][0]] else None
