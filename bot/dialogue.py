@@ -138,6 +138,9 @@ class Dialogue:
                 return Decision(SMALLTALK, match, smalltalk=CATALOGUE, context=ctx)
         if not english and match.decision != ANSWER:
             match = self._clause_out_of_scope(text) or match
+        if english and match.decision == SMALLTALK and not (live and facets):
+            # "where do I apply" with no procedure before it: ask which one
+            return Decision(SMALLTALK, match, smalltalk=WHICH, english=True, context=ctx)
         if live and ctx.topic is not None:
             decided = self._in_context(text, match, facets, ctx, now, english)
             if decided is not None:

@@ -151,3 +151,10 @@ async def test_english_small_talk_and_a_request_for_a_person(services: Services)
     person = await say(services, user, "can I talk to a real person?")
     assert person.decision == "smalltalk" and everywhere(person, "Ask an officer")
     assert await tickets(services) == 0
+
+
+async def test_a_foreigners_marriage_in_english_is_held_for_an_officer(services: Services) -> None:
+    reply = await say(services, citizen(15), "I am American and want to marry my Vietnamese girlfriend in Son La, "
+                                             "what do I need")
+    assert reply.decision == "queue" and reply.topic is None
+    assert not everywhere(reply, "Đăng ký kết hôn")
