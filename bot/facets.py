@@ -81,6 +81,7 @@ class FacetFinder:
 
     def __init__(self, facets: Mapping[str, tuple[str, ...]], weak: tuple[str, ...] = (),
                  frames: tuple[str, ...] = ()) -> None:
+        self._cache: dict[str, list[_Found]] = {}
         kinds = {**{p: "weak" for p in weak}, **{p: "frame" for p in frames}}
         self.patterns = [(kind, rank, name, phrase_pattern(tuple(p for p in phrases if kinds.get(p, "strong") == kind)))
                          for rank, (name, phrases) in enumerate(facets.items()) for kind in ("strong", "weak", "frame")]
@@ -90,6 +91,14 @@ class FacetFinder:
             self.patterns.append(("frame", list(facets).index("conditions"), "conditions", phrase_pattern(extra)))
 
     def _found(self, norm: str) -> list[_Found]:
+        cached = self._cache.get(norm)
+        if cached is None:
+            if len(self._cache) >= 4096:  # a message is looked at a few times in a row, then never again
+                self._cache.clear()
+            cached = self._cache[norm] = self._find_all(norm)
+        return cached
+
+    def _find_all(self, norm: str) -> list[_Found]:
         found = [_Found(m.start(), m.end(), rank, name, _literal(m), kind)
                  for kind, rank, name, pattern in self.patterns if pattern is not None
                  for m in pattern.finditer(norm)]

@@ -38,6 +38,7 @@ class Lexicon:
         self.words = {f for f in df if "_" not in f}
         self.unknown_weight = math.log(1 + self.n / 0.5) * UNKNOWN_FACTOR
         self._weights: dict[str, float] = {}
+        self._repairs: dict[str, list[str]] = {}
 
     def weight(self, feature: str) -> float:
         """How much a feature says about the subject of a question."""
@@ -58,7 +59,15 @@ class Lexicon:
         return w
 
     def _repair(self, word: str) -> list[str]:
-        """A known word one typo away, or two known words run together; else the word itself."""
+        """A known word one typo away, or two known words run together; else the word itself (remembered)."""
+        cached = self._repairs.get(word)
+        if cached is None:
+            cached = self._repair_uncached(word)
+            if len(self._repairs) < 100_000:
+                self._repairs[word] = cached
+        return cached
+
+    def _repair_uncached(self, word: str) -> list[str]:
         if word in self.words or word in FILLER or len(word) < 4 or word.isdigit():
             return [word]
         for i in range(2, len(word) - 1):
@@ -74,5 +83,5 @@ class Lexicon:
         """The query's words with typos repaired where the repair is unambiguous."""
         out: list[str] = []
         for w in words:
-            out.extend(self._repair(w))
+            out.extend(self._repair(w))  # the cached list is extended from, never handed out
         return out

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.lexicon import FILLER, Lexicon
 from bot.textnorm import SynonymTable, normalize
@@ -90,6 +90,11 @@ class Matcher:
         for d in self.docs:
             self._vocabulary[d.topic] = self._vocabulary.get(d.topic, frozenset()) | frozenset(d.text.split())
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
+        self._smalltalk_exact: dict[str, str] = {}
+        for intent_id, patterns in self.smalltalk:
+            for pattern in patterns:
+                self._smalltalk_exact.setdefault(pattern, intent_id)
+        self._smalltalk_patterns = list(self._smalltalk_exact)
         # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
         self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
                           for n in (normalize(p, self.synonyms) for p in phrases) if n]
@@ -119,11 +124,11 @@ class Matcher:
 
     def _smalltalk(self, words: list[str]) -> str | None:
         text = " ".join(words)
-        for intent, patterns in self.smalltalk:
-            for pattern in patterns:
-                if text == pattern or (len(text) > 3 and fuzz.ratio(text, pattern) >= 90):
-                    return intent
-        return None
+        intent = self._smalltalk_exact.get(text)
+        if intent is not None or len(text) <= 3:
+            return intent
+        near = process.extractOne(text, self._smalltalk_patterns, scorer=fuzz.ratio, score_cutoff=90)
+        return self._smalltalk_exact[near[0]] if near else None
 
     def _broad(self, words: list[str]) -> tuple[str, ...]:
         """The topics to offer when the question is one broad phrase and, around it, only question words."""
@@ -202,9 +207,9 @@ class Matcher:
         if learned and learned[1] >= self.answer_threshold and learned[1] >= scored[0][1] - LEARNED_REACH and \
                 all(t in self.out_of_scope or t == learned[0] or s <= learned[1] - self.margin for t, s in scored):
             return Match(ANSWER, learned[0], round(learned[1], 1), scores=tuple(scored[:5]), normalized=norm)
-        named = self.naming(norm)
         if scored and scored[0][0] in self.out_of_scope:
             # Named to the citizen only when a word of theirs names it ("đăng ký sim" is no vehicle registration).
+            named = self.naming(norm)
             oos = self.out_of_scope[scored[0][0]] if named & self._topic_features[scored[0][0]] else None
             return Match(QUEUE, out_of_scope=oos, scores=tuple(scored[:5]), normalized=norm)
         ranked = [(t, s) for t, s in scored if t not in self.out_of_scope][:5]
@@ -213,6 +218,7 @@ class Matcher:
         if top >= self.answer_threshold and top - second >= self.margin:
             return Match(ANSWER, top_id, round(top, 1), scores=tuple(ranked), normalized=norm)
         floor = max(self.suggest_threshold, top - 15.0)
+        named = self.naming(norm) if ranked and ranked[0][1] >= floor else set()
         suggestions = tuple(t for t, s in ranked[:3] if s >= floor and named & self._topic_features.get(t, set()))
         if suggestions:
             return Match(SUGGEST, None, round(top, 1), suggestions, tuple(ranked), normalized=norm)

@@ -1,6 +1,7 @@
 """Small talk as an open class: a message with no procedure content gets a polite reply, never a ticket.
 
-A message is small talk when it is one of the phrases of smalltalk.yaml (or nearly), or when it is made of
+The matcher answers a message that is one of the phrases of smalltalk.yaml (or nearly). Here a message is
+also small talk when it is made of
 nothing but those phrases, the words of smalltalk.yaml `words` (feelings, chit-chat, laughter...) and
 question-shaped words. Words no topic knows count as small talk only in a short message that asks for no
 part of a procedure ("hôm nay trời đẹp nhỉ"); one word a topic knows makes it a question.
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-
-from rapidfuzz import fuzz
 
 from bot.facets import phrase_pattern
 from bot.lexicon import FILLER
@@ -39,22 +38,11 @@ class SmallTalk:
                 self.intent_of.setdefault(p, intent)
         self.pattern = phrase_pattern(tuple(p for p in self.intent_of if p))
 
-    def exact(self, text: str) -> str | None:
-        """The intent whose phrase is the whole message (a near-identical spelling counts)."""
-        for intent, patterns in self.intents:
-            for pattern in patterns:
-                if text == pattern or (len(text) > 3 and fuzz.ratio(text, pattern) >= 90):
-                    return intent
-        return None
-
     def classify(self, words: list[str], asks_part: bool) -> str | None:
         """The small-talk intent of a normalised message, or None when it is (or may be) a question."""
         if not words:
             return SYMBOLS
-        text = " ".join(words)
-        intent = self.exact(text)
-        if intent is not None:
-            return intent
+        text = " ".join(words)  # the whole-message phrases were tried by the matcher already
         if asks_part:
             return None  # "xin ở đâu" asks a part of something: a follow-up or a question
         found, rest = self._cover(text)
