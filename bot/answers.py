@@ -12,8 +12,9 @@ from knowledge.loader import KnowledgeBase
 from knowledge.schema import FACET_LABELS, SECTION_LABELS, SECTION_LABELS_EN, Topic
 
 SECTION_PAYLOAD = r"summary|who|conditions|documents|place|time|validity|fee|benefit|online|notes|basis"
-SINGLE_BUDGET = 1000  # characters of one part (a section holds at most this many)
+SINGLE_BUDGET = 600  # characters of one part in a first reply; a part cut short keeps its button
 MULTI_BUDGET = 900  # characters of all parts together when several are asked
+FULL = 10_000  # a part opened by its button is shown whole
 # A part the topic lacks is answered by a nearby part only where that part answers the same question.
 FALLBACK = {"conditions": "who"}
 FACET_LABELS_EN = {**{k: v.lower() for k, v in SECTION_LABELS_EN.items()}, "contact": "contact phone number"}
@@ -66,9 +67,10 @@ class Presenter:
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
 
-    def _buttons(self, topic: Topic, shown: tuple[str, ...], question_id: int, english: bool) -> Buttons:
+    def _buttons(self, topic: Topic, shown: tuple[str, ...], question_id: int, english: bool,
+                 summary_shown: bool = False) -> Buttons:
         labels = SECTION_LABELS_EN if english else SECTION_LABELS
-        parts = [p for p in ("summary", *_parts(topic)) if p not in shown and (p != "summary" or shown)]
+        parts = [p for p in ("summary", *_parts(topic)) if p not in shown and not (p == "summary" and summary_shown)]
         names = [self.renderer.message("button_summary") if p == "summary" else labels[p] for p in parts]
         rows: Buttons = [[(n, codec.encode("sec", topic.id, p)) for n, p in zip(names[i:i + 2], parts[i:i + 2],
                                                                                    strict=True)]
@@ -81,7 +83,7 @@ class Presenter:
         return rows
 
     def answer(self, kb: KnowledgeBase, topic_id: str, facets: tuple[str, ...] | str | None = (), question_id: int = 0,
-               english: bool = False) -> Reply:
+               english: bool = False, whole: bool = False) -> Reply:
         """The parts asked, in order (the summary when none), a plain word on parts the knowledge lacks, and
         buttons for the other parts."""
         topic = kb.topic(topic_id)
@@ -92,12 +94,14 @@ class Presenter:
             english_parts = [(SECTION_LABELS_EN[p], _section(topic, p)) for p in shown if p != "basis"]
             text = self.renderer.render("answer_en.html", topic=topic, parts=english_parts,
                                         missing=[FACET_LABELS_EN.get(m, m) for m in missing])
-            return Reply(text, self._buttons(topic, (), question_id, True), ANSWER, topic_id)
-        budget = (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
+            return Reply(text, self._buttons(topic, (), question_id, True, summary_shown=True), ANSWER, topic_id)
+        budget = FULL if whole else (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
         parts = [(p, SECTION_LABELS[p], excerpt(_section(topic, p), budget)) for p in shown]
+        whole_parts = tuple(p for p, _, body in parts if body == _section(topic, p))
         text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
                                     summary=topic.summary if not shown and not missing else "", rate=bool(question_id))
-        return Reply(text, self._buttons(topic, shown, question_id, False), ANSWER, topic_id)
+        summary_shown = not shown and not missing
+        return Reply(text, self._buttons(topic, whole_parts, question_id, False, summary_shown), ANSWER, topic_id)
 
     def facets_shown(self, kb: KnowledgeBase, topic_id: str | None, facets: tuple[str, ...]) -> tuple[str, ...]:
         """The parts the reply really opens, in order (none: the summary)."""

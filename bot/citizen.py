@@ -97,7 +97,7 @@ class CitizenService:
         shown = None if facet == "summary" else facet
         talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown, time.time())
         await self.storage.save_conversation(user, talk, turn)
-        return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else ())
+        return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else (), whole=True)
 
     async def _own_question(self, user: User, question_id: int) -> Question | None:
         q = await self.storage.question(question_id)

@@ -158,3 +158,14 @@ async def test_a_foreigners_marriage_in_english_is_held_for_an_officer(services:
                                              "what do I need")
     assert reply.decision == "queue" and reply.topic is None
     assert not everywhere(reply, "Đăng ký kết hôn")
+
+
+async def test_a_long_part_is_cut_in_the_first_reply_and_its_button_opens_it_whole(services: Services) -> None:
+    user = citizen(16)
+    reply = await say(services, user, "trợ cấp xã hội hằng tháng được bao nhiêu tiền")
+    assert reply.topic == "tro-cap-xa-hoi" and len(to_plain(reply.text)) < 900
+    payload = next((data for row in reply.buttons for _, data in row if data == "sec:tro-cap-xa-hoi:benefit"), None)
+    if payload is not None:  # the part was cut: its button is still there, and opens it whole
+        opened = await press(services, user, payload)
+        assert len(to_plain(opened.text)) > len(to_plain(reply.text)) - 200
+        assert "Nghị định" in to_plain(opened.text)
