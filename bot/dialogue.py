@@ -24,12 +24,14 @@ from knowledge.loader import KnowledgeBase
 
 CONTEXT_TTL = 30 * 60  # seconds: a longer pause starts a new conversation
 MAX_TURNS = 3  # previous turns kept, and handed to the officer with a queued follow-up
+CONTEXT_LEAD = 15.0  # a reading that leads the conversation's topic by less than this does not switch
 SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject of the message's own
 OOS_SCORE = 45.0  # a known out-of-scope procedure named this clearly is held for an officer
-# Units, counters and kin: "1 người bao nhiêu tiền 1 năm" and "còn con gái tôi thì sao" name no procedure.
+OOS_CLOSE = 10.0  # ... unless the conversation's topic explains the message nearly as well
+# Units, counters, kin and "trả lời": "1 người bao nhiêu tiền 1 năm", "còn con gái tôi thì sao" name no procedure.
 MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phut", "ban", "cai", "to", "nguoi",
                      "khoan", "dong", "trieu", "nghin", "ngan", "gai", "trai", "chong", "vo", "ong", "bo", "chau",
-                     "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha"})
+                     "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha", "loi"})
 SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
 WHICH = "which"  # a part asked with no procedure named and none in the conversation
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
@@ -234,8 +236,10 @@ class Dialogue:
         scores = dict(match.scores)
         ctx_score = scores.get(ctx.topic, 0.0)
         own_words = self.matcher.vocabulary(ctx.topic)
-        if _out_of_scope(match) and (not facets or len(subject) >= 2 or any(w not in own_words for w in subject)
-                                     or self._names_other(norm, match.scores[0][0], ctx.topic)):
+        oos_close = _out_of_scope(match) and ctx_score >= match.scores[0][1] - OOS_CLOSE  # "cần khám sức khỏe không"
+        if _out_of_scope(match) and not oos_close and (
+                not facets or len(subject) >= 2 or any(w not in own_words for w in subject)
+                or self._names_other(norm, match.scores[0][0], ctx.topic)):
             return None  # "thế còn nhận con nuôi?": a known procedure the knowledge base lacks
         # How much the message names by itself: words a topic knows by their weight, and words no topic knows
         # ("khám sức khỏe", "nhà trai") by their number.
@@ -243,7 +247,8 @@ class Dialogue:
         unknown = sum(w not in self.matcher.lexicon.words for w in subject)
         if match.decision == ANSWER and match.topic is not None:
             own = self.matcher.match(rest) if named < SUBJECT_WEIGHT else match
-            if match.topic == ctx.topic or (own.decision == ANSWER and own.topic == match.topic):
+            close = ctx_score >= match.score - CONTEXT_LEAD  # "phản ánh ở đâu" while reporting a bribe
+            if match.topic == ctx.topic or (not close and own.decision == ANSWER and own.topic == match.topic):
                 return self._answer(text, match, match.topic, facets, ctx, now, False, english)
             return stay()  # "lệ phí đăng ký hết bao nhiêu": the part asked pulled another topic, not its words
         ranked = [t for t, s in match.scores if t in self.matcher.topics]
@@ -270,7 +275,8 @@ class Dialogue:
         if match.decision == ANSWER and match.topic:
             return self._answer(text, match, match.topic, facets, ctx, now, used=False, english=english)
         if match.decision == SUGGEST:
-            kept = ctx.topic if ctx.live(now) else None
+            # One topic offered: an elliptical next turn ("cần giấy tờ gì") continues it.
+            kept = match.suggestions[0] if len(match.suggestions) == 1 else ctx.topic if ctx.live(now) else None
             return Decision(SUGGEST, match, facets=facets, suggestions=match.suggestions, english=english,
                             context=replace(ctx.after(text, None, None, now), topic=kept), previous=ctx.turns)
         return self._queue(text, match, facets, ctx, now, english)
