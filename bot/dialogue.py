@@ -33,6 +33,8 @@ MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phu
                      "khoan", "dong", "trieu", "nghin", "ngan", "gai", "trai", "chong", "vo", "ong", "bo", "chau",
                      "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha", "loi"})
 SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
+# Parts whose phrases never name a procedure ("nộp hồ sơ qua mạng" asks online and names the online service).
+NAMELESS = frozenset({"fee", "benefit", "validity", "time", "conditions", "who", "contact"})
 WHICH = "which"  # a part asked with no procedure named and none in the conversation
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
 # Where a message's clauses part ("…, còn …", "… thì …"); unaccented "con", "ma", "nhung" are too often words.
@@ -99,8 +101,7 @@ class Dialogue:
         lexicon = matcher.lexicon
         social = {intent: [matcher.normalize(p) for p in phrases] for intent, phrases in kb.social.items()}
         self.small = SmallTalk(matcher.smalltalk, social, known=lambda w: w in lexicon.words,
-                               named_pair=lambda a, b: a in FILLER and b in FILLER and f"{a}_{b}" in lexicon.df
-                               and lexicon.weight(f"{a}_{b}") >= RARE_PAIR_WEIGHT)
+                               named_pair=lambda a, b: a in FILLER and b in FILLER and matcher.names(f"{a}_{b}"))
 
     def facets(self, norm: str) -> tuple[str, ...]:
         """The parts of a topic the message asks for, in the order asked."""
@@ -147,7 +148,8 @@ class Dialogue:
             decided = self._in_context(text, match, facets, ctx, now, english)
             if decided is not None:
                 return decided
-        if match.decision == ANSWER and match.score < SURE_SCORE and self._names_nothing(norm):
+        if match.decision == ANSWER and match.score < SURE_SCORE and set(facets) <= NAMELESS \
+                and self._names_nothing(norm):
             # "được bao nhiêu tiền 1 tháng" with no procedure before it: ask which one rather than guess.
             return Decision(SMALLTALK, match, facets=facets, smalltalk=WHICH, english=english, context=ctx)
         return self._fresh(text, match, facets, ctx, now, english)
@@ -191,12 +193,16 @@ class Dialogue:
         clauses = [c for c in CLAUSE.split(text) if len(c.split()) >= 2]
         if len(clauses) < 2:
             return None
-        for clause in clauses:
-            norm = self.matcher.normalize(clause)
-            if not self.finder.find(norm):
-                continue  # a clause that tells ("không có lương hưu"), not the one that asks
+        norms = [self.matcher.normalize(c) for c in clauses]
+        asks = [bool(self.finder.find(n)) for n in norms]
+        for i, clause in enumerate(clauses):
+            # The clause that asks, or the one before it when the asking one names nothing ("…, thì đăng ký ở
+            # đâu"); a clause that only tells ("không có lương hưu") is not read on its own.
+            before_bare_question = i + 1 < len(clauses) and asks[i + 1] and self._names_nothing(norms[i + 1])
+            if not (asks[i] or before_bare_question):
+                continue
             m = self.matcher.match(clause)
-            if _out_of_scope(m):
+            if _out_of_scope(m) and m.out_of_scope:  # named by a word of the clause, not by "hỗ trợ gì"
                 return replace(m, normalized=self.matcher.normalize(text))
         return None
 

@@ -99,16 +99,16 @@ class Matcher:
         self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
                           for n in (normalize(p, self.synonyms) for p in phrases) if n]
 
-    def _names(self, feature: str) -> bool:
+    def names(self, feature: str) -> bool:
         """A word (or pair) that can name a procedure: not filler, not generic ("bảo hiểm", "thẻ", "đăng ký")."""
         parts = feature.split("_")
         if all(p in FILLER and p not in self.generic for p in parts):  # "chứng thực", "bản sao" look like filler
-            return len(parts) > 1 and self.lexicon.weight(feature) >= RARE_PAIR_WEIGHT
+            return len(parts) > 1 and feature in self.lexicon.df and self.lexicon.weight(feature) >= RARE_PAIR_WEIGHT
         return not all(p in FILLER or p in self.generic for p in parts)
 
     def naming(self, text: str) -> set[str]:
         """The words and pairs of a normalised text that can name a procedure."""
-        return {f for f in features(self.lexicon.resolve(text.split())) if self._names(f)}
+        return {f for f in features(self.lexicon.resolve(text.split())) if self.names(f)}
 
     def topic_features(self, topic_id: str) -> set[str]:
         """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""

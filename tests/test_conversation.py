@@ -66,9 +66,9 @@ def test_the_projects_own_conversations_are_followed(brain: Brain, present: Pres
                 facets_right += bool(answered and d.topic == topic and shown == facet)
     assert followups >= 100 and facets >= 80
     # Context is evidence: a turn with a subject of its own gets choices rather than the current topic.
-    assert followups_right / followups >= 0.88
-    assert facets_right / facets >= 0.82
-    assert wrong / turns <= 0.025
+    assert followups_right / followups >= 0.90
+    assert facets_right / facets >= 0.85
+    assert wrong / turns <= 0.015
 
 
 def test_topic_switches_are_read_on_their_own(brain: Brain) -> None:
@@ -84,8 +84,8 @@ def test_topic_switches_are_read_on_their_own(brain: Brain) -> None:
                 followups += 1
                 followups_right += bool(answered and d.topic == topic)
     assert turns >= 200
-    assert wrong / turns <= 0.035  # the floor is 0: see the README
-    assert followups_right / followups >= 0.78
+    assert wrong / turns <= 0.01  # one turn in the set: see the README
+    assert followups_right / followups >= 0.90
 
 
 def test_open_small_talk_and_requests_for_a_person_are_never_tickets(brain: Brain) -> None:
@@ -94,10 +94,10 @@ def test_open_small_talk_and_requests_for_a_person_are_never_tickets(brain: Brai
     assert len(lines) >= 100
     decisions = [brain.dialogue.decide(text, None, time.time()) for text in lines]
     bad = [t for t, d in zip(lines, decisions, strict=True) if d.decision in ("queue", "answer")]
-    assert len(bad) <= 2, bad
+    assert bad == []
     human = [brain.dialogue.decide(t, None, time.time()).smalltalk for t in
              (DATA / "human.txt").read_text(encoding="utf-8").splitlines() if t]
-    assert human.count("human") >= len(human) - 1
+    assert human.count("human") == len(human)
 
 
 def test_multi_part_questions_show_every_part(brain: Brain, present: Presenter) -> None:
@@ -108,7 +108,7 @@ def test_multi_part_questions_show_every_part(brain: Brain, present: Presenter) 
         d = brain.dialogue.decide(question, None, time.time())
         shown = present.facets_shown(brain.kb, d.topic, d.facets) if d.decision == "answer" else ()
         good += d.topic == topic and set(parts.split("+")) <= set(shown)
-    assert len(rows) >= 40 and good / len(rows) >= 0.75
+    assert len(rows) >= 40 and good / len(rows) >= 0.90
 
 
 def test_small_talk_never_creates_a_ticket(brain: Brain) -> None:
