@@ -82,7 +82,7 @@ class CitizenService:
             return await self._queued(ticket, created, m.out_of_scope, english=d.english)
         doubt = doubt_of(d, self.brain.thresholds[1], self.doubt_margin)
         qid = await self.storage.log_question(user, text, d.decision, d.topic, m.score, turn, d.context, doubt)
-        return self.present.decision(self.brain.kb, d, qid, self._welcome(user))
+        return self.present.decision(self.brain.kb, d, qid, "")  # small talk was answered above
 
     async def _queued(self, ticket: Ticket, created: bool, out_of_scope: str | None = None,
                       escalated: bool = False, english: bool = False) -> Reply:
