@@ -61,6 +61,8 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
     await add_accounts(services)
     ticket = (await services.citizen.ask(citizen(), QUESTION)).ticket_id
     await services.citizen.ask(citizen(44), "xin phép bay flycam ở đám cưới được không")
+    await services.citizen.ask(citizen(45), "xin giấy xác nhận tình trạng hôn nhân")
+    await services.citizen.ask(citizen(45), "ở tỉnh khác thì xin ở đâu")  # from the context: in doubt
     stop, port = asyncio.Event(), _free_port()
     server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop))
     base = f"http://127.0.0.1:{port}"
@@ -113,10 +115,14 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             await page.wait_for_url(f"{base}/knowledge?*")
             reply = await services.citizen.ask(citizen(51), QUESTION)
             assert reply.decision == "answer" and "Sở Văn hóa" in reply.text
-            # The other pages
+            # The other pages; the doubtful answer is marked right from its card
             for name in ("misunderstood", "knowledge", "dashboard"):
                 await page.goto(f"{base}/{name}")
                 shots[name] = await page.screenshot()
+                if name == "misunderstood":
+                    assert "ở tỉnh khác thì xin ở đâu" in await page.content()
+                    await page.get_by_role("button", name="Trả lời đúng").click()
+                    assert "cán bộ đã xác nhận đúng: 1" in await page.content()
             assert await page.locator("svg.chart").count() == 2
             # A phone-sized screen (scripts on only to measure): the page itself never scrolls sideways
             phone = await browser.new_context(viewport={"width": 390, "height": 844},
