@@ -35,6 +35,7 @@ MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phu
 SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
 # Parts whose phrases never name a procedure ("nộp hồ sơ qua mạng" asks online and names the online service).
 NAMELESS = frozenset({"fee", "benefit", "validity", "time", "conditions", "who", "contact"})
+PERSONAL = frozenset({"conditions", "fee", "benefit", "who"})  # parts asked of a group of people
 WHICH = "which"  # a part asked with no procedure named and none in the conversation
 CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the list of procedures
 # Where a message's clauses part ("…, còn …", "… thì …"); unaccented "con", "ma", "nhung" are too often words.
@@ -97,6 +98,7 @@ class Dialogue:
         self.kb = kb
         self.finder = FacetFinder(kb.facets, kb.facet_weak, kb.facet_frames)
         self.followup = phrase_pattern(kb.followup)
+        self.groups = phrase_pattern(kb.groups)
         self.english = English(kb.english)
         lexicon = matcher.lexicon
         social = {intent: [matcher.normalize(p) for p in phrases] for intent, phrases in kb.social.items()}
@@ -167,11 +169,13 @@ class Dialogue:
         return Decision(SMALLTALK, replace(match, decision=SMALLTALK, smalltalk=intent), smalltalk=intent,
                         context=ctx)
 
-    def _rest(self, norm: str) -> str:
-        """The message without the parts asked and the follow-up words."""
+    def _rest(self, norm: str, facets: tuple[str, ...] = ()) -> str:
+        """The message without the parts asked and the follow-up words (and groups of people, when the part
+        asked is a condition, a fee or an amount)."""
         rest = self.finder.strip(norm)
-        if self.followup is not None:
-            rest = self.followup.sub(" ", rest)
+        for pattern in (self.followup, self.groups if PERSONAL & set(facets) else None):
+            if pattern is not None:
+                rest = pattern.sub(" ", rest)
         return " ".join(rest.split())
 
     def _subject(self, rest: str) -> list[str]:
@@ -228,7 +232,7 @@ class Dialogue:
         """The current topic, a switch, choices that include the current topic, or None (read it afresh)."""
         assert ctx.topic is not None
         norm = match.normalized
-        rest = self._rest(norm)
+        rest = self._rest(norm, facets)
         subject = self._subject(rest)
         elliptical = bool(facets) or self._opens_follow_up(norm)
 

@@ -41,6 +41,9 @@ class KnowledgeBase:
     followup: tuple[str, ...] = ()
     facet_weak: tuple[str, ...] = ()
     facet_frames: tuple[str, ...] = ()
+    # Groups of people ("hộ cận nghèo", "người khuyết tật"): asked about with a condition or an amount, a
+    # variation of the current procedure, not a subject of their own (facets.yaml `groups`).
+    groups: tuple[str, ...] = ()
     # Words of small talk by intent (smalltalk.yaml `words`): a message of only these is small talk.
     social: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     english: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -190,27 +193,27 @@ def _phrases(value: object) -> tuple[str, ...] | None:
     return tuple(v.strip() for v in value)
 
 
-Facets = tuple[dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+Facets = tuple[dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 def _load_facets(directory: Path, problems: Problems) -> Facets:
     """facets.yaml: facet name -> phrases, the follow-up words, the weak phrases and the yes/no frames."""
     if not (directory / "facets.yaml").exists():
-        return {}, (), (), ()
+        return {}, (), (), (), ()
     data = _read_yaml(directory / "facets.yaml", problems) or {}
     data = data if isinstance(data, dict) else {}
     facets, followup = data.get("facets"), _phrases(data.get("followup", []))
-    weak, frames = _phrases(data.get("weak", [])), _phrases(data.get("frames", []))
-    if not isinstance(facets, dict) or followup is None or weak is None or frames is None:
-        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]); followup, weak, frames ([phrases])")
-        return {}, (), (), ()
+    weak, frames, groups = (_phrases(data.get(k, [])) for k in ("weak", "frames", "groups"))
+    if not isinstance(facets, dict) or followup is None or weak is None or frames is None or groups is None:
+        problems.add("facets.yaml", "(file)", "expected facets (name: [phrases]); followup, weak, frames, groups")
+        return {}, (), (), (), ()
     out: dict[str, tuple[str, ...]] = {}
     for name, phrases in facets.items():
         if name not in FACETS or (checked := _phrases(phrases)) is None:
             problems.add("facets.yaml", f"facets.{name}", f"a facet among {', '.join(FACETS)} with a list of phrases")
             continue
         out[name] = checked
-    return out, followup, weak, frames
+    return out, followup, weak, frames, groups
 
 
 def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
@@ -254,12 +257,13 @@ def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -
         problems.add(str(directory), "(folder)", "knowledge folder not found")
         return KnowledgeBase(directory, (), {}, (), ()), problems
     topics = _load_learned(learned, _load_topics(directory, problems), problems)
-    facets, followup, weak, frames = _load_facets(directory, problems)
+    facets, followup, weak, frames, groups = _load_facets(directory, problems)
     kb = KnowledgeBase(
         facets=facets,
         followup=followup,
         facet_weak=weak,
         facet_frames=frames,
+        groups=groups,
         social=_load_social(directory, problems),
         english=_load_english(directory, problems),
         ambiguous=_load_ambiguous(directory, {t.id for t in topics}, problems),

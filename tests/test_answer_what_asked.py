@@ -169,3 +169,19 @@ async def test_a_long_part_is_cut_in_the_first_reply_and_its_button_opens_it_who
         opened = await press(services, user, payload)
         assert len(to_plain(opened.text)) > len(to_plain(reply.text)) - 200
         assert "Nghị định" in to_plain(opened.text)
+
+
+@pytest.mark.parametrize(("first", "then", "topic", "label"), [
+    ("xin giấy phép xây dựng nhà ở", "có cần xin giấy phép xây dựng không", "giay-phep-xay-dung", "Điều kiện"),
+    ("xin giấy phép xây dựng nhà ở", "được miễn giấy phép khi nào", "giay-phep-xay-dung", "Điều kiện"),
+    ("làm căn cước cho con", "thẻ căn cước của trẻ em dùng đến khi nào", "can-cuoc", "Giá trị sử dụng"),
+    ("trợ cấp xã hội cho người khuyết tật", "bao lâu được nhận tiền", "tro-cap-xa-hoi", "Thời hạn"),
+    ("thẻ bảo hiểm y tế hộ gia đình", "miễn phí cho hộ cận nghèo không", "bhyt", "Điều kiện"),
+])
+async def test_the_part_that_means_what_the_citizen_means(services: Services, first: str, then: str, topic: str,
+                                                          label: str) -> None:
+    user = citizen(17)
+    await say(services, user, first)
+    reply = await say(services, user, then)
+    assert reply.topic == topic and everywhere(reply, label)
+    assert not everywhere(reply, "Lệ phí:") and not everywhere(reply, f"{topic}: Hồ sơ")
