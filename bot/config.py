@@ -60,7 +60,7 @@ class Config:
     web_url: str = ""
     # Matching thresholds (0-100): at or above `answer_threshold` the bot answers,
     # at or above `suggest_threshold` it offers up to three topics, below it queues.
-    answer_threshold: float = 44.0
+    answer_threshold: float = 40.0
     suggest_threshold: float = 24.0
     # An answer whose standalone lead over the runner-up topic is under this many points is listed for
     # officers to review ("Chưa hiểu"), as are context answers whose message alone ranked another topic.

@@ -60,7 +60,7 @@ def features(words: list[str]) -> Counter[str]:
 class Matcher:
     """Scores questions against an index built once from the knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, answer_threshold: float = 44.0, suggest_threshold: float = 24.0,
+    def __init__(self, kb: KnowledgeBase, answer_threshold: float = 40.0, suggest_threshold: float = 24.0,
                  margin: float = 10.0) -> None:
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold

@@ -21,7 +21,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="module")
 def brain() -> Brain:
-    return Brain(DEFAULT_KNOWLEDGE, 44, 24)
+    return Brain(DEFAULT_KNOWLEDGE, 40, 24)
 
 
 @pytest.fixture(scope="module")
