@@ -4,10 +4,11 @@ button per other part), suggestions, small talk, the catalogue, the "sent to an 
 from __future__ import annotations
 
 from bot import codec
-from bot.dialogue import CATALOGUE, Decision
+from bot.dialogue import CATALOGUE
 from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST
 from bot.models import Buttons, Reply, Ticket
 from bot.render import Renderer
+from bot.turns import Decision
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import FACET_LABELS, SECTION_LABELS, SECTION_LABELS_EN, Topic
 

@@ -7,7 +7,6 @@ import time
 from bot import codec
 from bot.answers import Presenter
 from bot.brain import Brain
-from bot.dialogue import Context
 from bot.doubt import doubt_of
 from bot.learned import LearnedKnowledge
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
@@ -17,6 +16,7 @@ from bot.render import Renderer
 from bot.smalltalk import CHITCHAT
 from bot.storage import Storage, Turn
 from bot.textnorm import clean
+from bot.turns import Context
 
 OFFER_OFFICER = frozenset({"human", CHITCHAT})
 MAX_QUESTION = 2000  # longer messages are cut: nobody's procedure question needs more

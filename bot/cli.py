@@ -46,8 +46,8 @@ def _conversations(args: argparse.Namespace) -> list[list[str]]:
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     """Run questions (or whole conversations) through the chat's decisions without writing anything."""
     from bot.answers import Presenter
-    from bot.dialogue import Context
     from bot.render import Renderer, to_plain
+    from bot.turns import Context
 
     brain = _brain(config)
     present = Presenter(Renderer(config.knowledge_dir / "templates"))

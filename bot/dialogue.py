@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from bot.english import English
 from bot.facets import FacetFinder, phrase_pattern
 from bot.lexicon import FILLER
 from bot.matcher import ANSWER, OOS_PREFIX, QUEUE, RARE_PAIR_WEIGHT, SMALLTALK, SUGGEST, Match, Matcher
 from bot.smalltalk import SmallTalk
+from bot.turns import Context, Decision
 from knowledge.loader import KnowledgeBase
 
-CONTEXT_TTL = 30 * 60  # seconds: a longer pause starts a new conversation
-MAX_TURNS = 3  # previous turns kept, and handed to the officer with a queued follow-up
 CONTEXT_LEAD = 15.0  # a reading that leads the conversation's topic by less than this does not switch
 SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject of the message's own
 OOS_SCORE = 45.0  # a known out-of-scope procedure named this clearly is held for an officer
@@ -42,46 +41,6 @@ CATALOGUE = "catalogue"  # the small-talk intent of a bare "thủ tục": the li
 CLAUSE = re.compile(r"[,.;:!?\n]+|\s(?:thì|thi|còn|mà|nhưng|rồi|roi)\s", re.I)
 VAGUE = frozenset({"thu tuc", "thu tuc hanh chinh", "hoi", "hoi dap", "giup", "help", "menu", "danh muc",
                    "tu van", "ho tro", "cau hoi", "thong tin", "dich vu"})
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where a conversation stands: its current topic and facet, its last turns (text, topic), when."""
-
-    topic: str | None = None
-    facet: str | None = None
-    turns: tuple[tuple[str, str | None], ...] = ()
-    at: float = 0.0
-
-    def live(self, now: float) -> bool:
-        """True when the conversation still has a topic and the pause was short."""
-        return self.topic is not None and now - self.at < CONTEXT_TTL
-
-    def after(self, text: str, topic: str | None, facet: str | None, now: float) -> Context:
-        """The context once this turn is done."""
-        return Context(topic, facet, (*self.turns, (text[:300], topic))[-MAX_TURNS:], now)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do with one message."""
-
-    decision: str  # answer, suggest, queue or smalltalk
-    match: Match  # the message read on its own
-    topic: str | None = None
-    facets: tuple[str, ...] = ()  # the parts asked, in the order asked
-    suggestions: tuple[str, ...] = ()
-    context_used: bool = False
-    english: bool = False
-    smalltalk: str | None = None
-    context: Context = field(default_factory=Context)
-    previous: tuple[tuple[str, str | None], ...] = ()  # the turns before this one (for a queued ticket)
-    subject: tuple[str, ...] = ()  # words of a subject of its own, in a turn answered from the context
-
-    @property
-    def facet(self) -> str | None:
-        """The first part asked."""
-        return self.facets[0] if self.facets else None
 
 
 def _out_of_scope(match: Match) -> bool:

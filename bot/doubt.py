@@ -11,8 +11,8 @@ Two kinds, judged on the message's standalone match (`Decision.match`, which ign
 
 from __future__ import annotations
 
-from bot.dialogue import Decision
 from bot.matcher import ANSWER, OOS_PREFIX, Match
+from bot.turns import Decision
 
 CONTEXT, MARGIN = "context", "margin"
 RIGHT, DISMISSED, TAUGHT = "right", "dismissed", "taught"  # an officer's verdict on a doubtful answer

@@ -11,7 +11,6 @@ from bot.config import Config, is_pg_url
 from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
 from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
-from bot.dialogue import Context
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.pgtools import MigrationBackup
 from bot.store_doubt import DoubtStore
@@ -20,6 +19,7 @@ from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
 from bot.store_web import WebStore
+from bot.turns import Context
 
 __all__ = ["AlreadyProcessed", "DatabaseError", "PgStorage", "Storage", "Turn"]
 TICKET_COLS = ("id, channel, chat_id, user_id, display_name, question, status, created_at, answer, answered_by, "

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bot.db import Database
-from bot.dialogue import CONTEXT_TTL
+from bot.turns import CONTEXT_TTL
 
 _ITEM = "id, channel, user_id, text, topic, score, doubt, created_at"
 _TURN = "id, text, decision, topic, created_at"

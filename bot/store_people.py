@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.db import Database, Turn
 from bot.dbapi import Conn
-from bot.dialogue import Context
 from bot.models import TaskOverride, User
+from bot.turns import Context
 
 MENU_TTL = 30 * 60  # seconds a numbered menu stays valid
 

@@ -11,9 +11,9 @@ import pytest
 from bot.answers import Presenter
 from bot.brain import Brain
 from bot.config import DEFAULT_KNOWLEDGE
-from bot.dialogue import Context
 from bot.render import Renderer, to_plain
 from bot.services import Services, open_services
+from bot.turns import Context
 from tests.conftest import citizen, press, say
 
 DATA = Path(__file__).parent / "data"

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from bot.config import ConfigError, load_config
-from bot.dialogue import Decision
 from bot.doubt import CONTEXT, MARGIN, RIGHT, doubt_of
 from bot.matcher import ANSWER, SUGGEST, Match
+from bot.turns import Decision
 
 
 def _decision(scores: tuple[tuple[str, float], ...], topic: str = "khai-sinh", context_used: bool = False,
