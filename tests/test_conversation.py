@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from bot.brain import Brain
 from bot.config import DEFAULT_KNOWLEDGE
 from bot.render import Renderer, to_plain
 from bot.services import Services, open_services
-from bot.turns import Context
+from bot.turns import Context, Decision
 from tests.conftest import citizen, press, say
 
 DATA = Path(__file__).parent / "data"
@@ -44,26 +45,33 @@ def conversations(path: Path) -> list[list[tuple[str, str | None, str]]]:
     return [*out, current] if current else out
 
 
-def test_the_projects_own_conversations_are_followed(brain: Brain, present: Presenter) -> None:
-    followups = followups_right = facets = facets_right = wrong = turns = 0
-    for conversation in conversations(DATA / "conversations.tsv"):
+def walk(brain: Brain, path: Path) -> Iterator[tuple[int, str, str | None, str, Decision]]:
+    """Each turn of each conversation in the file, with the decision the bot takes in that conversation."""
+    for conversation in conversations(path):
         talk: Context | None = None
         for i, (topic, facet, text) in enumerate(conversation):
             d = brain.dialogue.decide(text, talk, time.time())
-            talk, turns = d.context, turns + 1
-            answered = d.decision == "answer" and d.topic
-            shown = present.facet_shown(brain.kb, d.topic, d.facet) if d.topic else None
-            if topic == "~":
-                assert d.decision == "smalltalk", text
-                continue
-            if answered and d.topic != topic:
-                wrong += 1
-            if topic != "-" and i > 0:
-                followups += 1
-                followups_right += bool(answered and d.topic == topic)
-            if facet and topic != "-":
-                facets += 1
-                facets_right += bool(answered and d.topic == topic and shown == facet)
+            talk = d.context
+            yield i, topic, facet, text, d
+
+
+def test_the_projects_own_conversations_are_followed(brain: Brain, present: Presenter) -> None:
+    followups = followups_right = facets = facets_right = wrong = turns = 0
+    for i, topic, facet, text, d in walk(brain, DATA / "conversations.tsv"):
+        turns += 1
+        answered = d.decision == "answer" and d.topic
+        shown = present.facet_shown(brain.kb, d.topic, d.facet) if d.topic else None
+        if topic == "~":
+            assert d.decision == "smalltalk", text
+            continue
+        if answered and d.topic != topic:
+            wrong += 1
+        if topic != "-" and i > 0:
+            followups += 1
+            followups_right += bool(answered and d.topic == topic)
+        if facet and topic != "-":
+            facets += 1
+            facets_right += bool(answered and d.topic == topic and shown == facet)
     assert followups >= 100 and facets >= 80
     # Context is evidence: a turn with a subject of its own gets choices rather than the current topic.
     assert followups_right / followups >= 0.90
@@ -73,16 +81,13 @@ def test_the_projects_own_conversations_are_followed(brain: Brain, present: Pres
 
 def test_topic_switches_are_read_on_their_own(brain: Brain) -> None:
     wrong = turns = followups = followups_right = 0
-    for conversation in conversations(DATA / "switches.tsv"):
-        talk: Context | None = None
-        for i, (topic, _, text) in enumerate(conversation):
-            d = brain.dialogue.decide(text, talk, time.time())
-            talk, turns = d.context, turns + 1
-            answered = d.decision == "answer" and d.topic
-            wrong += bool(answered and d.topic != topic and topic != "~")
-            if topic not in ("-", "~") and i > 0:
-                followups += 1
-                followups_right += bool(answered and d.topic == topic)
+    for i, topic, _, _, d in walk(brain, DATA / "switches.tsv"):
+        turns += 1
+        answered = d.decision == "answer" and d.topic
+        wrong += bool(answered and d.topic != topic and topic != "~")
+        if topic not in ("-", "~") and i > 0:
+            followups += 1
+            followups_right += bool(answered and d.topic == topic)
     assert turns >= 200
     assert wrong / turns <= 0.01  # one turn in the set: see the README
     assert followups_right / followups >= 0.90
