@@ -83,12 +83,12 @@ class Matcher:
         self._build_index()
         self.topics = frozenset(t.id for t in kb.topics)
         self.generic = frozenset(w for g in kb.generic for w in normalize(g, self.synonyms).split())
+        # Per topic, built when first needed: most topics are never suggested or switched to.
+        self._topic_docs: dict[str, list[_Doc]] = {}
+        for d in self.docs:
+            self._topic_docs.setdefault(d.topic, []).append(d)
         self._topic_features: dict[str, set[str]] = {}
-        for d in self.docs:
-            self._topic_features.setdefault(d.topic, set()).update(d.features)
-        self._vocabulary: dict[str, frozenset[str]] = {}
-        for d in self.docs:
-            self._vocabulary[d.topic] = self._vocabulary.get(d.topic, frozenset()) | frozenset(d.text.split())
+        self._vocabulary: dict[str, set[str]] = {}
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
         self._smalltalk_exact: dict[str, str] = {}
         for intent_id, patterns in self.smalltalk:
@@ -112,11 +112,17 @@ class Matcher:
 
     def topic_features(self, topic_id: str) -> set[str]:
         """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""
-        return self._topic_features.get(topic_id, set())
+        found = self._topic_features.get(topic_id)
+        if found is None:
+            found = self._topic_features[topic_id] = {f for d in self._topic_docs.get(topic_id, ()) for f in d.features}
+        return found
 
-    def vocabulary(self, topic_id: str) -> frozenset[str]:
-        """The words of a topic's title and example questions (normalised)."""
-        return self._vocabulary.get(topic_id, frozenset())
+    def vocabulary(self, topic_id: str) -> set[str]:
+        """The words of a topic's title and example questions (normalised); not to be changed."""
+        found = self._vocabulary.get(topic_id)
+        if found is None:
+            found = self._vocabulary[topic_id] = {w for d in self._topic_docs.get(topic_id, ()) for w in d.text.split()}
+        return found
 
     def normalize(self, text: str) -> str:
         """The matching form of a text (folded, synonyms expanded)."""
@@ -210,7 +216,7 @@ class Matcher:
         if scored and scored[0][0] in self.out_of_scope:
             # Named to the citizen only when a word of theirs names it ("đăng ký sim" is no vehicle registration).
             named = self.naming(norm)
-            oos = self.out_of_scope[scored[0][0]] if named & self._topic_features[scored[0][0]] else None
+            oos = self.out_of_scope[scored[0][0]] if named & self.topic_features(scored[0][0]) else None
             return Match(QUEUE, out_of_scope=oos, scores=tuple(scored[:5]), normalized=norm)
         ranked = [(t, s) for t, s in scored if t not in self.out_of_scope][:5]
         top_id, top = ranked[0] if ranked else (None, 0.0)
@@ -219,7 +225,7 @@ class Matcher:
             return Match(ANSWER, top_id, round(top, 1), scores=tuple(ranked), normalized=norm)
         floor = max(self.suggest_threshold, top - 15.0)
         named = self.naming(norm) if ranked and ranked[0][1] >= floor else set()
-        suggestions = tuple(t for t, s in ranked[:3] if s >= floor and named & self._topic_features.get(t, set()))
+        suggestions = tuple(t for t, s in ranked[:3] if s >= floor and named & self.topic_features(t))
         if suggestions:
             return Match(SUGGEST, None, round(top, 1), suggestions, tuple(ranked), normalized=norm)
         return Match(QUEUE, None, round(top, 1), scores=tuple(ranked), normalized=norm)
