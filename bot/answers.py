@@ -99,9 +99,9 @@ class Presenter:
         budget = FULL if whole else (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
         parts = [(p, SECTION_LABELS[p], excerpt(_section(topic, p), budget)) for p in shown]
         whole_parts = tuple(p for p, _, body in parts if body == _section(topic, p))
-        text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
-                                    summary=topic.summary if not shown and not missing else "", rate=bool(question_id))
         summary_shown = not shown and not missing
+        text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
+                                    summary=topic.summary if summary_shown else "", rate=bool(question_id))
         return Reply(text, self._buttons(topic, whole_parts, question_id, False, summary_shown), ANSWER, topic_id)
 
     def facets_shown(self, kb: KnowledgeBase, topic_id: str | None, facets: tuple[str, ...]) -> tuple[str, ...]:

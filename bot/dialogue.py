@@ -18,7 +18,7 @@ from dataclasses import replace
 from bot.english import English
 from bot.facets import FacetFinder, phrase_pattern
 from bot.lexicon import FILLER
-from bot.matcher import ANSWER, OOS_PREFIX, QUEUE, RARE_PAIR_WEIGHT, SMALLTALK, SUGGEST, Match, Matcher
+from bot.matcher import ANSWER, OOS_PREFIX, QUEUE, SMALLTALK, SUGGEST, Match, Matcher
 from bot.smalltalk import SmallTalk
 from bot.turns import Context, Decision
 from knowledge.loader import KnowledgeBase
@@ -28,7 +28,7 @@ SUBJECT_WEIGHT = 3.0  # words of another topic weighing this much make a subject
 OOS_SCORE = 45.0  # a known out-of-scope procedure named this clearly is held for an officer
 OOS_CLOSE = 10.0  # ... unless the conversation's topic explains the message nearly as well
 # Units, counters, kin and "trả lời": "1 người bao nhiêu tiền 1 năm", "còn con gái tôi thì sao" name no procedure.
-MEASURE = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phut", "ban", "cai", "to", "nguoi",
+NOT_SUBJECT = frozenset({"nam", "thang", "ngay", "tuan", "lan", "trang", "gio", "phut", "ban", "cai", "to", "nguoi",
                      "khoan", "dong", "trieu", "nghin", "ngan", "gai", "trai", "chong", "vo", "ong", "bo", "chau",
                      "noi", "ngoai", "chu", "cau", "du", "thim", "mo", "dua", "nha", "loi"})
 SURE_SCORE = 60.0  # a reading this sure needs no subject beyond the part asked ("nộp hồ sơ qua mạng")
@@ -62,30 +62,21 @@ class Dialogue:
         lexicon = matcher.lexicon
         social = {intent: [matcher.normalize(p) for p in phrases] for intent, phrases in kb.social.items()}
         self.small = SmallTalk(matcher.smalltalk, social, known=lambda w: w in lexicon.words,
-                               named_pair=lambda a, b: a in FILLER and b in FILLER and matcher.names(f"{a}_{b}"))
+                               named_pair=self._filler_pair_names)
 
     def facets(self, norm: str) -> tuple[str, ...]:
         """The parts of a topic the message asks for, in the order asked."""
         return self.finder.find(norm)
-
-    def facet(self, norm: str) -> str | None:
-        """The first part of a topic the message asks for."""
-        found = self.finder.find(norm)
-        return found[0] if found else None
-
-    def is_english(self, text: str) -> bool:
-        """A message in English."""
-        return self.english.detect(text)
 
     def decide(self, text: str, ctx: Context | None, now: float) -> Decision:
         """The decision for one message, and the conversation's context after it."""
         ctx = ctx or Context()
         english = self.english.detect(text)
         if english:
-            intent = self.english.smalltalk(text)
+            query = self.english.translate(text)
+            intent = self.english.smalltalk(text, query)
             if intent is not None:
                 return Decision(SMALLTALK, Match(SMALLTALK), smalltalk=intent, english=True, context=ctx)
-            query = self.english.translate(text)
             if not query:  # nothing the knowledge knows: an officer answers
                 return self._queue(text, Match(QUEUE, normalized=self.matcher.normalize(text)), (), ctx, now, True)
         match = self.matcher.match(query if english else text)
@@ -101,7 +92,7 @@ class Dialogue:
             if len(norm.split()) == 1 and match.decision != ANSWER and not live:
                 return Decision(SMALLTALK, match, smalltalk=CATALOGUE, context=ctx)
         if not english and match.decision != ANSWER:
-            match = self._clause_out_of_scope(text) or match
+            match = self._clause_out_of_scope(text, norm) or match
         if english and match.decision == SMALLTALK and not (live and facets):
             # "where do I apply" with no procedure before it: ask which one
             return Decision(SMALLTALK, match, smalltalk=WHICH, english=True, context=ctx)
@@ -140,17 +131,19 @@ class Dialogue:
     def _subject(self, rest: str) -> list[str]:
         """The words that name something: the rest of the message without filler, numbers and measure words."""
         return [w for w in self.matcher.lexicon.resolve(rest.split())
-                if w not in FILLER and w not in MEASURE and not w.isdigit()]
+                if w not in FILLER and w not in NOT_SUBJECT and not w.isdigit()]
+
+    def _filler_pair_names(self, a: str, b: str) -> bool:
+        """Two filler-looking words that name a subject together ("bản sao", "sao y")."""
+        return a in FILLER and b in FILLER and self.matcher.names(f"{a}_{b}")
 
     def _names_nothing(self, norm: str) -> bool:
-        """No subject beyond the parts asked, not even a rare pair of filler-looking words ("sao y")."""
+        """No subject beyond the parts asked, not even a pair of filler-looking words that names one."""
         rest = self._rest(norm)
-        lexicon = self.matcher.lexicon
-        pairs = (f"{a}_{b}" for a, b in itertools.pairwise(rest.split()) if a in FILLER and b in FILLER)
-        return not self._subject(rest) and not any(p in lexicon.df and lexicon.weight(p) >= RARE_PAIR_WEIGHT
-                                                   for p in pairs)
+        return not self._subject(rest) and not any(self._filler_pair_names(a, b)
+                                                   for a, b in itertools.pairwise(rest.split()))
 
-    def _clause_out_of_scope(self, text: str) -> Match | None:
+    def _clause_out_of_scope(self, text: str, norm: str) -> Match | None:
         """A known out-of-scope procedure named in one clause of a longer message ("đi làm ăn xa mấy tháng, có
         phải khai báo tạm vắng ko"): the whole message is read as that procedure."""
         clauses = [c for c in CLAUSE.split(text) if len(c.split()) >= 2]
@@ -158,15 +151,15 @@ class Dialogue:
             return None
         norms = [self.matcher.normalize(c) for c in clauses]
         asks = [bool(self.finder.find(n)) for n in norms]
-        for i, clause in enumerate(clauses):
+        for i, clause_norm in enumerate(norms):
             # The clause that asks, or the one before it when the asking one names nothing ("…, thì đăng ký ở
             # đâu"); a clause that only tells ("không có lương hưu") is not read on its own.
-            before_bare_question = i + 1 < len(clauses) and asks[i + 1] and self._names_nothing(norms[i + 1])
+            before_bare_question = i + 1 < len(norms) and asks[i + 1] and self._names_nothing(norms[i + 1])
             if not (asks[i] or before_bare_question):
                 continue
-            m = self.matcher.match(clause)
+            m = self.matcher.match_normalized(clause_norm)
             if _out_of_scope(m) and m.out_of_scope:  # named by a word of the clause, not by "hỗ trợ gì"
-                return replace(m, normalized=self.matcher.normalize(text))
+                return replace(m, normalized=norm)
         return None
 
     def _named(self, subject: list[str]) -> float:
@@ -204,9 +197,9 @@ class Dialogue:
             return stay() if elliptical or len(norm.split()) <= 3 else None
         scores = dict(match.scores)
         ctx_score = scores.get(ctx.topic, 0.0)
-        own_words = self.matcher.vocabulary(ctx.topic)
-        oos_close = _out_of_scope(match) and ctx_score >= match.scores[0][1] - OOS_CLOSE  # "cần khám sức khỏe không"
-        if _out_of_scope(match) and not oos_close and (
+        own_words = self.matcher.topic_features(ctx.topic)
+        # Held for an officer unless the conversation's topic explains it nearly as well ("cần khám sức khỏe không").
+        if _out_of_scope(match) and ctx_score < match.scores[0][1] - OOS_CLOSE and (
                 not facets or len(subject) >= 2 or any(w not in own_words for w in subject)
                 or self._names_other(norm, match.scores[0][0], ctx.topic)):
             return None  # "thế còn nhận con nuôi?": a known procedure the knowledge base lacks

@@ -78,10 +78,11 @@ class English:
             return ""
         return " ".join(self.terms[m.group(0)] for m in self.pattern.finditer(lowered))
 
-    def smalltalk(self, text: str) -> str | None:
-        """The small-talk intent of an English message with no procedure word in it, else None."""
+    def smalltalk(self, text: str, translated: str) -> str | None:
+        """The small-talk intent of an English message with no procedure word in it (and nothing the knowledge
+        knows in its translation), else None."""
         words = _words(text)
-        if any(w in _PROCEDURE for w in words) or self.translate(text):
+        if any(w in _PROCEDURE for w in words) or translated:
             return None
         lowered = " ".join(words)
         return next((intent for intent, p in self.social.items() if p is not None and p.search(lowered)), "chitchat")

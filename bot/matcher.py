@@ -83,12 +83,10 @@ class Matcher:
         self._build_index()
         self.topics = frozenset(t.id for t in kb.topics)
         self.generic = frozenset(w for g in kb.generic for w in normalize(g, self.synonyms).split())
+        bounds = [*map(int, self.topic_starts), len(self.docs)]  # a topic's documents are contiguous
+        self._doc_range = {t: (bounds[i], bounds[i + 1]) for i, t in enumerate(self.topic_ids)}
         # Per topic, built when first needed: most topics are never suggested or switched to.
-        self._topic_docs: dict[str, list[_Doc]] = {}
-        for d in self.docs:
-            self._topic_docs.setdefault(d.topic, []).append(d)
         self._topic_features: dict[str, set[str]] = {}
-        self._vocabulary: dict[str, set[str]] = {}
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
         self._smalltalk_exact: dict[str, str] = {}
         for intent_id, patterns in self.smalltalk:
@@ -114,14 +112,8 @@ class Matcher:
         """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""
         found = self._topic_features.get(topic_id)
         if found is None:
-            found = self._topic_features[topic_id] = {f for d in self._topic_docs.get(topic_id, ()) for f in d.features}
-        return found
-
-    def vocabulary(self, topic_id: str) -> set[str]:
-        """The words of a topic's title and example questions (normalised); not to be changed."""
-        found = self._vocabulary.get(topic_id)
-        if found is None:
-            found = self._vocabulary[topic_id] = {w for d in self._topic_docs.get(topic_id, ()) for w in d.text.split()}
+            start, end = self._doc_range.get(topic_id, (0, 0))
+            found = self._topic_features[topic_id] = {f for d in self.docs[start:end] for f in d.features}
         return found
 
     def normalize(self, text: str) -> str:
@@ -196,7 +188,10 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         """Decide what to do with one question."""
-        norm = self.normalize(text)
+        return self.match_normalized(self.normalize(text))
+
+    def match_normalized(self, norm: str) -> Match:
+        """Decide what to do with a question already in the matching form."""
         words = norm.split()
         if not words:
             return Match(QUEUE, normalized=norm)

@@ -1,10 +1,10 @@
 """Small talk as an open class: a message with no procedure content gets a polite reply, never a ticket.
 
 The matcher answers a message that is one of the phrases of smalltalk.yaml (or nearly). Here a message is
-also small talk when it is made of
-nothing but those phrases, the words of smalltalk.yaml `words` (feelings, chit-chat, laughter...) and
-question-shaped words. Words no topic knows count as small talk only in a short message that asks for no
-part of a procedure ("hôm nay trời đẹp nhỉ"); one word a topic knows makes it a question.
+also small talk when it is made of nothing but those phrases, the words of smalltalk.yaml `words`
+(feelings, chit-chat, laughter...) and question-shaped words. Words no topic knows count as small talk only
+in a short message that asks for no part of a procedure ("hôm nay trời đẹp nhỉ"); one word a topic knows
+makes it a question.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ class SmallTalk:
 
     def __init__(self, intents: list[tuple[str, list[str]]], words: Mapping[str, list[str]],
                  known: Callable[[str], bool], named_pair: Callable[[str, str], bool]) -> None:
-        self.intents = intents
         self.known = known
         self.named_pair = named_pair  # two filler-looking words that name a subject ("bản sao" is "ban sao")
         self.intent_of: dict[str, str] = {}
@@ -42,23 +41,21 @@ class SmallTalk:
         """The small-talk intent of a normalised message, or None when it is (or may be) a question."""
         if not words:
             return SYMBOLS
-        text = " ".join(words)  # the whole-message phrases were tried by the matcher already
         if asks_part:
             return None  # "xin ở đâu" asks a part of something: a follow-up or a question
-        found, rest = self._cover(text)
+        found, rest = self._cover(" ".join(words))  # whole-message phrases were tried by the matcher already
         if any(self.named_pair(a, b) for a, b in itertools.pairwise(rest.split())):
             return None
         leftover = [w for w in rest.split() if w not in FILLER]
         unknown = [w for w in leftover if not self.known(w)]
         if len(unknown) < len(leftover):  # a word a topic knows: a question
             return None
-        if not leftover:  # phrases and particles only ("thôi không cần nữa")
-            named = [i for i in PRIORITY if i in found]
-            return named[0] if named else "ok"
         if len(unknown) > MAX_UNKNOWN:
             return None  # "học bổng ở đâu": a procedure the knowledge lacks, for an officer
         named = [i for i in PRIORITY if i in found]
-        return named[0] if named else CHITCHAT
+        if named:
+            return named[0]
+        return CHITCHAT if leftover else "ok"  # only particles left: "thôi không cần nữa"
 
     def _cover(self, text: str) -> tuple[set[str], str]:
         """The intents whose phrases occur in the text, and the text without them."""

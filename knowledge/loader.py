@@ -139,8 +139,12 @@ def _load_synonyms(directory: Path, problems: Problems) -> dict[str, tuple[str, 
     return {str(k): tuple(v) for k, v in data.items()}
 
 
-def _entries(directory: Path, name: str, key: str, problems: Problems) -> list[dict[str, Any]]:
-    data = _read_yaml(directory / name, problems)
+def _optional_yaml(directory: Path, name: str, problems: Problems) -> Any:
+    path = directory / name
+    return _read_yaml(path, problems) if path.exists() else None
+
+
+def _entries(data: Any, name: str, key: str, problems: Problems) -> list[dict[str, Any]]:
     if data is None:
         return []
     items = data.get(key) if isinstance(data, dict) else None
@@ -150,9 +154,9 @@ def _entries(directory: Path, name: str, key: str, problems: Problems) -> list[d
     return items
 
 
-def _load_smalltalk(directory: Path, problems: Problems) -> list[Smalltalk]:
+def _load_smalltalk(data: Any, problems: Problems) -> list[Smalltalk]:
     out = []
-    for i, item in enumerate(_entries(directory, "smalltalk.yaml", "intents", problems)):
+    for i, item in enumerate(_entries(data, "smalltalk.yaml", "intents", problems)):
         pats, reply = item.get("patterns"), item.get("reply")
         if set(item) - {"id", "patterns", "reply"} or not isinstance(pats, list) or not isinstance(reply, str):
             problems.add("smalltalk.yaml", f"intents[{i}]", "needs exactly id, patterns (list), reply (text)")
@@ -161,9 +165,8 @@ def _load_smalltalk(directory: Path, problems: Problems) -> list[Smalltalk]:
     return out
 
 
-def _load_social(directory: Path, problems: Problems) -> dict[str, tuple[str, ...]]:
+def _load_social(data: Any, problems: Problems) -> dict[str, tuple[str, ...]]:
     """smalltalk.yaml `words`: intent id -> words and phrases that carry no procedure."""
-    data = _read_yaml(directory / "smalltalk.yaml", problems) if (directory / "smalltalk.yaml").exists() else None
     words = data.get("words", {}) if isinstance(data, dict) else {}
     out: dict[str, tuple[str, ...]] = {}
     for intent, phrases in (words.items() if isinstance(words, dict) else []):
@@ -178,7 +181,8 @@ def _load_social(directory: Path, problems: Problems) -> dict[str, tuple[str, ..
 
 def _load_out_of_scope(directory: Path, problems: Problems) -> list[OutOfScope]:
     out = []
-    for i, item in enumerate(_entries(directory, "out_of_scope.yaml", "procedures", problems)):
+    data = _read_yaml(directory / "out_of_scope.yaml", problems)
+    for i, item in enumerate(_entries(data, "out_of_scope.yaml", "procedures", problems)):
         pats, name = item.get("patterns"), item.get("name")
         if set(item) - {"name", "patterns"} or not isinstance(pats, list) or not isinstance(name, str):
             problems.add("out_of_scope.yaml", f"procedures[{i}]", "needs exactly name (text) and patterns (list)")
@@ -227,11 +231,9 @@ def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
     return {str(k).lower(): v for k, v in terms.items()}
 
 
-def _load_ambiguous(directory: Path, topic_ids: set[str], problems: Problems) -> tuple[Any, ...]:
-    if not (directory / "ambiguous.yaml").exists():
-        return ()
+def _load_ambiguous(data: Any, topic_ids: set[str], problems: Problems) -> tuple[Any, ...]:
     out = []
-    for i, item in enumerate(_entries(directory, "ambiguous.yaml", "terms", problems)):
+    for i, item in enumerate(_entries(data, "ambiguous.yaml", "terms", problems)):
         phrases, topics = _phrases(item.get("phrases")), _phrases(item.get("topics"))
         if set(item) - {"phrases", "topics"} or not phrases or not topics or not set(topics) <= topic_ids:
             problems.add("ambiguous.yaml", f"terms[{i}]", "needs phrases (list) and topics (ids of existing topics)")
@@ -240,9 +242,7 @@ def _load_ambiguous(directory: Path, topic_ids: set[str], problems: Problems) ->
     return tuple(out)
 
 
-def _load_generic(directory: Path, problems: Problems) -> tuple[str, ...]:
-    path = directory / "ambiguous.yaml"
-    data = _read_yaml(path, problems) if path.exists() else None
+def _load_generic(data: Any, problems: Problems) -> tuple[str, ...]:
     words = _phrases(data.get("generic", [])) if isinstance(data, dict) else ()
     if words is None:
         problems.add("ambiguous.yaml", "generic", "a list of words")
@@ -258,20 +258,22 @@ def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -
         return KnowledgeBase(directory, (), {}, (), ()), problems
     topics = _load_learned(learned, _load_topics(directory, problems), problems)
     facets, followup, weak, frames, groups = _load_facets(directory, problems)
+    smalltalk = _read_yaml(directory / "smalltalk.yaml", problems)
+    ambiguous = _optional_yaml(directory, "ambiguous.yaml", problems)
     kb = KnowledgeBase(
         facets=facets,
         followup=followup,
         facet_weak=weak,
         facet_frames=frames,
         groups=groups,
-        social=_load_social(directory, problems),
+        social=_load_social(smalltalk, problems),
         english=_load_english(directory, problems),
-        ambiguous=_load_ambiguous(directory, {t.id for t in topics}, problems),
-        generic=_load_generic(directory, problems),
+        ambiguous=_load_ambiguous(ambiguous, {t.id for t in topics}, problems),
+        generic=_load_generic(ambiguous, problems),
         directory=directory,
         topics=tuple(sorted(topics, key=lambda t: t.id)),
         synonyms=_load_synonyms(directory, problems),
-        smalltalk=tuple(_load_smalltalk(directory, problems)),
+        smalltalk=tuple(_load_smalltalk(smalltalk, problems)),
         out_of_scope=tuple(_load_out_of_scope(directory, problems)),
     )
     return kb, problems
