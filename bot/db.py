@@ -213,13 +213,12 @@ class Database:
         return row
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
-        async with self.reader.execute(sql, params) as cur:
-            row: Row | None = await cur.fetchone()
-            return row
+        # One trip to the reader's thread (execute, fetch and close would be three): reads here are by key.
+        rows = await self.reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
-        async with self.reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.reader.execute_fetchall(sql, params))
 
     async def _value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         row = await self._one(sql, params)

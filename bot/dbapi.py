@@ -24,6 +24,9 @@ class Conn(Protocol):
     def execute(self, sql: str, params: Any = ..., /) -> Any:
         """Run one statement; the result is awaitable and an async context manager yielding a cursor."""
 
+    async def execute_fetchall(self, sql: str, params: Any = ..., /) -> Any:
+        """Run one statement and return all its rows in one step (one trip to SQLite's thread)."""
+
 
 def to_pg(sql: str) -> str:
     """Rewrite `?` placeholders as `$1..$n`, leaving quoted strings and identifiers alone."""
@@ -68,6 +71,9 @@ class PgCursor:
         self._next += 1
         return self.rows[self._next - 1]
 
+    def _rows(self) -> list[asyncpg.Record]:
+        return self.rows
+
     async def fetchall(self) -> list[asyncpg.Record]:
         """The remaining rows."""
         rest, self._next = self.rows[self._next:], len(self.rows)
@@ -107,3 +113,7 @@ class PgConn:
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> _Pending:
         """Prepare one statement; it runs when awaited or entered."""
         return _Pending(self.conn, sql, tuple(params))
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[asyncpg.Record]:
+        """Run one statement and return all its rows."""
+        return (await _Pending(self.conn, sql, tuple(params)))._rows()

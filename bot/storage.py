@@ -55,14 +55,12 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
 
     async def _insert_question(self, db: Conn, user: User, text: str, decision: str,
                                topic: str | None, score: float, turn: Turn | None, doubt: str | None = None) -> int:
-        async with db.execute(
+        rows = await db.execute_fetchall(
             "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id,"
             " doubt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (user.channel, user.chat_id, user.user_id, text, decision, topic, score, time.time(),
-             turn.update_id if turn else None, doubt),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+             turn.update_id if turn else None, doubt))
+        return int(rows[0][0]) if rows else 0
 
     async def log_question(self, user: User, text: str, decision: str, topic: str | None, score: float,
                            turn: Turn | None = None, talk: Context | None = None, doubt: str | None = None) -> int:
@@ -109,20 +107,17 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
     async def _ticket_for(self, db: Conn, user: User, question: str, norm: str,
                           question_id: int | None, previous: tuple[tuple[str, str | None], ...] = ()
                           ) -> tuple[int, bool]:
-        async with db.execute(
+        found = await db.execute_fetchall(
             "SELECT id FROM tickets WHERE channel = ? AND user_id = ? AND status = ? AND norm = ?",
-            (user.channel, user.user_id, PENDING, norm),
-        ) as cur:
-            row = await cur.fetchone()
+            (user.channel, user.user_id, PENDING, norm))
+        row = found[0] if found else None
         if row is None:
-            async with db.execute(
+            new = await db.execute_fetchall(
                 "INSERT INTO tickets (channel, chat_id, user_id, display_name, question, norm, created_at, context)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (user.channel, user.chat_id, user.user_id, user.name, question, norm, time.time(),
-                 json.dumps(previous, ensure_ascii=False)),
-            ) as cur:
-                new = await cur.fetchone()
-            ticket_id = int(new[0]) if new else 0
+                 json.dumps(previous, ensure_ascii=False)))
+            ticket_id = int(new[0][0]) if new else 0
         else:
             ticket_id = int(row[0])
         if question_id is not None:
