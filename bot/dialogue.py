@@ -82,6 +82,7 @@ class Dialogue:
         match = self.matcher.match(query if english else text)
         norm = match.normalized
         facets = self.finder.find(norm)
+        match, facets = self._through_way(match, facets)
         live = ctx.live(now)
         if not english:
             if norm in VAGUE:
@@ -105,6 +106,17 @@ class Dialogue:
             # "được bao nhiêu tiền 1 tháng" with no procedure before it: ask which one rather than guess.
             return Decision(SMALLTALK, match, facets=facets, smalltalk=WHICH, english=english, context=ctx)
         return self._fresh(text, match, facets, ctx, now, english)
+
+    def _through_way(self, match: Match, facets: tuple[str, ...]) -> tuple[Match, tuple[str, ...]]:
+        """A way of doing any procedure ("trực tuyến") asked of a procedure the message names: that procedure's part."""
+        part = self.kb.ways.get(match.topic or "") if match.decision == ANSWER else None
+        if part is None:
+            return match, facets
+        words = [w for w in self._subject(self._rest(match.normalized)) if w not in self.matcher.generic]
+        own = self.matcher.match(" ".join(words)) if words else match
+        if own.decision != ANSWER or own.topic in (None, match.topic):
+            return match, facets
+        return replace(match, topic=own.topic, score=own.score), tuple(dict.fromkeys((part, *facets)))
 
     def _smalltalk(self, match: Match, facets: tuple[str, ...], live: bool, ctx: Context) -> Decision | None:
         """Small talk, unless a part asked in a live conversation makes it a follow-up ("làm ở đâu")."""
@@ -236,6 +248,13 @@ class Dialogue:
                english: bool = False) -> Decision:
         if match.decision == ANSWER and match.topic:
             return self._answer(text, match, match.topic, facets, ctx, now, used=False, english=english)
+        if match.decision == SUGGEST and facets and match.scores:
+            # The parts asked can pull toward topics whose examples ask the same ("thời hạn bao lâu"): when
+            # the message's own words alone settle on the leading topic, that is the reading.
+            own = self.matcher.match(self._rest(match.normalized, facets))
+            if own.decision == ANSWER and own.topic == match.scores[0][0]:
+                return self._answer(text, replace(match, decision=ANSWER, topic=own.topic), own.topic, facets, ctx,
+                                    now, used=False, english=english)
         if match.decision == SUGGEST:
             # One topic offered: an elliptical next turn ("cần giấy tờ gì") continues it.
             kept = match.suggestions[0] if len(match.suggestions) == 1 else ctx.topic if ctx.live(now) else None

@@ -51,6 +51,8 @@ class KnowledgeBase:
     generic: tuple[str, ...] = ()
     # Words naming the object of several procedures (ambiguous.yaml): phrases -> the topics to offer.
     ambiguous: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    # Topics that are a way of doing any procedure (ambiguous.yaml `ways`): topic id -> the part it stands for.
+    ways: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, or None."""
@@ -231,6 +233,14 @@ def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
     return {str(k).lower(): v for k, v in terms.items()}
 
 
+def _load_ways(data: Any, topic_ids: set[str], problems: Problems) -> dict[str, str]:
+    ways = (data or {}).get("ways", {}) if isinstance(data, dict) else {}
+    if not isinstance(ways, dict) or not all(t in topic_ids and f in FACETS for t, f in ways.items()):
+        problems.add("ambiguous.yaml", "ways", "a mapping topic id: part (a facet name)")
+        return {}
+    return dict(ways)
+
+
 def _load_ambiguous(data: Any, topic_ids: set[str], problems: Problems) -> tuple[Any, ...]:
     out = []
     for i, item in enumerate(_entries(data, "ambiguous.yaml", "terms", problems)):
@@ -270,6 +280,7 @@ def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -
         english=_load_english(directory, problems),
         ambiguous=_load_ambiguous(ambiguous, {t.id for t in topics}, problems),
         generic=_load_generic(ambiguous, problems),
+        ways=_load_ways(ambiguous, {t.id for t in topics}, problems),
         directory=directory,
         topics=tuple(sorted(topics, key=lambda t: t.id)),
         synonyms=_load_synonyms(directory, problems),

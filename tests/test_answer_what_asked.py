@@ -185,3 +185,19 @@ async def test_the_part_that_means_what_the_citizen_means(services: Services, fi
     reply = await say(services, user, then)
     assert reply.topic == topic and everywhere(reply, label)
     assert not everywhere(reply, "Lệ phí:") and not everywhere(reply, f"{topic}: Hồ sơ")
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("cho hỏi nộp hồ sơ kết hôn trực tuyến được không", "kết hôn"),
+    ("nop ho so nhap khau qua ung dung vneid duoc ko", "thường trú"),
+])
+async def test_online_asked_of_a_named_procedure_answers_that_procedures_online_part(services: Services, text: str,
+                                                                                     title: str) -> None:
+    reply = await say(services, citizen(40), text)
+    assert everywhere(reply, title, "Làm trực tuyến")
+    assert not any("Nộp hồ sơ trực tuyến:" in t for t in rendered(reply).values())
+
+
+async def test_the_online_service_asked_alone_is_still_the_online_service(services: Services) -> None:
+    reply = await say(services, citizen(41), "nộp hồ sơ trực tuyến thế nào")
+    assert everywhere(reply, "Nộp hồ sơ trực tuyến", "dichvucong.gov.vn")
