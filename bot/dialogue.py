@@ -219,6 +219,8 @@ class Dialogue:
         # ("khám sức khỏe", "nhà trai") by their number.
         named = self._named(subject)
         unknown = sum(w not in self.matcher.lexicon.words for w in subject)
+        if match.decision == ANSWER and match.topic in self.kb.ways and match.topic != ctx.topic:
+            return self._way_in_context(text, match, facets, ctx, now, english) or stay()
         if match.decision == ANSWER and match.topic is not None:
             own = self.matcher.match(rest) if named < SUBJECT_WEIGHT else match
             close = ctx_score >= match.score - CONTEXT_LEAD  # "phản ánh ở đâu" while reporting a bribe
@@ -237,6 +239,17 @@ class Dialogue:
         choices = tuple(dict.fromkeys((ctx.topic, *match.suggestions, *ranked)))[:3]
         return Decision(SUGGEST, match, facets=facets, suggestions=choices, english=english,
                         context=replace(ctx.after(text, None, None, now), topic=None), previous=ctx.turns)
+
+    def _way_in_context(self, text: str, match: Match, facets: tuple[str, ...], ctx: Context, now: float,
+                        english: bool) -> Decision | None:
+        """A way of doing procedures read in a conversation: the way answers unless the current topic is a
+        procedure holding the way's part (None: stay with that part)."""
+        assert match.topic is not None and ctx.topic is not None
+        part = self.kb.ways[match.topic]
+        topic = self.kb.topic(ctx.topic)
+        if ctx.topic in self.kb.ways or part is None or topic is None or topic.section(part) is None:
+            return self._answer(text, match, match.topic, facets, ctx, now, False, english)
+        return None
 
     def _answer(self, text: str, match: Match, topic: str, facets: tuple[str, ...], ctx: Context, now: float,
                 used: bool, english: bool = False) -> Decision:

@@ -52,7 +52,8 @@ class KnowledgeBase:
     # Words naming the object of several procedures (ambiguous.yaml): phrases -> the topics to offer.
     ambiguous: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     # Topics that are a way of doing any procedure (ambiguous.yaml `ways`): topic id -> the part it stands for.
-    ways: dict[str, str] = dataclasses.field(default_factory=dict)
+    # None: no procedure holds that part ("tra cứu tình trạng hồ sơ"), the way's own topic answers.
+    ways: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, or None."""
@@ -233,10 +234,10 @@ def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
     return {str(k).lower(): v for k, v in terms.items()}
 
 
-def _load_ways(data: Any, topic_ids: set[str], problems: Problems) -> dict[str, str]:
+def _load_ways(data: Any, topic_ids: set[str], problems: Problems) -> dict[str, str | None]:
     ways = (data or {}).get("ways", {}) if isinstance(data, dict) else {}
-    if not isinstance(ways, dict) or not all(t in topic_ids and f in FACETS for t, f in ways.items()):
-        problems.add("ambiguous.yaml", "ways", "a mapping topic id: part (a facet name)")
+    if not isinstance(ways, dict) or not all(t in topic_ids and (f is None or f in FACETS) for t, f in ways.items()):
+        problems.add("ambiguous.yaml", "ways", "a mapping topic id: part (a facet name, or null)")
         return {}
     return dict(ways)
 

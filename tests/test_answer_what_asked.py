@@ -201,3 +201,10 @@ async def test_online_asked_of_a_named_procedure_answers_that_procedures_online_
 async def test_the_online_service_asked_alone_is_still_the_online_service(services: Services) -> None:
     reply = await say(services, citizen(41), "nộp hồ sơ trực tuyến thế nào")
     assert everywhere(reply, "Nộp hồ sơ trực tuyến", "dichvucong.gov.vn")
+
+
+async def test_a_status_lookup_in_a_licence_conversation_gets_the_lookup_service(services: Services) -> None:
+    user = citizen(42)
+    assert (await say(services, user, "đổi bằng lái trên vneid làm như nào")).topic == "giay-phep-lai-xe"
+    reply = await say(services, user, "đã nộp rồi, giờ muốn tra tình trạng hồ sơ đổi bằng lái thì xem ở đâu")
+    assert reply.topic == "tra-cuu-ho-so" and everywhere(reply, "mã hồ sơ")
