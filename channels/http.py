@@ -49,10 +49,16 @@ def build_app(routes: list[BaseRoute], health: Health) -> Starlette:
 
 
 async def serve_http(app: Starlette, host: str, port: int, stop: asyncio.Event,
-                     started: Callable[[], None] = lambda: None) -> None:
-    """Serve until `stop` is set; requests in flight are finished within a few seconds."""
+                     started: Callable[[], None] = lambda: None, trusted: tuple[str, ...] = ()) -> None:
+    """Serve until `stop` is set; requests in flight are finished within a few seconds.
+
+    X-Forwarded-For and -Proto are read only from the `trusted` proxies (PAPIBOT_TRUSTED_PROXIES): uvicorn
+    would otherwise believe them from 127.0.0.1, where a proxy passing a client's own header on lets that
+    client pick the address the login lockout counts.
+    """
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
-                                           timeout_graceful_shutdown=3))
+                                           timeout_graceful_shutdown=3, proxy_headers=bool(trusted),
+                                           forwarded_allow_ips=list(trusted)))
     task = asyncio.create_task(server._serve())  # serve() would install its own signal handlers; the root owns them
     while not server.started and not task.done():
         await asyncio.sleep(0.02)
