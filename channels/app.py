@@ -69,8 +69,9 @@ async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -
 
 def _health(services: Services, channels: list[Channel]) -> Any:
     async def health() -> tuple[bool, dict[str, Any]]:
-        ok = await services.storage.healthy()
-        detail: dict[str, Any] = {"database": "ok" if ok else "unusable",
+        state = await services.storage.storage_state()
+        ok = state == "ok"
+        detail: dict[str, Any] = {"database": state,
                                   "channels": {c.name: c.state() for c in channels},
                                   "officers_destination": services.config.admin_chat_id or None}
         if not services.config.admin_chat_id:

@@ -39,13 +39,18 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 Health = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
-def build_app(routes: list[BaseRoute], health: Health) -> Starlette:
-    """The ASGI app: every channel's routes plus GET /healthz (200 while the database is usable)."""
+def health_route(health: Health) -> Route:
+    """GET /healthz: the detail as JSON, 200 while everything is usable, else 503."""
     async def healthz(request: Request) -> Response:
         ok, detail = await health()
         return JSONResponse(detail, status_code=200 if ok else 503)
 
-    return Starlette(routes=[*routes, Route("/healthz", healthz, methods=["GET"])])
+    return Route("/healthz", healthz, methods=["GET"])
+
+
+def build_app(routes: list[BaseRoute], health: Health) -> Starlette:
+    """The ASGI app: every channel's routes plus GET /healthz (200 while the database takes reads and writes)."""
+    return Starlette(routes=[*routes, health_route(health)])
 
 
 async def serve_http(app: Starlette, host: str, port: int, stop: asyncio.Event,
