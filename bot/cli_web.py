@@ -80,8 +80,7 @@ async def serve_web(config: Config, stop: asyncio.Event | None = None) -> int:
     """`papibot web`: the console alone; no delivery worker, no purge (the `run` process delivers)."""
     from bot.learned import follow_knowledge
     from bot.services import open_services
-    from channels.http import serve_http
-    from channels.web import build_web_app
+    from channels.web import serve_console
 
     stop = stop or asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):  # stop cleanly on Ctrl-C and on SIGTERM
@@ -91,7 +90,7 @@ async def serve_web(config: Config, stop: asyncio.Event | None = None) -> int:
     follow = asyncio.create_task(follow_knowledge(services.learned, stop))  # what `papibot run` learns
     try:
         print(f"Bảng điều khiển cán bộ: http://{config.web_listen}:{config.web_port}/", file=sys.stderr)
-        await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
+        await serve_console(services, stop)
     finally:
         stop.set()
         await follow

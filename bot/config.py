@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -58,6 +59,9 @@ class Config:
     web_listen: str = "127.0.0.1"
     web_port: int = 8081
     web_url: str = ""
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto are believed; none by
+    # default, so a client's own header never picks its address (the login lockout counts per address).
+    trusted_proxies: tuple[str, ...] = ()
     # Matching thresholds (0-100): at or above `answer_threshold` the bot answers,
     # at or above `suggest_threshold` it offers up to three topics, below it queues.
     answer_threshold: float = 40.0
@@ -130,6 +134,7 @@ _ENV = {
     "PAPIBOT_WEB_LISTEN": "web_listen",
     "PAPIBOT_WEB_PORT": "web_port",
     "PAPIBOT_WEB_URL": "web_url",
+    "PAPIBOT_TRUSTED_PROXIES": "trusted_proxies",
     "PAPIBOT_ANSWER_THRESHOLD": "answer_threshold",
     "PAPIBOT_SUGGEST_THRESHOLD": "suggest_threshold",
     "PAPIBOT_DOUBT_MARGIN": "doubt_margin",
@@ -174,6 +179,13 @@ def _ids(value: object) -> frozenset[str]:
     return frozenset(identity(v) for v in items if v.strip())
 
 
+def _proxies(value: object) -> tuple[str, ...]:
+    """Proxy addresses or networks, comma-separated; anything else (a name, `*`) is refused."""
+    items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(ipaddress.ip_network(i.strip(), strict=False)) if "/" in i else
+                 str(ipaddress.ip_address(i.strip())) for i in items if i.strip())
+
+
 def _renamed(env: dict[str, str]) -> dict[str, str]:
     """Honour the deprecated webhook listen/port names, refusing a disagreement with the new ones."""
     env = dict(env)
@@ -191,6 +203,8 @@ def _convert(name: str, value: object) -> object:
     try:
         if name in ("admin_ids", "staff_ids"):
             return _ids(value)
+        if name == "trusted_proxies":
+            return _proxies(value)
         if name == "admin_chat_id":
             return identity(str(value)) if str(value).strip() else None
         if name == "db_path" and is_pg_url(str(value).strip()):

@@ -31,6 +31,9 @@ class StorageUnavailable(Exception):
     """The database cannot take a write now (disk full, read-only, I/O error): try again later."""
 
 
+MIN_FREE = 1 << 20  # bytes free on the database's file system below which /healthz calls the disk full
+WRITE_TROUBLE = 60.0  # seconds a write that failed for want of storage keeps /healthz at 503 (unless one succeeds)
+
 # SQLite's messages for a write that failed through no fault of the data (sqlite3 gives no error codes
 # before Python 3.11's sqlite_errorcode; the message is stable across versions).
 _UNAVAILABLE = ("database or disk is full", "disk i/o error", "readonly database", "unable to open database")
@@ -118,6 +121,9 @@ class Database:
     """A writer connection behind a lock and a reader connection that only ever sees committed rows."""
 
     shared = False  # True where several papibot processes may use the database at once (PostgreSQL)
+    # When a write last failed for want of storage and when one last succeeded (0: never), for /healthz.
+    write_failed_at = 0.0
+    write_done_at = 0.0
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path) -> None:
         self.db = writer
@@ -166,11 +172,13 @@ class Database:
                         await self._claim(self.db, turn)
                     yield self.db
                     await self.db.commit()
+                    self.write_done_at = time.time()
                 except BaseException:
                     await self.db.rollback()  # a failed commit (disk full) must not leave the transaction open
                     raise
             except sqlite3.OperationalError as exc:
                 if any(text in str(exc).lower() for text in _UNAVAILABLE):
+                    self.write_failed_at = time.time()
                     raise StorageUnavailable(str(exc)) from exc
                 raise
         if turn is not None:
@@ -241,3 +249,24 @@ class Database:
             return bool(await self._value("SELECT 1") == 1)
         except (sqlite3.Error, ValueError):
             return False
+
+    def _free_bytes(self) -> int | None:
+        """Bytes an unprivileged writer may still use beside the SQLite file (None: not a file)."""
+        if self.path is None or str(self.path) == ":memory:":
+            return None
+        return shutil.disk_usage(self.path.parent).free
+
+    async def storage_state(self) -> str:
+        """`ok`, `unusable` (no reads) or `unavailable: <why>` (no writes: full disk, read-only, I/O errors)."""
+        if not await self.healthy():
+            return "unusable"
+        free = self._free_bytes()
+        if free is not None and free < MIN_FREE:
+            return "unavailable: disk full"
+        if self.write_failed_at > self.write_done_at and time.time() - self.write_failed_at < WRITE_TROUBLE:
+            return "unavailable: writes failing"
+        try:  # a real write, so a read-only or failing disk shows before a citizen's message meets it
+            await self._write("UPDATE schema_version SET version = version")
+        except Exception:  # whatever stops this write stops the others too
+            return "unavailable: writes failing"
+        return "ok"

@@ -150,7 +150,9 @@ class PgDatabase(Database):
                     await self._claim(db, turn)
                 yield db
         except _UNAVAILABLE as exc:
+            self.write_failed_at = time.time()
             raise StorageUnavailable(str(exc)) from exc
+        self.write_done_at = time.time()
         if turn is not None:
             turn.claimed = True
 

@@ -87,14 +87,17 @@ class WebStore(Database):
                           " VALUES (?, ?, ?, ?, ?)", (token_hash, login, csrf, now, now))
 
     async def web_session(self, token_hash: str, idle: float) -> WebSession | None:
-        """The session behind a cookie if it was used within `idle` seconds; touching it keeps it alive."""
+        """The session behind a cookie if it was used within `idle` seconds (reading only)."""
+        row = await self._one("SELECT login, csrf, last_seen FROM web_sessions WHERE token_hash = ? AND last_seen >= ?",
+                              (token_hash, time.time() - idle))
+        return WebSession(**dict(row)) if row else None
+
+    async def touch_web_session(self, token_hash: str, idle: float) -> None:
+        """Keep a session alive, and forget those unused for `idle` seconds."""
         now = time.time()
-        await self._write("DELETE FROM web_sessions WHERE last_seen < ?", (now - idle,))
-        row = await self._one("SELECT login, csrf, last_seen FROM web_sessions WHERE token_hash = ?", (token_hash,))
-        if row is None:
-            return None
-        await self._write("UPDATE web_sessions SET last_seen = ? WHERE token_hash = ?", (now, token_hash))
-        return WebSession(**dict(row))
+        async with self._tx() as db:
+            await db.execute("DELETE FROM web_sessions WHERE last_seen < ?", (now - idle,))
+            await db.execute("UPDATE web_sessions SET last_seen = ? WHERE token_hash = ?", (now, token_hash))
 
     async def end_web_session(self, token_hash: str) -> None:
         """Sign a browser out."""

@@ -69,8 +69,9 @@ async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -
 
 def _health(services: Services, channels: list[Channel]) -> Any:
     async def health() -> tuple[bool, dict[str, Any]]:
-        ok = await services.storage.healthy()
-        detail: dict[str, Any] = {"database": "ok" if ok else "unusable",
+        state = await services.storage.storage_state()
+        ok = state == "ok"
+        detail: dict[str, Any] = {"database": state,
                                   "channels": {c.name: c.state() for c in channels},
                                   "officers_destination": services.config.admin_chat_id or None}
         if not services.config.admin_chat_id:
@@ -81,13 +82,13 @@ def _health(services: Services, channels: list[Channel]) -> Any:
 
 async def _serve_web(services: Services, stop: asyncio.Event) -> None:
     """The officers' web console on its own listener (office network only), apart from the webhooks."""
-    from channels.web import build_web_app
+    from channels.web import serve_console
 
     config = services.config
     if not config.web_port:  # PAPIBOT_WEB_PORT=0: a `papibot web` of its own serves it (several processes)
         return
     try:
-        await serve_http(build_web_app(services), config.web_listen, config.web_port, stop)
+        await serve_console(services, stop)
     except OSError as exc:  # e.g. `papibot web` already serves it on this port: the channels keep running
         log.error("the web console is not served on %s:%s (%s)", config.web_listen, config.web_port, exc)
 
@@ -145,7 +146,7 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
                   asyncio.create_task(follow_knowledge(services.learned, stop, KNOWLEDGE_POLL))]
         if not config.db_url:  # a SQLite file can be deleted under the bot; a server reports its own faults
             tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
-        await serve_http(app, config.http_listen, config.http_port, stop)
+        await serve_http(app, config.http_listen, config.http_port, stop, trusted=config.trusted_proxies)
         return 3 if lost.is_set() else 0
     finally:
         stop.set()

@@ -39,20 +39,31 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 Health = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
-def build_app(routes: list[BaseRoute], health: Health) -> Starlette:
-    """The ASGI app: every channel's routes plus GET /healthz (200 while the database is usable)."""
+def health_route(health: Health) -> Route:
+    """GET /healthz: the detail as JSON, 200 while everything is usable, else 503."""
     async def healthz(request: Request) -> Response:
         ok, detail = await health()
         return JSONResponse(detail, status_code=200 if ok else 503)
 
-    return Starlette(routes=[*routes, Route("/healthz", healthz, methods=["GET"])])
+    return Route("/healthz", healthz, methods=["GET"])
+
+
+def build_app(routes: list[BaseRoute], health: Health) -> Starlette:
+    """The ASGI app: every channel's routes plus GET /healthz (200 while the database takes reads and writes)."""
+    return Starlette(routes=[*routes, health_route(health)])
 
 
 async def serve_http(app: Starlette, host: str, port: int, stop: asyncio.Event,
-                     started: Callable[[], None] = lambda: None) -> None:
-    """Serve until `stop` is set; requests in flight are finished within a few seconds."""
+                     started: Callable[[], None] = lambda: None, trusted: tuple[str, ...] = ()) -> None:
+    """Serve until `stop` is set; requests in flight are finished within a few seconds.
+
+    X-Forwarded-For and -Proto are read only from the `trusted` proxies (PAPIBOT_TRUSTED_PROXIES): uvicorn
+    would otherwise believe them from 127.0.0.1, where a proxy passing a client's own header on lets that
+    client pick the address the login lockout counts.
+    """
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
-                                           timeout_graceful_shutdown=3))
+                                           timeout_graceful_shutdown=3, proxy_headers=bool(trusted),
+                                           forwarded_allow_ips=list(trusted)))
     task = asyncio.create_task(server._serve())  # serve() would install its own signal handlers; the root owns them
     while not server.started and not task.done():
         await asyncio.sleep(0.02)

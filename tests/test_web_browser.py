@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 QUESTION = "cấp phép bay flycam quay phim đám cưới"
 pytestmark = pytest.mark.browser
+REPORT_VIOLATIONS = ("document.addEventListener('securitypolicyviolation', e => "
+                     "console.error('CSP ' + e.violatedDirective + ' ' + e.blockedURI))")
 WIDE_ELEMENTS = ("[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
                  ".slice(0, 5).map(e => e.outerHTML.slice(0, 80))")
 
@@ -47,6 +50,24 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _watch_policy(page: Any, violations: list[str]) -> None:
+    """Collect what breaks the Content-Security-Policy on `page`: Chromium reports it as a console error (also
+    with JavaScript off); with it on, a `securitypolicyviolation` listener reports it there too."""
+    def seen(message: Any) -> None:
+        if message.type == "error" and ("Content Security Policy" in message.text or message.text.startswith("CSP ")):
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", seen)
+
+
+async def _goto(page: Any, url: str) -> None:
+    """Open `url` and check it carries the console's policy: no inline script or style, no framing."""
+    response = await page.goto(url)
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, (url, policy)
+    assert response.headers.get("x-content-type-options") == "nosniff"
 
 
 def _not_blank(png: bytes) -> None:
@@ -81,7 +102,9 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             context = await browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False,
                                                 locale="vi-VN")
             page = await context.new_page()
-            await page.goto(f"{base}/inbox")
+            violations: list[str] = []
+            _watch_policy(page, violations)
+            await _goto(page, f"{base}/inbox")
             assert page.url.endswith("/login")
             await page.get_by_label("Tên đăng nhập").fill("lan")
             await page.get_by_label("Mật khẩu").fill(PASSWORD)
@@ -117,7 +140,7 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             assert reply.decision == "answer" and "Sở Văn hóa" in reply.text
             # The other pages; the doubtful answer is marked right from its card
             for name in ("misunderstood", "knowledge", "dashboard"):
-                await page.goto(f"{base}/{name}")
+                await _goto(page, f"{base}/{name}")
                 shots[name] = await page.screenshot()
                 if name == "misunderstood":
                     assert "ở tỉnh khác thì xin ở đâu" in await page.content()
@@ -127,13 +150,18 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             # A phone-sized screen (scripts on only to measure): the page itself never scrolls sideways
             phone = await browser.new_context(viewport={"width": 390, "height": 844},
                                               storage_state=await context.storage_state())
+            await phone.add_init_script(REPORT_VIOLATIONS)
             small = await phone.new_page()
+            _watch_policy(small, violations)
+            for name in (f"inbox/{ticket}", "learn", "canned", "inbox/99999999999999999999"):  # policy only
+                await _goto(small, f"{base}/{name}")
             for name in ("inbox", "dashboard"):
-                await small.goto(f"{base}/{name}")
+                await _goto(small, f"{base}/{name}")
                 wide = await small.evaluate(WIDE_ELEMENTS)
                 assert await small.evaluate("document.documentElement.scrollWidth") <= 390, (name, wide)
             shots["dashboard-phone"] = await small.screenshot()
             await browser.close()
+            assert violations == [], violations  # every page keeps to the policy
     finally:
         stop.set()
         await server

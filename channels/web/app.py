@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.db import StorageUnavailable
 from bot.services import Services
+from channels.http import Health, health_route
 from channels.web import dashboard, doubt, inbox, learning
 from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render, too_large
+from channels.web.safety import SecurityHeaders, http_error, server_error, storage_unavailable
 
 
 def _client(request: Request) -> str:
@@ -63,6 +69,13 @@ async def home(request: Request, officer: Officer) -> Response:
     return RedirectResponse("/inbox" if officer.is_admin else "/dashboard", status_code=303)
 
 
+def _health(services: Services) -> Health:
+    async def health() -> tuple[bool, dict[str, Any]]:
+        state = await services.storage.storage_state()
+        return state == "ok", {"database": state}
+    return health
+
+
 def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
     """The console's app over the given services; `failure_delay` slows each failed login (seconds per failure)."""
     app = Starlette(routes=[
@@ -71,8 +84,10 @@ def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         *inbox.routes(), *learning.routes(), *doubt.routes(), *dashboard.routes(),
+        health_route(_health(services)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ])
+    ], middleware=[Middleware(SecurityHeaders)], exception_handlers={
+        HTTPException: http_error, StorageUnavailable: storage_unavailable, Exception: server_error})
     app.state.services = services
     app.state.auth = Auth(services.storage, services.config.web_url.startswith("https://"), failure_delay)
     return app

@@ -4,6 +4,7 @@ role checks, and rendering pages from channels/web/templates (one autoescaped ji
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -20,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from bot.db import StorageUnavailable
 from bot.models import ADMIN, STAFF, User
 from bot.render import age, local_time
 from bot.staff import vn_number
@@ -30,6 +32,7 @@ LOGIN_COOKIE = "papibot_login"  # double-submit token for the login form, before
 IDLE = 8 * 3600  # seconds: a session unused this long is signed out
 MAX_FAILURES, WINDOW, LOCK = 5, 15 * 60, 15 * 60  # 5 failures within 15 min lock that (login, address) for 15 min
 MAX_FORM = 256 * 1024  # bytes: the longest answer is 20,000 characters
+MAX_ID = 2**63  # row ids are signed 64-bit integers: a larger number names no row (and would overflow)
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
 _DUMMY = _HASHER.hash("papibot-dummy-password")  # verified against for unknown logins: same timing
 
@@ -119,6 +122,8 @@ class Auth:
         account = await self.storage.web_user(session.login) if session else None
         if session is None or account is None or account.disabled:
             return None
+        with contextlib.suppress(StorageUnavailable):  # a full disk: the page is still shown, the session untouched
+            await self.storage.touch_web_session(token_hash(token), IDLE)
         return Officer(account.login, account.name, account.role, session.csrf)
 
     async def logout(self, request: Request) -> None:
@@ -147,6 +152,8 @@ def page(role: str = STAFF) -> Callable[[Handler], Callable[[Request], Awaitable
                 return RedirectResponse("/login", status_code=303)
             if role == ADMIN and not officer.is_admin:
                 return PlainTextResponse("403: trang này chỉ dành cho quản trị viên.", status_code=403)
+            if any(isinstance(v, int) and v >= MAX_ID for v in request.path_params.values()):
+                return render(request, "message.html", officer, code=404, text="Không có trang này.")
             if request.method == "POST":
                 if too_large(request):
                     return PlainTextResponse("413: nội dung gửi lên quá lớn.", status_code=413)
@@ -159,6 +166,12 @@ def page(role: str = STAFF) -> Callable[[Handler], Callable[[Request], Awaitable
         endpoint.__doc__ = handler.__doc__
         return endpoint
     return wrap
+
+
+def row_id(text: str) -> int | None:
+    """A database row id written in decimal, or None when the text is not one."""
+    digits = text.isascii() and text.isdigit() and len(text) <= 19  # "²" is a digit to str.isdigit, not to int()
+    return int(text) if digits and int(text) < MAX_ID else None
 
 
 def form_text(form: Any, name: str, limit: int = 20_000) -> str:

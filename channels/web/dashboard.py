@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.staff import half_year
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.charts import progress_bars, weekly_chart
+from channels.web.safety import REPORT_CSP
 
 WEEKS = 12  # weeks shown in the queue chart
 WEEK = 7 * 86400
@@ -94,7 +95,8 @@ async def report(request: Request, officer: Officer) -> Response:
     """GET /report.html: the print-ready progress-report appendix (A4 landscape), as a download."""
     services: Services = request.app.state.services
     html = services.renderer.render("report.html", **await services.staff.report_data())
-    return HTMLResponse(html, headers={"Content-Disposition": 'attachment; filename="bao-cao-papi.html"'})
+    return HTMLResponse(html, headers={"Content-Disposition": 'attachment; filename="bao-cao-papi.html"',
+                                       "Content-Security-Policy": REPORT_CSP})
 
 
 def routes() -> list[Route]:

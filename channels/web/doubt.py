@@ -56,7 +56,7 @@ async def verdict(request: Request, officer: Officer) -> Response:
     services: Services = request.app.state.services
     form = await request.form()
     choice, question = form_text(form, "verdict", 20), int(request.path_params["question"])
-    if choice not in DONE or question >= 2**63:  # a number no database row can have
+    if choice not in DONE:
         return back("/misunderstood", err="Thao tác không hợp lệ.")
     if not await services.storage.judge(question, choice, officer.user.key):
         return back("/misunderstood", err="Câu này đã được cán bộ khác xử lý hoặc không còn.")

@@ -14,7 +14,7 @@ from bot.models import ADMIN, ANSWERED, PENDING, Ticket
 from bot.notify import CHANNEL_NAMES
 from bot.render import to_plain
 from bot.services import Services
-from channels.web.base import Officer, back, form_text, page, render
+from channels.web.base import Officer, back, form_text, page, render, row_id
 
 DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đã tới, sẽ gửi lại", "sent": "đã gửi",
                    "undeliverable": "không gửi được", "failed": "gửi thất bại"}
@@ -178,8 +178,7 @@ async def canned(request: Request, officer: Officer) -> Response:
     storage = request.app.state.services.storage
     if request.method == "POST":
         form = await request.form()
-        raw_id = form_text(form, "id")
-        reply_id = int(raw_id) if raw_id.isdigit() else None
+        reply_id = row_id(form_text(form, "id"))
         if form_text(form, "action") == "delete" and reply_id is not None:
             await storage.delete_canned(reply_id, officer.user.key)
             return back("/canned", msg="Đã xóa câu trả lời mẫu.")

@@ -23,7 +23,7 @@ from bot.models import ADMIN
 from bot.render import to_plain
 from bot.services import Services
 from bot.textnorm import fold
-from channels.web.base import Officer, back, form_text, page, render
+from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.doubt import doubt_items, suggested_topic
 from knowledge.loader import check_knowledge
 from knowledge.schema import Topic
@@ -62,7 +62,7 @@ def _draft(form: FormData | dict[str, Any]) -> dict[str, Any]:
 
 
 def _new_id(draft: dict[str, Any]) -> str:
-    seed = draft["ticket"] if draft["ticket"].isdigit() else str(int(time.time()))
+    seed = str(row_id(draft["ticket"]) or int(time.time()))
     return f"hoi-dap-{seed}"
 
 
@@ -95,12 +95,14 @@ async def learn_form(request: Request, officer: Officer) -> Response:
     storage = services.storage
     questions = [q for q in request.query_params.getlist("q") if q.strip()]
     draft = {"topic": "", "title": "", "questions": questions, "answer": "", "ticket": "", "doubt": ""}
-    ticket_id = request.query_params.get("ticket", "")
-    ticket = await storage.ticket(int(ticket_id)) if ticket_id.isdigit() else None
+    ticket_id, doubt_id = row_id(request.query_params.get("ticket", "")), row_id(request.query_params.get("doubt", ""))
+    ticket = await storage.ticket(ticket_id) if ticket_id is not None else None
+    item = await storage.doubt_item(doubt_id) if doubt_id is not None else None
+    if (ticket is None and "ticket" in request.query_params) or (item is None and "doubt" in request.query_params):
+        text = "Không có câu hỏi này, hoặc câu này đã được cán bộ khác xử lý."
+        return render(request, "message.html", officer, code=404, text=text)
     if ticket is not None:
         draft.update(questions=[ticket.question], answer=ticket.answer or "", ticket=str(ticket.id))
-    doubt_id = request.query_params.get("doubt", "")
-    item = await storage.doubt_item(int(doubt_id)) if doubt_id.isdigit() and len(doubt_id) < 12 else None
     if item is not None:
         draft.update(questions=[item.text], topic=suggested_topic(services, item), doubt=str(item.id))
     return await _learn_page(request, officer, draft)
@@ -116,7 +118,7 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return await _learn_page(request, officer, draft, checked=True)
     if any(personal_data(q) for q in [*draft["questions"], draft["title"]]):
         return await _learn_page(request, officer, draft, checked=True)
-    ticket = int(draft["ticket"]) if draft["ticket"] else None
+    ticket = row_id(draft["ticket"])
     if draft["topic"] and services.brain.kb.topic(draft["topic"]):
         problems = await services.learned.add_questions(draft["topic"], draft["questions"], ticket)
         topic_id = draft["topic"]
@@ -129,10 +131,11 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return back("/knowledge", err="Chủ đề mới cần tiêu đề và câu trả lời.")
     if problems:
         return back("/knowledge", err=f"Đã ghi nhưng không nạp lại được: {problems[0]}")
-    await services.storage.audit(officer.user.key, "learn", int(draft["ticket"]) if draft["ticket"] else None,
+    await services.storage.audit(officer.user.key, "learn", ticket,
                                  f"{topic_id}: {' | '.join(draft['questions'])[:200]}")
-    if draft["doubt"].isdigit():  # taught from a doubtful answer: it leaves the list, counted as taught
-        await services.storage.judge(int(draft["doubt"]), TAUGHT, officer.user.key)
+    doubt = row_id(draft["doubt"])
+    if doubt is not None:  # taught from a doubtful answer: it leaves the list, counted as taught
+        await services.storage.judge(doubt, TAUGHT, officer.user.key)
         return back("/misunderstood", msg=f"Đã dạy bot chủ đề đúng («{topic_id}»).")
     return back("/knowledge", msg=f"Đã thêm vào cơ sở tri thức (chủ đề «{topic_id}»).")
 
