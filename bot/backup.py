@@ -115,25 +115,35 @@ def new_target(to_dir: Path, suffix: str, keep: int, now: dt.datetime | None = N
     return target
 
 
+def snapshot(db_path: Path, target: Path) -> None:
+    """Write the committed state of a live database to `target` (replaced whole, once the copy checks out).
+
+    SQLite's backup API copies in one step, a single read transaction: one consistent state, whoever writes
+    meanwhile. Raises BackupError, sqlite3.Error or OSError.
+    """
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as src, \
+                contextlib.closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+        if problems := quick_check(partial):
+            raise BackupError(f"the copy failed its check: {problems[0]}")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
     """Copy the live database with SQLite's backup API: one consistent snapshot, learned knowledge included."""
     if not db_path.exists():
         raise BackupError(f"no database at {db_path}")
     target = new_target(to_dir, "db", keep, now)
-    partial = to_dir / f".{target.name}.partial"
-    partial.unlink(missing_ok=True)
     try:
-        with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as src, \
-                contextlib.closing(sqlite3.connect(partial)) as dst:
-            src.backup(dst)  # one step: a single read transaction, so the copy is one committed state
-            dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
-        if problems := quick_check(partial):
-            raise BackupError(f"the copy failed its check: {problems[0]}")
-        os.replace(partial, target)
+        snapshot(db_path, target)
     except (sqlite3.Error, OSError) as exc:
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
     return BackupResult(target, prune(to_dir, keep))
 
 

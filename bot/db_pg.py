@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
+from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn, known_version
 from bot.dbapi import PgConn, to_pg
 from bot.pg_locks import SessionLocks
 from bot.pgtools import APP_NAME, MigrationBackup
@@ -41,40 +41,32 @@ async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION,
                      before: MigrationBackup | None = None) -> int:
     """Bring the schema to `target`, each migration in its own transaction; refuse a newer database.
 
-    With `before`, a database holding a schema is dumped first. The dump and the migrations run under the
-    writers' advisory lock held for the session: one process upgrades (the others wait, then find the work
-    done), and no write slips in between the dump and the upgrade.
+    The migrations (and, with `before`, a dump of a database already holding a schema) run under the
+    writers' advisory lock held for the session: one process upgrades while the others wait, then find the
+    work done, and no write slips in between the dump and the upgrade. The version is read again once the
+    lock is held, in a transaction of its own: PostgreSQL refreshes a session's cached catalogue when a
+    transaction starts, not when a lock is granted, so a transaction begun before the lock could still find
+    no `schema_version` table after another process created it, and create the schema a second time.
     """
-    version = await pg_version(conn)
-    if version > SCHEMA_VERSION:
-        raise DatabaseError(f"the database is at schema version {version}, newer than this papibot "
-                            f"({SCHEMA_VERSION}): upgrade papibot or restore a backup")
-    if not version or version >= target or before is None:
-        return await _apply(conn, version, target)
+    version = known_version(await pg_version(conn))
+    if version >= target:
+        return version
     await conn.execute("SELECT pg_advisory_lock($1)", WRITER_LOCK)
     try:
-        version = await pg_version(conn)
-        if version < target:
+        version = known_version(await pg_version(conn))
+        if version and version < target and before is not None:
             await before.take(version, target)
-        return await _apply(conn, version, target)
+        for reached, ddl in PG_MIGRATIONS:
+            if version < reached <= target:
+                async with conn.transaction():
+                    await conn.execute(ddl)
+                    await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+                    await conn.execute("DELETE FROM schema_version")
+                    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", reached)
+                version = reached
+        return version
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", WRITER_LOCK)
-
-
-async def _apply(conn: asyncpg.Connection, version: int, target: int) -> int:
-    """Run the migrations after `version` up to `target`, skipping any another process applied meanwhile."""
-    for reached, ddl in PG_MIGRATIONS:
-        if version < reached <= target:
-            async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
-                if await pg_version(conn) >= reached:  # another process got there first
-                    continue
-                await conn.execute(ddl)
-                await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
-                await conn.execute("DELETE FROM schema_version")
-                await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", reached)
-            version = reached
-    return max(version, await pg_version(conn))
 
 
 class PgDatabase(Database):

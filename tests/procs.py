@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -103,13 +104,19 @@ class BotProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
-async def start_bots(tg: FakeBotAPI, oa: FakeZaloOA, db_url: str, workdir: Path, count: int) -> list[BotProcess]:
-    """`count` processes on one database and one data directory, started together, each on its own port."""
+async def start_bots(tg: FakeBotAPI, oa: FakeZaloOA, db_url: str, workdir: Path, count: int,
+                     started: Callable[[list[BotProcess]], Awaitable[None]] | None = None) -> list[BotProcess]:
+    """`count` processes on one database and one data directory, started together, each on its own port.
+
+    `started`, when given, is awaited once every process has been started and before waiting for them.
+    """
     data = workdir / "data"
     data.mkdir(parents=True, exist_ok=True)
     bots = [BotProcess(bot_env(tg, oa, db_url, data, free_port()), workdir / f"bot{i}.log").start()
             for i in range(count)]
     try:
+        if started is not None:
+            await started(bots)
         await asyncio.gather(*(b.ready() for b in bots))
     except BaseException:
         for b in bots:
