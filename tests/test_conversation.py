@@ -173,7 +173,7 @@ def test_the_2026_corrections_reach_the_citizen(brain: Brain, present: Presenter
     record = part("ly-lich-tu-phap", "who")
     assert "Phiếu số 2" in record and "ủy quyền" in record
     permit = " ".join(part("giay-phep-xay-dung", f) for f in (None, "who", "notes", "basis"))
-    assert "135/2025/QH15" in permit and "diện tích sàn" in permit and "số tầng" in permit
+    assert "Luật Xây dựng năm 2025" in permit and "dưới 7 tầng" in permit and "500 m²" in permit
     assert "175/2024/NĐ-CP" not in part("giay-phep-xay-dung", "basis").replace("thay thế Nghị định 175", "")
 
 

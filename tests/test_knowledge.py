@@ -206,11 +206,12 @@ def _shipped(topic_id: str):
     return topic
 
 
-def test_identity_card_is_changed_at_14_and_a_childs_card_lasts_until_14() -> None:
+def test_identity_card_is_changed_at_14_unless_made_in_the_2_years_before() -> None:
     topic = _shipped("can-cuoc")
     who = topic.section("who")
     assert "Phải đổi thẻ khi đủ 14, 25, 40 và 60 tuổi" in who
-    assert "chỉ dùng đến khi trẻ đủ 14 tuổi" in who and "đủ 14 tuổi phải làm thủ tục cấp đổi" in who
+    assert "dưới 12 tuổi" in who and "từ đủ 12 đến dưới 14 tuổi dùng đến khi đủ 25 tuổi" in who
+    assert "chỉ dùng đến khi trẻ đủ 14" not in topic.answer  # Article 21(2): a card made from 12 lasts until 25
     assert "14" in topic.summary and "26/2023/QH15" in " ".join(topic.legal_basis)
 
 
@@ -228,10 +229,10 @@ def test_criminal_record_relatives_need_no_authorisation_and_form_2_is_personal(
 def test_building_permit_follows_the_construction_law_2025() -> None:
     topic = _shipped("giay-phep-xay-dung")
     basis = " ".join(topic.legal_basis)
-    assert "Luật Xây dựng năm 2025" in basis and "135/2025/QH15" in basis
+    assert "Luật Xây dựng năm 2025" in basis and "135/2025" not in basis  # its number is not confirmed
     assert "175/2024" not in basis
     who = topic.section("who")
-    assert "số tầng" in who and "tổng diện tích sàn" in who and "quy hoạch chi tiết" in who
-    for _, text in topic.sections:  # the old decree may be named only as replaced, never as the rule
-        assert "175/2024" not in text or "đã được thay thế" in text
-    assert "7 tầng" not in topic.answer  # the 2014 law's threshold is not presented as current
+    assert "dưới 7 tầng" in who and "tổng diện tích sàn dưới 500 m²" in who and "quy chế quản lý kiến trúc" in who
+    assert "quy hoạch chi tiết" not in topic.answer  # the 2025 exemption does not turn on a detailed plan
+    for _, text in topic.sections:  # the old decree may be named only as no longer the rule
+        assert "175/2024" not in text or "không còn là quy định hiện hành" in text
