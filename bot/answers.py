@@ -4,15 +4,19 @@ button per other part), suggestions, small talk, the catalogue, the "sent to an 
 from __future__ import annotations
 
 from bot import codec
+from bot.changes import Today, vn_today
 from bot.dialogue import CATALOGUE
 from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST
 from bot.models import Buttons, Reply, Ticket
 from bot.render import Renderer
 from bot.turns import Decision
+from knowledge.claims import passed, vn_date
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import FACET_LABELS, SECTION_LABELS, SECTION_LABELS_EN, Topic
+from knowledge.schema import FACET_LABELS, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Topic
 
-SECTION_PAYLOAD = r"summary|who|conditions|documents|place|time|validity|fee|benefit|online|notes|basis"
+# A part's button; the legal basis's carries the parts on screen with a source of their own: `basis_fee_time`.
+SECTION_PAYLOAD = rf"{'|'.join(SECTION_KEYS)}|basis(?:_(?:{'|'.join(SECTION_KEYS)}))*"
+CONTACT_LABEL = "Liên hệ"
 SINGLE_BUDGET = 600  # characters of one part in a first reply; a part cut short keeps its button
 MULTI_BUDGET = 900  # characters of all parts together when several are asked
 FULL = 10_000  # a part opened by its button is shown whole
@@ -21,15 +25,17 @@ FALLBACK = {"conditions": "who"}
 FACET_LABELS_EN = {**{k: v.lower() for k, v in SECTION_LABELS_EN.items()}, "contact": "contact phone number"}
 
 
-def plan(topic: Topic, asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The parts to show for the parts asked, in order, and the parts asked that the topic lacks."""
+def plan(topic: Topic, asked: tuple[str, ...], contact: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The parts to show for the parts asked, in order, and the parts asked that the topic lacks; `contact`: the
+    office's contacts (contacts.yaml) serve this topic."""
     shown: list[str] = []
     missing: list[str] = []
     if len(topic.sections) == 1:  # one free answer (a learned topic): it is the answer to every part
         return (), ()
+    extra = ("basis", "contact") if contact else ("basis",)
     for facet in asked:
-        part = facet if facet == "basis" or topic.section(facet) else FALLBACK.get(facet)
-        if part and (part == "basis" or topic.section(part)):
+        part = facet if facet in extra or topic.section(facet) else FALLBACK.get(facet)
+        if part and (part in extra or topic.section(part)):
             if part not in shown:
                 shown.append(part)
         elif facet not in missing:
@@ -54,7 +60,21 @@ def excerpt(text: str, limit: int) -> str:
 
 
 def _section(topic: Topic, part: str) -> str:
-    return "" if part == "basis" else topic.section(part) or ""
+    return topic.section(part) or ""
+
+
+def basis_payload(topic_id: str, seen: tuple[str, ...]) -> str:
+    """The legal basis button's payload, naming the parts on screen that have a source (as many as fit)."""
+    parts = ["basis", *seen]
+    while len(parts) > 1 and (len("_".join(parts)) > 48 or len(f"sec:{topic_id}:") + len("_".join(parts)) > 64):
+        parts.pop()
+    return codec.encode("sec", topic_id, "_".join(parts))
+
+
+def parse_part(payload_part: str) -> tuple[str, tuple[str, ...]]:
+    """(the part, the parts that were on screen) from a part's button: `basis_fee_time`."""
+    part, *seen = payload_part.split("_")
+    return part, tuple(seen)
 
 
 def _parts(topic: Topic) -> list[str]:
@@ -65,17 +85,18 @@ def _parts(topic: Topic) -> list[str]:
 class Presenter:
     """Renders replies; the knowledge is passed in each time, so a reload takes effect at once."""
 
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Renderer, today: Today = vn_today) -> None:
         self.renderer = renderer
+        self.today = today  # the date replies are judged on (dated changes): injected, never patched
 
     def _buttons(self, topic: Topic, shown: tuple[str, ...], question_id: int, english: bool,
-                 summary_shown: bool = False) -> Buttons:
+                 summary_shown: bool = False, seen: tuple[str, ...] = ()) -> Buttons:
         labels = SECTION_LABELS_EN if english else SECTION_LABELS
         parts = [p for p in ("summary", *_parts(topic)) if p not in shown and not (p == "summary" and summary_shown)]
         names = [self.renderer.message("button_summary") if p == "summary" else labels[p] for p in parts]
-        rows: Buttons = [[(n, codec.encode("sec", topic.id, p)) for n, p in zip(names[i:i + 2], parts[i:i + 2],
-                                                                                   strict=True)]
-                         for i in range(0, len(parts), 2)]
+        sourced = tuple(p for p in seen if topic.basis_of(p))
+        data = [basis_payload(topic.id, sourced) if p == "basis" else codec.encode("sec", topic.id, p) for p in parts]
+        rows: Buttons = [list(zip(names[i:i + 2], data[i:i + 2], strict=True)) for i in range(0, len(parts), 2)]
         if question_id:
             escalate = self.renderer.message("button_escalate_en" if english else "button_ask_officer")
             rows.append([(escalate, codec.encode("esc", question_id))])
@@ -83,31 +104,45 @@ class Presenter:
                          (self.renderer.message("button_no"), codec.encode("fb", question_id, "n"))])
         return rows
 
+    def caution(self, topic: Topic) -> str:
+        """The date from which the topic's text may no longer hold (a passed, unverified change), or ""."""
+        changes = passed(topic, self.today())
+        return vn_date(changes[0].on) if changes else ""
+
     def answer(self, kb: KnowledgeBase, topic_id: str, facets: tuple[str, ...] | str | None = (), question_id: int = 0,
-               english: bool = False, whole: bool = False) -> Reply:
+               english: bool = False, whole: bool = False, seen: tuple[str, ...] = ()) -> Reply:
         """The parts asked, in order (the summary when none), a plain word on parts the knowledge lacks, and
-        buttons for the other parts."""
+        buttons for the other parts; `seen`: the parts on screen before (the legal basis starts with theirs)."""
         topic = kb.topic(topic_id)
         assert topic is not None
         asked = (facets,) if isinstance(facets, str) else tuple(facets or ())
-        shown, missing = plan(topic, asked)
+        contact = kb.contacts.view(topic.id, topic.source)
+        shown, missing = plan(topic, asked, contact is not None and not english)
+        caution = self.caution(topic)
         if english and topic.summary_en:
             english_parts = [(SECTION_LABELS_EN[p], _section(topic, p)) for p in shown if p != "basis"]
-            text = self.renderer.render("answer_en.html", topic=topic, parts=english_parts,
+            text = self.renderer.render("answer_en.html", topic=topic, parts=english_parts, caution=caution,
                                         missing=[FACET_LABELS_EN.get(m, m) for m in missing])
             return Reply(text, self._buttons(topic, (), question_id, True, summary_shown=True), ANSWER, topic_id)
         budget = FULL if whole else (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
-        parts = [(p, SECTION_LABELS[p], excerpt(_section(topic, p), budget)) for p in shown]
-        whole_parts = tuple(p for p, _, body in parts if body == _section(topic, p))
+        parts = [(p, SECTION_LABELS.get(p, CONTACT_LABEL), excerpt(_section(topic, p), budget)) for p in shown]
+        whole_parts = tuple(p for p, _, body in parts if body == _section(topic, p) and p != "contact")
         summary_shown = not shown and not missing
+        on_screen = tuple(p for p in shown if p not in ("basis", "contact")) or (("summary",) if summary_shown else ())
+        sources = [(SECTION_LABELS.get(p, "Tóm tắt"), topic.basis_of(p)) for p in dict.fromkeys((*seen, *on_screen))
+                   if topic.basis_of(p)]
         text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
-                                    summary=topic.summary if summary_shown else "", rate=bool(question_id))
-        return Reply(text, self._buttons(topic, whole_parts, question_id, False, summary_shown), ANSWER, topic_id)
+                                    summary=topic.summary if summary_shown else "", rate=bool(question_id),
+                                    contact=contact, sources=sources, caution=caution)
+        return Reply(text, self._buttons(topic, whole_parts, question_id, False, summary_shown, on_screen), ANSWER,
+                     topic_id)
 
     def facets_shown(self, kb: KnowledgeBase, topic_id: str | None, facets: tuple[str, ...]) -> tuple[str, ...]:
         """The parts the reply really opens, in order (none: the summary)."""
         topic = kb.topic(topic_id) if topic_id else None
-        return plan(topic, facets)[0] if topic is not None else ()
+        if topic is None:
+            return ()
+        return plan(topic, facets, kb.contacts.view(topic.id, topic.source) is not None)[0]
 
     def facet_shown(self, kb: KnowledgeBase, topic_id: str, facet: str | None) -> str | None:
         """The first part the reply opens (None when the topic has no such part: the summary then)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from bot import codec
-from bot.answers import Presenter
+from bot.answers import Presenter, parse_part
 from bot.brain import Brain
+from bot.changes import Today, vn_today
 from bot.doubt import doubt_of
 from bot.learned import LearnedKnowledge
 from bot.matcher import ANSWER, QUEUE, SMALLTALK
@@ -33,7 +34,8 @@ class CitizenService:
     """What a citizen can do; every method takes the asking user and returns a Reply."""
 
     def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers,
-                 learned: LearnedKnowledge, retention_days: int = 365, doubt_margin: float = 15.0) -> None:
+                 learned: LearnedKnowledge, retention_days: int = 365, doubt_margin: float = 15.0,
+                 today: Today = vn_today) -> None:
         self.retention_days = retention_days
         self.doubt_margin = doubt_margin
         self.brain = brain
@@ -41,7 +43,7 @@ class CitizenService:
         self.storage = storage
         self.renderer = renderer
         self.officers = officers
-        self.present = Presenter(renderer)
+        self.present = Presenter(renderer, today)
 
     def _welcome(self, user: User, commands: list[tuple[str, str, str]] | None = None) -> str:
         return self.renderer.render("welcome.html", role=user.role, commands=commands or [])
@@ -90,14 +92,16 @@ class CitizenService:
             await self.officers.new_ticket(ticket)
         return self.present.queued(ticket, created, out_of_scope, escalated, english)
 
-    async def section(self, user: User, topic_id: str, facet: str, turn: Turn | None = None) -> Reply:
-        """One part of a topic, opened by its button; the conversation moves to that topic and part."""
+    async def section(self, user: User, topic_id: str, part: str, turn: Turn | None = None) -> Reply:
+        """One part of a topic, opened by its button; the conversation moves to that topic and part. The legal
+        basis's button names the parts that were on screen (`basis_fee`): their own sources come first."""
         if self.brain.kb.topic(topic_id) is None:
             return Reply(self.renderer.message("expired"), ok=False)
+        facet, seen = parse_part(part)
         shown = None if facet == "summary" else facet
         talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown, time.time())
         await self.storage.save_conversation(user, talk, turn)
-        return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else (), whole=True)
+        return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else (), whole=True, seen=seen)
 
     async def _own_question(self, user: User, question_id: int) -> Question | None:
         q = await self.storage.question(question_id)

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot import cli_db, cli_learned, cli_staff, cli_web
+from bot import cli_db, cli_kb, cli_learned, cli_staff, cli_web
 from bot.backup import BackupError, while_holding
 from bot.brain import Brain
 from bot.citizen import parse_number
@@ -24,7 +24,7 @@ from bot.db import DatabaseError
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.services import Services
-from knowledge.loader import KnowledgeError, check_knowledge
+from knowledge.loader import KnowledgeError
 
 CLI_ADMIN = User("cli", "0", "0", "papibot CLI", ADMIN)
 
@@ -75,26 +75,6 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
             else:
                 print(f"{d.decision}\t{d.topic or ','.join(d.suggestions) or m.out_of_scope or '-'}\t"
                       f"{facet or '-'}\t{m.score}\t{text}")
-    return 0
-
-
-def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
-    """Report every problem in the knowledge folder; non-zero exit when there is one."""
-    kb, problems = check_knowledge(config.knowledge_dir, cli_learned.current_learned(config))
-    for p in problems:
-        print(p)
-    if problems:
-        print(f"{len(problems)} problem(s) in {config.knowledge_dir}", file=sys.stderr)
-        return 1
-    print(f"OK: {len(kb.topics)} topics, {len(kb.synonyms)} synonym groups, {len(kb.smalltalk)} smalltalk intents")
-    return 0
-
-
-def cmd_kb_export(args: argparse.Namespace, config: Config) -> int:
-    """Print the whole knowledge base as JSON."""
-    kb = _brain(config).kb
-    topics = [{**asdict(t), "verified": t.verified.isoformat()} for t in kb.topics]
-    print(json.dumps({"topics": topics}, ensure_ascii=False, indent=None if args.json else 2))
     return 0
 
 
@@ -210,11 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", help="file with one question per line")
     ask.add_argument("--conversations", help="file of conversations: one turn per line, a blank line between")
     ask.set_defaults(func=cmd_ask)
-    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_cmd", required=True)
-    kb.add_parser("check", help="validate every knowledge file").set_defaults(func=cmd_kb_check)
-    export = kb.add_parser("export", help="print the knowledge base as JSON")
-    export.add_argument("--json", action="store_true", help="compact JSON")
-    export.set_defaults(func=cmd_kb_export)
+    cli_kb.register(sub)
     queue = sub.add_parser("queue", help="operate the reply queue").add_subparsers(dest="queue_cmd", required=True)
     ql = queue.add_parser("list")
     ql.add_argument("--json", action="store_true")

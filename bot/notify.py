@@ -57,6 +57,18 @@ class Officers:
         await self.storage.enqueue(*where, f"undeliverable:{item.id}", text, lane=OFFICER_LANE)
         self.wake()
 
+    async def once(self, marker: str, kind: str, **values: object) -> bool:
+        """A notice (`kind` of tg_notice.html) sent once ever, remembered by `marker` in the audit trail; False
+        when it was sent before or there is nowhere to send it."""
+        where = self._where()
+        if where is None:
+            return False
+        text = self.renderer.render("tg_notice.html", kind=kind, **values)
+        if not await self.storage.notice_once(marker, "papibot", *where, text, OFFICER_LANE):
+            return False
+        self.wake()
+        return True
+
     async def error(self, exc: BaseException, module: str) -> None:
         """Report a failure, at most once per (error type, module) every ERROR_QUIET seconds, with a count."""
         key = (type(exc).__name__, module)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.admin import AdminService
 from bot.brain import Brain
+from bot.changes import Today, notify_passed, vn_today
 from bot.citizen import CitizenService
 from bot.config import Config
 from bot.learn import LearnedFormatError
@@ -30,10 +31,15 @@ class Services:
     staff: StaffService
     admin: AdminService
     learned: LearnedKnowledge
+    today: Today = vn_today  # the date dated changes are judged on (tests pin it)
 
     async def close(self) -> None:
         """Release the database."""
         await self.storage.close()
+
+    async def dated_changes(self) -> int:
+        """Tell the officers, once each, of the dated changes that passed while their topic was not checked again."""
+        return await notify_passed(self.brain.kb, self.officers, self.today())
 
 
 async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
@@ -46,8 +52,9 @@ async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
     return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, document), version
 
 
-async def open_services(config: Config) -> Services:
-    """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services."""
+async def open_services(config: Config, today: Today = vn_today) -> Services:
+    """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services;
+    `today` gives the date replies and pages judge dated changes on."""
     renderer = Renderer(config.knowledge_dir / "templates")
     book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
     storage: Storage = await Storage.open(config)
@@ -65,8 +72,9 @@ async def open_services(config: Config) -> Services:
         renderer=renderer,
         officers=officers,
         citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days,
-                               config.doubt_margin),
+                               config.doubt_margin, today),
         staff=StaffService(book, metrics, storage, renderer),
         admin=AdminService(brain, storage, renderer, learned),
         learned=learned,
+        today=today,
     )

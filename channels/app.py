@@ -54,13 +54,15 @@ def secrets(config: Config) -> tuple[str, ...]:
 
 
 async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -> None:
-    """Erase citizens' data past the retention period, and forget flood windows that have passed."""
+    """Erase citizens' data past the retention period, forget flood windows that have passed, and tell the
+    officers of dated knowledge changes that have passed (once each)."""
     while not stop.is_set():
         try:
             removed = await services.storage.purge_before(time.time() - services.config.retention_days * 86400)
             if removed:
                 log.info("retention: erased %s records older than %s days", removed, services.config.retention_days)
             await flood.tidy()
+            await services.dated_changes()
         except Exception:
             log.exception("housekeeping failed")
         with contextlib.suppress(TimeoutError):

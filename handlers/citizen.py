@@ -71,7 +71,7 @@ async def suggestion(req: Request) -> Reply:
 
 
 async def section(req: Request) -> Reply:
-    """sec:<topic>:<part>: one part of a topic (fee, place, legal basis...)."""
+    """sec:<topic>:<part>: one part of a topic (fee, place, legal basis: `basis_fee` names the part on screen)."""
     return await req.services.citizen.section(req.user, req.parts[0], req.parts[1], req.turn)
 
 

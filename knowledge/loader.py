@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from knowledge import contacts as contacts_file
 from knowledge.schema import FACETS, OutOfScope, Problems, Smalltalk, Topic, parse_topic
 
 # The learned document's name in problems and exports (it lives in the database, not in this folder).
@@ -54,6 +55,8 @@ class KnowledgeBase:
     # Topics that are a way of doing any procedure (ambiguous.yaml `ways`): topic id -> the part it stands for.
     # None: no procedure holds that part ("tra cứu tình trạng hồ sơ"), the way's own topic answers.
     ways: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    # The office's contacts (contacts.yaml): the provincial centre, how to reach a commune.
+    contacts: contacts_file.Contacts = dataclasses.field(default_factory=lambda: contacts_file.Contacts({}))
 
     def topic(self, topic_id: str) -> Topic | None:
         """The topic with this id, or None."""
@@ -235,7 +238,7 @@ def _load_english(directory: Path, problems: Problems) -> dict[str, str]:
 
 
 def _load_ways(data: Any, topic_ids: set[str], problems: Problems) -> dict[str, str | None]:
-    ways = (data or {}).get("ways", {}) if isinstance(data, dict) else {}
+    ways = data.get("ways", {}) if isinstance(data, dict) else {}
     if not isinstance(ways, dict) or not all(t in topic_ids and (f is None or f in FACETS) for t, f in ways.items()):
         problems.add("ambiguous.yaml", "ways", "a mapping topic id: part (a facet name, or null)")
         return {}
@@ -270,18 +273,15 @@ def check_knowledge(directory: Path, learned: Mapping[str, Any] | None = None) -
     topics = _load_learned(learned, _load_topics(directory, problems), problems)
     facets, followup, weak, frames, groups = _load_facets(directory, problems)
     smalltalk = _read_yaml(directory / "smalltalk.yaml", problems)
-    ambiguous = _optional_yaml(directory, "ambiguous.yaml", problems)
+    ambiguous, ids = _optional_yaml(directory, "ambiguous.yaml", problems), {t.id for t in topics}
     kb = KnowledgeBase(
-        facets=facets,
-        followup=followup,
-        facet_weak=weak,
-        facet_frames=frames,
-        groups=groups,
+        facets=facets, followup=followup, facet_weak=weak, facet_frames=frames, groups=groups,
         social=_load_social(smalltalk, problems),
         english=_load_english(directory, problems),
-        ambiguous=_load_ambiguous(ambiguous, {t.id for t in topics}, problems),
+        ambiguous=_load_ambiguous(ambiguous, ids, problems),
         generic=_load_generic(ambiguous, problems),
-        ways=_load_ways(ambiguous, {t.id for t in topics}, problems),
+        ways=_load_ways(ambiguous, ids, problems),
+        contacts=contacts_file.parse_contacts(_optional_yaml(directory, contacts_file.FILE, problems), ids, problems),
         directory=directory,
         topics=tuple(sorted(topics, key=lambda t: t.id)),
         synonyms=_load_synonyms(directory, problems),

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge.claims import Change, basis_document, parse_basis, parse_changes
+
 CATEGORIES = (
     "Hộ tịch",
     "Chứng thực",
@@ -20,7 +22,8 @@ CATEGORIES = (
     "Dịch vụ hành chính công",
     "Thông tin và tham gia",
 )
-TOPIC_FIELDS = ("id", "title", "category", "questions", "sections", "summary_en", "legal_basis", "source", "verified")
+TOPIC_FIELDS = ("id", "title", "category", "questions", "sections", "summary_en", "legal_basis", "source", "verified",
+                "changes", "basis")  # changes and basis: knowledge/claims.py
 # A learned topic (learned.yaml, promoted from an officer's answer) may carry one free `answer` instead of sections.
 LEARNED_FIELDS = (*TOPIC_FIELDS, "answer", "ticket")  # ticket: the question it came from (erasure follows it)
 # conditions: yes/no questions and exemptions ("có được … không", "khi nào được miễn"); validity: how long a
@@ -81,10 +84,17 @@ class Topic:
     verified: dt.date
     summary_en: str = ""
     file: str = ""
+    changes: tuple[Change, ...] = ()  # known future changes, by date
+    basis: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (section, the documents it rests on)
 
     def section(self, name: str) -> str | None:
         """The text of one section (a key of SECTION_KEYS), or None when the topic does not have it."""
         return next((text for key, text in self.sections if key == name), None)
+
+    def basis_of(self, name: str) -> tuple[str, ...]:
+        """The documents one section rests on, as legal_basis names them (empty when it names none)."""
+        items = next((items for key, items in self.basis if key == name), ())
+        return tuple(basis_document(i, self.legal_basis) or i for i in items)
 
     @property
     def summary(self) -> str:
@@ -224,16 +234,19 @@ def parse_topic(
     source = _text(problems, where, data, "source")
     if source and not source.startswith("https://"):
         problems.add(where, "source", "must be an official https:// link")
+    legal_basis = _text_list(problems, where, data, "legal_basis", 1)
     topic = Topic(
         id=topic_id,
         title=_text(problems, where, data, "title"),
         category=category,
         questions=_text_list(problems, where, data, "questions", min_questions),
         sections=sections,
-        legal_basis=_text_list(problems, where, data, "legal_basis", 1),
+        legal_basis=legal_basis,
         source=source,
         verified=_date(problems, where, data),
         summary_en=summary_en,
         file=where,
+        changes=parse_changes(problems, where, data),
+        basis=parse_basis(problems, where, data, {key for key, _ in sections}, legal_basis),
     )
     return topic if len(problems) == before else None

@@ -146,6 +146,11 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
                     assert "ở tỉnh khác thì xin ở đâu" in await page.content()
                     await page.get_by_role("button", name="Trả lời đúng").click()
                     assert "cán bộ đã xác nhận đúng: 1" in await page.content()
+                if name == "knowledge":  # a topic as the bot says it, part by part, with its sources
+                    await page.get_by_role("link", name="Đăng ký tạm trú").click()
+                    await page.wait_for_url(f"{base}/knowledge/topic/dang-ky-tam-tru")
+                    assert "Căn cứ của phần này: Thông tư 75/2022/TT-BTC" in await page.content()
+                    shots["knowledge-topic"] = await page.screenshot()
             assert await page.locator("svg.chart").count() == 2
             # A phone-sized screen (scripts on only to measure): the page itself never scrolls sideways
             phone = await browser.new_context(viewport={"width": 390, "height": 844},

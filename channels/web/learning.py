@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.brain import Brain
+from bot.changes import changes_of
 from bot.curation import cluster, personal_data
 from bot.doubt import TAUGHT
 from bot.learn import learned_items, new_topic
@@ -25,10 +26,11 @@ from bot.services import Services
 from bot.textnorm import fold
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.doubt import doubt_items, suggested_topic
+from channels.web.topics import STALE_DAYS, findings
+from channels.web.topics import routes as topics_routes
 from knowledge.loader import check_knowledge
 from knowledge.schema import Topic
 
-STALE_DAYS = 180  # a topic verified longer ago than this is highlighted for review
 DECISIONS = {"answer": "trả lời", "suggest": "gợi ý chủ đề", "queue": "chuyển cán bộ", "smalltalk": "xã giao"}
 
 
@@ -170,20 +172,23 @@ async def misunderstood(request: Request, officer: Officer) -> Response:
 
 @page(ADMIN)
 async def knowledge_page(request: Request, officer: Officer) -> Response:
-    """GET /knowledge: every topic with its use and review date, the knowledge problems, the learned items."""
+    """GET /knowledge: every topic with its use, review date, sources, dated changes and `kb check` findings (each
+    linked to the topic as the bot says it), the knowledge problems, the learned items."""
     services: Services = request.app.state.services
     usage = await services.storage.topic_usage()
-    today = dt.date.today()
+    today = services.today()
+    _, document = await stored_document(services.storage)
+    _, problems = check_knowledge(services.brain.directory, document)
+    found, review = findings(services.brain.kb, list(problems), today)
     rows = []
     for t in sorted(services.brain.kb.topics, key=lambda t: (t.category, t.title)):
         answered, rated, helpful = usage.get(t.id, (0, 0, 0))
-        rows.append({"t": t, "answered": answered, "rated": rated, "helpful": helpful,
-                     "stale": (today - t.verified).days > STALE_DAYS})
-    _, document = await stored_document(services.storage)
-    _, problems = check_knowledge(services.brain.directory, document)
+        rows.append({"t": t, "answered": answered, "rated": rated, "helpful": helpful, "f": found[t.id],
+                     "stale": (today - t.verified).days > STALE_DAYS, "changes": changes_of(t, today)})
     questions, topics = learned_items(document)
-    return render(request, "knowledge.html", officer, rows=rows, problems=list(problems), learned_q=questions,
-                  learned_t=topics, stale_days=STALE_DAYS)
+    return render(request, "knowledge.html", officer, rows=rows, problems=[*problems, *review.failures],
+                  warnings=review.warnings, share=review.share(), learned_q=questions, learned_t=topics,
+                  stale_days=STALE_DAYS)
 
 
 @page(ADMIN)
@@ -202,5 +207,6 @@ def routes() -> list[Route]:
         Route("/learn/remove", unlearn, methods=["POST"]),
         Route("/misunderstood", misunderstood, methods=["GET"]),
         Route("/knowledge", knowledge_page, methods=["GET"]),
+        *topics_routes(),
         Route("/knowledge/reload", reload, methods=["POST"]),
     ]
