@@ -9,7 +9,7 @@ COPY handlers ./handlers
 COPY channels ./channels
 COPY knowledge ./knowledge
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install --quiet . \
-    && /opt/venv/bin/papibot kb check
+    && /opt/venv/bin/papibot kb check --dates-warn
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \

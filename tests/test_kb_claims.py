@@ -47,6 +47,13 @@ def test_a_change_is_warned_of_a_month_before_and_fails_the_check_after_it(monke
     assert "Thông tư 64/2025/TT-BTC" in out  # the note says what to check
 
 
+def test_an_image_build_is_not_stopped_by_a_passed_change_but_still_warns(monkeypatch, capsys, tmp_path) -> None:
+    code, out = kb_check(monkeypatch, capsys, tmp_path, None, "--today", "2027-01-02", "--dates-warn")
+    assert code == 0
+    assert "cảnh báo: topics/can-cuoc.yaml: changes: can-cuoc có thay đổi từ 01/01/2027 chưa được đối chiếu" in out
+    assert "--dates-warn" in Path("Dockerfile").read_text(encoding="utf-8")
+
+
 def test_more_than_a_month_before_nothing_is_said(monkeypatch, capsys, tmp_path) -> None:
     code, out = kb_check(monkeypatch, capsys, tmp_path, None, "--today", "2026-11-15")
     assert code == 0 and "can-cuoc" not in out.replace("chưa có nguồn: can-cuoc", "")
