@@ -8,9 +8,10 @@ import time
 from bot import codec
 from bot.brain import Brain
 from bot.citizen import STATUS_NAMES, parse_number
-from bot.learn import personal_data, promoted_topic
+from bot.learn import promoted_topic
 from bot.learned import LearnedKnowledge
 from bot.models import PENDING, Reply, Ticket, User
+from bot.publish import NameOverride, PersonalDataRefused, refusal
 from bot.render import Renderer
 from bot.storage import AlreadyProcessed, Storage, Turn
 
@@ -20,8 +21,7 @@ SPAM_WORDS = ("spam", "rác", "quảng cáo")
 PROMOTE_USAGE = ("Cách dùng: /promote SỐ MÃ-CHỦ-ĐỀ [câu hỏi đã sửa]: thêm câu hỏi, đã bỏ thông tin cá nhân, làm câu "
                  "hỏi mẫu của một chủ đề có sẵn. Tạo chủ đề mới (cán bộ viết tiêu đề): papibot queue promote SỐ "
                  "--new --title \"…\" hoặc bảng điều khiển web.")
-_PERSONAL = ("Không lưu: câu hỏi có thông tin cá nhân ({what}). Hãy viết lại câu hỏi không có thông tin đó: "
-             "/promote {number} {topic} <câu hỏi đã sửa>.")
+ALLOW = 'papibot queue promote {args} --allow-name "lý do"'
 
 
 class AdminService:
@@ -115,11 +115,12 @@ class AdminService:
             return self._refuse(f"Không nạp lại: cơ sở tri thức mới có lỗi, bot vẫn dùng bản cũ.\n{listed}")
         return self._say(f"Đã nạp lại cơ sở tri thức: {len(self.brain.kb.topics)} chủ đề.")
 
-    async def promote(self, user: User, arg: str, turn: Turn | None = None) -> Reply:
+    async def promote(self, user: User, arg: str, turn: Turn | None = None,
+                      override: NameOverride | None = None) -> Reply:
         """/promote N TOPIC-ID [edited question]: an officer-checked question becomes an example of a topic.
 
         A citizen's words are never published unreviewed: the question is refused while it holds personal
-        data, and a new topic needs a title the officer writes (`promote_new`).
+        data (bot/publish.py), and a new topic needs a title the officer writes (`promote_new`).
         """
         if refused := self._not_admin(user):
             return refused
@@ -133,14 +134,18 @@ class AdminService:
         topic_id, question = parts[1], (parts[2] if len(parts) > 2 else ticket.question).strip()
         if self.brain.kb.topic(topic_id) is None:
             return self._refuse(f"Không có chủ đề «{topic_id}». Xem danh sách bằng papibot kb export.")
-        if found := personal_data(question, self.brain.directory):
-            return self._refuse(_PERSONAL.format(what="; ".join(found), number=number, topic=topic_id))
-        problems = await self.learned.add_questions(topic_id, [question], number)
+        try:
+            problems = await self.learned.add_questions(topic_id, [question], number, override=override)
+        except PersonalDataRefused as exc:
+            fix = f"/promote {number} {topic_id} <câu hỏi đã sửa>"
+            return self._refuse(refusal(exc.verdict, fix, ALLOW.format(args=f"{number} {topic_id}")))
         return await self._learned(user, number, topic_id, turn, problems,
                                    f"Đã thêm câu hỏi #{number} làm câu hỏi mẫu của chủ đề «{topic_id}».")
 
-    async def promote_new(self, user: User, number: int, title: str, question: str | None = None) -> Reply:
-        """A new topic from an answered ticket, with a title the officer wrote; personal data blocks saving."""
+    async def promote_new(self, user: User, number: int, title: str, question: str | None = None,
+                          override: NameOverride | None = None, answer: str | None = None) -> Reply:
+        """A new topic from an answered ticket, with a title the officer wrote (and the question and answer as
+        edited, if given); personal data in any of them blocks saving."""
         if refused := self._not_admin(user):
             return refused
         ticket = await self._promotable(number)
@@ -150,11 +155,13 @@ class AdminService:
         title = title.strip()
         if not title:
             return self._refuse("Chủ đề mới cần tiêu đề do cán bộ viết (--title).")
-        for text in (title, question, ticket.answer or ""):
-            if found := personal_data(text, self.brain.directory):
-                return self._refuse(f"Không lưu: có thông tin cá nhân ({'; '.join(found)}). Hãy sửa rồi làm lại.")
-        topic = promoted_topic(number, title, question, ticket.answer or "", dt.date.today())
-        problems = await self.learned.add_topic(topic)
+        answer = (answer or ticket.answer or "").strip()
+        topic = promoted_topic(number, title, question, answer, dt.date.today())
+        try:
+            problems = await self.learned.add_topic(topic, override=override)
+        except PersonalDataRefused as exc:
+            fix = 'sửa tiêu đề, hoặc thêm --question "…" và --answer "…" đã bỏ thông tin cá nhân'
+            return self._refuse(refusal(exc.verdict, fix, ALLOW.format(args=f"{number} --new")))
         done = f"Đã tạo chủ đề mới «{topic['id']}» từ câu hỏi #{number}."
         return await self._learned(user, number, topic["id"], None, problems, done)
 

@@ -23,6 +23,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.db import DatabaseError
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
+from bot.publish import NameOverride
 from bot.services import Services
 from knowledge.loader import KnowledgeError
 
@@ -145,10 +146,12 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
             if args.new and number is None:
                 print(f"Số câu hỏi không hợp lệ: {args.number}", file=sys.stderr)
                 return 2
-            reply = await (s.admin.promote_new(CLI_ADMIN, number or 0, args.title or "", args.question)
+            allow = NameOverride(CLI_ADMIN.key, args.allow_name) if args.allow_name else None
+            reply = await (s.admin.promote_new(CLI_ADMIN, number or 0, args.title or "", args.question, allow,
+                                               args.answer)
                            if args.new else
                            s.admin.promote(CLI_ADMIN, " ".join([str(args.number), args.topic or "",
-                                                                 args.question or ""]).strip()))
+                                                                 args.question or ""]).strip(), override=allow))
         print(to_plain(reply.text))
         return 0 if reply.ok else 1
 
@@ -209,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     qp.add_argument("--question", help="the question as edited by the officer (no personal data)")
     qp.add_argument("--new", action="store_true", help="create a new topic (needs --title)")
     qp.add_argument("--title", help="the new topic's title, written by the officer")
+    qp.add_argument("--answer", help="the new topic's answer as edited by the officer (default: the ticket's)")
+    qp.add_argument("--allow-name", metavar="REASON",
+                    help="publish the names the check found, for this reason (audited); never numbers or e-mails")
     for q in (ql, qs, *queue.choices.values()):
         q.set_defaults(func=cmd_queue)
     purge = sub.add_parser("purge", help="erase citizens' data older than retention_days")

@@ -10,7 +10,8 @@ from pathlib import Path
 from bot import learn
 from bot.config import Config
 from bot.learn import Document, LearnedFormatError, counts, read_document
-from bot.learned import stored_document
+from bot.learned import checked, stored_document
+from bot.publish import NameOverride, PersonalDataRefused, refusal
 from bot.storage import Storage
 from knowledge.loader import LEARNED_FILE, KnowledgeError, check_knowledge
 
@@ -73,12 +74,17 @@ async def cmd_learned_import(args: argparse.Namespace, config: Config) -> int:
     _, problems = check_knowledge(config.knowledge_dir, document)
     if problems:
         return _refuse("cơ sở tri thức có lỗi khi thêm tệp này (sửa rồi nhập lại).", list(problems))
-    if found := learn.document_personal_data(document, config.knowledge_dir):
-        return _refuse("tệp có thông tin cá nhân (sửa rồi nhập lại).", found)
+    items = learn.to_items(document)
+    reason = getattr(args, "allow_name", None)
+    allow = NameOverride("cli:0", reason) if reason else None
     storage = await Storage.open(config)
     try:
-        await storage.replace_learned(learn.to_items(document))
+        await checked(storage, items, config.knowledge_dir, allow)
+        await storage.replace_learned(items)
         version = await storage.knowledge_version()
+    except PersonalDataRefused as exc:
+        allow_hint = f'papibot learned import {args.file} --allow-name "lý do"'
+        return _refuse(refusal(exc.verdict, "sửa tệp rồi nhập lại", allow_hint, listed=False), exc.verdict.lines())
     finally:
         await storage.close()
     questions, topics = counts(document)
@@ -96,4 +102,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.set_defaults(func=cmd_learned_export)
     imp = cmds.add_parser("import", help="replace the learned knowledge with a checked YAML file")
     imp.add_argument("file", help="a YAML file with questions and topics, as papibot learned export writes")
+    imp.add_argument("--allow-name", metavar="REASON",
+                     help="publish the names the check found, for this reason (audited); never numbers or e-mails")
     imp.set_defaults(func=cmd_learned_import)

@@ -1,5 +1,5 @@
-"""Curating knowledge from citizens' questions: clusters of what the bot misunderstood, and personal data
-to remove before a question becomes knowledge.
+"""Curating knowledge from citizens' questions: clusters of what the bot misunderstood (personal data is kept
+out of what is learned by bot/publish.py).
 
 Clustering method: greedy single pass over the questions, newest first. Each question is reduced to the
 set of tokens of the matcher's normalised form (folded, synonyms expanded). It joins the first existing
@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TypeVar
-
-from bot.config import DEFAULT_KNOWLEDGE
-from bot.learn import personal_data as learned_personal_data
 
 T = TypeVar("T")
 THRESHOLD = 0.5
@@ -41,7 +38,3 @@ def cluster(items: Sequence[T], tokens: Callable[[T], frozenset[str]], threshold
             groups.append([item])
     return groups
 
-
-def personal_data(text: str) -> list[str]:
-    """What in `text` looks like personal data (phone, ID numbers, e-mails, names), described; empty when clean."""
-    return learned_personal_data(text, DEFAULT_KNOWLEDGE)

@@ -1,9 +1,10 @@
 """What officers teach the bot, as items the database stores and the YAML document the loader and offices read.
 
-Every learned item keeps the number of the ticket it came from, so erasing a citizen's data removes what
-was learned from their questions too. Nothing is saved while it holds personal data: the officer edits it.
-The document has the shape learned.yaml always had: `questions` (topic id -> [text or {text, ticket}]) and
-`topics` (whole topics with one free `answer`).
+Every learned item keeps the number of the ticket it came from, or the citizen's question it was taken from
+(the "Chưa hiểu" page), so erasing a citizen's data removes what was learned from their words too. Nothing is
+saved while it holds personal data (bot/publish.py): the officer edits it. The document has the shape
+learned.yaml always had: `questions` (topic id -> [text or {text, ticket, question_id}]) and `topics` (whole
+topics with one free `answer`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 
 import yaml
 
-from bot.privacy import find_personal_data, load_surnames
+from bot.textnorm import tokens
 
-KINDS = {"phone": "số điện thoại", "id_number": "số giấy tờ tùy thân", "email": "địa chỉ email", "name": "họ tên"}
 QUESTION, TOPIC = "question", "topic"
 HEADER = "# Tri thức đã học (papibot learned export): câu hỏi mẫu thêm vào chủ đề, và chủ đề mới do cán bộ viết.\n"
 Document = dict[str, Any]
@@ -37,13 +37,22 @@ class LearnedItem:
     topic_id: str
     body: str
     ticket_id: int | None = None
+    question_id: int | None = None  # the citizen's question it was taken from
 
 
-def personal_data(text: str, knowledge_dir: Path) -> list[str]:
-    """What in `text` looks like personal data, as "kind «text»" lines (empty when clean)."""
-    surnames_file = knowledge_dir / "surnames.yaml"
-    surnames = load_surnames(surnames_file) if surnames_file.exists() else load_surnames()
-    return [f"{KINDS[f.kind]} «{f.text}»" for f in find_personal_data(text, surnames)]
+def origins_of(lines: list[str], asked: dict[int, str]) -> dict[str, int]:
+    """Which citizen's question each line was taken from: the one it equals, else the one that supplies at least
+    half of its words (an officer's light edit); lines of the officer's own words have none."""
+    words = {qid: set(tokens(text)) for qid, text in asked.items()}
+    found: dict[str, int] = {}
+    for line in lines:
+        mine = set(tokens(line))
+        exact = [qid for qid, text in asked.items() if tokens(text) == tokens(line)]
+        share = max(((len(mine & theirs) / len(mine), qid) for qid, theirs in words.items() if mine),
+                    default=(0.0, 0))
+        if exact or share[0] >= 0.5:
+            found[line] = exact[0] if exact else share[1]
+    return found
 
 
 def new_topic(topic_id: str, title: str, questions: list[str], answer: str, day: dt.date, basis: str,
@@ -54,6 +63,14 @@ def new_topic(topic_id: str, title: str, questions: list[str], answer: str, day:
         "answer": answer[:1500], "legal_basis": [basis], "source": "https://sonla.gov.vn",
         "verified": day.isoformat(), **({"ticket": ticket_id} if ticket_id else {}),
     }
+
+
+def split_topic(topic: dict[str, Any], origins: dict[str, int]) -> tuple[dict[str, Any], list[LearnedItem]]:
+    """A new topic's questions taken from citizens' words become examples of their own, linked to their question
+    (an erasure removes them and leaves the officer's title and answer); the title stands in when none is left."""
+    own = [q for q in topic["questions"] if q not in origins]
+    taken = [LearnedItem(QUESTION, topic["id"], q, None, origins[q]) for q in topic["questions"] if q in origins]
+    return {**topic, "questions": own or [topic["title"]]}, taken
 
 
 def promoted_topic(ticket_id: int, title: str, question: str, answer: str, day: dt.date) -> dict[str, Any]:
@@ -71,7 +88,8 @@ def _question(topic_id: str, item: object) -> LearnedItem:
     if not isinstance(text, str) or not text.strip():
         raise LearnedFormatError(f"questions.{topic_id}: mỗi câu hỏi phải là văn bản hoặc {{text, ticket}}")
     ticket = _ticket(item.get("ticket")) if isinstance(item, dict) else None
-    return LearnedItem(QUESTION, topic_id, text.strip(), ticket)
+    origin = _ticket(item.get("question_id")) if isinstance(item, dict) else None
+    return LearnedItem(QUESTION, topic_id, text.strip(), ticket, origin)
 
 
 def to_items(document: object) -> list[LearnedItem]:
@@ -104,7 +122,8 @@ def to_document(items: Iterable[LearnedItem]) -> Document:
         if item.kind == TOPIC:
             topics.append(json.loads(item.body))
         else:
-            entry = {"text": item.body, "ticket": item.ticket_id} if item.ticket_id else item.body
+            links = {"ticket": item.ticket_id, "question_id": item.question_id}
+            entry = {"text": item.body, **{k: v for k, v in links.items() if v}} if any(links.values()) else item.body
             questions.setdefault(item.topic_id, []).append(entry)
     return {"questions": questions, "topics": topics}
 
@@ -121,22 +140,6 @@ def read_document(path: Path) -> Document:
 def dump_document(document: Document) -> str:
     """The document as YAML for offices that edit it (papibot learned export)."""
     return HEADER + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
-
-
-def document_personal_data(document: Document, knowledge_dir: Path) -> list[str]:
-    """Personal data in a document's questions and topic titles (as the web console checks them), described."""
-    found: list[str] = []
-    for topic_id, texts in document["questions"].items():
-        for q in texts:
-            text = q["text"] if isinstance(q, dict) else q
-            found += [f"questions.{topic_id}: {p}" for p in personal_data(str(text), knowledge_dir)]
-    for i, topic in enumerate(document["topics"]):
-        for field in ("title", "questions"):
-            value = topic.get(field)
-            for text in value if isinstance(value, list) else [value]:
-                if isinstance(text, str):
-                    found += [f"topics[{i}].{field}: {p}" for p in personal_data(text, knowledge_dir)]
-    return found
 
 
 def counts(document: Document) -> tuple[int, int]:

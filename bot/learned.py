@@ -15,19 +15,42 @@ from pathlib import Path
 from typing import Any
 
 from bot.brain import Brain
-from bot.learn import Document, LearnedFormatError, counts, read_document, to_document, to_items
-from bot.store_learned import LearnedStore
+from bot.learn import (
+    QUESTION,
+    Document,
+    LearnedFormatError,
+    LearnedItem,
+    counts,
+    read_document,
+    split_topic,
+    to_document,
+    to_items,
+)
+from bot.publish import NameOverride, PersonalDataRefused, Verdict, guard, override_note
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 IMPORTED_SUFFIX = ".imported"
 KNOWLEDGE_POLL = 5.0  # seconds between checks of the knowledge version
 
 
-async def import_once(storage: LearnedStore, data_file: Path, legacy: Path) -> bool:
+async def checked(storage: Storage, items: list[LearnedItem], knowledge_dir: Path,
+                  override: NameOverride | None = None, topic: str = "(tệp)") -> Verdict:
+    """The one check of bot/publish.py before learned items are stored, with the audit row of a name override;
+    PersonalDataRefused when they hold personal data that may not be published."""
+    verdict = guard(items, knowledge_dir, override)
+    if verdict.names and override is not None:
+        ticket = next((i.ticket_id for i in items if i.ticket_id), None)
+        await storage.audit(override.who, "allow_name", ticket, override_note(topic, verdict, override))
+    return verdict
+
+
+async def import_once(storage: Storage, data_file: Path, legacy: Path, knowledge_dir: Path) -> bool:
     """On a database whose learned store was never filled, import data_file (else the legacy file) once.
 
     The data-directory file is then renamed `learned.yaml.imported` so nobody edits a dead file; the legacy
-    one in the knowledge folder is only read. LearnedFormatError when the file cannot be read.
+    one in the knowledge folder is only read. LearnedFormatError when the file cannot be read or holds
+    personal data (it is fixed, or imported with `papibot learned import --allow-name`).
     """
     if await storage.learned_initialised():
         for stale in (p for p in (data_file, legacy) if p.exists()):
@@ -40,6 +63,10 @@ async def import_once(storage: LearnedStore, data_file: Path, legacy: Path) -> b
         if source is not None and not source.exists():
             return False  # another process on this data directory imported it and renamed it meanwhile
         raise
+    try:
+        await checked(storage, to_items(document), knowledge_dir)
+    except PersonalDataRefused as exc:
+        raise LearnedFormatError(f"có thông tin cá nhân, không nhập ({exc})") from exc
     if not await storage.replace_learned(to_items(document), first=True):
         return False  # another process sharing the database imported first
     if source is None:
@@ -52,7 +79,7 @@ async def import_once(storage: LearnedStore, data_file: Path, legacy: Path) -> b
     return True
 
 
-async def stored_document(storage: LearnedStore) -> tuple[int, Document]:
+async def stored_document(storage: Storage) -> tuple[int, Document]:
     """The knowledge version and the learned document as the database holds them now."""
     version, items = await storage.learned_snapshot()
     return version, to_document(items)
@@ -61,7 +88,7 @@ async def stored_document(storage: LearnedStore) -> tuple[int, Document]:
 class LearnedKnowledge:
     """The learned knowledge in the database and this process's brain, kept at the same version."""
 
-    def __init__(self, brain: Brain, storage: LearnedStore, version: int) -> None:
+    def __init__(self, brain: Brain, storage: Storage, version: int) -> None:
         self.brain, self.storage, self.version = brain, storage, version
         self._lock = asyncio.Lock()
 
@@ -91,15 +118,24 @@ class LearnedKnowledge:
                 self.version = version  # nothing else changed meanwhile: no need to reload again
         return problems
 
-    async def add_questions(self, topic_id: str, questions: list[str], ticket_id: int | None = None) -> list[str]:
-        """Store example questions for a topic and reload; returns the problems that kept the old knowledge."""
-        await self.storage.add_learned_questions(topic_id, questions, ticket_id)
+    async def add_questions(self, topic_id: str, questions: list[str], ticket_id: int | None = None, *,
+                            origins: dict[str, int] | None = None, override: NameOverride | None = None) -> list[str]:
+        """Store example questions for a topic (each linked to its ticket, or to the citizen's question it was
+        taken from) and reload; returns the problems that kept the old knowledge. PersonalDataRefused first
+        when they hold personal data."""
+        items = [LearnedItem(QUESTION, topic_id, q, ticket_id, (origins or {}).get(q)) for q in questions]
+        await checked(self.storage, items, self.brain.directory, override, topic_id)
+        await self.storage.add_learned_questions(topic_id, questions, ticket_id, origins)
         return await self.refresh()
 
-    async def add_topic(self, topic: dict[str, Any]) -> list[str]:
-        """Store (or replace) a learned topic and reload."""
-        item = to_items({"topics": [topic]})[0]
-        await self.storage.put_learned_topic(item.topic_id, item.body, item.ticket_id)
+    async def add_topic(self, topic: dict[str, Any], *, origins: dict[str, int] | None = None,
+                        override: NameOverride | None = None) -> list[str]:
+        """Store (or replace) a learned topic and reload; questions taken from citizens' words are kept apart,
+        linked to their question. PersonalDataRefused first when it holds personal data."""
+        fields, taken = split_topic(topic, origins or {})
+        item = to_items({"topics": [fields]})[0]
+        await checked(self.storage, [item, *taken], self.brain.directory, override, item.topic_id)
+        await self.storage.put_learned_topic(item.topic_id, item.body, item.ticket_id, taken)
         return await self.refresh()
 
     async def remove(self, topic_id: str, question: str | None = None) -> list[str] | None:
@@ -108,9 +144,12 @@ class LearnedKnowledge:
             return None
         return await self.refresh()
 
-    async def replace(self, document: Document) -> list[str]:
-        """Put a whole (checked) document in place of the learned knowledge and reload."""
-        await self.storage.replace_learned(to_items(document))
+    async def replace(self, document: Document, override: NameOverride | None = None) -> list[str]:
+        """Put a whole document in place of the learned knowledge and reload; PersonalDataRefused first when it
+        holds personal data."""
+        items = to_items(document)
+        await checked(self.storage, items, self.brain.directory, override)
+        await self.storage.replace_learned(items)
         return await self.refresh()
 
 

@@ -1,12 +1,15 @@
 """Personal data in free text (phone and identity numbers, e-mail addresses, names) and masking for logs.
 
-Numbers are digit groups joined by single spaces, dots or dashes. A phone number is 0, 84, +84 or (+84) then
-9 or 10 digits (the first not 0), in groups of two digits or more: "0912.345.678", "(+84) 912-345-678",
-"(0212) 3852 123". An identity number (CMND, CCCD) is 9 or 12 digits, together or in groups of three or four;
-grouped, it starts as real ones do (CCCD with 0, CMND with 0 to 3). `mask` hides each digit but the last three
-("0912 345 678" -> "*******678"; separators and "+84" go too) and an e-mail address but its first character
-and domain ("mai.lo@gmail.com" -> "m***@gmail.com"). Unlike `find_personal_data`, it errs towards hiding:
-it makes no exception for money or document numbers, and hides any 9 or 12 digits written together.
+Numbers are digit groups joined by single spaces, dots or dashes, the letter O read as zero inside them
+("O912 345 678"), or digits spelled out in words (bot/privacy_forms.py). A phone number is 0, 84, +84 or (+84)
+then 9 or 10 digits (the first not 0), in groups of two digits or more, or one digit at a time with one
+separator: "0912.345.678", "(+84) 912-345-678", "(0212) 3852 123", "0 9 1 2 3 4 5 6 7 8". An identity number
+(CMND, CCCD) is 9 or 12 digits, together or in groups of three or more; grouped, it starts as real ones do (CCCD
+with 0, CMND with 0 to 3); 1800 and 1900 start hotlines, never identity numbers. `mask` hides each digit but the
+last three ("0912 345 678" -> "*******678"; separators and "+84" go too) and an e-mail address but its first
+character and domain ("mai.lo@gmail.com" -> "m***@gmail.com"). Unlike `find_personal_data`, it errs towards
+hiding: it makes no exception for money or document numbers, and hides any 9 or 12 digits written together.
+Names: bot/privacy_names.py.
 """
 
 from __future__ import annotations
@@ -21,24 +24,21 @@ from typing import Literal
 
 import yaml
 
+from bot.privacy_forms import digit_view, emails, spelled_numbers
+from bot.privacy_names import find_names
+
 Kind = Literal["phone", "id_number", "email", "name"]
 DATA_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "surnames.yaml"
 VISIBLE = 3  # digits left visible at the end of a masked number, so support can tell numbers apart
 
-_S = r"[ .\-\u00a0]"  # one separator between digit groups
+_S = r"(?:[ \u00a0]?[.\-][ \u00a0]?|[ \u00a0])"  # one separator between digit groups, maybe with blanks around
 _RUN = re.compile(
     rf"(?:(?P<cc>\(\+?84\)){_S}?|(?P<plus>\+)|(?P<area>\(0[0-9]{{2,3}}\)){_S}?)?"
     rf"(?<![0-9])(?P<body>[0-9]+(?:{_S}[0-9]+)*)"
 )
 _GROUP = re.compile(r"[0-9]+")
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])(?P<first>[A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*"
-                    r"(?P<domain>@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})(?![A-Za-z0-9\-])")
 _MONEY_AFTER = re.compile(r"\s?(?:đồng|đ|₫|vnđ|vnd|dong|nghìn|ngàn|triệu|trieu|tỷ|tỉ|usd|k)(?![^\W\d_])", re.I)
-_MARKS = "[\u0300-\u036f]*"  # combining marks, for text that is not in NFC
-_WORD = re.compile(rf"(?:[^\W\d_]{_MARKS})+(?:['’](?:[^\W\d_]{_MARKS})+)*")
-_BLANK = re.compile(r"[ \t\u00a0]+")
-_TRIGGERS = ("tên tôi là", "tên em là", "tôi tên là", "em tên là", "tôi tên", "em tên", "tôi là", "em là", "cháu là",
-             "mình là")
+HOTLINES = ("1800", "1900")  # the start of toll-free and shared-cost service numbers, never identity numbers
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,13 @@ def _phone_ok(digits: str, cc: str) -> bool:
 def _classify(text: str, groups: list[tuple[int, int, str]], cc: str, strict: bool) -> Kind | None:
     digits = "".join(g[2] for g in groups)
     sizes = {len(g[2]) for g in groups}
-    if min(sizes) >= 2 and (_phone_ok(digits, cc) or (cc != "" and _phone_ok(digits, ""))):
+    spaced = sizes == {1} and len({text[g[1]] for g in groups[:-1]}) == 1  # "0 9 1 2 3 4 5 6 7 8"
+    if (min(sizes) >= 2 or spaced) and (_phone_ok(digits, cc) or (cc != "" and _phone_ok(digits, ""))):
         return "phone"
     grouped = len(groups) > 1
-    if len(digits) not in (9, 12) or (grouped and sizes not in ({3}, {4})):
+    if len(digits) not in (9, 12) or digits.startswith(HOTLINES):
+        return None
+    if grouped and not (min(sizes) >= 3 or (spaced and digits[0] == "0")):
         return None
     if (strict or grouped) and digits[0] not in ("0" if len(digits) == 12 else "0123"):
         return None
@@ -115,100 +118,26 @@ def _numbers(text: str, strict: bool) -> Iterator[tuple[Kind, int, int, str]]:
 
 def mask(text: str) -> str:
     """Hide phone numbers, identity numbers and e-mail addresses, keeping the last 3 digits of a number."""
-    text = _EMAIL.sub(lambda m: f"{m['first']}***{m['domain']}", text)
+    text = "".join(_masked_emails(text))
     pieces: list[str] = []
     done = 0
-    for _kind, start, end, digits in _numbers(text, strict=False):
+    for _kind, start, end, digits in _numbers(digit_view(text), strict=False):
         pieces += [text[done:start], "*" * (len(digits) - VISIBLE), digits[-VISIBLE:]]
         done = end
     pieces.append(text[done:])
     return "".join(pieces)
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", ch)[0].lower()
-    return base if len(base) == 1 else ch
+def _masked_emails(text: str) -> Iterator[str]:
+    done = 0
+    for m in emails(text):
+        yield from (text[done : m.start()], f"{m['first']}***@{m['domain']}")
+        done = m.end()
+    yield text[done:]
 
 
-def _key(word: str) -> str:
-    return unicodedata.normalize("NFC", word).lower().replace("’", "'")
-
-
-def _fold(word: str) -> str:
-    return "".join(_fold_char(c) for c in unicodedata.normalize("NFD", _key(word)) if not unicodedata.combining(c))
-
-
-def _capitalised(word: str) -> bool:
-    parts = re.split(r"['’]", unicodedata.normalize("NFC", word))
-    return all(p[:1].isupper() and p[1:] == p[1:].lower() for p in parts)
-
-
-@lru_cache(maxsize=8)
-def _surname_keys(surnames: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
-    return frozenset(_key(s) for s in surnames), frozenset(_fold(s) for s in surnames)
-
-
-@lru_cache(maxsize=8)
-def _phrases(not_names: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
-    index: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in not_names:
-        words = tuple(_key(w) for w in phrase.split())
-        if words:
-            index.setdefault(_fold(words[0]), []).append(words)
-    return index
-
-
-_TRIGGER = re.compile(
-    r"(?<!\w)(?:" + "|".join(_BLANK.pattern.join(
-        "".join(re.escape(c) + _MARKS for c in _fold(w)) for w in t.split()) for t in _TRIGGERS)
-    + r")(?![\w\u0300-\u036f])[ \t\u00a0]*[:,]?[ \t\u00a0]*"
-)
-
-
-def _names(text: str, surnames: frozenset[str], not_names: frozenset[str]) -> Iterator[tuple[int, int]]:
-    tokens = [(m.start(), m.end(), _key(m.group()), _capitalised(m.group())  # "A" of "hạng A1" is no syllable
-               and not any(c.isdigit() for c in text[m.start() - 1 : m.start()] + text[m.end() : m.end() + 1]))
-              for m in _WORD.finditer(text)]
-    blocked = [False] * len(tokens)
-    index = _phrases(not_names)
-    for i, token in enumerate(tokens):
-        for words in index.get(_fold(token[2]), ()) if token[3] else ():
-            span = tokens[i : i + len(words)]
-            # typed without diacritics, a phrase still matches ("Ha Noi"); a single word ("Kháng") must not
-            # block a different one ("Khang")
-            loose = len(words) > 1
-            if len(span) == len(words) and all(t[2] == w or (loose and t[2].isascii() and t[2] == _fold(w))
-                                               for t, w in zip(span, words, strict=True)):
-                blocked[i : i + len(words)] = [True] * len(words)
-    runs: list[list[int]] = []
-    for i, token in enumerate(tokens):
-        if not token[3] or blocked[i]:
-            continue
-        if runs and runs[-1][-1] == i - 1 and _BLANK.fullmatch(text, tokens[i - 1][1], token[0]):
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    exact, folded = _surname_keys(surnames)
-    for run in runs:
-        k = 0
-        while k < len(run) - 1:
-            key = tokens[run[k]][2]
-            if key in exact or (key.isascii() and key in folded):
-                name = run[k : k + 4]
-                if len(name) >= 2:
-                    yield tokens[name[0]][0], tokens[name[-1]][1]
-                k += len(name)
-            else:
-                k += 1
-    where = {tokens[i][0]: run[p:] for run in runs for p, i in enumerate(run)}
-    folded_text = "".join(_fold_char(c) for c in text)
-    for m in _TRIGGER.finditer(folded_text):
-        name = where.get(m.end(), [])[:4]
-        if len(name) >= 2:
-            yield tokens[name[0]][0], tokens[name[-1]][1]
+def _spelled_kind(digits: str) -> Kind | None:
+    return "phone" if _phone_ok(digits, "") else "id_number" if len(digits) in (9, 12) else None
 
 
 def _entries(path: str | Path, field: str) -> list[str]:
@@ -239,10 +168,11 @@ def find_personal_data(
     text: str, surnames: frozenset[str], *, not_names: frozenset[str] | None = None
 ) -> list[Finding]:
     """Phone and identity numbers, e-mail addresses and names in the text, in order, without overlaps."""
-    spans: list[tuple[int, int, Kind]] = [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
-    spans += [(start, end, kind) for kind, start, end, _ in _numbers(text, strict=True)]
+    spans: list[tuple[int, int, Kind]] = [(m.start(), m.end(), "email") for m in emails(text)]
+    spans += [(start, end, kind) for kind, start, end, _ in _numbers(digit_view(text), strict=True)]
+    spans += [(start, end, kind) for start, end, digits in spelled_numbers(text) if (kind := _spelled_kind(digits))]
     stop = load_not_names() if not_names is None else not_names
-    spans += [(start, end, "name") for start, end in _names(text, surnames, stop)]
+    spans += [(start, end, "name") for start, end in find_names(text, surnames, stop)]
     found: list[Finding] = []
     for start, end, kind in sorted(spans, key=lambda s: (s[0], s[0] - s[1])):
         if not found or start >= found[-1].end:

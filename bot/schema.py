@@ -164,6 +164,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE questions ADD COLUMN verdict_at REAL;
     CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL AND verdict IS NULL;
     """,
+    # 14: the citizen's question a learned example was taken from (the "Chưa hiểu" page), so erasing the
+    # citizen erases it too
+    """
+    ALTER TABLE learned_items ADD COLUMN question_id INTEGER;
+    CREATE INDEX learned_items_question ON learned_items (question_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

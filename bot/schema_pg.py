@@ -239,6 +239,10 @@ ALTER TABLE questions ADD COLUMN verdict_by text;
 ALTER TABLE questions ADD COLUMN verdict_at double precision;
 CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL AND verdict IS NULL;
 """),
+    (14, """
+ALTER TABLE learned_items ADD COLUMN question_id bigint;
+CREATE INDEX learned_items_question ON learned_items (question_id);
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.

@@ -45,7 +45,7 @@ class Services:
 async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
     """The knowledge folder with the learned items of the database (imported once from a learned.yaml)."""
     try:
-        await import_once(storage, config.learned_file, config.knowledge_dir / LEARNED_FILE)
+        await import_once(storage, config.learned_file, config.knowledge_dir / LEARNED_FILE, config.knowledge_dir)
     except LearnedFormatError as exc:
         raise KnowledgeError([f"{config.learned_file}: {exc}"]) from exc
     version, document = await stored_document(storage)

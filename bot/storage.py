@@ -211,6 +211,7 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
             async with db.execute("SELECT id, chat_id FROM tickets WHERE channel = ? AND user_id = ?", who) as cur:
                 rows = list(await cur.fetchall())
             tickets = {int(r[0]) for r in rows}
+            await self._forget_learned(db, tickets, who)  # what was learned from their words goes too
             marks = ", ".join("?" for _ in tickets) or "NULL"
             await db.execute(f"DELETE FROM outbox WHERE ticket_id IN ({marks})", tuple(tickets))
             # Their private chat's messages (in a group, only the messages about their own tickets go).
@@ -224,7 +225,6 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
                                  " update_id = NULL WHERE channel = ? AND user_id = ?", who)
             for table in ("menus", "conversations", "contacts", "inbound_events", "takeovers"):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
-            await self._forget_learned(db, tickets)  # what was learned from their questions goes too
         return (q.rowcount or 0) + (t.rowcount or 0), tickets
 
     async def purge_before(self, cutoff: float) -> int:

@@ -201,7 +201,7 @@ async def test_misunderstood_questions_are_clustered(services, web) -> None:
     await signed_in(web)
     page = await web.get("/misunderstood")
     assert "3 câu hỏi" in page.text and "gộp thành 2 nhóm" in page.text and "2 lần" in page.text
-    assert "/learn?q=" in page.text
+    assert "/learn?question=" in page.text
 
 
 async def test_knowledge_page_and_reload(services, web) -> None:
