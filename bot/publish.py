@@ -21,6 +21,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bot.learn import TOPIC, LearnedItem
@@ -98,7 +99,13 @@ def _public(finding: Finding) -> bool:
 
 def _surnames(knowledge_dir: Path) -> frozenset[str]:
     path = knowledge_dir / "surnames.yaml"
-    return load_surnames(path) if path.exists() else load_surnames()
+    return _cached_surnames(str(path), path.stat().st_mtime_ns) if path.exists() else _cached_surnames("", 0)
+
+
+@lru_cache(maxsize=8)
+def _cached_surnames(path: str, _mtime: int) -> frozenset[str]:
+    """The surnames file, read again only when it changed (an officer's edit takes effect at once)."""
+    return load_surnames(path) if path else load_surnames()
 
 
 def check(fields: Iterable[tuple[str, str]], knowledge_dir: Path) -> Verdict:
