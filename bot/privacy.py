@@ -24,20 +24,22 @@ from typing import Literal
 
 import yaml
 
-from bot.privacy_forms import digit_view, emails, spelled_numbers
+from bot.privacy_forms import digit_view, emails, id_codes, spelled_numbers
 from bot.privacy_names import find_names
 
 Kind = Literal["phone", "id_number", "email", "name"]
 DATA_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "surnames.yaml"
 VISIBLE = 3  # digits left visible at the end of a masked number, so support can tell numbers apart
 
-_S = r"(?:[ \u00a0]?[.\-][ \u00a0]?|[ \u00a0])"  # one separator between digit groups, maybe with blanks around
+_S = r"(?:[ \u00a0]?[.\-–—][ \u00a0]?|[ \u00a0])"  # one separator between digit groups, maybe with blanks around
 _RUN = re.compile(
     rf"(?:(?P<cc>\(\+?84\)){_S}?|(?P<plus>\+)|(?P<area>\(0[0-9]{{2,3}}\)){_S}?)?"
     rf"(?<![0-9])(?P<body>[0-9]+(?:{_S}[0-9]+)*)"
 )
 _GROUP = re.compile(r"[0-9]+")
 _MONEY_AFTER = re.compile(r"\s?(?:đồng|đ|₫|vnđ|vnd|dong|nghìn|ngàn|triệu|trieu|tỷ|tỉ|usd|k)(?![^\W\d_])", re.I)
+_ID_CUE = re.compile(r"(?:cccd|cmnd|cmt|căn cước|can cuoc|định danh|dinh danh|chứng minh|chung minh)[^0-9]{0,20}$",
+                     re.I)
 HOTLINES = ("1800", "1900")  # the start of toll-free and shared-cost service numbers, never identity numbers
 
 
@@ -52,6 +54,8 @@ class Finding:
 
 
 def _phone_ok(digits: str, cc: str) -> bool:
+    if cc == "" and digits.startswith("0084"):  # the international prefix dialled: "0084 912 345 678"
+        return _phone_ok(digits[2:], "+")
     if cc == "84":  # "(+84)" in front: the digits are the national number, maybe with its 0
         national = digits[1:] if digits.startswith("0") else digits
     elif digits.startswith("84") and (cc == "+" or len(digits) in (11, 12)):
@@ -74,6 +78,8 @@ def _classify(text: str, groups: list[tuple[int, int, str]], cc: str, strict: bo
     grouped = len(groups) > 1
     if len(digits) not in (9, 12) or digits.startswith(HOTLINES):
         return None
+    if _ID_CUE.search(text[max(0, groups[0][0] - 40) : groups[0][0]]):
+        return "id_number"  # named as one ("CCCD số 17 1234 567"): however it is grouped
     if grouped and not (min(sizes) >= 3 or (spaced and digits[0] == "0")):
         return None
     if (strict or grouped) and digits[0] not in ("0" if len(digits) == 12 else "0123"):
@@ -171,6 +177,7 @@ def find_personal_data(
     spans: list[tuple[int, int, Kind]] = [(m.start(), m.end(), "email") for m in emails(text)]
     spans += [(start, end, kind) for kind, start, end, _ in _numbers(digit_view(text), strict=True)]
     spans += [(start, end, kind) for start, end, digits in spelled_numbers(text) if (kind := _spelled_kind(digits))]
+    spans += [(start, end, "id_number") for start, end in id_codes(text)]
     stop = load_not_names() if not_names is None else not_names
     spans += [(start, end, "name") for start, end in find_names(text, surnames, stop)]
     found: list[Finding] = []

@@ -11,7 +11,11 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-_ZERO_RUN = re.compile(r"(?<![^\W\d_])[0-9Oo](?:[ .\-]?[0-9Oo])+(?![^\W\d_])")
+_ZEROS = "OoОоΟο"  # the letter O, Latin, Cyrillic or Greek, typed for a zero
+_ZERO_RUN = re.compile(rf"(?<![^\W\d_])[0-9{_ZEROS}](?:[ .\-]?[0-9{_ZEROS}])+(?![^\W\d_])")
+# A health insurance card ("GD 4 01 0123456789") and a passport named as one ("hộ chiếu số C1234567").
+_CODES = re.compile(r"(?<![\w])(?:[A-Z]{2}[ ]?[0-9][ ]?[0-9]{2}[ ]?[0-9]{10}"
+                    r"|(?<=hộ chiếu )(?:số:? ?)?[A-Z][0-9]{7}|(?<=passport )[A-Z][0-9]{7})(?![\w])", re.I)
 _DIGIT_WORDS = {
     "không": "0", "khong": "0", "linh": "0", "lẻ": "0", "một": "1", "mốt": "1", "mot": "1", "hai": "2", "ba": "3",
     "bốn": "4", "bon": "4", "tư": "4", "năm": "5", "nam": "5", "lăm": "5", "sáu": "6", "sau": "6", "bảy": "7",
@@ -35,6 +39,14 @@ EMAIL = re.compile(
     re.IGNORECASE)
 
 
+_TO_ZERO = str.maketrans(dict.fromkeys(_ZEROS, "0"))
+
+
+def id_codes(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of health insurance card numbers and passport numbers."""
+    return ((m.start(), m.end()) for m in _CODES.finditer(text))
+
+
 def emails(text: str) -> Iterator[re.Match[str]]:
     """The e-mail addresses in the text, however their @ and dots are disguised.
 
@@ -51,7 +63,7 @@ def digit_view(text: str) -> str:
     """The text with the letter O read as zero inside numbers ("O912.345.678"), of the same length."""
     def zero(m: re.Match[str]) -> str:
         run = m.group()
-        return run.replace("O", "0").replace("o", "0") if sum(c.isdigit() for c in run) >= 5 else run
+        return run.translate(_TO_ZERO) if sum(c.isdigit() for c in run) >= 5 else run
     return _ZERO_RUN.sub(zero, text)
 
 

@@ -3,7 +3,9 @@
 A name is two to four syllables that start with a known surname ("Lò Văn Páo"), or that carry a middle name
 such as Văn, Thị or A between two name syllables ("Sồng A Chứ"), or that follow a cue: an introduction
 ("tôi là", "tên em là", "họ và tên:") or a way of addressing someone ("anh", "chị", "ông", "bà", "cháu",
-"chào", "gửi"), where one capitalised syllable is enough ("chào anh Páo"). Case decides how sure a shape is:
+"chào", "gửi"), where one capitalised syllable is enough ("chào anh Páo", "a Páo", "chao chi Hoa"), as it is
+before a call ("Páo ơi"). A surname, Văn or Thị and a syllable are a name in any case ("Lò văn páo"). Case
+decides how sure any other shape is:
 a capitalised run that stands out from lower-case neighbours is a name; in text that is all capitals or all
 title case ("GIÀNG A SỬ ĐÃ NỘP", "Hồ Sơ Ly Hôn") and in lower case ("lò văn páo") only a middle name makes
 it one. Places, institutions and roles (knowledge/surnames.yaml `not_names`) and streets and schools named
@@ -13,133 +15,31 @@ after people ("đường Lò Văn Giá", "trường THPT Chu Văn An") are never
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 
-MARKS = "[\u0300-\u036f]*"  # combining marks, for text that is not in NFC
-WORD = re.compile(rf"(?:[^\W\d_]{MARKS})+(?:['’](?:[^\W\d_]{MARKS})+)*")
-BLANK = re.compile(r"[ \t\u00a0]+")
-_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?")
-MIDDLE = frozenset({"van", "thi", "a"})  # folded: Văn, Thị and the H'Mông A
-MIDDLE_KEYS = frozenset({"văn", "thị", "a"})
-# A middle syllable followed by these makes an ordinary word ("văn bản", "thị trấn"), not a name.
-COMPOUNDS = frozenset({
-    "văn bản", "văn phòng", "văn hóa", "văn hoá", "văn thư", "văn kiện", "văn học", "văn minh", "văn nghệ",
-    "văn tự", "văn miếu", "văn mẫu", "văn thể", "văn hiến", "văn phạm", "văn chương", "văn bằng",
-    "thị trấn", "thị xã", "thị trường", "thị thực", "thị lực", "thị sát", "thị giác", "thị chính", "thị uỷ",
-    "thị ủy", "thị phần", "a lô", "a di"})
-INTRO = ("tên tôi là", "tên em là", "tên cháu là", "tên mình là", "tôi tên là", "em tên là", "cháu tên là",
-         "mình tên là", "họ và tên", "họ tên", "tên là", "tôi tên", "em tên", "tôi là", "em là", "cháu là",
-         "mình là", "tên")
-KIN = frozenset({"anh", "chị", "ông", "bà", "em", "cháu", "cô", "chú", "bác", "cụ", "bạn", "cậu", "dì", "mợ", "thím",
-                 "chí", "o"})  # "chí" of "đồng chí"
-SHORT_KIN = frozenset({"a", "c", "e"})  # "a Páo", "c Hoa", "e Mai": anh, chị, em as typed on a phone
-ADDRESS = KIN | {"chào", "gửi", "thưa", "kính", "đồng"}  # after a greeting alone, one capitalised word is no name
-# Words that follow a form of address without being a name: kin, pronouns, roles, birth-order nicknames.
-NOT_GIVEN = frozenset({
-    "anh", "chị", "em", "ông", "bà", "cô", "chú", "bác", "cháu", "con", "cậu", "dì", "mợ", "thím", "dượng", "mẹ",
-    "bố", "cha", "má", "ba", "hai", "cả", "út", "ngoại", "nội", "ấy", "này", "kia", "đó", "ta", "họ", "mình",
-    "trai", "gái", "rể", "dâu", "bé", "nhỏ", "lớn", "già", "cụ", "bạn", "trưởng", "phó", "chủ", "bí",
-    "giám", "cán", "kế", "thủ", "trợ", "luật", "đại", "trung", "thiếu", "thượng", "chánh", "tổ", "đội",
-    "đảng", "hội", "bộ", "giáo", "sinh", "học", "người", "dân", "chiến", "cựu", "bệnh", "thầy", "kính", "chào"})
-# A run of names right after these words names a place or a school: "đường Lò Văn Giá", "phố Tô Hiệu".
-PLACES = frozenset({"đường", "phố", "ngõ", "ngách", "hẻm", "phường", "xã", "thôn", "bản", "xóm", "tổ", "khu",
-                    "trường", "lộ", "cầu", "chợ", "quảng", "tượng", "đền", "nhà", "công", "viên", "lớp", "bến",
-                    "số"})
-SCHOOL_WORDS = frozenset({"thpt", "thcs", "th", "ptdtnt", "ptdtbt", "dtnt", "mn", "tiểu", "học", "trung", "mầm",
-                          "non", "mẫu", "giáo", "phổ", "thông", "dân", "tộc", "nội", "trú", "chuyên", "đài",
-                          "trường"})
-
-
-@dataclass(frozen=True)
-class Token:
-    """One word of the text and how it is written."""
-
-    start: int
-    end: int
-    key: str  # NFC, lower case
-    fold: str  # ascii, lower case
-    style: str  # "cap" (Title or UPPER), "lower" or "mixed"
-    syllable: bool  # shaped like a Vietnamese syllable, not beside a digit ("A" of "A1" is none)
-
-
-@lru_cache(maxsize=4096)
-def fold_char(ch: str) -> str:
-    """One character without diacritics, lower case (đ -> d)."""
-    if ch in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", ch)[0].lower()
-    return base if len(base) == 1 else ch
-
-
-def key(word: str) -> str:
-    """A word as compared: NFC, lower case, one kind of apostrophe."""
-    return unicodedata.normalize("NFC", word).lower().replace("’", "'")
-
-
-def fold(word: str) -> str:
-    """A word without diacritics, lower case."""
-    return "".join(fold_char(c) for c in unicodedata.normalize("NFD", key(word)) if not unicodedata.combining(c))
-
-
-def _style(word: str) -> str:
-    letters = [c for c in unicodedata.normalize("NFC", word) if c.isalpha()]
-    if all(c.islower() for c in letters):
-        return "lower"
-    if letters[0].isupper() and (all(c.islower() for c in letters[1:]) or all(c.isupper() for c in letters[1:])):
-        return "cap"
-    return "mixed"
-
-
-def tokens(text: str) -> list[Token]:
-    """The words of the text, left to right."""
-    out = []
-    for m in WORD.finditer(text):
-        word, near = m.group(), text[m.start() - 1 : m.start()] + text[m.end() : m.end() + 1]
-        folded = fold(word)
-        out.append(Token(m.start(), m.end(), key(word), folded, _style(word),
-                         bool(_SYLLABLE.fullmatch(folded)) and not any(c.isdigit() for c in near)))
-    return out
-
-
-@lru_cache(maxsize=8)
-def phrase_index(not_names: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
-    """The not-a-name phrases by the folded form of their first word."""
-    index: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in not_names:
-        words = tuple(key(w) for w in phrase.split())
-        if words:
-            index.setdefault(fold(words[0]), []).append(words)
-    return index
-
-
-def blocked(toks: list[Token], not_names: frozenset[str]) -> list[bool]:
-    """Which tokens belong to a place, institution or role phrase (typed with or without diacritics)."""
-    out = [False] * len(toks)
-    for i, tok in enumerate(toks):
-        for words in phrase_index(not_names).get(tok.fold, ()):
-            span = toks[i : i + len(words)]
-            loose = len(words) > 1  # a single word ("Kháng") must not block a different one ("Khang")
-            if len(span) == len(words) and all(t.key == w or (loose and t.key.isascii() and t.key == fold(w))
-                                               for t, w in zip(span, words, strict=True)):
-                out[i : i + len(words)] = [True] * len(words)
-    return out
-
-
-def after_place(toks: list[Token], i: int) -> bool:
-    """Whether the words from i on name a street, ward or school ("đường Lò Văn Giá", "trường THPT Chu Văn An")."""
-    j = i - 1
-    while j >= 0 and (toks[j].key in SCHOOL_WORDS or (toks[j].style == "cap" and not toks[j].syllable)):
-        j -= 1
-    return (j >= 0 and toks[j].key in PLACES) or (j < i - 1 and toks[j + 1].key == "trường")
-
-
-def compound(first: Token, second: Token) -> bool:
-    """Whether a middle-name syllable and the next word make an ordinary word ("văn bản", "thị trấn")."""
-    pair = f"{first.key} {second.key}"
-    return pair in COMPOUNDS or (pair.isascii() and pair in {fold(c) for c in COMPOUNDS})
+from bot.privacy_words import (
+    ADDRESS,
+    BLANK,
+    INTRO,
+    KIN,
+    MARKS,
+    MIDDLE,
+    MIDDLE_KEYS,
+    NOT_GIVEN,
+    SHORT_KIN,
+    VOCATIVE,
+    Token,
+    address,
+    after_place,
+    blocked,
+    compound,
+    fold,
+    fold_char,
+    key,
+    sentence_start,
+    tokens,
+)
 
 
 def iter_intro(text: str) -> Iterator[int]:
@@ -183,11 +83,6 @@ def _runs(toks: list[Token], stop: list[bool], text: str) -> list[list[int]]:
     return runs
 
 
-def _sentence_start(text: str, at: int) -> bool:
-    before = text[:at].rstrip(" \t\u00a0")
-    return not before or before[-1] in ".!?:;,\n-–•(\"'“”…"
-
-
 class _Finder:
     """The name rules over one text's tokens."""
 
@@ -221,13 +116,14 @@ class _Finder:
         cue = self.toks[i - 1] if i > 0 else None
         if cue is not None and cue.key in SHORT_KIN and cue.style == "lower":
             return BLANK.fullmatch(self.text, cue.end, self.toks[i].start) is not None
-        if cue is None or cue.key not in ADDRESS or not BLANK.fullmatch(self.text, cue.end, self.toks[i].start):
+        word = address(cue)
+        if cue is None or word is None or not BLANK.fullmatch(self.text, cue.end, self.toks[i].start):
             return False
-        if cue.key not in KIN and not (i + 1 < len(self.toks) and self.toks[i + 1].style == self.toks[i].style
+        if word not in KIN and not (i + 1 < len(self.toks) and self.toks[i + 1].style == self.toks[i].style
                                        and BLANK.fullmatch(self.text, self.toks[i].end, self.toks[i + 1].start)):
             return False
-        return cue.style == "lower" or _sentence_start(self.text, cue.start) or (
-            i >= 2 and self.toks[i - 2].key in ADDRESS)
+        return cue.style == "lower" or sentence_start(self.text, cue.start) or (
+            i >= 2 and address(self.toks[i - 2]) is not None)
 
     def in_run(self, run: list[int], p: int) -> Iterator[tuple[int, int]]:
         """Names starting at position p of a run; nothing when the words there name a place."""
@@ -237,11 +133,15 @@ class _Finder:
         name, cap = run[p : p + 4], toks[at].style == "cap"  # a run has one style, bar a lower-case middle name
         leading = all(toks[j].key in ADDRESS for j in run[:p])
         distinct = cap and leading and len(run) - p <= 4
-        end = name[-1] if distinct or (cap and leading) else name[min(2, len(name) - 1)]
+        # A long capitalised run is a long name in title case, but runs on into ordinary words in capitals.
+        upper = all(self.text[toks[j].start : toks[j].end].isupper() for j in name)
+        end = name[-1] if distinct or (cap and leading and not upper) else name[min(2, len(name) - 1)]
         by_surname = self.surname(at, name) and len(name) >= 2 and (distinct or self.middle_at(name))
         by_middle = self.middle_at(name) and (cap or self.cue_before(at))
         by_cue = cap and distinct and self.cue_before(at)
-        if by_surname or by_middle or by_cue:
+        follows = name[-1] + 1 < len(toks) and toks[name[-1] + 1].key in VOCATIVE
+        by_vocative = cap and distinct and len(run) - p <= 3 and follows
+        if by_surname or by_middle or by_cue or by_vocative:
             yield toks[at].start, toks[end].end
 
     def after_intro(self, runs: dict[int, list[int]]) -> Iterator[tuple[int, int]]:
@@ -270,6 +170,18 @@ class _Finder:
                 end = found[0][1] if found else self.toks[run[p]].end
                 p = next((k for k in range(p + 1, len(run)) if self.toks[run[k]].start >= end), len(run))
         yield from self.after_intro({run[k]: run[k:] for run in runs for k in range(len(run))})
+        yield from self.surname_middle()
+
+    def surname_middle(self) -> Iterator[tuple[int, int]]:
+        """A surname, Văn or Thị, and a syllable, whatever their case: "Lò văn páo", "lò Văn Páo"."""
+        toks, text = self.toks, self.text
+        for i in range(len(toks) - 2):
+            first, middle, last = toks[i : i + 3]
+            if (first.key in self.exact and middle.key in ("văn", "thị") and last.syllable
+                    and not any(self.stop[i : i + 3])
+                    and all(BLANK.fullmatch(text, a.end, b.start) for a, b in ((first, middle), (middle, last)))
+                    and not compound(middle, last) and not after_place(toks, i)):
+                yield first.start, last.end
 
 
 def find_names(text: str, surnames: frozenset[str], not_names: frozenset[str]) -> Iterator[tuple[int, int]]:

@@ -92,8 +92,8 @@ class PersonalDataRefused(ValueError):
 def _public(finding: Finding) -> bool:
     if finding.kind == "phone":
         digits = "".join(c for c in finding.text if c.isdigit())
-        national = digits[2:] if digits.startswith("84") and len(digits) >= 11 else digits.lstrip("0")
-        return national.startswith("2")
+        national = digits[2:] if digits.startswith("84") and len(digits) >= 11 else digits
+        return national.lstrip("0").startswith("2")
     return finding.kind == "email" and email_domain(finding.text).endswith(PUBLIC_DOMAIN)
 
 
@@ -108,11 +108,16 @@ def _cached_surnames(path: str, _mtime: int) -> frozenset[str]:
     return load_surnames(path) if path else load_surnames()
 
 
+def plain(text: str) -> str:
+    """The text as read: compatibility forms folded ("０９１２", "＠"), invisible characters dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+
+
 def check(fields: Iterable[tuple[str, str]], knowledge_dir: Path) -> Verdict:
     """Personal data in (where, text) pairs, public offices' numbers and addresses left out."""
     surnames = _surnames(knowledge_dir)
     hits = [Hit(where, f.kind, f.text) for where, text in fields
-            for f in find_personal_data(unicodedata.normalize("NFC", text), surnames) if not _public(f)]
+            for f in find_personal_data(plain(text), surnames) if not _public(f)]
     return Verdict(tuple(hits))
 
 

@@ -127,6 +127,56 @@ def test_an_introduction_is_followed_by_a_capitalised_name_of_one_to_four_syllab
     assert found("Tôi là Nguyễn Thị Minh Khai Phương") == [("name", "Nguyễn Thị Minh Khai")]
 
 
+@pytest.mark.parametrize(("text", "name"), [
+    ("GIÀNG A SỬ ĐÃ NỘP HỒ SƠ", "GIÀNG A SỬ"),  # all capitals: the middle name tells
+    ("chào anh lò văn páo", "lò văn páo"),  # lower case
+    ("Lò văn Páo đã nộp", "Lò văn Páo"),
+    ("tôi là sồng a chứ", "sồng a chứ"),  # a surname outside the list, after an introduction
+    ("Đã nhận đơn của ông Khà Văn Nọi.", "Khà Văn Nọi"),  # ... or by its middle name
+    ("Chào chị Hoa, chị mang theo Căn cước nhé", "Hoa"),  # one syllable after a form of address
+    ("Anh Páo lên nhận kết quả nhé", "Páo"),
+    ("a Páo lên xã nhé", "Páo"),
+    ("Chao chi Hoa, chi mang theo giay to", "Hoa"),
+    ("Páo ơi, lên xã nhận kết quả", "Páo"),
+    ("CHÀO CHỊ CẦM THỊ NGA, HỒ SƠ ĐÃ XONG", "CẦM THỊ NGA"),
+])
+def test_names_are_found_by_their_shape_in_any_case(text: str, name: str) -> None:
+    assert found(text) == [("name", name)]
+
+
+@pytest.mark.parametrize("text", [
+    "Bà ngoại đứng tên sổ đỏ, ông bà nội ủy quyền cho cháu",
+    "Anh/chị mang theo Căn cước; em bé dưới 6 tuổi được miễn phí",
+    "Bà mẹ Việt Nam anh hùng và Anh Hùng Lao Động được ưu tiên",
+    "Trụ sở ở số 8 đường Chu Văn Thịnh, gần ngã tư Lò Văn Giá và trường THPT Chu Văn An",
+    "Bệnh viện Bạch Mai, Bà Rịa - Vũng Tàu, Bác Hồ, Hai Bà Trưng",
+    "vì thị trấn xa nên đi lại khó; văn bản gửi Sở Văn hóa",
+    "lam so do lan dau bao lau thi nhan duoc; tam tru dc bao lau thi phai gia han",
+    "Trời ơi, Anh ơi, Bà con ơi, Cán bộ ơi",
+    "Gửi Phiếu yêu cầu qua mạng; Chào mừng bà con",
+])
+def test_kinship_places_and_ordinary_words_are_not_names(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("gọi O912 345 678", "phone"), ("gọi О912345678", "phone"), ("gọi 0084 912 345 678", "phone"),
+    ("số 0912–345–678", "phone"), ("gọi 0 9 1 2 3 4 5 6 7 8", "phone"), ("sdt 0912. 345. 678", "phone"),
+    ("số không chín một hai ba bốn năm sáu bảy tám", "phone"), ("khong chin mot hai ba bon nam sau bay tam", "phone"),
+    ("CCCD 01419000 1234", "id_number"), ("CMND 12345 6789", "id_number"), ("CCCD số 17 1234 567", "id_number"),
+    ("thẻ BHYT GD4010123456789", "id_number"), ("hộ chiếu số C1234567", "id_number"),
+    ("mail pao.lo @ gmail.com", "email"), ("pao.lo[at]gmail.com", "email"), ("pao.lo(a)gmail.com", "email"),
+    ("pao.lo at gmail dot com", "email"), ("pao.lo a còng gmail chấm com", "email"), ("mail paolo@gmail nhé", "email"),
+])
+def test_disguised_numbers_and_addresses_are_found(text: str, kind: str) -> None:
+    assert [k for k, _ in found(text)] == [kind]
+
+
+def test_a_name_with_diacritics_in_an_address_is_found_whole() -> None:
+    assert found("thư gửi páo@gmail.com") == [("email", "páo@gmail.com")]
+    assert found("hotline 1900 8198, 18001096, 1900 123 456") == []
+
+
 @pytest.mark.parametrize("address", ["lo.mai@gmail.com", "giang_a_pao+so.la@sonla.gov.vn", "A.B-C@mail.example.org"])
 def test_email_addresses_are_found(address: str) -> None:
     assert found(f"gửi về {address}, cảm ơn") == [("email", address)]

@@ -83,6 +83,12 @@ def test_public_offices_numbers_and_addresses_pass_personal_ones_never() -> None
     assert [h.kind for h in named.hits] == ["name"] and not named.allows("") and named.allows("cán bộ tiếp dân")
 
 
+def test_invisible_and_full_width_characters_hide_nothing() -> None:
+    for text in ("gọi ０９１２３４５６７８", "gọi 0912\u200b345\u200b678", "Chào anh Lò\u200b Văn\u2060 Páo",
+                 "mail pao.lo＠gmail．com"):
+        assert found(text).hits, text
+
+
 def test_a_topic_is_checked_in_every_field_a_citizen_sees() -> None:
     body = ('{"id": "x", "title": "Thủ tục", "questions": ["hỏi gì"], "answer": "Được.", '
             '"legal_basis": ["Trả lời của cán bộ Nguyễn Thị Lan"], "sections": {"fee": "gọi O912345678"}}')
