@@ -125,9 +125,13 @@ def _numbers(text: str, strict: bool) -> Iterator[tuple[Kind, int, int, str]]:
 def mask(text: str) -> str:
     """Hide phone numbers, identity numbers and e-mail addresses, keeping the last 3 digits of a number."""
     text = "".join(_masked_emails(text))
+    return _masked_numbers(_masked_numbers(text, digit_view(text)), None)  # an O read as zero, then as written
+
+
+def _masked_numbers(text: str, view: str | None) -> str:
     pieces: list[str] = []
     done = 0
-    for _kind, start, end, digits in _numbers(digit_view(text), strict=False):
+    for _kind, start, end, digits in _numbers(view or text, strict=False):
         pieces += [text[done:start], "*" * (len(digits) - VISIBLE), digits[-VISIBLE:]]
         done = end
     pieces.append(text[done:])
@@ -175,7 +179,8 @@ def find_personal_data(
 ) -> list[Finding]:
     """Phone and identity numbers, e-mail addresses and names in the text, in order, without overlaps."""
     spans: list[tuple[int, int, Kind]] = [(m.start(), m.end(), "email") for m in emails(text)]
-    spans += [(start, end, kind) for kind, start, end, _ in _numbers(digit_view(text), strict=True)]
+    for view in {digit_view(text), text}:  # an O read as zero, and as written ("O" + twelve digits)
+        spans += [(start, end, kind) for kind, start, end, _ in _numbers(view, strict=True)]
     spans += [(start, end, kind) for start, end, digits in spelled_numbers(text) if (kind := _spelled_kind(digits))]
     spans += [(start, end, "id_number") for start, end in id_codes(text)]
     stop = load_not_names() if not_names is None else not_names
