@@ -14,6 +14,7 @@ from bot.models import PENDING, Reply, Ticket, User
 from bot.publish import NameOverride, PersonalDataRefused, refusal
 from bot.render import Renderer
 from bot.storage import AlreadyProcessed, Storage, Turn
+from bot.survey import SurveyService
 
 PAGE = 10
 MAX_ANSWER = 20_000
@@ -27,7 +28,9 @@ ALLOW = 'papibot queue promote {args} --allow-name "lý do"'
 class AdminService:
     """What an admin can do with the reply queue; the router checks the role, and so does every method here."""
 
-    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, learned: LearnedKnowledge) -> None:
+    def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, learned: LearnedKnowledge,
+                 survey: SurveyService | None = None) -> None:
+        self.survey = survey  # invites the citizen to the satisfaction survey after an answer (once per period)
         self.brain = brain
         self.learned = learned
         self.storage = storage
@@ -74,12 +77,16 @@ class AdminService:
         if ticket.status != PENDING:
             return self._refuse(f"Câu hỏi #{number} {STATUS_NAMES[ticket.status]}, không trả lời lại được.")
         delivery = self.renderer.render("delivery.html", t=ticket, answer=text)
+        private = ticket.chat_id == ticket.user_id != "erased"  # never in a group, never to an erased citizen
+        invite = await self.survey.invitation(ticket.channel, ticket.user_id) if self.survey and private else ""
         try:
-            answered = await self.storage.answer_ticket(number, text, user.key, delivery, turn)
+            answered = await self.storage.answer_ticket(number, text, user.key, delivery + invite, turn)
         except AlreadyProcessed:  # the same admin message again after a crash: it was stored once
-            answered = True
+            return self._answered(number)
         if not answered:
             return self._refuse(f"Câu hỏi #{number} vừa được cán bộ khác trả lời trước bạn.")
+        if invite and self.survey:
+            await self.survey.invited(ticket.channel, ticket.user_id)
         return self._answered(number)
 
     def _answered(self, number: int) -> Reply:

@@ -22,6 +22,8 @@ MULTI_BUDGET = 900  # characters of all parts together when several are asked
 FULL = 10_000  # a part opened by its button is shown whole
 # A part the topic lacks is answered by a nearby part only where that part answers the same question.
 FALLBACK = {"conditions": "who"}
+# Topics whose answer offers an action of its own: topic id -> (label in messages.yaml, button payload).
+TOPIC_ACTIONS = {"phan-anh-kien-nghi": ("button_feedback", codec.encode("pa", "new"))}
 FACET_LABELS_EN = {**{k: v.lower() for k, v in SECTION_LABELS_EN.items()}, "contact": "contact phone number"}
 
 
@@ -97,6 +99,9 @@ class Presenter:
         sourced = tuple(p for p in seen if topic.basis_of(p))
         data = [basis_payload(topic.id, sourced) if p == "basis" else codec.encode("sec", topic.id, p) for p in parts]
         rows: Buttons = [list(zip(names[i:i + 2], data[i:i + 2], strict=True)) for i in range(0, len(parts), 2)]
+        if topic.id in TOPIC_ACTIONS and not english:  # e.g. «Gửi phản ánh» on the feedback topic's answer
+            label, payload = TOPIC_ACTIONS[topic.id]
+            rows.append([(self.renderer.message(label), payload)])
         if question_id:
             escalate = self.renderer.message("button_escalate_en" if english else "button_ask_officer")
             rows.append([(escalate, codec.encode("esc", question_id))])

@@ -14,6 +14,7 @@ from bot.figures import MetricsError, check_metrics, check_text, load_metrics
 from bot.models import ADMIN, User
 from bot.render import Renderer, to_plain
 from bot.report_import import ReportError, import_report
+from bot.services import survey_of
 from bot.staff import StaffService, load_staff_data
 from bot.storage import Storage
 
@@ -29,7 +30,8 @@ async def _with_staff(config: Config, work: Callable[[StaffService], Awaitable[i
     book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
     storage = await Storage.open(config)
     try:
-        return await work(StaffService(book, metrics, storage, Renderer(config.knowledge_dir / "templates")))
+        return await work(StaffService(book, metrics, storage, Renderer(config.knowledge_dir / "templates"),
+                                       survey_of(config)))
     finally:
         await storage.close()
 

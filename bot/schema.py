@@ -7,6 +7,7 @@ Migrations 1 to 4 live in `bot.schema_base`. Databases from before migration 4 r
 from __future__ import annotations
 
 from bot.schema_base import BASE_MIGRATIONS
+from bot.schema_voice import VOICE_SQLITE
 
 # Each entry upgrades the database from version i to i + 1. Never edit a released entry: add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -170,6 +171,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE learned_items ADD COLUMN question_id INTEGER;
     CREATE INDEX learned_items_question ON learned_items (question_id);
     """,
+    # 15: what citizens say, measured: the satisfaction survey and feedback on regulations (bot/schema_voice.py)
+    VOICE_SQLITE,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

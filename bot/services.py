@@ -9,12 +9,15 @@ from bot.brain import Brain
 from bot.changes import Today, notify_passed, vn_today
 from bot.citizen import CitizenService
 from bot.config import Config
+from bot.feedback import FeedbackService
 from bot.learn import LearnedFormatError
 from bot.learned import LearnedKnowledge, import_once, stored_document
 from bot.notify import Officers
 from bot.render import Renderer
 from bot.staff import StaffService, load_staff_data
 from bot.storage import Storage
+from bot.survey import SurveyService
+from bot.survey_def import SURVEY_FILE, Survey, SurveyError, load_survey
 from knowledge.loader import LEARNED_FILE, KnowledgeError
 
 
@@ -31,6 +34,8 @@ class Services:
     staff: StaffService
     admin: AdminService
     learned: LearnedKnowledge
+    survey: SurveyService
+    feedback: FeedbackService
     today: Today = vn_today  # the date dated changes are judged on (tests pin it)
 
     async def close(self) -> None:
@@ -52,11 +57,20 @@ async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
     return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, document), version
 
 
+def survey_of(config: Config) -> Survey:
+    """The satisfaction survey of the knowledge folder; a broken survey.yaml stops start-up like broken knowledge."""
+    try:
+        return load_survey(config.knowledge_dir / SURVEY_FILE)
+    except SurveyError as exc:
+        raise KnowledgeError([str(exc)]) from exc
+
+
 async def open_services(config: Config, today: Today = vn_today) -> Services:
     """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services;
     `today` gives the date replies and pages judge dated changes on."""
     renderer = Renderer(config.knowledge_dir / "templates")
     book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
+    survey = survey_of(config)
     storage: Storage = await Storage.open(config)
     try:
         brain, version = await _brain(config, storage)
@@ -65,6 +79,7 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         raise
     learned = LearnedKnowledge(brain, storage, version)
     officers = Officers(storage, renderer, config.admin_chat_id)
+    surveys = SurveyService(survey, storage, renderer, today)
     return Services(
         config=config,
         brain=brain,
@@ -73,8 +88,10 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         officers=officers,
         citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days,
                                config.doubt_margin, today),
-        staff=StaffService(book, metrics, storage, renderer),
-        admin=AdminService(brain, storage, renderer, learned),
+        staff=StaffService(book, metrics, storage, renderer, survey),
+        admin=AdminService(brain, storage, renderer, learned, surveys),
         learned=learned,
+        survey=surveys,
+        feedback=FeedbackService(storage, renderer, officers),
         today=today,
     )

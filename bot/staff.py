@@ -13,7 +13,9 @@ from bot.figures import Metric, MetricsError, check_metrics, load_metrics, visib
 from bot.models import Reply, TaskOverride, User
 from bot.render import VN_TZ, Renderer
 from bot.storage import Storage, Turn
+from bot.survey_def import Survey
 from bot.tasks import Area, Task, TaskBook, TaskBookError
+from bot.voice import voice_figures
 from knowledge.loader import KnowledgeError
 
 AREA_CALLBACK = "st:"  # button data "st:<slug>" reopens /status for that area
@@ -62,7 +64,9 @@ def _override(o: TaskOverride | None) -> dict[str, Any] | None:
 class StaffService:
     """What staff and admins can ask about the office's PAPI plan; citizens are politely refused."""
 
-    def __init__(self, book: TaskBook, metrics: list[Metric], storage: Storage, renderer: Renderer) -> None:
+    def __init__(self, book: TaskBook, metrics: list[Metric], storage: Storage, renderer: Renderer,
+                 survey: Survey | None = None) -> None:
+        self.survey = survey  # the satisfaction survey's elements, for the citizens' figures (bot/voice.py)
         self.book = book
         self.metrics = metrics
         self.storage = storage
@@ -124,7 +128,8 @@ class StaffService:
                  "bot_answers": stats.bot_answers, "helpful_rate": stats.helpful_rate,
                  "median_text": _hours(stats.median_hours)}
         metrics = [_metric_dict(m) for m in visible(self.metrics, topic)]
-        return {"topic": topic.strip(), "queue": queue, "metrics": metrics}
+        return {"topic": topic.strip(), "queue": queue, "metrics": metrics,
+                "voice": await voice_figures(self.storage, self.survey)}
 
     async def report_data(self, now: float | None = None) -> dict[str, Any]:
         """Everything the progress-report appendix shows: areas with their tasks, and the counts."""

@@ -14,10 +14,12 @@ from bot.dbapi import Conn
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.pgtools import MigrationBackup
 from bot.store_doubt import DoubtStore
+from bot.store_feedback import FeedbackStore
 from bot.store_inbox import InboxStore
 from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
+from bot.store_survey import OFFERS_KEPT_DAYS, SurveyStore
 from bot.store_web import WebStore
 from bot.turns import Context
 
@@ -32,7 +34,8 @@ def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Database):
+class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, OutboxStore, PeopleStore, LearnedStore,
+              Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
 
     @classmethod
@@ -225,7 +228,8 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
                                  " update_id = NULL WHERE channel = ? AND user_id = ?", who)
             for table in ("menus", "conversations", "contacts", "inbound_events", "takeovers"):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
-        return (q.rowcount or 0) + (t.rowcount or 0), tickets
+            voice = await self._erase_survey_link(db, *who) + await self._erase_feedback(db, *who)
+        return (q.rowcount or 0) + (t.rowcount or 0) + voice, tickets
 
     async def purge_before(self, cutoff: float) -> int:
         """Erase citizens' questions, finished tickets, delivered messages and audit excerpts older than `cutoff`."""
@@ -247,7 +251,10 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
             await db.execute("DELETE FROM inbound_events WHERE status = 'done' AND received_at < ?",
                              (time.time() - 3 * 86400,))
             await db.execute("DELETE FROM sent_messages WHERE at < ?", (time.time() - 7 * 86400,))
-        return (q.rowcount or 0) + (t.rowcount or 0)
+            voice = await self._purge_feedback(db, cutoff)
+            await self._purge_survey_offers(db, time.strftime("%Y-%m-%d", time.gmtime(time.time() - OFFERS_KEPT_DAYS
+                                                                                      * 86400)))
+        return (q.rowcount or 0) + (t.rowcount or 0) + voice
 
     async def stats(self, since: float = 0.0, until: float = float("inf")) -> QueueStats:
         """The ledger for tickets and bot answers created in [since, until)."""
