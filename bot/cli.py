@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bot import cli_db, cli_kb, cli_learned, cli_staff, cli_web
+from bot import cli_db, cli_kb, cli_learned, cli_staff, cli_voice, cli_web
 from bot.backup import BackupError, while_holding
 from bot.brain import Brain
 from bot.citizen import parse_number
@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     whoami.add_argument("--user", type=int, default=1, help="the console user id (as in papibot chat --user)")
     whoami.set_defaults(func=lambda args, config: print(f"console:{args.user}") or 0)
     cli_web.register(sub)
+    cli_voice.register(sub)
     return p
 
 

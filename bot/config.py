@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 
 PG_SCHEMES = ("postgresql://", "postgres://")
+OPEN_FEEDBACK = ("received", "handling", "transferred")  # feedback statuses a deadline can be set for
 
 
 def is_pg_url(target: object) -> bool:
@@ -71,6 +72,9 @@ class Config:
     doubt_margin: float = 15.0
     rate_limit_per_minute: int = 20
     retention_days: int = 365
+    # Days a feedback item may stay in each open status before the register marks it overdue (calendar days,
+    # e.g. PAPIBOT_FEEDBACK_DEADLINES="received=5,handling=10"); none unless the office sets them.
+    feedback_deadlines: tuple[tuple[str, int], ...] = ()
     # Debug logs never hold names, question texts or SQL parameters unless this is set (PAPIBOT_LOG_CONTENT=1).
     log_content: bool = False
     # Zalo Official Account (Open API v3, OAuth v4); configured when app id, secret key and app secret are set.
@@ -140,6 +144,7 @@ _ENV = {
     "PAPIBOT_DOUBT_MARGIN": "doubt_margin",
     "PAPIBOT_RATE_LIMIT": "rate_limit_per_minute",
     "PAPIBOT_RETENTION_DAYS": "retention_days",
+    "PAPIBOT_FEEDBACK_DEADLINES": "feedback_deadlines",
     "PAPIBOT_LOG_CONTENT": "log_content",
     "PAPIBOT_MIGRATE_WITHOUT_BACKUP": "migrate_without_backup",
     "PAPIBOT_ZALO_OA_APP_ID": "zalo_oa_app_id",
@@ -186,6 +191,15 @@ def _proxies(value: object) -> tuple[str, ...]:
                  str(ipaddress.ip_address(i.strip())) for i in items if i.strip())
 
 
+def _deadlines(value: object) -> tuple[tuple[str, int], ...]:
+    """`status=days` pairs for the open feedback statuses (a TOML table works too); anything else is refused."""
+    pairs = value.items() if isinstance(value, dict) else (p.split("=", 1) for p in str(value).split(",") if p.strip())
+    out = tuple((str(k).strip(), int(str(v))) for k, v in pairs)
+    if any(k not in OPEN_FEEDBACK or d < 1 for k, d in out):
+        raise ValueError(f"statuses are {', '.join(OPEN_FEEDBACK)}, days at least 1")
+    return out
+
+
 def _renamed(env: dict[str, str]) -> dict[str, str]:
     """Honour the deprecated webhook listen/port names, refusing a disagreement with the new ones."""
     env = dict(env)
@@ -203,6 +217,8 @@ def _convert(name: str, value: object) -> object:
     try:
         if name in ("admin_ids", "staff_ids"):
             return _ids(value)
+        if name == "feedback_deadlines":
+            return _deadlines(value)
         if name == "trusted_proxies":
             return _proxies(value)
         if name == "admin_chat_id":

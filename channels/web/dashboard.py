@@ -17,6 +17,7 @@ from bot.staff import half_year
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.charts import progress_bars, weekly_chart
 from channels.web.safety import REPORT_CSP
+from channels.web.voice import dashboard_context
 
 WEEKS = 12  # weeks shown in the queue chart
 WEEK = 7 * 86400
@@ -71,7 +72,8 @@ async def dashboard(request: Request, officer: Officer) -> Response:
                   tasks=_filtered(report["areas"], area, status if status in STATUSES else "", overdue),
                   area=area, status=status, overdue=overdue, labels=STATUS_LABELS, chart=weekly_chart(weeks),
                   weeks=weeks, stats=stats, doubts=doubts, period=period, median=_hours(stats.median_hours),
-                  p90=_hours(stats.p90_hours), rate=rate, discrepancies=report["discrepancies"])
+                  p90=_hours(stats.p90_hours), rate=rate, discrepancies=report["discrepancies"],
+                  **await dashboard_context(services, report["areas"]))
 
 
 @page()

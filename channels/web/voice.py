@@ -1,0 +1,107 @@
+"""What citizens say, on the console: the feedback register (statuses, transfer, answer), the survey's CSV,
+and the figures the dashboard shows beside the PAPI areas (`dashboard_context`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.models import ADMIN
+from bot.services import Services
+from bot.store_feedback import FEEDBACK_STATUSES, FINISHED, FeedbackItem
+from bot.survey_stats import survey_csv
+from bot.voice import FEEDBACK_LABELS, voice_figures
+from channels.web.base import Officer, back, form_text, page, render
+from channels.web.inbox import DELIVERY_STATES
+from channels.web.voice_charts import element_chart
+
+DAY = 86400.0
+
+
+def due(item: FeedbackItem, deadlines: dict[str, int]) -> float | None:
+    """When an open item's current status is overdue (the configured days after it was set), else None."""
+    days = deadlines.get(item.status)
+    return item.status_at + days * DAY if days and item.status not in FINISHED else None
+
+
+async def dashboard_context(services: Services, areas: list[dict[str, Any]]) -> dict[str, Any]:
+    """The dashboard's citizens' block: feedback counts and the survey's elements charted by month."""
+    figures = await voice_figures(services.storage, services.survey.survey)
+    names = {int(a["number"]) if str(a["number"]).isdigit() else a["index"]: a["name"] for a in areas}
+    chart = element_chart(figures["elements"], figures["survey"]["by_month"], names)
+    return {"voice": figures, "voice_chart": chart}
+
+
+@page(ADMIN)
+async def register(request: Request, officer: Officer) -> Response:
+    """GET /feedback: the register oldest first (filter by status), with each open item's deadline."""
+    services: Services = request.app.state.services
+    status = request.query_params.get("status", "")
+    status = status if status in FEEDBACK_STATUSES else ""
+    items = await services.feedback.register(status)
+    deadlines = dict(services.config.feedback_deadlines)
+    return render(request, "feedback.html", officer, items=items, status=status, labels=FEEDBACK_LABELS,
+                  due={i.id: due(i, deadlines) for i in items}, now=time.time(), deadlines=deadlines)
+
+
+async def _item(request: Request) -> FeedbackItem | None:
+    return await request.app.state.services.storage.feedback_item(int(request.path_params["id"]))  # type: ignore[no-any-return]
+
+
+@page(ADMIN)
+async def item_page(request: Request, officer: Officer) -> Response:
+    """GET /feedback/<id>: the item in full (sender's details included), its messages, the forms."""
+    services: Services = request.app.state.services
+    item = await _item(request)
+    if item is None:
+        return render(request, "message.html", officer, code=404, text="Không có phản ánh này.")
+    deadlines = dict(services.config.feedback_deadlines)
+    return render(request, "feedback_item.html", officer, item=item, labels=FEEDBACK_LABELS,
+                  deliveries=await services.storage.feedback_deliveries(item.id), states=DELIVERY_STATES,
+                  due=due(item, deadlines), now=time.time(), finished=item.status in FINISHED)
+
+
+@page(ADMIN)
+async def set_status(request: Request, officer: Officer) -> Response:
+    """POST /feedback/<id>/status: received, being handled, transferred (to the body named), published."""
+    services: Services = request.app.state.services
+    number = int(request.path_params["id"])
+    form = await request.form()
+    outcome = await services.feedback.set_status(officer.user, number, form_text(form, "status", 20),
+                                                 form_text(form, "body", 200))
+    return back(f"/feedback/{number}", msg=outcome.message if outcome.ok else "", err="" if outcome.ok else
+                outcome.message)
+
+
+@page(ADMIN)
+async def answer(request: Request, officer: Officer) -> Response:
+    """POST /feedback/<id>/answer: the answer, delivered to the citizen on their channel through the outbox."""
+    services: Services = request.app.state.services
+    number = int(request.path_params["id"])
+    outcome = await services.feedback.answer(officer.user, number, form_text(await request.form(), "answer"))
+    return back(f"/feedback/{number}", msg=outcome.message if outcome.ok else "", err="" if outcome.ok else
+                outcome.message)
+
+
+@page()
+async def csv_download(request: Request, officer: Officer) -> Response:
+    """GET /survey.csv: the survey's figures by month and element, for the office's own report."""
+    services: Services = request.app.state.services
+    body = survey_csv(services.survey.survey, await services.storage.survey_answers())
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="khao-sat-hai-long.csv"'})
+
+
+def routes() -> list[Route]:
+    """The register's and the survey's routes."""
+    return [
+        Route("/feedback", register, methods=["GET"]),
+        Route("/feedback/{id:int}", item_page, methods=["GET"]),
+        Route("/feedback/{id:int}/status", set_status, methods=["POST"]),
+        Route("/feedback/{id:int}/answer", answer, methods=["POST"]),
+        Route("/survey.csv", csv_download, methods=["GET"]),
+    ]
