@@ -8,7 +8,7 @@ from bot.admin import AdminService
 from bot.brain import Brain
 from bot.changes import Today, notify_passed, vn_today
 from bot.citizen import CitizenService
-from bot.config import Config
+from bot.config import DEFAULT_KNOWLEDGE, Config
 from bot.feedback import FeedbackService
 from bot.learn import LearnedFormatError
 from bot.learned import LearnedKnowledge, import_once, stored_document
@@ -58,9 +58,11 @@ async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
 
 
 def survey_of(config: Config) -> Survey:
-    """The satisfaction survey of the knowledge folder; a broken survey.yaml stops start-up like broken knowledge."""
+    """The satisfaction survey of the knowledge folder (the shipped one when that folder has none); a broken
+    survey.yaml stops start-up like broken knowledge."""
+    path = config.knowledge_dir / SURVEY_FILE
     try:
-        return load_survey(config.knowledge_dir / SURVEY_FILE)
+        return load_survey(path if path.exists() else DEFAULT_KNOWLEDGE / SURVEY_FILE)
     except SurveyError as exc:
         raise KnowledgeError([str(exc)]) from exc
 

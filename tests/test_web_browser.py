@@ -151,7 +151,7 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
                     await page.wait_for_url(f"{base}/knowledge/topic/dang-ky-tam-tru")
                     assert "Căn cứ của phần này: Thông tư 75/2022/TT-BTC" in await page.content()
                     shots["knowledge-topic"] = await page.screenshot()
-            assert await page.locator("svg.chart").count() == 2
+            assert await page.locator("svg.chart").count() == 3  # areas, the queue by week, the survey by month
             # A phone-sized screen (scripts on only to measure): the page itself never scrolls sideways
             phone = await browser.new_context(viewport={"width": 390, "height": 844},
                                               storage_state=await context.storage_state())

@@ -22,7 +22,7 @@ def element_chart(elements: list[dict[str, Any]], by_month: dict[str, Any], area
     months = sorted(by_month)[-MONTHS:]
     label_w, row_h, bar_h = 250, 64, 36
     slot = (width - label_w - 10) / max(1, len(months))
-    height = row_h * len(elements) + 30
+    height = row_h * len(elements) + 44
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" xmlns="http://www.w3.org/2000/svg" '
              f'aria-label="Mức hài lòng trung bình theo yếu tố và tháng, kèm số câu trả lời">']
     for i, month in enumerate(months):
@@ -38,8 +38,10 @@ def element_chart(elements: list[dict[str, Any]], by_month: dict[str, Any], area
         for i, month in enumerate(months):
             figures = by_month[month]["elements"].get(element["key"], {"mean": None, "n": 0})
             parts.append(_bar(label_w + i * slot, y, slot, bar_h, figures, element["name"], month))
-    parts.append(f'<text x="{label_w}" y="{height - 4}" font-size="11" fill="#57606a">Cột nhạt: dưới {FEW} câu trả'
-                 ' lời trong tháng, chưa đủ để đọc xu hướng. Thang 1 (rất không hài lòng) – 5 (rất hài lòng).</text>')
+    parts.append(f'<text x="0" y="{height - 18}" font-size="11" fill="#57606a">Cột nhạt, viền đứt: dưới {FEW} câu'
+                 ' trả lời trong tháng, chưa đủ để đọc xu hướng.</text>'
+                 f'<text x="0" y="{height - 4}" font-size="11" fill="#57606a">Thang điểm từ 1 (rất không hài lòng)'
+                 ' đến 5 (rất hài lòng).</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
