@@ -6,9 +6,11 @@ Required when CI is set; skipped with a clear message on a machine without Chrom
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,34 @@ def _not_blank(png: bytes) -> None:
     assert colours > 50 and dark > 0.01, f"blank screenshot? {colours} colours, {dark:.1%} non-white"
 
 
+@contextlib.asynccontextmanager
+async def served(services: Any) -> AsyncIterator[str]:
+    """The console served on a free local port while the block runs; yields its base URL."""
+    stop, port = asyncio.Event(), _free_port()
+    server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop))
+    try:
+        while not server.done():
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        await server
+
+
+async def desktop(pw: Any) -> tuple[Any, Any]:
+    """Debian's Chromium and a 1366×768 context with JavaScript off."""
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False,
+                                        locale="vi-VN")
+    return browser, context
+
+
 async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path) -> None:
     _browser_or_skip()
     from playwright.async_api import async_playwright
@@ -84,23 +114,10 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
     await services.citizen.ask(citizen(44), "xin phép bay flycam ở đám cưới được không")
     await services.citizen.ask(citizen(45), "xin giấy xác nhận tình trạng hôn nhân")
     await services.citizen.ask(citizen(45), "ở tỉnh khác thì xin ở đâu")  # from the context: in doubt
-    stop, port = asyncio.Event(), _free_port()
-    server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop))
-    base = f"http://127.0.0.1:{port}"
     shots: dict[str, bytes] = {}
-    try:
-        while not server.done():
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
+    async with served(services) as base:  # noqa: SIM117 (the body keeps its indentation)
         async with async_playwright() as pw:
-            args = ["--no-sandbox"] if os.geteuid() == 0 else []
-            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
-            context = await browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False,
-                                                locale="vi-VN")
+            browser, context = await desktop(pw)
             page = await context.new_page()
             violations: list[str] = []
             _watch_policy(page, violations)
@@ -167,9 +184,6 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             shots["dashboard-phone"] = await small.screenshot()
             await browser.close()
             assert violations == [], violations  # every page keeps to the policy
-    finally:
-        stop.set()
-        await server
     for name, png in shots.items():
         _not_blank(png)
         (tmp_path / f"{name}.png").write_bytes(png)
