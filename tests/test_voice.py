@@ -215,3 +215,21 @@ async def test_erasure_and_retention_of_feedback(services) -> None:
         await db.execute("UPDATE feedback_items SET created_at = 1")
     await services.storage.purge_before(1000.0)
     assert await traces(services.storage, ["Giàng A Sử"]) == []
+
+
+def test_a_survey_typed_in_the_real_console_chat_is_counted(tmp_path: Path) -> None:
+    env = {**os.environ, "PAPIBOT_DB": str(tmp_path / "papibot.db"), "PAPIBOT_DATA_DIR": str(tmp_path)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+                              env=env, cwd=ROOT_DIR, timeout=120)
+
+    chat = cli("chat", "--user", "42", stdin="/danhgia\n1\n3\n4\n6\n2\n")  # 6: «Bỏ qua» after the scale's five
+    assert "[6] Bỏ qua" in chat.stdout and "Câu 5." in chat.stdout and "Câu 6." not in chat.stdout, chat.stderr
+    assert "Cảm ơn bạn" in chat.stdout
+    stats = json.loads(cli("survey", "stats", "--json").stdout)
+    assert stats["responses"] == 1 and stats["elements"]["access"] == {"mean": 4.0, "n": 1}
+    assert stats["elements"]["procedure"] == {"mean": None, "n": 0}  # skipped
+    export = cli("survey", "export").stdout
+    assert export.startswith("\ufeffthang,yeu_to") and "Tiếp cận dịch vụ" in export
