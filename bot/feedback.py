@@ -141,7 +141,8 @@ class FeedbackService:
         if not text or len(text) > MAX_ANSWER:
             return Outcome(False, f"Câu trả lời cần từ 1 đến {MAX_ANSWER} ký tự.")
         delivery = self.renderer.render("feedback.html", kind="answer", item=item, answer=text)
-        if not await self.storage.answer_feedback(number, text, officer.key, (item.channel, item.chat_id, delivery)):
+        message = (item.channel, item.chat_id, delivery) if item.chat_id != "erased" else None  # nobody to tell
+        if not await self.storage.answer_feedback(number, text, officer.key, message):
             return Outcome(False, f"{item.code} đã được trả lời trước đó.")
         self.officers.wake()
         return Outcome(True, f"Đã gửi câu trả lời cho {item.code}; công dân nhận tại kênh của mình.")

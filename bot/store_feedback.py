@@ -140,7 +140,8 @@ class FeedbackStore(OutboxStore, PeopleStore):
                     await self._tell(db, message, f"feedback:{item_id}:{status}", now)
         return cur.rowcount == 1
 
-    async def answer_feedback(self, item_id: int, answer: str, officer: str, message: tuple[str, str, str]) -> bool:
+    async def answer_feedback(self, item_id: int, answer: str, officer: str,
+                              message: tuple[str, str, str] | None) -> bool:
         """Answer an unfinished item and queue the answer to the citizen, atomically; False if finished."""
         now = time.time()
         async with self._tx() as db:
@@ -148,7 +149,7 @@ class FeedbackStore(OutboxStore, PeopleStore):
                 "UPDATE feedback_items SET status = 'answered', answer = ?, answered_by = ?, status_at = ?,"
                 " updated_by = ? WHERE id = ? AND status NOT IN ('answered', 'published')",
                 (answer, officer, now, officer, item_id))
-            if cur.rowcount == 1:
+            if cur.rowcount == 1 and message is not None:
                 await self._tell(db, message, f"feedback:{item_id}:answer", now)
                 await self._audit(db, officer, "feedback_answered", None, f"PA-{item_id}", now)
         return cur.rowcount == 1

@@ -31,13 +31,15 @@ class SurveyStore(Database):
             " ON CONFLICT (channel, user_id) DO UPDATE SET offered_on = excluded.offered_on,"
             " started = excluded.started", (channel, user_id, day, int(started)), turn)
 
-    async def save_survey_answers(self, token: str, month: str, lang: str, answers: dict[str, str],
+    async def save_survey_answers(self, token: str, month: str, lang: str, answers: dict[str, str], steps: int,
                                   turn: Turn | None = None) -> None:
-        """Store (or extend) the anonymous answers of one survey, keyed by its random token."""
+        """Store (or extend) the anonymous answers of one survey, keyed by its random token; `steps` answers were
+        given in all, and an old button pressed again (fewer steps) never shortens what is stored."""
         await self._write(
-            "INSERT INTO survey_responses (token, month, lang, answers) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (token) DO UPDATE SET answers = excluded.answers",
-            (token, month, lang, json.dumps(answers, ensure_ascii=False, sort_keys=True)), turn)
+            "INSERT INTO survey_responses (token, month, lang, answers, steps) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (token) DO UPDATE SET answers = excluded.answers, steps = excluded.steps"
+            " WHERE excluded.steps >= survey_responses.steps",
+            (token, month, lang, json.dumps(answers, ensure_ascii=False, sort_keys=True), steps), turn)
 
     async def survey_answers(self) -> list[tuple[str, dict[str, str]]]:
         """Every survey's (month, answers), oldest month first."""

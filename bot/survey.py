@@ -77,7 +77,7 @@ class SurveyService:
             return Reply(self.renderer.message("expired"), ok=False)  # not a survey this person started
         answers, following = self.survey.replay(digits + choice)
         month = self.today().strftime("%Y-%m")
-        await self.storage.save_survey_answers(token, month, lang, answers, turn)
+        await self.storage.save_survey_answers(token, month, lang, answers, len(digits) + 1, turn)
         if following is None:
             return Reply(self.renderer.render("survey.html", kind="done", en=lang == EN), decision="survey")
         return self._ask(lang, token, digits + choice)

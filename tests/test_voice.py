@@ -233,3 +233,11 @@ def test_a_survey_typed_in_the_real_console_chat_is_counted(tmp_path: Path) -> N
     assert stats["elements"]["procedure"] == {"mean": None, "n": 0}  # skipped
     export = cli("survey", "export").stdout
     assert export.startswith("\ufeffthang,yeu_to") and "Tiếp cận dịch vụ" in export
+
+
+async def test_an_old_button_pressed_again_never_shortens_the_stored_answers(pinned) -> None:
+    replies = await take(pinned, citizen(), "1", "1", "4", "5", "3", "2")
+    token_press = replies[1].buttons[0][0][1]  # «UBND xã» of question 2, pressed again after the end
+    assert "Câu 3." in (await press(pinned, citizen(), token_press)).text
+    [(_, answers)] = await pinned.storage.survey_answers()
+    assert answers["ket-qua"] == "2" and len(answers) == 6
