@@ -241,3 +241,11 @@ async def test_an_old_button_pressed_again_never_shortens_the_stored_answers(pin
     assert "Câu 3." in (await press(pinned, citizen(), token_press)).text
     [(_, answers)] = await pinned.storage.survey_answers()
     assert answers["ket-qua"] == "2" and len(answers) == 6
+
+
+async def test_feedback_list_on_the_command_line_leaves_out_the_senders_details(services, config) -> None:
+    await fill_feedback(services, PERSON)
+    listed = papibot(config, "feedback", "list", "--json")
+    data = json.loads(listed.stdout)
+    assert data["items"][0]["code"] == "PA-1" and data["counts"]["by_status"]["received"] == 1
+    assert "Lò Thị Mai" not in listed.stdout and "0912345678" not in listed.stdout
