@@ -164,6 +164,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE questions ADD COLUMN verdict_at REAL;
     CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL AND verdict IS NULL;
     """,
+    # 14: how many parts of a long outbox message the platform has accepted, so a retry resumes after them
+    """
+    ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -239,6 +239,9 @@ ALTER TABLE questions ADD COLUMN verdict_by text;
 ALTER TABLE questions ADD COLUMN verdict_at double precision;
 CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL AND verdict IS NULL;
 """),
+    (14, """
+ALTER TABLE outbox ADD COLUMN parts_sent integer NOT NULL DEFAULT 0;
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.

@@ -17,10 +17,10 @@ from starlette.routing import BaseRoute, Route
 from bot.config import Config
 from bot.core import Core
 from bot.db import StorageUnavailable
-from bot.delivery import RetryLater, Uncertain, Undeliverable
+from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
 from bot.events import MESSAGE, UNSUPPORTED, Event
 from bot.lease import STANDBY_WAIT, poll_lease
-from bot.models import Reply
+from bot.models import Progress, Reply
 from bot.render import plain_messages
 from bot.router import Router
 from channels.http import BodyTooLarge, read_body
@@ -73,10 +73,10 @@ class ZaloBotSender:
     def __init__(self, client: BotClient) -> None:
         self.client = client
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Send every part; errors become Undeliverable / RetryLater / Uncertain."""
-        first: str | None = None
-        for part in plain_messages(reply.text, reply.buttons, LIMIT, HINT):
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Send the parts after `progress`; errors become Undeliverable / RetryLater / Uncertain."""
+        async def one(i: int, part: str) -> str | None:
             try:
                 result = await self.client.call("sendMessage", {"chat_id": chat_id, "text": part})
             except httpx.TimeoutException as exc:
@@ -87,8 +87,9 @@ class ZaloBotSender:
                 if exc.code in (400, 403):
                     raise Undeliverable(f"Zalo Bot từ chối tin nhắn ({exc.code}): {exc.description}") from exc
                 raise
-            first = first or str((result or {}).get("message_id") or "") or None
-        return first
+            return str((result or {}).get("message_id") or "") or None
+
+        return await send_parts(plain_messages(reply.text, reply.buttons, LIMIT, HINT), progress, one)
 
 
 def unwrap(data: Any) -> dict[str, Any] | None:
@@ -150,10 +151,10 @@ class ZaloBotChannel:
         return {"mode": self.mode, "status": self.status}
 
     async def handle(self, update: dict[str, Any]) -> None:
-        """One update through the core; the reply goes out before this returns."""
+        """One update through the core: returns once it is handled; the reply goes out in the background."""
         event = to_event(update)
         if event is not None:
-            await self.core.process(event, self.sender)
+            await self.core.handle(event, self.sender)
 
     async def _webhook(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()

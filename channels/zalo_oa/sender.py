@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from bot.delivery import RetryLater, Uncertain, Undeliverable
-from bot.models import Reply
+from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
+from bot.models import Progress, Reply
 from bot.render import plain_messages
 from bot.store_channels import ChannelStore
 from channels.zalo_oa.tokens import CHANNEL, TokenError, TokenKeeper
@@ -42,13 +42,13 @@ class ZaloOASender:
     def __init__(self, client: httpx.AsyncClient, api: str, tokens: TokenKeeper, store: ChannelStore) -> None:
         self.client, self.api, self.tokens, self.store = client, api, tokens, store
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Send every part; return the first part's message id."""
-        first: str | None = None
-        for i, part in enumerate(plain_messages(reply.text, reply.buttons, LIMIT, HINT)):
-            message_id = await self._send_one(chat_id, part, reply_to if i == 0 else None)
-            first = first or message_id
-        return first
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Send the parts after `progress`; return the first part's message id."""
+        async def one(i: int, part: str) -> str | None:
+            return await self._send_one(chat_id, part, reply_to if i == 0 else None)
+
+        return await send_parts(plain_messages(reply.text, reply.buttons, LIMIT, HINT), progress, one)
 
     async def _post(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
