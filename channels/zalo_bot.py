@@ -23,7 +23,7 @@ from bot.lease import STANDBY_WAIT, poll_lease
 from bot.models import Progress, Reply
 from bot.render import plain_messages
 from bot.router import Router
-from channels.http import BodyTooLarge, read_body
+from channels.http import BodyTooLarge, Malformed, object_id, read_body
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_bot"
@@ -100,19 +100,20 @@ def unwrap(data: Any) -> dict[str, Any] | None:
 
 
 def to_event(update: dict[str, Any]) -> Event | None:
-    """The core event for an update (None for bots' own messages and malformed ones)."""
+    """The core event for an update (None for bots' own and incomplete ones); Malformed for a broken shape."""
     message = update["message"]
-    sender, chat = message.get("from") or {}, message.get("chat") or {}
-    if sender.get("is_bot") or not sender.get("id") or not chat.get("id"):
+    user, chat = object_id(message, "from"), object_id(message, "chat")
+    sender, where = message.get("from") or {}, message.get("chat") or {}
+    if sender.get("is_bot") or not user or not chat:
         return None
     base: dict[str, Any] = {"update_id": str(message.get("message_id") or "") or None,
                             "name": str(sender.get("display_name") or ""), "buttons": False,
-                            "private": str(chat.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
+                            "private": str(where.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
                             "message_id": str(message.get("message_id") or "") or None}
     text = message.get("text")
     if update.get("event_name") == "message.text.received" and isinstance(text, str) and text.strip():
-        return Event(CHANNEL, str(sender["id"]), str(chat["id"]), MESSAGE, text=text, **base)
-    return Event(CHANNEL, str(sender["id"]), str(chat["id"]), UNSUPPORTED, **base)
+        return Event(CHANNEL, user, chat, MESSAGE, text=text, **base)
+    return Event(CHANNEL, user, chat, UNSUPPORTED, **base)
 
 
 class ZaloBotChannel:
@@ -171,6 +172,9 @@ class ZaloBotChannel:
             return PlainTextResponse("ok")  # a kind papibot does not handle
         try:
             await self.handle(update)
+        except Malformed as exc:  # it came with the secret: worth one line, not a 500 and a traceback
+            log.warning("Zalo Bot update refused: %s", exc)
+            return PlainTextResponse("bad request", status_code=400)
         except StorageUnavailable:
             return PlainTextResponse("try again", status_code=503)  # delivered again later
         return PlainTextResponse("ok")
@@ -208,6 +212,9 @@ class ZaloBotChannel:
         while not stop.is_set():
             try:
                 await self.handle(update)
+                return
+            except Malformed as exc:  # one line, and the polling goes on
+                log.warning("Zalo Bot update skipped: %s", exc)
                 return
             except StorageUnavailable:
                 self.status = "database unavailable"
