@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.config import load_config
-from bot.delivery import DeliveryWorker, send_parts
+from bot.delivery import DeliveryWorker, send_parts, wait_delivered
 from bot.models import ADMIN, Progress, Reply, User
 from bot.render import plain_messages, split_message
 from bot.services import Services
@@ -60,7 +60,7 @@ async def arrived(citizen: Citizen, count: int, timeout: float = 15.0) -> list[s
         await storage.db.commit()
         citizen.stack.worker.wake()
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)  # a part sent twice would come now
+    assert await wait_delivered(storage, 10)  # settled: no part can come again after this
     return citizen.received()
 
 
