@@ -37,9 +37,9 @@ class Undeliverable(Exception):
 class RetryLater(Exception):
     """The platform asked us to wait (e.g. a 429); not the recipient's fault."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds:g}s")
-        self.seconds = seconds
+    def __init__(self, seconds: float, reason: str = "rate limit", level: int = logging.WARNING) -> None:
+        super().__init__(f"retry after {seconds:g}s ({reason})")
+        self.seconds, self.reason, self.level = seconds, reason, level
 
 
 class Uncertain(Exception):
@@ -74,8 +74,8 @@ async def send_parts(parts: Sequence[str], progress: Progress | None,
 
 
 def rate_limited(who: str, exc: RetryLater) -> None:
-    """The one line a rate limit is worth: who waits, and how long."""
-    log.warning("%s: the platform asks to wait %gs (rate limit); sent again then", who, exc.seconds)
+    """The one line a rate limit is worth: who waits, how long, and why."""
+    log.log(exc.level, "%s: waiting %gs as asked (%s); sent again then", who, exc.seconds, exc.reason)
 
 
 def backoff(attempts: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -28,8 +29,8 @@ class ConsoleSender:
     async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
                    progress: Progress | None = None) -> str | None:
         """Print the reply's parts after `progress` as plain text with numbered options."""
-        if chat_id != self.chat_id:
-            raise RetryLater(60.0)
+        if chat_id != self.chat_id:  # another console user's message: it waits for their session, quietly
+            raise RetryLater(60.0, "not this console's user", logging.DEBUG)
 
         async def one(i: int, part: str) -> None:
             self.out(part)

@@ -72,7 +72,7 @@ class ZaloOASender:
             try:
                 token = await self.tokens.access_token()
             except TokenError as exc:
-                raise RetryLater(300.0) from exc  # not the citizen's fault: wait for a working token
+                raise RetryLater(300.0, "no working Zalo OA access token") from exc  # not the citizen's fault
             message: dict[str, Any] = {"text": text}
             if quote:
                 message["quote_message_id"] = quote
@@ -88,7 +88,7 @@ class ZaloOASender:
                 try:
                     await self.tokens.refresh(token)
                 except TokenError as exc:
-                    raise RetryLater(300.0) from exc
+                    raise RetryLater(300.0, "no working Zalo OA access token") from exc
                 continue
             if code == -201 and quote:  # the quoted message is unknown to Zalo: send without the quote
                 quote = None
