@@ -170,6 +170,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE learned_items ADD COLUMN question_id INTEGER;
     CREATE INDEX learned_items_question ON learned_items (question_id);
     """,
+    # 15: how many parts of a long outbox message the platform has accepted, so a retry resumes after them
+    """
+    ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

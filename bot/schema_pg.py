@@ -243,6 +243,9 @@ CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL A
 ALTER TABLE learned_items ADD COLUMN question_id bigint;
 CREATE INDEX learned_items_question ON learned_items (question_id);
 """),
+    (15, """
+ALTER TABLE outbox ADD COLUMN parts_sent integer NOT NULL DEFAULT 0;
+"""),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.

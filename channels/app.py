@@ -27,6 +27,7 @@ from handlers.routes import ROUTES
 log = logging.getLogger(__name__)
 HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
 KNOWLEDGE_POLL = 5.0  # seconds between checks of the knowledge version other processes may have changed
+REPLY_GRACE = 1.0  # seconds replies in flight get at shutdown; the rest are handed to the outbox for the next start
 
 
 def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
@@ -155,6 +156,7 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await core.drain(REPLY_GRACE)
         for channel in channels:
             await channel.close()
         await services.close()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 
 from bot.core import Core
-from bot.delivery import RetryLater
+from bot.delivery import RetryLater, send_parts
 from bot.events import MESSAGE, Event
-from bot.models import Reply
+from bot.models import Progress, Reply
 from bot.render import plain_messages
 
 CHANNEL = "console"
@@ -25,13 +26,16 @@ class ConsoleSender:
     def __init__(self, chat_id: str, out: Callable[[str], None]) -> None:
         self.chat_id, self.out = chat_id, out
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Print the reply as plain text with numbered options."""
-        if chat_id != self.chat_id:
-            raise RetryLater(60.0)
-        for part in plain_messages(reply.text, reply.buttons, LIMIT, HINT):
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Print the reply's parts after `progress` as plain text with numbered options."""
+        if chat_id != self.chat_id:  # another console user's message: it waits for their session, quietly
+            raise RetryLater(60.0, "not this console's user", logging.DEBUG)
+
+        async def one(i: int, part: str) -> None:
             self.out(part)
-        return None
+
+        return await send_parts(plain_messages(reply.text, reply.buttons, LIMIT, HINT), progress, one)
 
 
 class ConsoleChannel:

@@ -15,7 +15,7 @@ from typing import Any
 from telegram import Update
 
 from bot.events import MESSAGE, Event
-from bot.models import ADMIN, CITIZEN, STAFF, Reply
+from bot.models import ADMIN, CITIZEN, STAFF, Progress, Reply
 from bot.render import plain_messages, to_plain
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from tests.fakebotapi import FakeBotAPI
@@ -45,6 +45,7 @@ class TelegramDriver:
     async def _feed(self, update_id: int) -> None:
         raw = next(u for u in self.fake.pending_updates() if u["update_id"] == update_id)
         await self.stack.channel.handle(Update.de_json(raw, self.stack.channel.bot))
+        await self.stack.core.drain()  # the reply goes out in the background
 
     def _mark(self, who: int) -> tuple[int, int, int]:
         return len(self.fake.sent(who)), len(self.fake.edits), len(self.fake.callback_answers)
@@ -94,7 +95,8 @@ class RecordingPlainSender:
         self.channel, self.limit = channel, limit
         self.out: dict[str, list[str]] = defaultdict(list)
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         """Record the plain-text parts."""
         self.out[chat_id].extend(plain_messages(reply.text, reply.buttons, self.limit, "(gõ số để chọn)"))
         return None
