@@ -68,3 +68,16 @@ def test_an_officers_answer_appears_while_the_citizen_waits_at_the_prompt(tmp_pa
         chat.wait_for("> ")  # the prompt comes back under it
     finally:
         assert chat.close() == 0
+
+
+def test_papibot_run_at_a_terminal_without_a_channel_is_still_the_console_chat(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPIBOT_", "TELEGRAM_", "ZALO_"))}
+    env.update(PAPIBOT_DB=str(tmp_path / "papibot.db"), PAPIBOT_WEB_PORT="0")
+    chat = Terminal(["run"], env)
+    try:
+        chat.wait_for("mở trò chuyện trên console")
+        chat.wait_for("> ")
+        chat.type("làm sổ đỏ lần đầu cần giấy tờ gì")
+        assert "[5] Xem thêm" in chat.wait_for("(gõ số để chọn)")
+    finally:
+        assert chat.close() == 0
