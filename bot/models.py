@@ -154,3 +154,4 @@ class Reply:
     topic: str | None = None
     ticket_id: int | None = None
     ok: bool = True  # False when the request was refused or invalid (the CLI's exit code)
+    plain: str = ""  # the text for channels without buttons when it differs (the catalogue: categories only)

@@ -11,6 +11,7 @@ from bot.config import Config, is_pg_url
 from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
 from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
+from bot.heartbeat import HeartbeatStore
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.pgtools import MigrationBackup
 from bot.store_doubt import DoubtStore
@@ -32,7 +33,7 @@ def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, Database):
+class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, HeartbeatStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
 
     @classmethod

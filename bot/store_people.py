@@ -106,13 +106,14 @@ class PeopleStore(Database):
         return int(await self._value("SELECT count(*) FROM takeovers WHERE until > ?", (time.time(),)) or 0)
 
     async def save_menu(self, channel: str, chat_id: str, user_id: str, payloads: list[str],
-                        turn: Turn | None = None) -> None:
-        """Remember the options this chat was just shown (replacing the previous menu)."""
+                        rest: list[tuple[str, str]] | None = None, turn: Turn | None = None) -> None:
+        """Remember the options this chat was just shown, and those «Xem thêm» shows (replacing the previous)."""
+        menu = {"shown": payloads, "rest": rest or []}
         await self._write(
             "INSERT INTO menus (channel, chat_id, user_id, payloads, expires_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET payloads = excluded.payloads,"
             " expires_at = excluded.expires_at",
-            (channel, chat_id, user_id, json.dumps(payloads), time.time() + MENU_TTL), turn,
+            (channel, chat_id, user_id, json.dumps(menu, ensure_ascii=False), time.time() + MENU_TTL), turn,
         )
 
     async def flood_hit(self, channel: str, user_id: str, window: float) -> int:
@@ -148,11 +149,18 @@ class PeopleStore(Database):
         """Delete the flood windows opened before `before` (they no longer count)."""
         return await self._write("DELETE FROM flood_windows WHERE started < ?", (before,))
 
-    async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
-        """The payload behind option `number` of the live menu of this chat, or None."""
+    async def _menu(self, channel: str, chat_id: str, user_id: str) -> dict[str, Any]:
         row = await self._one("SELECT payloads FROM menus WHERE channel = ? AND chat_id = ? AND user_id = ?"
                               " AND expires_at > ?", (channel, chat_id, user_id, time.time()))
-        if row is None:
-            return None
-        payloads = json.loads(row[0])
+        menu = json.loads(row[0]) if row is not None else {}
+        return {"shown": menu, "rest": []} if isinstance(menu, list) else menu  # a list: saved before «Xem thêm»
+
+    async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
+        """The payload behind option `number` of the live menu of this chat, or None."""
+        payloads = (await self._menu(channel, chat_id, user_id)).get("shown", [])
         return str(payloads[number - 1]) if 0 < number <= len(payloads) else None
+
+    async def menu_rest(self, channel: str, chat_id: str, user_id: str) -> list[tuple[str, str]]:
+        """The options «Xem thêm» of the live menu of this chat shows (none once it expired)."""
+        return [(str(label), str(payload)) for label, payload in (await self._menu(channel, chat_id, user_id))
+                .get("rest", [])]

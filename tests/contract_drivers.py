@@ -15,6 +15,7 @@ from typing import Any
 from telegram import Update
 
 from bot.events import MESSAGE, Event
+from bot.menus import MAX_OPTIONS, MORE_LABEL
 from bot.models import ADMIN, CITIZEN, STAFF, Progress, Reply
 from bot.render import plain_messages, to_plain
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
@@ -112,12 +113,17 @@ class _NumberedOptions:
         raise NotImplementedError
 
     async def press(self, who: int, label: str) -> str:
-        """Type the number of the newest option whose label contains `label`."""
-        for part in reversed(self._texts(who)):
-            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
-            if options:
-                return await self.say(who, options[0][0])
-        raise AssertionError(f"no option {label!r} shown to {who}")
+        """Type the number of the option whose label contains `label` in the newest menu, through «Xem thêm»
+        when it is behind it, as a person would."""
+        menu = next((found for part in reversed(self._texts(who)) if (found := _OPTION.findall(part))), [])
+        assert 0 < len(menu) <= MAX_OPTIONS, f"{len(menu)} options shown to {who}"
+        hits = [n for n, text in menu if label in text]
+        if hits:
+            return await self.say(who, hits[0])
+        more = [n for n, text in menu if text == MORE_LABEL]
+        assert more, f"no option {label!r} shown to {who}"
+        await self.say(who, more[0])
+        return await self.press(who, label)
 
 
 class ConsoleDriver(_NumberedOptions):

@@ -11,7 +11,9 @@ from bot.report_import import ReportError, import_report, normalize_unit, parse_
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
-needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not found next to the repo")
+needs_seed = pytest.mark.skipif(
+    not SEED.exists(),
+    reason="the seed report ../shared/seed/bao-cao-papi-6-thang-2021.txt is not beside the project")
 
 MINI = """BÁO CÁO
 

@@ -21,7 +21,9 @@ from bot.tasks import TaskBook
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
-pytestmark = pytest.mark.skipif(not SEED.exists(), reason="seed report not found next to the repo")
+pytestmark = pytest.mark.skipif(
+    not SEED.exists(),
+    reason="the seed report ../shared/seed/bao-cao-papi-6-thang-2021.txt is not beside the project")
 
 CITIZEN_USER = User("telegram", "1", "1", "Dân", CITIZEN)
 OFFICER = User("telegram", "7", "7", "Chị Hòa", STAFF)
