@@ -153,9 +153,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import-report", help="read the office's PAPI report into the plan period it names, in the database",
         description="Reads the report's appendix (format: docs/plan-import.md; sample: docs/mau-bao-cao-papi.txt) "
-                    "into the plan period the report names, in the database (PAPIBOT_DB); no file is written. "
-                    "Each row that cannot be read is listed with its line and the reason (exit status 1); "
-                    "statuses officers recorded are kept.")
+                    "into the plan period the report names, in the database (PAPIBOT_DB); no file is written "
+                    "unless --yaml. Each row that cannot be read is listed with its line and the reason (exit "
+                    "status 1); statuses officers recorded are kept.")
     p.add_argument("file", help="the report as UTF-8 text (appendix table tab-separated)")
     p.add_argument("--period", help="import into this period instead of the one the report names")
     p.add_argument("--yaml", metavar="FILE", help="also write the parsed plan as a tasks.yaml (how the shipped "

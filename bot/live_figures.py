@@ -83,6 +83,16 @@ def queue_rows(stats: QueueStats) -> tuple[LiveRow, ...]:
                                                       else "")))
 
 
+async def queue_ledger(storage: Storage, now: float) -> dict[str, Any]:
+    """The reply queue's figures of the current half-year as numbers (`papibot counts --json`'s "queue")."""
+    since, name, span = half_year(now)
+    stats = await storage.stats(since, now + 1)
+    return {"period": f"{name} ({span})", "as_of": stamp(now), "received": stats.received, "answered": stats.answered,
+            "pending": stats.pending, "closed": stats.closed, "median_hours": stats.median_hours,
+            "p90_hours": stats.p90_hours, "bot_answers": stats.bot_answers, "helpful_rate": stats.helpful_rate,
+            "median_text": hours_text(stats.median_hours)}
+
+
 def reply_queue(storage: Storage) -> LiveSource:
     """The reply queue of the current half-year, counted now."""
     async def section(now: float) -> LiveSection:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.deadlines import STATUS_LABELS, STATUSES, UPCOMING
 from bot.figures import FiguresSource, Metric, MetricsError, load_figures_source, load_metrics, visible
-from bot.live_figures import LiveSource, reply_queue
+from bot.live_figures import LiveSource, queue_ledger, reply_queue
 from bot.models import Reply, User
 from bot.plan import UNREPORTED, VIEW_LABELS, VIEW_STATUSES, PlanArea, PlanTask
 from bot.planning import PlanService, PlanView, TaskDraft
@@ -134,13 +134,15 @@ class StaffService:
         return [(await source(stamp)).as_dict() for source in self.live_sources]
 
     async def counts_data(self, topic: str = "", now: float | None = None) -> dict[str, Any]:
-        """The live figures (each with its period and "as of") beside the report's figures and their source."""
+        """The live figures (each section with its period and "as of"; the reply queue also as numbers) beside the
+        report's figures and their source."""
         live = await self.live(now)
         metrics = [_metric_dict(m) for m in visible(self.metrics, topic)]
         source = {"title": self.figures.title, "plan": self.figures.plan,
                   "as_of": self.figures.as_of.isoformat() if self.figures.as_of else None,
                   "as_of_text": f"{self.figures.as_of:%d/%m/%Y}" if self.figures.as_of else ""}
-        return {"topic": topic.strip(), "live": live, "queue": live[0], "metrics": metrics, "source": source}
+        queue = await queue_ledger(self.storage, time.time() if now is None else now)
+        return {"topic": topic.strip(), "live": live, "queue": queue, "metrics": metrics, "source": source}
 
     # Replies for the chat channels
 

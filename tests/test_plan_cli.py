@@ -83,7 +83,7 @@ def test_import_report_says_where_the_plan_goes_and_which_rows_it_could_not_read
         papibot("import-report", "--help")
     assert done.value.code == 0
     flat = " ".join(capsys.readouterr().out.split())
-    assert "into the plan period the report names, in the database (PAPIBOT_DB); no file is written" in flat
+    assert "into the plan period the report names, in the database (PAPIBOT_DB); no file is written unless" in flat
     assert "docs/plan-import.md" in flat
     broken = tmp_path / "bao-cao.txt"
     broken.write_text(SAMPLE.read_text(encoding="utf-8").replace(

@@ -142,9 +142,10 @@ async def test_capnhat_bad_input(services):
 async def test_counts_show_live_queue_beside_report_figures_each_with_its_dates(staff):
     await staff.storage.create_ticket(CITIZEN_USER, "Xin hỏi thủ tục?", "xin hoi thu tuc")
     data = await staff.counts_data()
-    rows = {r["label"]: r["value"] for r in data["queue"]["rows"]}
+    assert data["queue"]["received"] == 1 and data["queue"]["pending"] == 1
+    rows = {r["label"]: r["value"] for r in data["live"][0]["rows"]}
     assert rows["Câu hỏi chuyển cán bộ"] == "1" and rows["Đang chờ trả lời"] == "1"
-    assert data["queue"]["period"].startswith("6 tháng") and data["queue"]["as_of"]
+    assert data["live"][0]["period"].startswith("6 tháng") and data["live"][0]["as_of"] == data["queue"]["as_of"]
     assert data["source"]["as_of"] == "2021-06-30" and data["source"]["plan"] == "6 tháng cuối năm 2021"
     values = {m["key"]: m["value"] for m in data["metrics"]}
     assert values["dossiers_received"] == 609 and values["petitions_received"] == 255
@@ -198,7 +199,8 @@ async def test_cli_status_task_counts_json(config, capsys):
     assert await cli_staff.cmd_task(_args(words=["99.99"]), config) == 1
     assert await cli_staff.cmd_counts(_args(json=True, topic=None), config) == 0
     counts = json.loads(capsys.readouterr().out)
-    assert {"period", "as_of", "rows"} <= set(counts["queue"])
+    assert {"period", "as_of", "received", "answered", "pending", "closed"} <= set(counts["queue"])
+    assert {"key", "title", "period", "as_of", "rows"} <= set(counts["live"][0])
     assert {"key", "label", "value", "unit", "period"} <= set(counts["metrics"][0])
 
 
