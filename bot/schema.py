@@ -7,6 +7,7 @@ Migrations 1 to 4 live in `bot.schema_base`. Databases from before migration 4 r
 from __future__ import annotations
 
 from bot.schema_base import BASE_MIGRATIONS
+from bot.schema_plan import PLAN_SQLITE
 
 # Each entry upgrades the database from version i to i + 1. Never edit a released entry: add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -174,6 +175,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
     """,
+    # 16: the PAPI plan as periods: areas and tasks per period (imported, copied or added), each task's last
+    # recorded status with who recorded it and when, and every change to a task (bot/schema_plan.py)
+    PLAN_SQLITE,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,8 @@ means the same tables on both backends.
 
 from __future__ import annotations
 
+from bot.schema_plan import PLAN_PG
+
 # Differences from SQLite's DDL: identity columns for AUTOINCREMENT, double precision for REAL, bigint for
 # ids (SQLite's integers are 64-bit). Everything else (names, defaults, checks, indexes) is the same.
 _V7 = """
@@ -246,13 +248,15 @@ CREATE INDEX learned_items_question ON learned_items (question_id);
     (15, """
 ALTER TABLE outbox ADD COLUMN parts_sent integer NOT NULL DEFAULT 0;
 """),
+    (16, PLAN_PG),
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.
 TABLES = ("tickets", "questions", "ratings", "outbox", "admin_actions", "task_status", "processed_updates",
           "menus", "conversations", "contacts", "web_users", "web_sessions", "web_login_failures",
           "canned_replies", "ticket_assignments", "inbound_events", "channel_tokens", "sent_messages", "takeovers",
-          "leases", "flood_windows", "learned_items", "knowledge_state", "rate_slots")
+          "leases", "flood_windows", "learned_items", "knowledge_state", "rate_slots", "plan_periods", "plan_areas",
+          "plan_tasks", "plan_changes")
 # Tables whose `id` is an identity column (its sequence is reset after a copy).
 IDENTITY_TABLES = ("tickets", "questions", "outbox", "admin_actions", "task_status", "canned_replies",
-                   "inbound_events", "learned_items")
+                   "inbound_events", "learned_items", "plan_periods", "plan_tasks", "plan_changes")

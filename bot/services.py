@@ -12,9 +12,12 @@ from bot.config import Config
 from bot.learn import LearnedFormatError
 from bot.learned import LearnedKnowledge, import_once, stored_document
 from bot.notify import Officers
+from bot.plan_import import seed_plan
+from bot.planning import PlanService
 from bot.render import Renderer
-from bot.staff import StaffService, load_staff_data
+from bot.staff import StaffService, load_staff_figures
 from bot.storage import Storage
+from bot.tasks import TaskBookError
 from knowledge.loader import LEARNED_FILE, KnowledgeError
 
 
@@ -30,6 +33,7 @@ class Services:
     citizen: CitizenService
     staff: StaffService
     admin: AdminService
+    plan: PlanService
     learned: LearnedKnowledge
     today: Today = vn_today  # the date dated changes are judged on (tests pin it)
 
@@ -52,14 +56,25 @@ async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
     return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, document), version
 
 
+async def open_plan(config: Config, storage: Storage, today: Today) -> PlanService:
+    """The plan service; a database without any plan gets the tasks.yaml of the data directory (else the shipped
+    one) as its first period, with the statuses officers recorded before periods existed."""
+    try:
+        await seed_plan(storage, config.staff_file("tasks.yaml"), today(), await storage.task_overrides())
+    except TaskBookError as exc:
+        raise KnowledgeError([str(exc)]) from exc
+    return PlanService(storage, today)
+
+
 async def open_services(config: Config, today: Today = vn_today) -> Services:
     """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services;
-    `today` gives the date replies and pages judge dated changes on."""
+    `today` gives the date replies and pages judge dated changes and the plan's due dates on."""
     renderer = Renderer(config.knowledge_dir / "templates")
-    book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
+    metrics, figures = load_staff_figures(config.staff_file("metrics.yaml"))
     storage: Storage = await Storage.open(config)
     try:
         brain, version = await _brain(config, storage)
+        plan = await open_plan(config, storage, today)
     except BaseException:
         await storage.close()
         raise
@@ -73,8 +88,9 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         officers=officers,
         citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days,
                                config.doubt_margin, today),
-        staff=StaffService(book, metrics, storage, renderer),
+        staff=StaffService(plan, metrics, figures, storage, renderer),
         admin=AdminService(brain, storage, renderer, learned),
+        plan=plan,
         learned=learned,
         today=today,
     )

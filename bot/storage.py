@@ -19,6 +19,7 @@ from bot.store_inbox import InboxStore
 from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
+from bot.store_plan import PlanStore
 from bot.store_web import WebStore
 from bot.turns import Context
 
@@ -33,8 +34,9 @@ def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, HeartbeatStore, Database):
-    """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
+class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, LearnedStore, HeartbeatStore, PlanStore,
+              Database):
+    """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, the PAPI plan, menus."""
 
     @classmethod
     async def open(cls, path: Any) -> Any:

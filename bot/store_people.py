@@ -54,14 +54,15 @@ class PeopleStore(Database):
 
     async def set_task_status(self, task_id: str, status: str, note: str, changed_by: str,
                               turn: Turn | None = None) -> None:
-        """Record a staff member's status change on a task (history is kept)."""
+        """Record a status in the table used before plans were kept by period (migration 16): read once, when a
+        database without any period gets its first plan (bot.plan_import.seed_plan); papibot no longer writes it."""
         await self._write(
             "INSERT INTO task_status (task_id, status, note, changed_by, at) VALUES (?, ?, ?, ?, ?)",
             (task_id, status, note, changed_by, time.time()), turn,
         )
 
     async def task_overrides(self) -> dict[str, TaskOverride]:
-        """The latest staff status of every task that has one."""
+        """The latest status officers recorded in that older table, by task number ("5.6")."""
         rows = await self._all(
             "SELECT task_id, status, note, changed_by, at FROM task_status"
             " WHERE id IN (SELECT max(id) FROM task_status GROUP BY task_id)"
