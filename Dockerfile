@@ -17,7 +17,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PAPIBOT_DATA_DIR=/data \
     PAPIBOT_HTTP_LISTEN=0.0.0.0 \
-    PAPIBOT_HTTP_PORT=8080
+    PAPIBOT_HTTP_PORT=8080 \
+    PAPIBOT_WEB_LISTEN=0.0.0.0 \
+    PAPIBOT_WEB_PORT=8081
 # pg_dump/pg_restore for `papibot db backup|restore` and the pre-migration dump on PostgreSQL (Debian 12's
 # client is version 15, as compose.yaml's server: a client older than the server cannot dump it).
 RUN apt-get update && apt-get install --yes --no-install-recommends postgresql-client \
@@ -29,7 +31,7 @@ COPY --from=build /opt/venv /opt/venv
 USER papibot
 WORKDIR /data
 VOLUME /data
-EXPOSE 8080
+EXPOSE 8080 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request as u; port = os.environ.get('PAPIBOT_HTTP_PORT', '8080'); sys.exit(u.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status != 200)"]
 CMD ["papibot", "run"]

@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The evaluation tool and its labelled sets live beside the project, not in it (override: make eval SHARED=DIR).
+SHARED ?= ../shared
+EVAL_TOOL := $(SHARED)/tools/eval_answers.py
 
-.PHONY: run test lint bench eval eval-conversations clean
+.PHONY: run test lint bench eval eval-conversations eval-tool clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +30,18 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
-eval: $(STAMP)
-	$(BIN)/python ../shared/tools/eval_answers.py --papibot $(BIN)/papibot
+eval: eval-tool $(STAMP)
+	$(BIN)/python $(EVAL_TOOL) --papibot $(BIN)/papibot
 
-eval-conversations: $(STAMP)
-	$(BIN)/python ../shared/tools/eval_answers.py --papibot $(BIN)/papibot --conversations tests/data/conversations.tsv
+eval-conversations: eval-tool $(STAMP)
+	$(BIN)/python $(EVAL_TOOL) --papibot $(BIN)/papibot --conversations tests/data/conversations.tsv
+
+eval-tool:
+	@test -f $(EVAL_TOOL) || { \
+	  echo "make eval cần công cụ chấm điểm $(EVAL_TOOL) và các bộ câu hỏi có nhãn bên cạnh nó" >&2; \
+	  echo "(thư mục shared/ đặt cạnh mã nguồn: tools/eval_answers.py, eval/dev.tsv)." >&2; \
+	  echo "Hãy đặt thư mục đó cạnh kho mã, hoặc chỉ chỗ của nó: make eval SHARED=/đường/dẫn/shared" >&2; \
+	  exit 2; }
 
 clean:
 	rm -rf $(VENV) build *.egg-info

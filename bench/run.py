@@ -81,6 +81,12 @@ async def bench_service(qs: list[str], n: int = 3000, db: str = "") -> dict[str,
             "per_second": round(n / elapsed), "tickets_written": total}
 
 
+def median_of_three(qs: list[str]) -> dict[str, object]:
+    """The citizen path measured three times: the median run, with every run's figure."""
+    runs = sorted((asyncio.run(bench_service(qs)) for _ in range(3)), key=lambda r: int(str(r["per_second"])))
+    return {**runs[1], "runs": [r["per_second"] for r in runs]}
+
+
 STARTUP = """
 import asyncio, sys, time
 t0 = time.perf_counter()
@@ -118,7 +124,7 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
         "matching": [bench_matching(kb, qs, "real"), bench_matching(synthetic_kb(kb, 1000), qs, "1k"),
                      bench_matching(synthetic_kb(kb, 10000), qs[::6], "10k")],
-        "service": asyncio.run(bench_service(qs)),
+        "service": median_of_three(qs),
     }
     with tempfile.TemporaryDirectory() as tmp:
         big = write_knowledge(synthetic_kb(kb, 10000), DEFAULT_KNOWLEDGE, Path(tmp) / "k")
@@ -152,7 +158,8 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
         print(f"{m['label']:10} {m['topics']:>7} {m['p50_ms']:>8} {m['p99_ms']:>8} {m['baseline_p99_ms']:>9} "
               f"{m['ratio_p99']:>6}  {floor}")
     s = r["service"]
-    print(f"service: {s['per_second']} messages/s (30 % unknown, {s['tickets_written']} tickets), floor 500/s")
+    print(f"service: {s['per_second']} messages/s, median of {s.get('runs')} (30 % unknown, {s['tickets_written']}"
+          " tickets), floor 500/s")
     for st in r["startup"]:
         print(f"start-up {st['label']}: ready in {st['ready_s']} s, peak RSS {st['peak_rss_mb']} MB"
               + ("  (floors 2 s, 150 MB)" if st["label"] == "real" else ""))

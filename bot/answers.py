@@ -84,6 +84,11 @@ def _parts(topic: Topic) -> list[str]:
     return [key for key, _ in topic.sections if key != "summary"] + ["basis"]
 
 
+def categories_of(kb: KnowledgeBase) -> list[str]:
+    """The categories of the topics, in the knowledge's order (a category button carries its index)."""
+    return list(dict.fromkeys(t.category for t in kb.topics))
+
+
 class Presenter:
     """Renders replies; the knowledge is passed in each time, so a reload takes effect at once."""
 
@@ -165,10 +170,11 @@ class Presenter:
         return Reply(text, rows, SUGGEST)
 
     def catalogue(self, kb: KnowledgeBase) -> Reply:
-        """Every procedure, with one button per category."""
-        names = list(dict.fromkeys(t.category for t in kb.topics))
+        """Every procedure, with one button per category; without buttons, the categories alone (`plain`)."""
+        names = categories_of(kb)
         rows: Buttons = [[(name, codec.encode("cat", i, 0))] for i, name in enumerate(names)]
-        return Reply(self.renderer.render("catalogue.html", topics=kb.topics), rows, SMALLTALK)
+        return Reply(self.renderer.render("catalogue.html", topics=kb.topics, brief=False), rows, SMALLTALK,
+                     plain=self.renderer.render("catalogue.html", topics=kb.topics, brief=True))
 
     def smalltalk(self, kb: KnowledgeBase, intent: str | None, welcome: str, english: bool = False,
                   question_id: int = 0) -> Reply:

@@ -88,11 +88,12 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int]:
-    """Every configured channel in one process; the console chat when none is."""
+    """Every configured channel in one process; with none, the console chat at a terminal, else the web console."""
     from channels.app import run
+    from channels.console import stdin_is_terminal
 
     logging.getLogger("papibot").debug("settings: %s", config.redacted())
-    if not (config.telegram_token or config.zalo_oa_configured or config.zalo_bot_token):
+    if not (config.telegram_token or config.zalo_oa_configured or config.zalo_bot_token) and stdin_is_terminal():
         print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, PAPIBOT_ZALO_OA_..., ZALO_BOT_TOKEN): "
               "mở trò chuyện trên console (vai công dân).",
               file=sys.stderr)
@@ -180,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="papibot", description="Trợ lý hỏi đáp thủ tục hành chính (papibot)")
     p.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start every configured channel (Telegram, Zalo OA, Zalo Bot), else the console"
+    sub.add_parser("run", help="start every configured channel (Telegram, Zalo OA, Zalo Bot) and the web console; "
+                   "with no channel, the console chat at a terminal"
                    ).set_defaults(func=cmd_run)
     chat = sub.add_parser("chat", help="console chat")
     chat.add_argument("--as", dest="role", choices=[CITIZEN, STAFF, ADMIN], default=CITIZEN)

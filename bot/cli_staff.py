@@ -3,50 +3,48 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
 
+from bot import cli_plan
+from bot.cli_support import CONSOLE, period_id, print_json, today_of, where, who, with_staff
 from bot.config import Config
 from bot.figures import MetricsError, check_metrics, check_text, load_metrics
-from bot.models import ADMIN, User
-from bot.render import Renderer, to_plain
-from bot.report_import import ReportError, import_report
-from bot.services import survey_of
-from bot.staff import StaffService, load_staff_data
-from bot.storage import Storage
-
-CONSOLE = User(channel="cli", user_id="0", chat_id="0", name="console", role=ADMIN)
+from bot.render import to_plain
+from bot.report_doc import Signing, report_data, report_html
+from bot.report_import import ReportError
+from bot.report_pdf import PdfError, find_chromium, html_to_pdf
+from bot.staff import StaffService
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-async def _with_staff(config: Config, work: Callable[[StaffService], Awaitable[int]]) -> int:
-    """Open the task book, metrics and database; run `work`; always close the database."""
-    book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
-    storage = await Storage.open(config)
-    try:
-        return await work(StaffService(book, metrics, storage, Renderer(config.knowledge_dir / "templates"),
-                                       survey_of(config)))
-    finally:
-        await storage.close()
-
-
-def cmd_import(args: argparse.Namespace, config: Config) -> int:
-    """Parse a report and write tasks.yaml; the old file stays untouched on any error."""
-    out = Path(args.out) if args.out else config.data_dir / "tasks.yaml"
-    try:
-        data = import_report(Path(args.file), out)
-    except ReportError as exc:
-        print(f"papibot import-report: {exc} Tệp {out} không bị thay đổi.", file=sys.stderr)
-        return 2
-    print(f"Đã nhập {len(data.areas)} lĩnh vực, {len(data.tasks)} nhiệm vụ "
-          f"(tình trạng tính đến {data.report_date:%d/%m/%Y}) vào {out}.")
-    return 0
+def cmd_import(args: argparse.Namespace, config: Config) -> Awaitable[int]:
+    """Read a report into the plan period it names, in the database; list each row that could not be read."""
+    async def work(staff: StaffService) -> int:
+        try:
+            counts, data = await staff.plan.import_report(who(args), Path(args.file), args.period)
+        except ReportError as exc:
+            print(f"papibot import-report: {exc} Cơ sở dữ liệu không bị thay đổi.", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 2
+        if args.yaml:
+            from bot.report_import import import_report
+            import_report(Path(args.file), Path(args.yaml))
+        p = counts.period
+        day = f"{data.report_date:%d/%m/%Y}" if data.report_date else f"ngày nhập {today_of(args):%d/%m/%Y} " \
+              "(báo cáo không ghi ngày)"
+        print(f"Đã nhập vào kỳ «{p.name}» ({p.span_text()}{', kỳ mới' if counts.created else ''}), tình trạng tính "
+              f"đến {day}, trong cơ sở dữ liệu {where(config)}: thêm {len(counts.added)}, cập nhật "
+              f"{len(counts.updated)} nhiệm vụ.")
+        if counts.kept_status:
+            print(f"Giữ tình trạng cán bộ đã ghi: {', '.join(counts.kept_status)}.")
+        if counts.not_in_report:
+            print(f"Có trong kỳ nhưng không có trong báo cáo (giữ nguyên): {', '.join(counts.not_in_report)}.")
+        for problem in data.problems:
+            print(f"Không đọc được {problem}", file=sys.stderr)
+        return 1 if data.problems else 0
+    return with_staff(config, args, work)
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
@@ -66,64 +64,104 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> Awaitable[int]:
-    """`papibot status [--json] [AREA]`."""
+    """`papibot status [--json] [--period P] [AREA]`."""
     async def work(staff: StaffService) -> int:
-        if args.json:
-            data = await staff.status_data(args.area or "")
-            _print_json(data)
-            return 1 if "candidates" in data else 0
+        pid = await period_id(staff.plan, args)
+        if args.json or pid is not None:
+            data = await staff.status_data(args.area or "", pid)
+            if args.json:
+                print_json(data)
+            else:
+                print(to_plain(staff.renderer.render("status.html" if "areas" in data else "area.html", **data))
+                      if "areas" in data or "area" in data else "Không tìm thấy lĩnh vực.")
+            return 1 if "candidates" in data or data["period"] is None else 0
         reply = await staff.status(CONSOLE, args.area or "")
         print(to_plain(reply.text))
-        return 1 if reply.decision in ("unknown_area", "ambiguous_area") else 0
-    return _with_staff(config, work)
+        return 1 if reply.decision in ("unknown_area", "ambiguous_area", "no_plan") else 0
+    return with_staff(config, args, work)
 
 
 def cmd_task(args: argparse.Namespace, config: Config) -> Awaitable[int]:
-    """`papibot task [--json] ID`."""
+    """`papibot task [--json] [--period P] ID`, and `papibot task add|edit …` (bot/cli_plan.py)."""
+    if args.words[0] in ("add", "edit"):
+        return cli_plan.cmd_task_change(args, config)
+
     async def work(staff: StaffService) -> int:
-        data = await staff.task_data(args.id)
-        if args.json and data is not None:
-            _print_json(data)
+        pid = await period_id(staff.plan, args)
+        data = await staff.task_data(args.words[0], pid)
+        if data is not None and (args.json or pid is not None):
+            if args.json:
+                data["history"] = [vars(c) for c in await staff.storage.plan_changes(int(data["row"]))]
+                print_json(data)
+            else:
+                print(to_plain(staff.renderer.render("task.html", task=data, period=data["period_info"])))
             return 0
-        reply = await staff.task(CONSOLE, args.id)
+        reply = await staff.task(CONSOLE, args.words[0])
         print(to_plain(reply.text), file=sys.stdout if data else sys.stderr)
         return 0 if data else 1
-    return _with_staff(config, work)
+    return with_staff(config, args, work)
 
 
 def cmd_counts(args: argparse.Namespace, config: Config) -> Awaitable[int]:
     """`papibot counts [--json] [TOPIC]`."""
     async def work(staff: StaffService) -> int:
         if args.json:
-            _print_json(await staff.counts_data(args.topic or ""))
+            print_json(await staff.counts_data(args.topic or ""))
         else:
             print(to_plain((await staff.counts(CONSOLE, args.topic or "")).text))
         return 0
-    return _with_staff(config, work)
+    return with_staff(config, args, work)
 
 
 def cmd_report(args: argparse.Namespace, config: Config) -> Awaitable[int]:
-    """`papibot report --format md|html [--out FILE]`: the progress-report appendix."""
+    """`papibot report --format md|html|pdf [--out FILE] [--period P]`: the report a leader signs."""
     async def work(staff: StaffService) -> int:
-        data = await staff.report_data()
-        if args.format == "html":
-            text = staff.renderer.render("report.html", **data)
-        else:
+        if args.format == "pdf" and not args.out:
+            print("papibot report: --format pdf cần --out TỆP.pdf.", file=sys.stderr)
+            return 2
+        data = await report_data(staff, Signing.from_config(config), await period_id(staff.plan, args))
+        if data is None:
+            print(to_plain(staff.notice("no_plan").text), file=sys.stderr)
+            return 1
+        if args.format == "md":
             text = staff.renderer.render_plain("report.md", **data)
-        if args.out:
+        else:
+            text = report_html(staff.renderer, data, standalone=True)
+        if args.format == "pdf":
+            try:
+                Path(args.out).write_bytes(await html_to_pdf(text, find_chromium(config.report_chromium)))
+            except PdfError as exc:
+                print(f"papibot report: {exc}", file=sys.stderr)
+                return 2
+        elif args.out:
             Path(args.out).write_text(text + "\n", encoding="utf-8")
-            print(f"Đã ghi báo cáo vào {args.out}.")
         else:
             print(text)
+        if args.out:
+            print(f"Đã ghi báo cáo kế hoạch «{data['period']['name']}» (tính đến {data['as_of_text']}) vào "
+                  f"{args.out}.")
         return 0
-    return _with_staff(config, work)
+    return with_staff(config, args, work)
+
+
+def _dated(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge due dates on this day (default: today in Vietnam)")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the staff subcommands to the main parser."""
-    p = sub.add_parser("import-report", help="read the office's PAPI report and write tasks.yaml")
-    p.add_argument("file", help="the report as text (appendix table tab-separated)")
-    p.add_argument("--out", help="where to write (default: KNOWLEDGE/tasks.yaml)")
+    p = sub.add_parser(
+        "import-report", help="read the office's PAPI report into the plan period it names, in the database",
+        description="Reads the report's appendix (format: docs/plan-import.md; sample: docs/mau-bao-cao-papi.txt) "
+                    "into the plan period the report names, in the database (PAPIBOT_DB); no file is written "
+                    "unless --yaml. Each row that cannot be read is listed with its line and the reason (exit "
+                    "status 1); statuses officers recorded are kept.")
+    p.add_argument("file", help="the report as UTF-8 text (appendix table tab-separated)")
+    p.add_argument("--period", help="import into this period instead of the one the report names")
+    p.add_argument("--yaml", metavar="FILE", help="also write the parsed plan as a tasks.yaml (how the shipped "
+                                                  "knowledge/tasks.yaml is made)")
+    p.add_argument("--by", help="who imports, written into the tasks' history (default cli:<user>)")
+    _dated(p)
     p.set_defaults(func=cmd_import)
     p = sub.add_parser(
         "check", help="check the report's figures add up and agree",
@@ -134,19 +172,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", nargs="?", help="the report text, to check metrics.yaml against it")
     p.add_argument("--strict", action="store_true", help="exit 1 when any discrepancy is found")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("status", help="PAPI tasks: all areas, or one area's tasks")
+    p = sub.add_parser("status", help="PAPI tasks of the current period (or --period): all areas, or one area")
     p.add_argument("area", nargs="?", help="slug, number (8 or VIII) or part of the name")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--period", help="a period's name or number (papibot plan list)")
+    _dated(p)
     p.set_defaults(func=cmd_status)
-    p = sub.add_parser("task", help="one PAPI task in full")
-    p.add_argument("id", help="task number, e.g. 8.1")
+    p = sub.add_parser(
+        "task", help="one PAPI task in full; 'task add' and 'task edit ID' change the plan",
+        usage="papibot task [--json] [--period P] ID\n"
+              "       papibot task add --area VIII --text TEXT --lead UNIT [--period P] [fields]\n"
+              "       papibot task edit ID [--period P] [--status done] [--note TEXT] [fields]")
+    p.add_argument("words", nargs="+", metavar="ID | add | edit ID", help="task number, e.g. 8.1")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--period", help="a period's name or number (default: the current period)")
+    cli_plan.task_options(p)
+    _dated(p)
     p.set_defaults(func=cmd_task)
-    p = sub.add_parser("counts", help="live reply-queue figures beside the report's figures")
+    p = sub.add_parser("counts", help="live figures beside the report's figures")
     p.add_argument("topic", nargs="?", help="only figures whose name mentions this")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_counts)
-    p = sub.add_parser("report", help="render the progress-report appendix (Markdown or HTML)")
-    p.add_argument("--format", choices=("md", "html"), default="md")
-    p.add_argument("--out", help="write to this file instead of standard output")
+    p = sub.add_parser("report", help="the report a leader signs (Markdown, HTML or PDF) for a plan period")
+    p.add_argument("--format", choices=("md", "html", "pdf"), default="md")
+    p.add_argument("--out", help="write to this file instead of standard output (needed for pdf)")
+    p.add_argument("--period", help="a period's name or number (default: the current period)")
+    _dated(p)
     p.set_defaults(func=cmd_report)
+    cli_plan.register_plan(sub, _dated)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 import os
@@ -91,6 +92,12 @@ class Config:
     zalo_bot_api: str = "https://bot-api.zaloplatforms.com"
     zalo_bot_webhook_url: str = ""
     zalo_bot_webhook_secret: str = ""
+    # The report a leader signs (papibot report, the console's «Báo cáo»): left blank on the page when unset.
+    report_number: str = ""  # e.g. "125/BC-VPUB"
+    report_date: str = ""  # YYYY-MM-DD; unset: "ngày … tháng … năm <this year>" to fill in by hand
+    report_signer_title: str = ""  # e.g. "CHÁNH VĂN PHÒNG"
+    report_signer_name: str = ""
+    report_chromium: str = ""  # the Chromium that prints the PDF; unset: chromium (or google-chrome) on PATH
 
     @property
     def learned_file(self) -> Path:
@@ -159,6 +166,11 @@ _ENV = {
     "PAPIBOT_ZALO_BOT_API": "zalo_bot_api",
     "PAPIBOT_ZALO_BOT_WEBHOOK_URL": "zalo_bot_webhook_url",
     "PAPIBOT_ZALO_BOT_WEBHOOK_SECRET": "zalo_bot_webhook_secret",
+    "PAPIBOT_REPORT_NUMBER": "report_number",
+    "PAPIBOT_REPORT_DATE": "report_date",
+    "PAPIBOT_REPORT_SIGNER_TITLE": "report_signer_title",
+    "PAPIBOT_REPORT_SIGNER_NAME": "report_signer_name",
+    "PAPIBOT_REPORT_CHROMIUM": "report_chromium",
 }
 
 
@@ -272,6 +284,12 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         raise ConfigError("Zalo Bot webhook mode needs PAPIBOT_ZALO_BOT_WEBHOOK_SECRET: 8-256 characters")
     if not 0 <= config.doubt_margin <= 100:
         raise ConfigError(f"doubt_margin must be between 0 and 100 score points (got {config.doubt_margin})")
+    if config.report_date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", config.report_date):
+        raise ConfigError(f"PAPIBOT_REPORT_DATE must be a date written YYYY-MM-DD (got {config.report_date!r})")
+    try:
+        dt.date.fromisoformat(config.report_date or "2000-01-01")
+    except ValueError as exc:
+        raise ConfigError(f"PAPIBOT_REPORT_DATE is not a date: {config.report_date!r}") from exc
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
     return config

@@ -2,8 +2,9 @@
 
 Delivery of a direct reply is at most once: the update is recorded as processed (with its stored
 effect) before the reply is sent, so a process killed in between loses that one reply (the question is
-stored and `/cauhoi` shows it) and a redelivered update is never answered twice. A reply that fails is
-handed to the outbox, which retries it.
+stored and `/cauhoi` shows it) and a redelivered update is never answered twice. Adapters wait for the
+handling only; the reply is sent in the background (bot.replies), and one that fails is handed to the
+outbox, which retries it from its first part not accepted.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.db import AlreadyProcessed, StorageUnavailable
-from bot.delivery import UNCERTAIN_WAIT, RetryLater, Sender, Uncertain, Undeliverable, backoff
+from bot.delivery import Sender
 from bot.events import Event
 from bot.models import Reply
+from bot.replies import Replies
 from bot.router import Router
 from bot.services import Services
 
@@ -35,6 +37,7 @@ class Core:
         self.on_outage: Callable[[str], Awaitable[None]] | None = None
         self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many events hold or await it
         self._limit = asyncio.Semaphore(CONCURRENT_CHATS)
+        self.replies = Replies(services.storage, lambda: services.officers.wake())
 
     @contextlib.asynccontextmanager
     async def _chat(self, key: str) -> AsyncIterator[None]:
@@ -50,23 +53,44 @@ class Core:
             else:
                 self._chats[key] = (lock, users - 1)
 
-    async def process(self, event: Event, sender: Sender) -> Reply | None:
-        """Handle one event and send its reply; never raises for a handler's fault."""
-        async with self._chat(event.chat_key):
-            try:
-                reply = await self.reply_to(event)
-            except StorageUnavailable as exc:
-                await self._unavailable(event, sender, exc)
-                raise
-            if self.outage is not None:
-                log.warning("the database takes writes again; the outage is over")
-                self.outage = None
-            if reply is not None:
-                await self.send_reply(event, reply, sender)
-            return reply
+    async def handle(self, event: Event, sender: Sender) -> Reply | None:
+        """Handle one event (its effects stored) and start sending its reply; never raises for a handler's fault.
 
-    async def _unavailable(self, event: Event, sender: Sender, exc: StorageUnavailable) -> None:
-        """Per outage: each affected citizen is told once, the officers once; the event is retried later."""
+        The reply goes out in the background after the chat's earlier replies: an adapter confirms the event
+        to the platform as soon as this returns, whatever the platform's sends are doing.
+        """
+        await self.replies.reserve()
+        sending = False
+        try:
+            async with self._chat(event.chat_key):
+                try:
+                    reply = await self.reply_to(event)
+                except StorageUnavailable as exc:
+                    sending = await self._unavailable(event, sender, exc)
+                    raise
+                if self.outage is not None:
+                    log.warning("the database takes writes again; the outage is over")
+                    self.outage = None
+                if reply is not None:
+                    self.replies.start(event, reply, sender)
+                    sending = True
+                return reply
+        finally:
+            if not sending:
+                self.replies.release()
+
+    async def process(self, event: Event, sender: Sender) -> Reply | None:
+        """Handle one event and send its reply before returning (the console, tests)."""
+        reply = await self.handle(event, sender)
+        await self.replies.wait(event.chat_key)
+        return reply
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Until the replies in flight are sent; after `timeout` seconds the rest are handed to the outbox."""
+        await self.replies.drain(timeout)
+
+    async def _unavailable(self, event: Event, sender: Sender, exc: StorageUnavailable) -> bool:
+        """Per outage: each affected citizen is told once, the officers once; True when this citizen is told now."""
         first = self.outage is None
         self.outage = self.outage or set()
         if first:
@@ -75,10 +99,12 @@ class Core:
                 with contextlib.suppress(Exception):
                     await self.on_outage(f"papibot không ghi được cơ sở dữ liệu ({exc}); tin nhắn của công dân "
                                          "đang được giữ lại và sẽ được xử lý khi khắc phục xong.")
-        if event.private and event.chat_key not in self.outage:
-            self.outage.add(event.chat_key)
-            with contextlib.suppress(Exception):
-                await sender.send(event.chat_id, Reply(self.services.renderer.message("outage")))
+        if not event.private or event.chat_key in self.outage:
+            return False
+        self.outage.add(event.chat_key)
+        # In the background like every reply, but never through the outbox: it lives in the failing database.
+        self.replies.start(event, Reply(self.services.renderer.message("outage")), sender, fallback=False)
+        return True
 
     async def reply_to(self, event: Event) -> Reply | None:
         """The reply to one event (stored effects committed), or None; a handler's fault is reported."""
@@ -103,26 +129,3 @@ class Core:
             await self.services.officers.error(exc, str(module))
         except Exception:  # reporting must never turn one failure into two
             log.exception("could not queue the error notice")
-
-    async def send_reply(self, event: Event, reply: Reply, sender: Sender) -> None:
-        """Send now; when the platform fails, the outbox takes the reply over and retries it."""
-        quote = event.message_id if not event.private else None
-        storage = self.services.storage
-        try:
-            await sender.send(event.chat_id, reply, quote)
-            return
-        except Undeliverable as exc:
-            log.warning("reply to %s undeliverable: %s", event.chat_key, exc)
-            return
-        except Uncertain as exc:
-            log.warning("reply to %s timed out (%s); retried once later", event.chat_key, exc)
-            await storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
-                                  delay=UNCERTAIN_WAIT, status="uncertain")
-        except RetryLater as exc:
-            await storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
-                                  delay=exc.seconds)
-        except Exception as exc:
-            log.warning("reply to %s failed (%s); handed to the outbox", event.chat_key, exc)
-            await storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
-                                  delay=backoff(0) / 5)
-        self.services.officers.wake()

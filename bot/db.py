@@ -116,11 +116,24 @@ async def migrate(db: aiosqlite.Connection, path: Path | None = None, target: in
     return max(version, target)
 
 
+async def _wal(db: aiosqlite.Connection, tries: int = 100) -> None:
+    # Switching a new file to WAL needs it to itself, and the busy handler does not wait for that: processes
+    # opening a new file together retry for up to 10 s.
+    for attempt in range(tries):
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.1)
+
+
 async def _connect(path: Path | str) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, timeout=10.0)
     db.row_factory = aiosqlite.Row
     try:
-        await db.execute("PRAGMA journal_mode = WAL")
+        await _wal(db)
         await db.execute("PRAGMA foreign_keys = ON")
         # WAL + NORMAL survives a crash of the bot (kill -9) without losing a commit; only a power cut
         # can drop the last transactions, and it costs no fsync per citizen message.

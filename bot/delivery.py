@@ -1,10 +1,11 @@
 """Delivery: what a channel's sender may raise, and the one worker that empties the outbox for every channel.
 
 Semantics: an outbox message is sent at least once (a kill between the platform accepting it and the
-record can repeat that one message); a send that timed out is "uncertain" and retried once, no sooner
-than UNCERTAIN_WAIT later; each chat has its own back-off; officers' notices have their own lane. With
-several processes on one PostgreSQL database, the messages a dead process had claimed are taken over by
-another within seconds, as uncertain (bot.store_outbox): only those it was sending can arrive twice.
+record can repeat that one message); a long one goes in parts, each recorded once the platform accepts it,
+so every retry starts at the first part not accepted; a send that timed out is "uncertain" and retried
+once, no sooner than UNCERTAIN_WAIT later; each chat has its own back-off; officers' notices have their own
+lane. With several processes on one PostgreSQL database, the messages a dead process had claimed are taken
+over by another within seconds, as uncertain (bot.store_outbox): only those it was sending can arrive twice.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Protocol
 
-from bot.models import OutboxItem, Reply
+from bot.models import OutboxItem, Progress, Reply
 from bot.storage import Storage
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 
@@ -35,9 +37,9 @@ class Undeliverable(Exception):
 class RetryLater(Exception):
     """The platform asked us to wait (e.g. a 429); not the recipient's fault."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds:g}s")
-        self.seconds = seconds
+    def __init__(self, seconds: float, reason: str = "rate limit", level: int = logging.WARNING) -> None:
+        super().__init__(f"retry after {seconds:g}s ({reason})")
+        self.seconds, self.reason, self.level = seconds, reason, level
 
 
 class Uncertain(Exception):
@@ -49,8 +51,31 @@ class Sender(Protocol):
 
     channel: str
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Send; return the platform id of the first message posted (or None)."""
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Send the parts after `progress` (advancing it); return the platform id of the first part (or None)."""
+
+
+async def send_parts(parts: Sequence[str], progress: Progress | None,
+                     send_one: Callable[[int, str], Awaitable[str | None]]) -> str | None:
+    """Send `parts` in order from the first one the platform has not accepted; the first part's platform id.
+
+    `progress` is advanced as each part is accepted, so whoever catches a failure knows where to resume:
+    a 429 on the second part of three sends the second and third again, never the first.
+    """
+    progress = progress if progress is not None else Progress()
+    for index in range(progress.sent, len(parts)):
+        message_id = await send_one(index, parts[index])
+        progress.first = message_id if index == 0 else progress.first
+        progress.sent = index + 1
+        if progress.noted is not None and progress.sent < len(parts):
+            await progress.noted(progress)
+    return progress.first
+
+
+def rate_limited(who: str, exc: RetryLater) -> None:
+    """The one line a rate limit is worth: who waits, how long, and why."""
+    log.log(exc.level, "%s: waiting %gs as asked (%s); sent again then", who, exc.seconds, exc.reason)
 
 
 def backoff(attempts: int) -> float:
@@ -110,35 +135,45 @@ class DeliveryWorker:
         sender = self.senders[item.channel]
         rows = json.loads(item.buttons or "[]")
         reply = Reply(item.text, [[(str(label), str(data)) for label, data in row] for row in rows])
+        progress = Progress(item.parts_sent, item.message_id, noted=partial(self._noted, item.id))
+        uncertain = item.status == "uncertain"
         try:
-            message_id = await sender.send(item.chat_id, reply, item.reply_to)
+            message_id = await sender.send(item.chat_id, reply, item.reply_to, progress)
         except Undeliverable as exc:
-            await self._give_up(item, str(exc))
+            await self._give_up(item, str(exc), progress)
             return False
         except RetryLater as exc:
-            await self.storage.mark_retry(item.id, str(exc), exc.seconds, uncertain=item.status == "uncertain")
+            rate_limited(f"outbox {item.id} to {item.channel}:{item.chat_id}", exc)
+            await self.storage.mark_retry(item.id, str(exc), exc.seconds, uncertain, progress)
             return False
         except Uncertain as exc:
-            if item.status == "uncertain":  # already retried once: a person should look at it
-                await self._give_up(item, f"no confirmation twice: {exc}")
+            if uncertain:  # already retried once: a person should look at it
+                await self._give_up(item, f"no confirmation twice: {exc}", progress)
             else:
-                await self.storage.mark_retry(item.id, f"uncertain: {exc}", UNCERTAIN_WAIT, uncertain=True)
+                await self.storage.mark_retry(item.id, f"uncertain: {exc}", UNCERTAIN_WAIT, True, progress)
             return False
         except Exception as exc:  # any channel fault: keep the item and try again later
             log.warning("outbox %s failed (attempt %s): %s", item.id, item.attempts + 1, exc)
             if item.attempts + 1 >= MAX_ATTEMPTS:
-                await self._give_up(item, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
+                await self._give_up(item, f"gave up after {MAX_ATTEMPTS} attempts: {exc}", progress)
             else:
                 await self.storage.mark_retry(item.id, f"{type(exc).__name__}: {exc}", backoff(item.attempts),
-                                              uncertain=item.status == "uncertain")
+                                              uncertain, progress)
             return False
         await self.storage.mark_sent(item.id, message_id)
         if item.kind == "admin_post" and item.ticket_id is not None and message_id is not None:
             await self.storage.set_admin_message(item.ticket_id, message_id)
         return True
 
-    async def _give_up(self, item: OutboxItem, reason: str) -> None:
-        await self.storage.mark_undeliverable(item.id, reason)
+    async def _noted(self, item_id: int, progress: Progress) -> None:
+        """Record each accepted part at once: a process killed in the middle repeats none of them."""
+        try:
+            await self.storage.mark_parts(item_id, progress)
+        except Exception as exc:  # the send goes on; only a crash before the settlement could repeat a part
+            log.warning("outbox %s: could not record the parts sent (%s)", item_id, exc)
+
+    async def _give_up(self, item: OutboxItem, reason: str, progress: Progress | None = None) -> None:
+        await self.storage.mark_undeliverable(item.id, reason, progress)
         log.warning("outbox %s undeliverable: %s", item.id, reason)
         if self.on_undeliverable is not None and item.ticket_id is not None and item.kind != "admin_post":
             await self.on_undeliverable(item, reason)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 
 MESSAGE, BUTTON, FOLLOW, UNSUPPORTED = "message", "button", "follow", "unsupported"
 # Local channels whose adapter states the role itself (`papibot chat --as admin`); never a network channel.
 TRUSTED_ROLE_CHANNELS = ("console", "cli")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sound_text(text: str) -> str:
+    """Text UTF-8 can carry: a lone surrogate (JSON's "\\ud800") becomes U+FFFD, a split pair is joined."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,14 @@ class Event:
     reply_to_id: str | None = None  # the platform id of the message this one replies to
     reply_to_text: str = ""
     role: str | None = None  # honoured only for TRUSTED_ROLE_CHANNELS
+
+    def __post_init__(self) -> None:
+        # The edge of the core: a platform's JSON may carry lone surrogates, which no database or API can
+        # encode; cleaned here, the message is stored and answered like any other.
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str) and _SURROGATE.search(value):
+                object.__setattr__(self, field.name, sound_text(value))
 
     @property
     def key(self) -> str:

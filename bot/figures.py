@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -80,6 +81,26 @@ def load_metrics(path: Path) -> list[Metric]:
         if unknown:
             raise MetricsError(f"{path}: {m.key} nhắc tới khóa không có: {', '.join(unknown)}.")
     return metrics
+
+
+@dataclass(frozen=True)
+class FiguresSource:
+    """Which report the figures come from, the day they hold for, and the plan period that report belongs to."""
+
+    title: str = ""
+    as_of: dt.date | None = None
+    plan: str = ""
+
+
+def load_figures_source(path: Path) -> FiguresSource:
+    """The `source`, `as_of` and `plan` keys of metrics.yaml (empty when absent or unreadable)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        day = data.get("as_of")
+        as_of = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) if day else None
+        return FiguresSource(str(data.get("source") or ""), as_of, str(data.get("plan") or ""))
+    except (OSError, yaml.YAMLError, AttributeError, ValueError):
+        return FiguresSource()
 
 
 def percent_of(part: float, whole: float) -> Decimal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 CITIZEN, STAFF, ADMIN = "citizen", "staff", "admin"
@@ -95,6 +96,18 @@ class OutboxItem:
     buttons: str = "[]"  # JSON rows of [label, payload]
     reply_to: str | None = None  # the platform message id to quote, when the channel can
     claimed_by: int | None = None  # the lock key of the process sending it (PostgreSQL), see bot.store_outbox
+    parts_sent: int = 0  # parts of a long message the platform accepted: a retry starts after them
+    message_id: str | None = None  # the platform id of its first part, once that was accepted
+
+
+@dataclass
+class Progress:
+    """How far one message got: the parts the platform accepted (a retry starts after them), the first's id."""
+
+    sent: int = 0
+    first: str | None = None
+    # Told after each accepted part but the last, so the outbox records it and a crash repeats none of them.
+    noted: Callable[[Progress], Awaitable[None]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -141,3 +154,4 @@ class Reply:
     topic: str | None = None
     ticket_id: int | None = None
     ok: bool = True  # False when the request was refused or invalid (the CLI's exit code)
+    plain: str = ""  # the text for channels without buttons when it differs (the catalogue: categories only)

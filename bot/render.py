@@ -11,6 +11,8 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
+from bot.menus import fold
+
 TELEGRAM_LIMIT = 4096
 TAG_RESERVE = 200  # room for the tags closed at the end of a part and reopened at the start of the next
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
@@ -50,9 +52,10 @@ def to_plain(text: str) -> str:
 
 
 def plain_messages(text: str, buttons: list[list[tuple[str, str]]], limit: int, hint: str = "") -> list[str]:
-    """A reply as plain-text messages of at most `limit` characters, buttons as numbered options at the end."""
+    """A reply as plain-text messages of at most `limit` characters, buttons as numbered options at the end
+    (folded: see bot.menus)."""
     body = to_plain(text).strip()
-    labels = [label for row in buttons for label, _ in row]
+    labels = [label for label, _ in fold(buttons)[0]]  # at most MAX_OPTIONS, as the router saved them
     if labels:
         options = "\n".join(f"[{i}] {label}" for i, label in enumerate(labels, 1))
         body = f"{body}\n\n{options}" + (f"\n{hint}" if hint else "")

@@ -1,4 +1,5 @@
-"""Parse the office's PAPI report (appendix table: tab-separated, HTML in cells) and write tasks.yaml."""
+"""Parse the office's PAPI report (appendix table: tab-separated, HTML in cells): the plan's period, the day its
+statuses hold for, its areas and tasks, and each row that could not be read with the reason (docs/plan-import.md)."""
 
 from __future__ import annotations
 
@@ -14,106 +15,75 @@ from pathlib import Path
 import yaml
 
 from bot.deadlines import parse_deadline
-from bot.textnorm import clean, tokens
+from bot.plan import area_index, area_slug, period_span
+from bot.report_cells import ANY_TAG, cell_text, normalize_unit, short_title, split_result
+from bot.textnorm import clean
 
 COLUMNS = 6  # TT, task, output, lead unit, partner units, deadline
+COLUMN_NAMES = "TT, nhiệm vụ, sản phẩm đầu ra, chủ trì, phối hợp, thời hạn"
 _ROMAN = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X)$")
 _AREA_NAME = re.compile(r"^N[ộo]i dung\s*[“\"](.+?)[”\"]\s*$", re.IGNORECASE)
-_HALF_YEAR = re.compile(r"6 tháng đầu năm (\d{4})", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^[-–—\s]*$")
-# Abbreviations and typos of unit names seen in reports, mapped to one spelling.
-_UNIT_FIXES = {"Trung tâm PVHHC": "Trung tâm PVHCC", "Các, phòng, ban": "Các phòng, ban"}
-
-
-_BLOCK_TAG = re.compile(r"<\s*/?\s*(p|ul|ol|li|br|div)\b[^>]*>", re.IGNORECASE)
-_ANY_TAG = re.compile(r"<[^>]+>")
-_RESULT = re.compile(r"\bKết quả\s*:", re.IGNORECASE)
-
-
-def _bullets(line: str) -> list[str]:
-    """Split "- A. - B" (bullets typed inline) into items; "2021 - 2025" and "57- UBND" stay whole."""
-    cuts = [m.start() for m in re.finditer(r"(?<=[\s.;:])-\s+(?=\w)", line)
-            if line[m.end():m.end() + 1].isupper()]
-    if line.startswith("-"):
-        cuts.insert(0, 0)
-    if not cuts:
-        return [line]
-    parts = [line[:cuts[0]]] + [line[a:b] for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True)]
-    return [p.strip() for p in parts if p.strip(" -")]
-
-
-def cell_text(cell: str) -> str:
-    """A table cell's HTML fragment as clean text: one paragraph or "- " bullet per line."""
-    text = _BLOCK_TAG.sub("\n", cell)
-    text = html.unescape(_ANY_TAG.sub("", text)).replace("*", "")
-    lines: list[str] = []
-    for raw in text.split("\n"):
-        for item in _bullets(clean(raw)) if raw.strip() else []:
-            item = re.sub(r"^-\s*", "- ", item)
-            lines.append(item)
-    return "\n".join(lines).strip()
-
-
-def split_result(text: str) -> tuple[str, str]:
-    """Task text and the result reported after "Kết quả:" (empty when none)."""
-    m = _RESULT.search(text)
-    if not m:
-        return text.strip(), ""
-    return text[:m.start()].strip(), text[m.end():].strip()
-
-
-def short_title(text: str, limit: int = 110) -> str:
-    """The task's first sentence, cut at a word boundary to about `limit` characters."""
-    first = text.split("\n")[0].strip().rstrip(".")
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+_PERIOD_LINE = re.compile(r"^\s*Kỳ kế hoạch\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_AS_OF_LINE = re.compile(r"^\s*Tình trạng tính đến ngày\s+(\d{1,2})/(\d{1,2})/(\d{4})", re.IGNORECASE | re.MULTILINE)
+_PERIOD_PHRASE = re.compile(r"6 tháng (?:đầu|cuối) năm \d{4}|[Qq]uý [IVX]+/\d{4}|[Nn]ăm \d{4}")
+_HALF_YEAR = re.compile(r"6 tháng đầu năm (\d{4})", re.IGNORECASE)
+_DATED = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})")
 
 
 class ReportError(ValueError):
     """The file is not a PAPI report this importer can read; the message says why (Vietnamese)."""
 
+    def __init__(self, message: str, problems: list[RowProblem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row of the table that was not imported, and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"Dòng {self.line}: {self.reason}"
+
 
 @dataclass
 class Row:
-    """One task (or area) row with its continuation rows already merged in."""
+    """One task (or area) row with its continuation rows already merged in; `broken` rows are skipped."""
 
     line: int
     cells: list[str]
+    broken: bool = False
 
 
 @dataclass
 class ReportData:
-    """What the importer found: the report's date and title, its areas and tasks."""
+    """What the importer found: the plan's period and title, the day its statuses hold for, areas and tasks."""
 
     title: str
-    report_date: dt.date
+    report_date: dt.date | None
+    period: str = ""
     areas: list[dict[str, object]] = field(default_factory=list)
     tasks: list[dict[str, object]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
 
 
-def normalize_unit(unit: str) -> str:
-    """One spelling per unit: a bare office code such as "TCHCQT" becomes "Phòng TCHCQT"."""
-    unit = clean(unit).strip(" .;,")
-    for wrong, right in _UNIT_FIXES.items():
-        unit = unit.replace(wrong, right)
-    if re.fullmatch(r"[A-ZĐ]{3,}", unit):
-        unit = f"Phòng {unit}"
-    return unit
-
-
-def _report_date(text: str) -> dt.date:
-    """The date the task statuses are judged at.
-
-    The report covers "6 tháng đầu năm YYYY" and is dated "ngày … tháng … năm YYYY" with the
-    day left blank; it cites documents of early June, so it was issued in June. Its statuses
-    are therefore as of the end of that half-year, 30/6: a task due in Quý III is upcoming, one
-    due in Quý I without a result is overdue.
-    """
-    m = _HALF_YEAR.search(text)
-    if not m:
-        raise ReportError("Không thấy kỳ báo cáo \"6 tháng đầu năm …\" trong tệp.")
-    return dt.date(int(m[1]), 6, 30)
+def _as_of(text: str) -> dt.date | None:
+    """The day the statuses hold for: a line "Tình trạng tính đến ngày dd/mm/yyyy"; else the end of the
+    half-year whose results the report gives ("6 tháng đầu năm YYYY": 30/6, the 2021 report's case, dated in
+    June with the day left blank); else the report's own date when it is filled in; else None."""
+    for pattern in (_AS_OF_LINE, _HALF_YEAR, _DATED):
+        m = pattern.search(text)
+        if m is None:
+            continue
+        try:
+            return dt.date(int(m[1]), 6, 30) if pattern is _HALF_YEAR else dt.date(int(m[3]), int(m[2]), int(m[1]))
+        except ValueError:
+            continue
+    return None
 
 
 def _title(lines: list[str]) -> str:
@@ -123,57 +93,77 @@ def _title(lines: list[str]) -> str:
     return ""
 
 
+def _period(text: str, title: str) -> str:
+    """The plan's period: a line "Kỳ kế hoạch: …", else the last period the title names ("… Nhiệm vụ trọng
+    tâm 6 tháng cuối năm 2021" → "6 tháng cuối năm 2021")."""
+    m = _PERIOD_LINE.search(text)
+    if m:
+        return clean(m[1])
+    named = _PERIOD_PHRASE.findall(title)
+    if not named:
+        return ""
+    last = str(named[-1])
+    return last[0].upper() + last[1:] if last.lower().startswith("năm") else last
+
+
 def _continue(cell: str, more: str) -> str:
     """Join a cell and its continuation on the next page: mid-sentence text rejoins its line."""
     if not more.strip():
         return cell
-    start = html.unescape(_ANY_TAG.sub("", more)).lstrip()
+    start = html.unescape(ANY_TAG.sub("", more)).lstrip()
     if start[:1].islower() or start[:1].isdigit():
         # "… đôn đốc việc niêm</p>" + "yết Bộ TTHC…": one word split by the page break.
-        return re.sub(r"(\s*<\s*/\s*p\s*>\s*)+$", "", cell) + " " + _ANY_TAG.sub("", more, count=0).strip()
+        return re.sub(r"(\s*<\s*/\s*p\s*>\s*)+$", "", cell) + " " + ANY_TAG.sub("", more, count=0).strip()
     return f"{cell}<br>{more}"
 
 
-def _table_rows(lines: list[str]) -> list[Row]:
+def _table_rows(lines: list[str], problems: list[RowProblem]) -> list[Row]:
     """Rows after the appendix header, continuation rows (empty first cell) merged upward."""
     start = next((i for i, line in enumerate(lines) if line.split("\t")[0].strip() == "TT"
                   and line.count("\t") >= COLUMNS - 1), None)
     if start is None:
         raise ReportError("Không tìm thấy bảng phụ lục (dòng tiêu đề bắt đầu bằng \"TT\", "
-                          "các cột cách nhau bằng dấu tab).")
+                          f"{COLUMNS} cột cách nhau bằng dấu tab: {COLUMN_NAMES}).")
     rows: list[Row] = []
     for number, line in enumerate(lines[start + 1:], start + 2):
         if "\t" not in line:
             continue
-        cells = (line.split("\t") + [""] * COLUMNS)[:COLUMNS]
-        if all(_SEPARATOR.match(c) for c in cells):
+        raw = line.split("\t")
+        if all(_SEPARATOR.match(c) for c in raw):
             continue
+        if len(raw) < COLUMNS or any(c.strip() for c in raw[COLUMNS:]):
+            problems.append(RowProblem(number, f"có {len(raw)} cột, cần {COLUMNS} cột cách nhau bằng dấu tab "
+                                               f"({COLUMN_NAMES})."))
+            if raw[0].strip() or not rows:
+                rows.append(Row(number, [], broken=True))
+            continue
+        cells = raw[:COLUMNS]
         if cells[0].strip():
             rows.append(Row(number, cells))
-        elif rows:
+        elif not rows:
+            problems.append(RowProblem(number, "dòng tiếp nối (cột TT trống) nằm trước dòng nhiệm vụ đầu tiên."))
+        elif not rows[-1].broken:
             # A row split across pages: its text continues the previous row's cells.
             rows[-1].cells = [_continue(a, b) for a, b in zip(rows[-1].cells, cells, strict=True)]
-        else:
-            raise ReportError(f"Dòng {number}: dòng tiếp nối nằm trước dòng nhiệm vụ đầu tiên.")
     return rows
 
 
-def _area(row: Row) -> dict[str, object]:
+def _area(row: Row) -> dict[str, object] | None:
     heading = cell_text(row.cells[1]).replace("\n", " ")
     m = _AREA_NAME.match(heading)
     name = m[1].strip() if m else heading
     if not name:
-        raise ReportError(f"Dòng {row.line}: lĩnh vực {row.cells[0].strip()} không có tên.")
-    return {"number": row.cells[0].strip(), "slug": "-".join(tokens(name)), "name": name}
+        return None
+    return {"number": row.cells[0].strip(), "slug": area_slug(name), "name": name}
 
 
-def _task(row: Row, area: dict[str, object], index: int, year: int) -> dict[str, object]:
+def _task(row: Row, area: dict[str, object], year: int) -> dict[str, object]:
     number = int(row.cells[0].strip().rstrip("."))
     text, result = split_result(cell_text(row.cells[1]))
     deadline_text = cell_text(row.cells[5])
     deadline = parse_deadline(deadline_text, year)
     return {
-        "id": f"{index}.{number}", "area": area["number"], "number": number,
+        "id": f"{area_index(str(area['number']))}.{number}", "area": area["number"], "number": number,
         "title": short_title(text), "task": text, "result": result,
         "output": cell_text(row.cells[2]), "lead": normalize_unit(cell_text(row.cells[3])),
         "partners": [normalize_unit(p) for p in cell_text(row.cells[4]).split(";") if p.strip(" .")],
@@ -183,39 +173,60 @@ def _task(row: Row, area: dict[str, object], index: int, year: int) -> dict[str,
     }
 
 
-def parse_report(text: str) -> ReportData:
-    """Parse a whole report; raises ReportError (Vietnamese message) when it is not one."""
+def _row_task(row: Row, area: dict[str, object] | None, year: int, seen: dict[object, int]) -> dict[str, object] | str:
+    """The task of a numbered row, or why it cannot be read."""
+    if area is None:
+        return "nhiệm vụ nằm trước dòng lĩnh vực (I, II, …) hoặc dưới một lĩnh vực không có tên."
+    task = _task(row, area, year)
+    if not task["task"]:
+        return "thiếu nội dung nhiệm vụ (cột 2)."
+    if not task["lead"]:
+        return "thiếu đơn vị chủ trì (cột 4)."
+    if task["id"] in seen:
+        return f"nhiệm vụ {task['id']} đã có ở dòng {seen[task['id']]}."
+    seen[task["id"]] = row.line
+    return task
+
+
+def parse_report(text: str, period: str | None = None, default_year: int | None = None) -> ReportData:
+    """Parse a whole report into the period it names (or `period`); rows that cannot be read are listed in
+    `problems`; raises ReportError (Vietnamese message) when it is not a report at all."""
     lines = text.replace("\r\n", "\n").split("\n")
-    rows = _table_rows(lines)
-    data = ReportData(_title(lines), _report_date(text))
+    problems: list[RowProblem] = []
+    rows = _table_rows(lines, problems)
+    title = _title(lines)
+    name = clean(period or "") or _period(text, title)
+    if not name:
+        raise ReportError("Không thấy kỳ kế hoạch trong tệp: thêm dòng \"Kỳ kế hoạch: 6 tháng cuối năm 2026\" "
+                          "(hoặc ghi kỳ ở cuối dòng tên báo cáo), hoặc dùng --period.")
+    data = ReportData(title, _as_of(text), name, problems=problems)
+    span = period_span(name)
+    year = span[1].year if span else data.report_date.year if data.report_date else default_year or 2000
     area: dict[str, object] | None = None
+    seen: dict[object, int] = {}
     for row in rows:
+        if row.broken:
+            continue
         first = row.cells[0].strip().rstrip(".")
         if _ROMAN.match(first):
             area = _area(row)
-            data.areas.append(area)
-        elif first.isdigit() and area is not None:
-            data.tasks.append(_task(row, area, len(data.areas), data.report_date.year))
+            if area is None:
+                problems.append(RowProblem(row.line, f"lĩnh vực {first} không có tên (cột 2)."))
+            else:
+                data.areas.append(area)
+        elif first.isdigit():
+            task = _row_task(row, area, year, seen)
+            if isinstance(task, str):
+                problems.append(RowProblem(row.line, task))
+            else:
+                data.tasks.append(task)
         else:
-            raise ReportError(f"Dòng {row.line}: không hiểu số thứ tự \"{first[:20]}\" "
-                              "(cần I–VIII hoặc 1, 2, …).")
-    _validate(data)
-    return data
-
-
-def _validate(data: ReportData) -> None:
+            problems.append(RowProblem(row.line, f"không hiểu số thứ tự «{first[:20]}» (cần I, II, … cho "
+                                                 "lĩnh vực, 1, 2, … cho nhiệm vụ)."))
     if not data.tasks:
-        raise ReportError("Bảng phụ lục không có nhiệm vụ nào.")
-    seen: set[object] = set()
-    for task in data.tasks:
-        if task["id"] in seen:
-            raise ReportError(f"Nhiệm vụ {task['id']} xuất hiện hai lần.")
-        seen.add(task["id"])
-        if not task["task"] or not task["lead"]:
-            raise ReportError(f"Nhiệm vụ {task['id']} thiếu nội dung hoặc đơn vị chủ trì.")
-    empty = [a["number"] for a in data.areas if not any(t["area"] == a["number"] for t in data.tasks)]
-    if empty:
-        raise ReportError(f"Lĩnh vực {', '.join(map(str, empty))} không có nhiệm vụ nào.")
+        raise ReportError("Bảng phụ lục không có nhiệm vụ nào đọc được.", problems)
+    problems.sort(key=lambda p: p.line)
+    return data
 
 
 class _Dumper(yaml.SafeDumper):
@@ -232,10 +243,11 @@ _Dumper.add_representer(str, _str)
 
 def to_yaml(data: ReportData, source: str, digest: str) -> str:
     """tasks.yaml text: deterministic, so the same report always gives the same bytes."""
-    header = (f"# Sinh tự động bằng `papibot import-report` từ {source} (sha256 {digest[:16]}).\n"
-              "# Không sửa tay: nhập lại báo cáo để cập nhật; tình trạng do cán bộ sửa "
-              "nằm trong cơ sở dữ liệu.\n")
-    body = {"title": data.title, "report_date": data.report_date.isoformat(),
+    header = (f"# Sinh tự động bằng `papibot import-report --yaml` từ {source} (sha256 {digest[:16]}).\n"
+              "# Không sửa tay. Cơ sở dữ liệu mới chưa có kế hoạch nào thì nhận kế hoạch này làm kỳ đầu tiên;\n"
+              "# sau đó kế hoạch nằm trong cơ sở dữ liệu (papibot import-report, papibot plan, bảng điều khiển).\n")
+    body = {"title": data.title, "period": data.period,
+            "report_date": data.report_date.isoformat() if data.report_date else None,
             "areas": data.areas, "tasks": data.tasks}
     return header + yaml.dump(body, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
@@ -255,8 +267,8 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def import_report(source: Path, out: Path) -> ReportData:
-    """Parse `source` and, only if that succeeds, replace `out` with the new tasks.yaml."""
+def read_report(source: Path, period: str | None = None, default_year: int | None = None) -> tuple[ReportData, str]:
+    """Read and parse a report file; the data and its sha256 (ReportError when it cannot be read)."""
     try:
         raw = source.read_bytes()
         text = raw.decode("utf-8-sig")
@@ -264,6 +276,11 @@ def import_report(source: Path, out: Path) -> ReportData:
         raise ReportError(f"Không đọc được tệp {source}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ReportError(f"Tệp {source} không phải văn bản UTF-8.") from exc
-    data = parse_report(text)
-    write_atomic(out, to_yaml(data, source.name, hashlib.sha256(raw).hexdigest()))
+    return parse_report(text, period, default_year), hashlib.sha256(raw).hexdigest()
+
+
+def import_report(source: Path, out: Path) -> ReportData:
+    """Parse `source` and, only if that succeeds, replace `out` with its tasks.yaml (the shipped first plan)."""
+    data, digest = read_report(source)
+    write_atomic(out, to_yaml(data, source.name, digest))
     return data

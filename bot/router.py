@@ -11,6 +11,7 @@ from bot import codec
 from bot.db import Turn
 from bot.events import BUTTON, FOLLOW, MESSAGE, TRUSTED_ROLE_CHANNELS, Event
 from bot.guard import OK, WARN, Flood
+from bot.menus import fold
 from bot.models import ADMIN, CITIZEN, ROLES, STAFF, Reply, User
 from bot.services import Services
 
@@ -129,14 +130,16 @@ class Router:
         first = event.private and event.channel not in TRUSTED_ROLE_CHANNELS and \
             await storage.first_contact(event.channel, event.user_id)
         reply = await self._dispatch(Request(self.services, user, event, turn, commands=commands))
+        if reply is not None and reply.plain and not event.buttons:
+            reply = replace(reply, text=reply.plain, plain="")
         notice = self.privacy_notice()
         if reply is not None and first and notice not in reply.text:
             reply = replace(reply, text=f"{notice}\n\n{reply.text}")
         if turn is not None:
             await storage.claim(turn)
         if reply is not None and reply.buttons and not event.buttons:
-            payloads = [data for row in reply.buttons for _, data in row]
-            await storage.save_menu(event.channel, event.chat_id, event.user_id, payloads)
+            shown, rest = fold(reply.buttons)  # as the channel numbers them
+            await storage.save_menu(event.channel, event.chat_id, event.user_id, [data for _, data in shown], rest)
         return reply
 
     def privacy_notice(self) -> str:

@@ -7,6 +7,7 @@ Migrations 1 to 4 live in `bot.schema_base`. Databases from before migration 4 r
 from __future__ import annotations
 
 from bot.schema_base import BASE_MIGRATIONS
+from bot.schema_plan import PLAN_SQLITE
 from bot.schema_voice import VOICE_SQLITE
 
 # Each entry upgrades the database from version i to i + 1. Never edit a released entry: add one.
@@ -171,7 +172,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE learned_items ADD COLUMN question_id INTEGER;
     CREATE INDEX learned_items_question ON learned_items (question_id);
     """,
-    # 15: what citizens say, measured: the satisfaction survey and feedback on regulations (bot/schema_voice.py)
+    # 15: how many parts of a long outbox message the platform has accepted, so a retry resumes after them
+    """
+    ALTER TABLE outbox ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 16: the PAPI plan as periods: areas and tasks per period (imported, copied or added), each task's last
+    # recorded status with who recorded it and when, and every change to a task (bot/schema_plan.py)
+    PLAN_SQLITE,
+    # 17: what citizens say, measured: the satisfaction survey and feedback on regulations (bot/schema_voice.py)
     VOICE_SQLITE,
 )
 

@@ -7,6 +7,7 @@ means the same tables on both backends.
 
 from __future__ import annotations
 
+from bot.schema_plan import PLAN_PG
 from bot.schema_voice import VOICE_PG
 
 # Differences from SQLite's DDL: identity columns for AUTOINCREMENT, double precision for REAL, bigint for
@@ -245,15 +246,19 @@ CREATE INDEX questions_doubt ON questions (created_at) WHERE doubt IS NOT NULL A
 ALTER TABLE learned_items ADD COLUMN question_id bigint;
 CREATE INDEX learned_items_question ON learned_items (question_id);
 """),
-    (15, VOICE_PG),  # the satisfaction survey and feedback on regulations
+    (15, """
+ALTER TABLE outbox ADD COLUMN parts_sent integer NOT NULL DEFAULT 0;
+"""),
+    (16, PLAN_PG),
+    (17, VOICE_PG),  # the satisfaction survey and feedback on regulations
 )
 
 # Tables in an order that respects their foreign keys (parents first): for copying data in.
 TABLES = ("tickets", "questions", "ratings", "outbox", "admin_actions", "task_status", "processed_updates",
           "menus", "conversations", "contacts", "web_users", "web_sessions", "web_login_failures",
           "canned_replies", "ticket_assignments", "inbound_events", "channel_tokens", "sent_messages", "takeovers",
-          "leases", "flood_windows", "learned_items", "knowledge_state", "rate_slots", "survey_offers",
-          "survey_responses", "feedback_items", "feedback_drafts")
+          "leases", "flood_windows", "learned_items", "knowledge_state", "rate_slots", "plan_periods", "plan_areas",
+          "plan_tasks", "plan_changes", "survey_offers", "survey_responses", "feedback_items", "feedback_drafts")
 # Tables whose `id` is an identity column (its sequence is reset after a copy).
 IDENTITY_TABLES = ("tickets", "questions", "outbox", "admin_actions", "task_status", "canned_replies",
-                   "inbound_events", "learned_items", "feedback_items")
+                   "inbound_events", "learned_items", "plan_periods", "plan_tasks", "plan_changes", "feedback_items")

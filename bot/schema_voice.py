@@ -1,4 +1,4 @@
-"""Migration 15 on both backends: the satisfaction survey and feedback on administrative regulations.
+"""Migration 17 on both backends: the satisfaction survey and feedback on administrative regulations.
 
 Kept in a module of its own so that each backend's list names it in one line; released entries are never edited.
 """

@@ -10,14 +10,19 @@ from bot.changes import Today, notify_passed, vn_today
 from bot.citizen import CitizenService
 from bot.config import DEFAULT_KNOWLEDGE, Config
 from bot.feedback import FeedbackService
+from bot.figures import FiguresSource, Metric
 from bot.learn import LearnedFormatError
 from bot.learned import LearnedKnowledge, import_once, stored_document
 from bot.notify import Officers
+from bot.plan_import import seed_plan
+from bot.planning import PlanService
 from bot.render import Renderer
-from bot.staff import StaffService, load_staff_data
+from bot.staff import StaffService, load_staff_figures
 from bot.storage import Storage
 from bot.survey import SurveyService
 from bot.survey_def import SURVEY_FILE, Survey, SurveyError, load_survey
+from bot.tasks import TaskBookError
+from bot.voice import voice_sources
 from knowledge.loader import LEARNED_FILE, KnowledgeError
 
 
@@ -33,6 +38,7 @@ class Services:
     citizen: CitizenService
     staff: StaffService
     admin: AdminService
+    plan: PlanService
     learned: LearnedKnowledge
     survey: SurveyService
     feedback: FeedbackService
@@ -67,15 +73,34 @@ def survey_of(config: Config) -> Survey:
         raise KnowledgeError([str(exc)]) from exc
 
 
+def staff_service(plan: PlanService, metrics: list[Metric], figures: FiguresSource, storage: Storage,
+                  renderer: Renderer, survey: Survey) -> StaffService:
+    """The staff service with every live source: the reply queue, then the survey and the feedback register."""
+    staff = StaffService(plan, metrics, figures, storage, renderer)
+    staff.live_sources.extend(voice_sources(storage, survey, plan))
+    return staff
+
+
+async def open_plan(config: Config, storage: Storage, today: Today) -> PlanService:
+    """The plan service; a database without any plan gets the tasks.yaml of the data directory (else the shipped
+    one) as its first period, with the statuses officers recorded before periods existed."""
+    try:
+        await seed_plan(storage, config.staff_file("tasks.yaml"), today(), await storage.task_overrides())
+    except TaskBookError as exc:
+        raise KnowledgeError([str(exc)]) from exc
+    return PlanService(storage, today)
+
+
 async def open_services(config: Config, today: Today = vn_today) -> Services:
     """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services;
-    `today` gives the date replies and pages judge dated changes on."""
+    `today` gives the date replies and pages judge dated changes and the plan's due dates on."""
     renderer = Renderer(config.knowledge_dir / "templates")
-    book, metrics = load_staff_data(config.staff_file("tasks.yaml"), config.staff_file("metrics.yaml"))
+    metrics, figures = load_staff_figures(config.staff_file("metrics.yaml"))
     survey = survey_of(config)
     storage: Storage = await Storage.open(config)
     try:
         brain, version = await _brain(config, storage)
+        plan = await open_plan(config, storage, today)
     except BaseException:
         await storage.close()
         raise
@@ -90,8 +115,9 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         officers=officers,
         citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days,
                                config.doubt_margin, today),
-        staff=StaffService(book, metrics, storage, renderer, survey),
+        staff=staff_service(plan, metrics, figures, storage, renderer, survey),
         admin=AdminService(brain, storage, renderer, learned, surveys),
+        plan=plan,
         learned=learned,
         survey=surveys,
         feedback=FeedbackService(storage, renderer, officers),

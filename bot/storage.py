@@ -11,6 +11,7 @@ from bot.config import Config, is_pg_url
 from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
 from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
+from bot.heartbeat import HeartbeatStore
 from bot.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
 from bot.pgtools import MigrationBackup
 from bot.store_doubt import DoubtStore
@@ -19,6 +20,7 @@ from bot.store_inbox import InboxStore
 from bot.store_learned import LearnedStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
+from bot.store_plan import PlanStore
 from bot.store_survey import OFFERS_KEPT_DAYS, SurveyStore
 from bot.store_web import WebStore
 from bot.turns import Context
@@ -35,8 +37,9 @@ def _ticket(row: Row | None) -> Ticket | None:
 
 
 class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, OutboxStore, PeopleStore, LearnedStore,
-              Database):
-    """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, staff edits, menus."""
+              HeartbeatStore, PlanStore, Database):
+    """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, the PAPI plan, menus, the
+    satisfaction survey and the feedback register."""
 
     @classmethod
     async def open(cls, path: Any) -> Any:

@@ -19,9 +19,10 @@ import time
 
 from bot.db import Database, Row, Turn
 from bot.dbapi import Conn
-from bot.models import Buttons, OutboxItem
+from bot.models import Buttons, OutboxItem, Progress
 
-OUTBOX_COLS = "id, channel, chat_id, kind, ticket_id, text, status, attempts, buttons, reply_to, claimed_by"
+OUTBOX_COLS = ("id, channel, chat_id, kind, ticket_id, text, status, attempts, buttons, reply_to, claimed_by,"
+               " parts_sent, message_id")
 CITIZEN_LANE, OFFICER_LANE = "citizen", "officer"
 CLAIM_LEASE = 300.0  # seconds a claimed message is left to its sender (longer than any send's timeouts)
 RECLAIM_EVERY = 2.0  # seconds between two looks, per process, for claims whose process has died
@@ -37,8 +38,16 @@ _HEAD = ("NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.channel = outbox.channel 
          " AND o2.status IN ('pending', 'uncertain') AND o2.id < outbox.id)")
 
 
+# A settlement records the progress it was given, or keeps the one recorded.
+_KEEP_PARTS = "parts_sent = COALESCE(?, parts_sent), message_id = COALESCE(?, message_id)"
+
+
 def _item(row: Row) -> OutboxItem:
     return OutboxItem(**dict(row))
+
+
+def _parts(progress: Progress | None) -> tuple[int | None, str | None]:
+    return (progress.sent, progress.first) if progress is not None else (None, None)
 
 
 class OutboxStore(Database):
@@ -58,14 +67,14 @@ class OutboxStore(Database):
 
     async def enqueue(self, channel: str, chat_id: str, kind: str, text: str, ticket_id: int | None = None,
                       buttons: Buttons | None = None, lane: str = CITIZEN_LANE, delay: float = 0.0,
-                      status: str = "pending", turn: Turn | None = None) -> None:
-        """Queue a message to any chat (a reply that failed, a notice to the officers...)."""
-        now = time.time()
+                      status: str = "pending", turn: Turn | None = None, progress: Progress | None = None) -> None:
+        """Queue a message to any chat (a reply that failed after `progress`, a notice to the officers...)."""
+        now, done = time.time(), progress or Progress()  # a reply handed over part way starts after its sent parts
         await self._write(
             "INSERT INTO outbox (channel, chat_id, kind, ticket_id, text, buttons, lane, status, next_attempt_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            " created_at, parts_sent, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (channel, chat_id, kind, ticket_id, text, json.dumps(buttons or [], ensure_ascii=False), lane, status,
-             now + delay, now), turn,
+             now + delay, now, done.sent, done.first), turn,
         )
 
     async def due_outbox(self, lane: str, channels: tuple[str, ...], limit: int = 50) -> list[OutboxItem]:
@@ -141,22 +150,29 @@ class OutboxStore(Database):
         await self._write("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, message_id = ?,"
                           " claimed_by = NULL WHERE id = ?", (time.time(), message_id, item_id))
 
-    async def mark_retry(self, item_id: int, error: str, delay: float, uncertain: bool = False) -> None:
+    async def mark_parts(self, item_id: int, progress: Progress) -> None:
+        """Record the parts of a message the platform has accepted so far."""
+        await self._write("UPDATE outbox SET parts_sent = ?, message_id = ? WHERE id = ?"
+                          " AND status IN ('pending', 'uncertain')", (*_parts(progress), item_id))
+
+    async def mark_retry(self, item_id: int, error: str, delay: float, uncertain: bool = False,
+                         progress: Progress | None = None) -> None:
         """A delivery failed for now; try again after `delay` seconds (uncertain: it may have arrived)."""
         status = "uncertain" if uncertain else "pending"
         # Only while unsent: another process may have taken the message over and sent it meanwhile.
         await self._write(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-            " claimed_by = NULL WHERE id = ? AND status IN ('pending', 'uncertain')",
-            (status, error[:500], time.time() + delay, item_id),
+            f" claimed_by = NULL, {_KEEP_PARTS} WHERE id = ? AND status IN ('pending', 'uncertain')",
+            (status, error[:500], time.time() + delay, *_parts(progress), item_id),
         )
 
-    async def mark_undeliverable(self, item_id: int, error: str) -> None:
+    async def mark_undeliverable(self, item_id: int, error: str, progress: Progress | None = None) -> None:
         """The recipient cannot be reached (blocked the bot, chat gone, outside the reply window)."""
+        # The parts accepted stay recorded: a message sent again (Zalo's 7-day window) starts after them.
         await self._write(
-            "UPDATE outbox SET status = 'undeliverable', attempts = attempts + 1, last_error = ?, claimed_by = NULL"
-            " WHERE id = ? AND status IN ('pending', 'uncertain')",
-            (error[:500], item_id),
+            "UPDATE outbox SET status = 'undeliverable', attempts = attempts + 1, last_error = ?, claimed_by = NULL,"
+            f" {_KEEP_PARTS} WHERE id = ? AND status IN ('pending', 'uncertain')",
+            (error[:500], *_parts(progress), item_id),
         )
 
     async def outbox_counts(self) -> dict[str, int]:

@@ -54,14 +54,15 @@ class PeopleStore(Database):
 
     async def set_task_status(self, task_id: str, status: str, note: str, changed_by: str,
                               turn: Turn | None = None) -> None:
-        """Record a staff member's status change on a task (history is kept)."""
+        """Record a status in the table used before plans were kept by period (migration 16): read once, when a
+        database without any period gets its first plan (bot.plan_import.seed_plan); papibot no longer writes it."""
         await self._write(
             "INSERT INTO task_status (task_id, status, note, changed_by, at) VALUES (?, ?, ?, ?, ?)",
             (task_id, status, note, changed_by, time.time()), turn,
         )
 
     async def task_overrides(self) -> dict[str, TaskOverride]:
-        """The latest staff status of every task that has one."""
+        """The latest status officers recorded in that older table, by task number ("5.6")."""
         rows = await self._all(
             "SELECT task_id, status, note, changed_by, at FROM task_status"
             " WHERE id IN (SELECT max(id) FROM task_status GROUP BY task_id)"
@@ -106,13 +107,14 @@ class PeopleStore(Database):
         return int(await self._value("SELECT count(*) FROM takeovers WHERE until > ?", (time.time(),)) or 0)
 
     async def save_menu(self, channel: str, chat_id: str, user_id: str, payloads: list[str],
-                        turn: Turn | None = None) -> None:
-        """Remember the options this chat was just shown (replacing the previous menu)."""
+                        rest: list[tuple[str, str]] | None = None, turn: Turn | None = None) -> None:
+        """Remember the options this chat was just shown, and those «Xem thêm» shows (replacing the previous)."""
+        menu = {"shown": payloads, "rest": rest or []}
         await self._write(
             "INSERT INTO menus (channel, chat_id, user_id, payloads, expires_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET payloads = excluded.payloads,"
             " expires_at = excluded.expires_at",
-            (channel, chat_id, user_id, json.dumps(payloads), time.time() + MENU_TTL), turn,
+            (channel, chat_id, user_id, json.dumps(menu, ensure_ascii=False), time.time() + MENU_TTL), turn,
         )
 
     async def flood_hit(self, channel: str, user_id: str, window: float) -> int:
@@ -148,11 +150,18 @@ class PeopleStore(Database):
         """Delete the flood windows opened before `before` (they no longer count)."""
         return await self._write("DELETE FROM flood_windows WHERE started < ?", (before,))
 
-    async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
-        """The payload behind option `number` of the live menu of this chat, or None."""
+    async def _menu(self, channel: str, chat_id: str, user_id: str) -> dict[str, Any]:
         row = await self._one("SELECT payloads FROM menus WHERE channel = ? AND chat_id = ? AND user_id = ?"
                               " AND expires_at > ?", (channel, chat_id, user_id, time.time()))
-        if row is None:
-            return None
-        payloads = json.loads(row[0])
+        menu = json.loads(row[0]) if row is not None else {}
+        return {"shown": menu, "rest": []} if isinstance(menu, list) else menu  # a list: saved before «Xem thêm»
+
+    async def menu_choice(self, channel: str, chat_id: str, user_id: str, number: int) -> str | None:
+        """The payload behind option `number` of the live menu of this chat, or None."""
+        payloads = (await self._menu(channel, chat_id, user_id)).get("shown", [])
         return str(payloads[number - 1]) if 0 < number <= len(payloads) else None
+
+    async def menu_rest(self, channel: str, chat_id: str, user_id: str) -> list[tuple[str, str]]:
+        """The options «Xem thêm» of the live menu of this chat shows (none once it expired)."""
+        return [(str(label), str(payload)) for label, payload in (await self._menu(channel, chat_id, user_id))
+                .get("rest", [])]

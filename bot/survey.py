@@ -17,11 +17,14 @@ from bot.models import Buttons, Reply, User
 from bot.render import Renderer
 from bot.storage import Storage, Turn
 from bot.survey_def import SKIP, Survey
+from bot.textnorm import fold
 
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 10
 VI, EN = "v", "e"
 BUTTONS = {VI: ("Bỏ qua", "Dừng"), EN: ("Skip", "Stop")}
+SKIP_WORDS = {"0", "bo qua", "skip"}  # typed on a channel without buttons (compared without diacritics)
+STOP_WORDS = {"dung", "stop"}
 
 
 def new_token() -> str:
@@ -56,8 +59,12 @@ class SurveyService:
         """Record that the invitation went out with an answer (the per-person "last offered" date)."""
         await self.storage.record_survey_offer(channel, user_id, self.today().isoformat(), False)
 
-    async def start(self, user: User, english: bool = False, turn: Turn | None = None) -> Reply:
-        """/danhgia (/survey): the first question, unless this person started a survey in the last days."""
+    async def start(self, user: User, english: bool = False, turn: Turn | None = None, numbered: bool = False
+                    ) -> Reply:
+        """/danhgia (/survey): the first question, unless this person started a survey in the last days.
+
+        `numbered`: a channel without buttons, where at most five options are numbered (bot/menus.py): «Bỏ qua»
+        and «Dừng» are typed instead (`typed_choice`), so a scale's five values are always its five numbers."""
         offer = await self.storage.survey_offer(user.channel, user.user_id)
         again = self._window_open(offer, started_only=True)
         if again is not None and offer is not None:
@@ -65,10 +72,10 @@ class SurveyService:
             return Reply(self.renderer.render("survey.html", kind="later", en=english, day=f"{day:%d/%m/%Y}",
                                               again=f"{again:%d/%m/%Y}"), decision="survey")
         await self.storage.record_survey_offer(user.channel, user.user_id, self.today().isoformat(), True, turn)
-        return self._ask(EN if english else VI, new_token(), "")
+        return self._ask(EN if english else VI, new_token(), "", numbered)
 
     async def answer(self, user: User, lang: str, token: str, digits: str, choice: str,
-                     turn: Turn | None = None) -> Reply:
+                     turn: Turn | None = None, numbered: bool = False) -> Reply:
         """One answer pressed: store the answers so far under the token, then the next question or thanks."""
         offer = await self.storage.survey_offer(user.channel, user.user_id)
         _, question = self.survey.replay(digits)
@@ -80,20 +87,35 @@ class SurveyService:
         await self.storage.save_survey_answers(token, month, lang, answers, len(digits) + 1, turn)
         if following is None:
             return Reply(self.renderer.render("survey.html", kind="done", en=lang == EN), decision="survey")
-        return self._ask(lang, token, digits + choice)
+        return self._ask(lang, token, digits + choice, numbered)
 
     def stop(self, lang: str) -> Reply:
         """«Dừng»: the survey ends; what was answered is already stored."""
         return Reply(self.renderer.render("survey.html", kind="stopped", en=lang == EN), decision="survey")
 
-    def _ask(self, lang: str, token: str, digits: str) -> Reply:
+    def _ask(self, lang: str, token: str, digits: str, numbered: bool = False) -> Reply:
         _, question = self.survey.replay(digits)
         assert question is not None
         english = lang == EN
         rows: Buttons = [[(o.text_en if english else o.text, codec.encode("sv", lang, token, f"a{digits}", i + 1))]
                          for i, o in enumerate(self.survey.choices(question))]
         skip, stop = BUTTONS[lang]
-        rows.append([(skip, codec.encode("sv", lang, token, f"a{digits}", SKIP)), (stop, codec.encode("svx", lang))])
+        if not numbered:
+            rows.append([(skip, codec.encode("sv", lang, token, f"a{digits}", SKIP)),
+                         (stop, codec.encode("svx", lang))])
         text = self.renderer.render("survey.html", kind="question", en=english, number=len(digits) + 1,
-                                    question=question.label(english), scale=not question.options)
+                                    question=question.label(english), scale=not question.options, typed=numbered)
         return Reply(text, rows, decision="survey")
+
+
+def typed_choice(payload: str | None, text: str) -> str | None:
+    """On a channel without buttons: the button «Bỏ qua» (typed 0 or «bỏ qua») or «Dừng» (typed «dừng») of the
+    survey question whose options `payload` (the first one of the chat's live menu) belongs to, else None."""
+    decoded = codec.decode(payload) if payload else None
+    if decoded is None or decoded[0] != "sv" or len(decoded[1]) != 4:
+        return None
+    lang, token, answers, _ = decoded[1]
+    word = fold(text).lower().strip(" .!«»\"")
+    if word in SKIP_WORDS:
+        return codec.encode("sv", lang, token, answers, SKIP)
+    return codec.encode("svx", lang) if word in STOP_WORDS else None

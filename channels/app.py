@@ -13,20 +13,23 @@ from bot.config import Config
 from bot.core import Core
 from bot.delivery import DeliveryWorker
 from bot.guard import Flood, FloodGuard, flood_guard, install_log_masking
+from bot.heartbeat import keep_beating
 from bot.learned import follow_knowledge
 from bot.models import CITIZEN
 from bot.router import Router
 from bot.services import Services, open_services
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from channels.base import Channel
-from channels.console import ConsoleChannel
+from channels.console import ConsoleChannel, stdin_is_terminal
 from channels.http import build_app, serve_http
 from channels.watch import alert_officers, watch_database
 from handlers.routes import ROUTES
 
 log = logging.getLogger(__name__)
+NO_CHANNEL_SETTINGS = "TELEGRAM_BOT_TOKEN, PAPIBOT_ZALO_OA_..., ZALO_BOT_TOKEN"
 HOUSEKEEPING_INTERVAL = 6 * 3600  # seconds between retention purges
 KNOWLEDGE_POLL = 5.0  # seconds between checks of the knowledge version other processes may have changed
+REPLY_GRACE = 1.0  # seconds replies in flight get at shutdown; the rest are handed to the outbox for the next start
 
 
 def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
@@ -76,10 +79,21 @@ def _health(services: Services, channels: list[Channel]) -> Any:
         detail: dict[str, Any] = {"database": state,
                                   "channels": {c.name: c.state() for c in channels},
                                   "officers_destination": services.config.admin_chat_id or None}
+        warnings = [] if channels else [f"no channel is configured ({NO_CHANNEL_SETTINGS}): only the web console "
+                                        "runs, citizens cannot write and nothing is delivered"]
         if not services.config.admin_chat_id:
-            detail["warning"] = "no officers' destination (PAPIBOT_ADMIN_CHAT_ID): new tickets are not announced"
+            warnings.append("no officers' destination (PAPIBOT_ADMIN_CHAT_ID): new tickets are not announced")
+        if warnings:
+            detail["warning"] = "; ".join(warnings)
         return ok, detail
     return health
+
+
+def console_address(config: Config) -> str:
+    """Where the officers' web console listens, as a person types it (or that `papibot web` serves it)."""
+    if not config.web_port:
+        return "do «papibot web» phục vụ"
+    return config.web_url or f"http://{config.web_listen}:{config.web_port}/"
 
 
 async def _serve_web(services: Services, stop: asyncio.Event) -> None:
@@ -95,8 +109,9 @@ async def _serve_web(services: Services, stop: asyncio.Event) -> None:
         log.error("the web console is not served on %s:%s (%s)", config.web_listen, config.web_port, exc)
 
 
-async def run(config: Config, stop: asyncio.Event | None = None) -> int:
-    """Run every configured channel in one process until SIGINT/SIGTERM; the console when none is."""
+async def run(config: Config, stop: asyncio.Event | None = None, interactive: bool | None = None) -> int:
+    """Run every configured channel in one process until SIGINT/SIGTERM; with none, the console chat at a
+    terminal (`interactive`, default: standard input is one), else the web console and /healthz alone."""
     install_log_masking(secrets(config))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the bot token
     stop = stop or asyncio.Event()
@@ -109,13 +124,16 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
     flood = flood_guard(services.storage, config.rate_limit_per_minute)
     router = Router(services, ROUTES, flood)
     core = Core(services, router)
-    # Channels
+    # Channels: with none, the console chat at a terminal; the web console alone under a service manager
     channels = build_channels(config, core, router)
-    if not channels:
+    if not channels and (stdin_is_terminal() if interactive is None else interactive):
         try:
             return await run_console(services, core, CITIZEN, "1", "Công dân")
         finally:
             await services.close()
+    if not channels:
+        log.warning("Chưa cấu hình kênh nào (%s): chỉ chạy bảng điều khiển web cho cán bộ (%s) và /healthz; "
+                    "công dân chưa nhắn tin được", NO_CHANNEL_SETTINGS, console_address(config))
     if not config.admin_chat_id:
         log.warning("no officers' destination is configured (PAPIBOT_ADMIN_CHAT_ID): new tickets will not be "
                     "announced to anyone; officers must check /queue")
@@ -145,7 +163,8 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
         tasks += [asyncio.create_task(_serve_web(services, stop)),
-                  asyncio.create_task(follow_knowledge(services.learned, stop, KNOWLEDGE_POLL))]
+                  asyncio.create_task(follow_knowledge(services.learned, stop, KNOWLEDGE_POLL)),
+                  asyncio.create_task(keep_beating(services.storage, tuple(c.name for c in channels), stop))]
         if not config.db_url:  # a SQLite file can be deleted under the bot; a server reports its own faults
             tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
         await serve_http(app, config.http_listen, config.http_port, stop, trusted=config.trusted_proxies)
@@ -155,6 +174,7 @@ async def run(config: Config, stop: asyncio.Event | None = None) -> int:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await core.drain(REPLY_GRACE)
         for channel in channels:
             await channel.close()
         await services.close()
@@ -169,7 +189,13 @@ async def run_console(services: Services, core: Core, role: str, user_id: str, n
         await worker.run_once(CITIZEN_LANE)
         await worker.run_once(OFFICER_LANE)
 
-    await console.run(flush)
+    stop = asyncio.Event()
+    beating = asyncio.create_task(keep_beating(services.storage, (console.name,), stop))
+    try:
+        await console.run(flush)
+    finally:
+        stop.set()
+        await beating
     return 0
 
 

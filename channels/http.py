@@ -22,6 +22,25 @@ class BodyTooLarge(Exception):
     """The request body is over MAX_BODY."""
 
 
+class Malformed(ValueError):
+    """An authenticated body in a shape the platform never sends (a field that must be an object is not)."""
+
+
+def object_id(data: dict[str, Any], field: str) -> str | None:
+    """The id of the object in `data[field]` (None when absent); Malformed when that is no object or id."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise Malformed(f"{field} is not an object")
+    found = value.get("id")
+    if found is None or found == "":
+        return None
+    if isinstance(found, bool) or not isinstance(found, (str, int)):
+        raise Malformed(f"{field}.id is not a string or a number")
+    return str(found)
+
+
 async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     """The body, read in chunks and abandoned past `limit` (a declared length over it fails at once)."""
     declared = request.headers.get("content-length", "")

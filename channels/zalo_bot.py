@@ -17,13 +17,13 @@ from starlette.routing import BaseRoute, Route
 from bot.config import Config
 from bot.core import Core
 from bot.db import StorageUnavailable
-from bot.delivery import RetryLater, Uncertain, Undeliverable
+from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
 from bot.events import MESSAGE, UNSUPPORTED, Event
 from bot.lease import STANDBY_WAIT, poll_lease
-from bot.models import Reply
+from bot.models import Progress, Reply
 from bot.render import plain_messages
 from bot.router import Router
-from channels.http import BodyTooLarge, read_body
+from channels.http import BodyTooLarge, Malformed, object_id, read_body
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_bot"
@@ -73,10 +73,10 @@ class ZaloBotSender:
     def __init__(self, client: BotClient) -> None:
         self.client = client
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Send every part; errors become Undeliverable / RetryLater / Uncertain."""
-        first: str | None = None
-        for part in plain_messages(reply.text, reply.buttons, LIMIT, HINT):
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Send the parts after `progress`; errors become Undeliverable / RetryLater / Uncertain."""
+        async def one(i: int, part: str) -> str | None:
             try:
                 result = await self.client.call("sendMessage", {"chat_id": chat_id, "text": part})
             except httpx.TimeoutException as exc:
@@ -87,8 +87,9 @@ class ZaloBotSender:
                 if exc.code in (400, 403):
                     raise Undeliverable(f"Zalo Bot từ chối tin nhắn ({exc.code}): {exc.description}") from exc
                 raise
-            first = first or str((result or {}).get("message_id") or "") or None
-        return first
+            return str((result or {}).get("message_id") or "") or None
+
+        return await send_parts(plain_messages(reply.text, reply.buttons, LIMIT, HINT), progress, one)
 
 
 def unwrap(data: Any) -> dict[str, Any] | None:
@@ -99,19 +100,20 @@ def unwrap(data: Any) -> dict[str, Any] | None:
 
 
 def to_event(update: dict[str, Any]) -> Event | None:
-    """The core event for an update (None for bots' own messages and malformed ones)."""
+    """The core event for an update (None for bots' own and incomplete ones); Malformed for a broken shape."""
     message = update["message"]
-    sender, chat = message.get("from") or {}, message.get("chat") or {}
-    if sender.get("is_bot") or not sender.get("id") or not chat.get("id"):
+    user, chat = object_id(message, "from"), object_id(message, "chat")
+    sender, where = message.get("from") or {}, message.get("chat") or {}
+    if sender.get("is_bot") or not user or not chat:
         return None
     base: dict[str, Any] = {"update_id": str(message.get("message_id") or "") or None,
                             "name": str(sender.get("display_name") or ""), "buttons": False,
-                            "private": str(chat.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
+                            "private": str(where.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
                             "message_id": str(message.get("message_id") or "") or None}
     text = message.get("text")
     if update.get("event_name") == "message.text.received" and isinstance(text, str) and text.strip():
-        return Event(CHANNEL, str(sender["id"]), str(chat["id"]), MESSAGE, text=text, **base)
-    return Event(CHANNEL, str(sender["id"]), str(chat["id"]), UNSUPPORTED, **base)
+        return Event(CHANNEL, user, chat, MESSAGE, text=text, **base)
+    return Event(CHANNEL, user, chat, UNSUPPORTED, **base)
 
 
 class ZaloBotChannel:
@@ -150,10 +152,10 @@ class ZaloBotChannel:
         return {"mode": self.mode, "status": self.status}
 
     async def handle(self, update: dict[str, Any]) -> None:
-        """One update through the core; the reply goes out before this returns."""
+        """One update through the core: returns once it is handled; the reply goes out in the background."""
         event = to_event(update)
         if event is not None:
-            await self.core.process(event, self.sender)
+            await self.core.handle(event, self.sender)
 
     async def _webhook(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -170,6 +172,9 @@ class ZaloBotChannel:
             return PlainTextResponse("ok")  # a kind papibot does not handle
         try:
             await self.handle(update)
+        except Malformed as exc:  # it came with the secret: worth one line, not a 500 and a traceback
+            log.warning("Zalo Bot update refused: %s", exc)
+            return PlainTextResponse("bad request", status_code=400)
         except StorageUnavailable:
             return PlainTextResponse("try again", status_code=503)  # delivered again later
         return PlainTextResponse("ok")
@@ -207,6 +212,9 @@ class ZaloBotChannel:
         while not stop.is_set():
             try:
                 await self.handle(update)
+                return
+            except Malformed as exc:  # one line, and the polling goes on
+                log.warning("Zalo Bot update skipped: %s", exc)
                 return
             except StorageUnavailable:
                 self.status = "database unavailable"

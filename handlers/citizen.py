@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import codec
-from bot.answers import SECTION_PAYLOAD
+from bot.answers import SECTION_PAYLOAD, categories_of
 from bot.models import Reply
 from bot.router import Request
 from bot.services import Services
@@ -28,8 +28,8 @@ async def help_command(req: Request) -> Reply:
 
 
 async def catalogue(req: Request) -> Reply:
-    """/thutuc: every procedure, with one button per category."""
-    return _catalogue(req.services)
+    """/thutuc: every procedure, with one button per category (the categories alone without buttons)."""
+    return req.services.citizen.present.catalogue(req.services.brain.kb)
 
 
 async def my_tickets(req: Request) -> Reply:
@@ -91,13 +91,22 @@ async def confirm_delete(req: Request) -> Reply:
 
 
 async def category(req: Request) -> Reply:
-    """cat:<n>:<page>: one page of a category's topics."""
-    return _category(req.services, int(req.parts[0]), int(req.parts[1]))
+    """cat:<n>:<page>: one page of a category's topics (all of them where «Xem thêm» pages plain text)."""
+    return _category(req.services, int(req.parts[0]), int(req.parts[1]), PAGE if req.event.buttons else 0)
 
 
 async def categories(req: Request) -> Reply:
     """cats: back to the category list."""
-    return _catalogue(req.services)
+    return req.services.citizen.present.catalogue(req.services.brain.kb)
+
+
+async def more_options(req: Request) -> Reply:
+    """more: the options «Xem thêm» hid in this chat's last numbered menu (channels without buttons)."""
+    e = req.event
+    rest = await req.services.storage.menu_rest(e.channel, e.chat_id, e.user_id)
+    if not rest:
+        return Reply(req.services.renderer.message("expired"), ok=False)
+    return Reply(req.services.renderer.message("more_options"), [[option] for option in rest])
 
 
 async def topic(req: Request) -> Reply:
@@ -108,23 +117,15 @@ async def topic(req: Request) -> Reply:
 # Presentation of the catalogue (no business logic: the topics come from the knowledge base)
 
 
-def _categories(s: Services) -> list[str]:
-    return list(dict.fromkeys(t.category for t in s.brain.kb.topics))
-
-
-def _catalogue(s: Services) -> Reply:
-    rows = [[(name, codec.encode("cat", i, 0))] for i, name in enumerate(_categories(s))]
-    return Reply(s.renderer.render("catalogue.html", topics=s.brain.kb.topics), rows)
-
-
-def _category(s: Services, index: int, page: int) -> Reply:
-    names = _categories(s)
+def _category(s: Services, index: int, page: int, size: int) -> Reply:
+    names = categories_of(s.brain.kb)
     if index >= len(names):
-        return _catalogue(s)  # the knowledge changed since the menu was sent
+        return s.citizen.present.catalogue(s.brain.kb)  # the knowledge changed since the menu was sent
     topics = [t for t in s.brain.kb.topics if t.category == names[index]]
-    pages = -(-len(topics) // PAGE)
+    size = size or len(topics)
+    pages = -(-len(topics) // size)
     page = max(0, min(page, pages - 1))
-    rows = [[(t.title, codec.encode("tt", t.id))] for t in topics[page * PAGE:(page + 1) * PAGE]]
+    rows = [[(t.title, codec.encode("tt", t.id))] for t in topics[page * size:(page + 1) * size]]
     nav = [("◀ Trước", codec.encode("cat", index, page - 1))] if page > 0 else []
     nav += [("Sau ▶", codec.encode("cat", index, page + 1))] if page + 1 < pages else []
     rows += [nav, [("☰ Danh mục", "cats")]] if nav else [[("☰ Danh mục", "cats")]]

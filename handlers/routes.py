@@ -6,6 +6,7 @@ command exists everywhere or nowhere.
 
 from __future__ import annotations
 
+from bot.menus import MORE
 from bot.models import ADMIN, CITIZEN, STAFF
 from bot.router import Button, Command, Routes
 from handlers import admin, citizen, staff, voice
@@ -50,6 +51,7 @@ BUTTONS = (
     Button("sv", (voice.LANG, voice.TOKEN, voice.ANSWERS, voice.CHOICE), CITIZEN, voice.survey_answer),
     Button("svx", (voice.LANG,), CITIZEN, voice.survey_stop),
     Button("pa", ("new|send|cancel",), CITIZEN, voice.feedback_button),
+    Button(MORE, (), CITIZEN, citizen.more_options),
     Button("st", (r"[a-z0-9-]{1,48}",), STAFF, staff.area_button),
     Button("q", (r"\d{1,4}",), ADMIN, admin.queue_page),
     Button("ans", (N,), ADMIN, admin.answer_button),

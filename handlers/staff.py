@@ -1,28 +1,49 @@
-"""What staff can do, written once for every channel: PAPI task status by area, one task, edits, figures."""
+"""What staff can do, written once for every channel: the PAPI plan by area, one task, status edits, figures."""
 
 from __future__ import annotations
 
+import re
+
+from bot.deadlines import STATUS_LABELS, STATUSES, parse_status
 from bot.models import Reply
 from bot.router import Request
 
 
+def split_status(words: list[str]) -> tuple[str | None, str]:
+    """The status (one to three words, e.g. "hoàn thành", "chưa đến hạn") and the note after it."""
+    for size in (3, 2, 1):
+        status = parse_status(" ".join(words[:size]))
+        if status in STATUSES and len(words) >= size:
+            return status, re.sub(r"\s+", " ", " ".join(words[size:])).strip()
+    return None, ""
+
+
 async def status(req: Request) -> Reply:
-    """/status [area]: every area's progress, or one area's tasks."""
+    """/status [area]: every area's progress, or one area's tasks (current period)."""
     return await req.services.staff.status(req.user, req.args)
 
 
 async def task(req: Request) -> Reply:
-    """/task ID: one PAPI task in full."""
+    """/task ID: one PAPI task in full (current period)."""
     return await req.services.staff.task(req.user, req.args)
 
 
 async def set_status(req: Request) -> Reply:
-    """/capnhat ID STATUS [note]: record a task status change."""
-    return await req.services.staff.set_status(req.user, req.args, req.turn)
+    """/capnhat ID STATUS [note]: record a task status (an empty note keeps the earlier one)."""
+    staff = req.services.staff
+    if not req.user.is_staff:
+        return staff.refused()
+    words = req.args.split()
+    if len(words) < 2:
+        return staff.notice("usage_capnhat", statuses=STATUS_LABELS)
+    found, note = split_status(words[1:])
+    if found is None:
+        return staff.notice("bad_status", word=words[1][:30], statuses=STATUS_LABELS)
+    return await staff.set_status(req.user, words[0], found, note or None, req.turn)
 
 
 async def counts(req: Request) -> Reply:
-    """/counts [topic]: the live queue figures beside the report's."""
+    """/counts [topic]: the live figures beside the report's."""
     return await req.services.staff.counts(req.user, req.args)
 
 

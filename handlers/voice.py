@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot import codec
 from bot.feedback import feedback_code
 from bot.models import Reply
 from bot.router import Request
-from bot.survey import EN
+from bot.survey import EN, typed_choice
 from handlers import citizen
 
 LANG = "[ve]"
@@ -17,13 +18,14 @@ CHOICE = "[0-9]"
 async def survey(req: Request) -> Reply:
     """/danhgia (Vietnamese) or /survey (English): the first question, at most once per period."""
     english = req.event.text.strip().lower().startswith("/survey") or req.args.strip().lower() in ("en", "english")
-    return await req.services.survey.start(req.user, english, req.turn)
+    return await req.services.survey.start(req.user, english, req.turn, numbered=not req.event.buttons)
 
 
 async def survey_answer(req: Request) -> Reply:
     """sv:<lang>:<token>:a<answers>:<choice>: one answer (a digit; 0 is «bỏ qua»)."""
     lang, token, answers, choice = req.parts
-    return await req.services.survey.answer(req.user, lang, token, answers[1:], choice, req.turn)
+    return await req.services.survey.answer(req.user, lang, token, answers[1:], choice, req.turn,
+                                            numbered=not req.event.buttons)
 
 
 async def survey_stop(req: Request) -> Reply:
@@ -45,11 +47,19 @@ async def feedback_button(req: Request) -> Reply:
 
 
 async def text(req: Request) -> Reply:
-    """Free text: the next answer of a feedback being written, else a question (citizen.ask)."""
-    if req.event.private:
-        reply = await req.services.feedback.continue_draft(req.user, req.event.text, req.turn)
+    """Free text: the next answer of a feedback being written, «bỏ qua» or «dừng» typed at a survey question
+    (channels without buttons), else a question (citizen.ask)."""
+    e = req.event
+    if e.private:
+        reply = await req.services.feedback.continue_draft(req.user, e.text, req.turn)
         if reply is not None:
             return reply
+    if not e.buttons:
+        first = await req.services.storage.menu_choice(e.channel, e.chat_id, e.user_id, 1)
+        typed = codec.decode(typed_choice(first, e.text))
+        if typed is not None:  # the survey's own payload, rebuilt from the live menu's (so already valid)
+            req.parts = typed[1]
+            return await (survey_answer(req) if typed[0] == "sv" else survey_stop(req))
     return await citizen.ask(req)
 
 

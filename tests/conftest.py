@@ -14,7 +14,7 @@ from bot.config import DEFAULT_KNOWLEDGE, Config, load_config
 from bot.delivery import DeliveryWorker
 from bot.events import BUTTON, MESSAGE, Event
 from bot.guard import FloodGuard
-from bot.models import ADMIN, CITIZEN, OutboxItem, Reply, User
+from bot.models import ADMIN, CITIZEN, OutboxItem, Progress, Reply, User
 from bot.router import Router
 from bot.services import Services, open_services
 from bot.storage import Storage
@@ -132,7 +132,8 @@ class FuncSender:
     def __init__(self, channel: str, send: Callable[[str, Reply], Awaitable[object]]) -> None:
         self.channel, self._send = channel, send
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         """Call the function; its exceptions are the channel's."""
         await self._send(chat_id, reply)
         return None

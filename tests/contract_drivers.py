@@ -15,7 +15,8 @@ from typing import Any
 from telegram import Update
 
 from bot.events import MESSAGE, Event
-from bot.models import ADMIN, CITIZEN, STAFF, Reply
+from bot.menus import MAX_OPTIONS, MORE_LABEL
+from bot.models import ADMIN, CITIZEN, STAFF, Progress, Reply
 from bot.render import plain_messages, to_plain
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
 from tests.fakebotapi import FakeBotAPI
@@ -45,6 +46,7 @@ class TelegramDriver:
     async def _feed(self, update_id: int) -> None:
         raw = next(u for u in self.fake.pending_updates() if u["update_id"] == update_id)
         await self.stack.channel.handle(Update.de_json(raw, self.stack.channel.bot))
+        await self.stack.core.drain()  # the reply goes out in the background
 
     def _mark(self, who: int) -> tuple[int, int, int]:
         return len(self.fake.sent(who)), len(self.fake.edits), len(self.fake.callback_answers)
@@ -94,7 +96,8 @@ class RecordingPlainSender:
         self.channel, self.limit = channel, limit
         self.out: dict[str, list[str]] = defaultdict(list)
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         """Record the plain-text parts."""
         self.out[chat_id].extend(plain_messages(reply.text, reply.buttons, self.limit, "(gõ số để chọn)"))
         return None
@@ -110,12 +113,17 @@ class _NumberedOptions:
         raise NotImplementedError
 
     async def press(self, who: int, label: str) -> str:
-        """Type the number of the newest option whose label contains `label`."""
-        for part in reversed(self._texts(who)):
-            options = [(n, text) for n, text in _OPTION.findall(part) if label in text]
-            if options:
-                return await self.say(who, options[0][0])
-        raise AssertionError(f"no option {label!r} shown to {who}")
+        """Type the number of the option whose label contains `label` in the newest menu, through «Xem thêm»
+        when it is behind it, as a person would."""
+        menu = next((found for part in reversed(self._texts(who)) if (found := _OPTION.findall(part))), [])
+        assert 0 < len(menu) <= MAX_OPTIONS, f"{len(menu)} options shown to {who}"
+        hits = [n for n, text in menu if label in text]
+        if hits:
+            return await self.say(who, hits[0])
+        more = [n for n, text in menu if text == MORE_LABEL]
+        assert more, f"no option {label!r} shown to {who}"
+        await self.say(who, more[0])
+        return await self.press(who, label)
 
 
 class ConsoleDriver(_NumberedOptions):

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.fakebotapi_state import BOT_USER, JSON, ApiError, BotState
-from tests.fakeserver import FakeHandler, ServedFake
+from tests.fakeserver import FakeHandler, ServedFake, json_bytes
 
 __all__ = ["BOT_USER", "ApiError", "FakeBotAPI"]
 
@@ -94,7 +94,7 @@ class _Handler(FakeHandler):
     do_GET = do_POST
 
     def _reply(self, body: JSON, status: int = 200) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
+        data = json_bytes(body)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -114,14 +114,20 @@ class FakeBotAPI(ServedFake, BotState):
         super().__init__(token)
         self._init_server(host)
         self._delay = 0.0
+        self._chat_delays: dict[Any, float] = {}
         self._faults: dict[str, list[ApiError | str]] = {}
+        self._aimed: list[tuple[str, Any, list[int], ApiError]] = []  # (method, chat_id, [calls to let through], error)
 
     # ---- fault injection -----------------------------------------------------------------------
     def fail_next(
         self, method: str, status: int = 429, retry_after: int | None = None, times: int = 1,
-        description: str | None = None,
+        description: str | None = None, *, chat_id: int | str | None = None, after: int = 0,
     ) -> None:
-        """Make the next `times` calls of `method` ("*" = any) fail with a Telegram error reply."""
+        """Make the next `times` calls of `method` ("*" = any) fail with a Telegram error reply.
+
+        With `chat_id`: only calls to that chat, once, after letting `after` of them through (after=1 with
+        sendMessage: the second part of a long reply fails).
+        """
         if status == 429 and retry_after is None:
             retry_after = 1  # Telegram always tells the client how long to back off
         default = {429: f"Too Many Requests: retry after {retry_after}", 400: "Bad Request",
@@ -129,6 +135,9 @@ class FakeBotAPI(ServedFake, BotState):
                    500: "Internal Server Error", 502: "Bad Gateway"}
         err = ApiError(status, description or default.get(status, f"Error {status}"), retry_after)
         with self.cond:
+            if chat_id is not None:
+                self._aimed.append((method.lower(), chat_id, [after], err))
+                return
             self._faults.setdefault(method.lower(), []).extend([err] * times)
 
     def drop_next(self, method: str, times: int = 1) -> None:
@@ -136,9 +145,23 @@ class FakeBotAPI(ServedFake, BotState):
         with self.cond:
             self._faults.setdefault(method.lower(), []).extend([_DROP] * times)
 
-    def set_delay(self, seconds: float) -> None:
-        """Delay every reply by `seconds` (0 to disable)."""
-        self._delay = seconds
+    def set_delay(self, seconds: float, chat_id: int | str | None = None) -> None:
+        """Delay every reply (or only those to calls for `chat_id`) by `seconds` (0 to disable)."""
+        if chat_id is None:
+            self._delay = seconds
+        else:
+            self._chat_delays[chat_id] = seconds
+
+    def _aimed_fault(self, method: str, params: JSON) -> ApiError | None:
+        for aimed in self._aimed:
+            name, chat, left, err = aimed
+            if name in (method.lower(), "*") and params.get("chat_id") == chat:
+                if left[0] > 0:
+                    left[0] -= 1
+                    continue
+                self._aimed.remove(aimed)
+                return err
+        return None
 
     def _before(self, method: str, params: JSON) -> str | None:
         """Record the call, apply the delay and pop a pending fault; returns _DROP or raises ApiError."""
@@ -147,9 +170,10 @@ class FakeBotAPI(ServedFake, BotState):
             self.requests.append((method, params))
             self.cond.notify_all()
             queue = self._faults.get(method.lower()) or self._faults.get("*")
-            fault = queue.pop(0) if queue else None
-        if self._delay:
-            time.sleep(self._delay)
+            fault = self._aimed_fault(method, params) or (queue.pop(0) if queue else None)
+            delay = self._chat_delays.get(params.get("chat_id"), self._delay)
+            if delay:  # a stop wakes it: a hanging call must not outlive the fake
+                self.cond.wait_for(lambda: self.stopping, timeout=delay)
         if isinstance(fault, ApiError):
             raise fault
         return fault

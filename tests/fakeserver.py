@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+
+def json_bytes(value: Any) -> bytes:
+    """UTF-8 JSON; a lone surrogate, which UTF-8 cannot carry, is written as JSON escapes it ("\\ud800")."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value).encode()
 
 
 class FakeServer(ThreadingHTTPServer):

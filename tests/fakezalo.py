@@ -17,8 +17,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from tests.fakeserver import FakeHandler, ServedFake
+from tests.fakeserver import FakeHandler, ServedFake, json_bytes
 from tests.fakezalo_botstate import BotState
 from tests.fakezalo_events import OAEvents
 from tests.fakezalo_state import JSON, OAState, now_ms, pkce_challenge
@@ -60,9 +61,33 @@ class _Fault:
     until: float | None  # time.monotonic() deadline, None = none
     seconds: float = 0.0
     status: int = 500
+    recipient: str | None = None  # only requests to this user (OA) or chat (Bot), None = any
+    after: int = 0  # matching requests let through before this fault applies
 
     def live(self, now: float) -> bool:
         return (self.times is None or self.times > 0) and (self.until is None or now < self.until)
+
+    def applies(self, path: str, body: bytes) -> bool:
+        """True when this request is one the fault is aimed at (counting down `after` first)."""
+        if (self.target and self.target not in path) or (self.recipient and _recipient(body) != self.recipient):
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        return True
+
+
+def _recipient(body: bytes) -> str | None:
+    """Whom a send is for: the OA's recipient.user_id or the Bot Platform's chat_id."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    recipient = data.get("recipient")
+    found = recipient.get("user_id") if isinstance(recipient, dict) else data.get("chat_id")
+    return None if found is None else str(found)
 
 
 class _Served(ServedFake):
@@ -87,14 +112,16 @@ class _Served(ServedFake):
             self._faults.append(fault)
 
     def delay(self, seconds: float, *, times: int | None = None, for_seconds: float | None = None,
-              target: str | None = None) -> None:
-        """Delay replies by `seconds`: for the next `times` requests, for `for_seconds`, or until cleared."""
-        self._add(_Fault("delay", target, times, None, seconds=seconds), for_seconds)
+              target: str | None = None, recipient: str | None = None) -> None:
+        """Delay replies by `seconds`: for the next `times` requests, for `for_seconds`, or until cleared
+        (recipient: only sends to that user or chat)."""
+        self._add(_Fault("delay", target, times, None, seconds=seconds, recipient=recipient), for_seconds)
 
     def fail_next(self, status: int = 500, *, times: int = 1, for_seconds: float | None = None,
-                  target: str | None = None) -> None:
-        """Answer the next `times` requests (or all for `for_seconds`) with HTTP `status` (500, 502, 429...)."""
-        self._add(_Fault("http", target, times, None, status=status), for_seconds)
+                  target: str | None = None, recipient: str | None = None, after: int = 0) -> None:
+        """Answer the next `times` requests (or all for `for_seconds`) with HTTP `status` (500, 502, 429...);
+        recipient: only sends to that user or chat, after letting `after` of them through."""
+        self._add(_Fault("http", target, times, None, status=status, recipient=recipient, after=after), for_seconds)
 
     def drop_next(self, *, times: int = 1, for_seconds: float | None = None, target: str | None = None) -> None:
         """Close the connection without any reply for the next `times` requests (or for `for_seconds`)."""
@@ -114,14 +141,13 @@ class _Served(ServedFake):
             self.requests.append({"path": path, "headers": headers, "body": body})
             now, wait, action = time.monotonic(), 0.0, None
             for fault in self._faults:
-                if not fault.live(now) or (fault.target and fault.target not in path):
+                taken = wait if fault.kind == "delay" else action is not None  # one delay, one action at most
+                if taken or not fault.live(now) or not fault.applies(path, body):
                     continue
-                if fault.kind == "delay" and not wait:
+                if fault.kind == "delay":
                     wait = fault.seconds
-                elif fault.kind != "delay" and action is None:
-                    action = fault
                 else:
-                    continue
+                    action = fault
                 fault.times = None if fault.times is None else fault.times - 1
             self._faults = [f for f in self._faults if f.live(now)]
             if wait:
@@ -131,7 +157,7 @@ class _Served(ServedFake):
         if action is not None:
             return None if action.kind == "drop" else (action.status, *self._http_error(action.status))
         status, payload = self.route(path, headers, body)
-        return status, "application/json", json.dumps(payload, ensure_ascii=False).encode()
+        return status, "application/json", json_bytes(payload)
 
 
 def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
@@ -171,7 +197,7 @@ class FakeZaloOA(_Served, OAEvents, OAState):
         event = copy.deepcopy(event)
         if stale:
             event["timestamp"] = str(now_ms() - STALE_AGE * 1000)
-        body = json.dumps(event, ensure_ascii=False).encode()
+        body = json_bytes(event)
         mac = self.sign(body, event.get("timestamp", ""), variant)
         if tamper:
             message = event.get("message") or {}
@@ -179,7 +205,7 @@ class FakeZaloOA(_Served, OAEvents, OAState):
                 message["text"] += " (đã sửa)"
             else:
                 event["tampered"] = True
-            body = json.dumps(event, ensure_ascii=False).encode()
+            body = json_bytes(event)
         header = f"mac={mac}" if signature is None else signature
         headers = {"X-ZEvent-Signature": header} if header else {}
         if not (tamper or stale or signature is not None):
@@ -187,14 +213,18 @@ class FakeZaloOA(_Served, OAEvents, OAState):
         return _post(webhook_url, body, headers, timeout)
 
     def _delivered(self, event: JSON) -> None:
-        name, user = str(event.get("event_name", "")), (event.get("sender") or {}).get("id")
+        def field(name: str, key: str) -> Any:  # a malformed event (a string where Zalo has an object) changes nothing
+            value = event.get(name)
+            return value.get(key) if isinstance(value, dict) else None
+
+        name, user, msg_id = str(event.get("event_name", "")), field("sender", "id"), field("message", "msg_id")
         if name.startswith("user_send_") and user:
-            self.user_wrote(user, msg_id=(event.get("message") or {}).get("msg_id"))
-        elif name in ("follow", "unfollow"):
-            self.set_user(event["follower"]["id"], following=name == "follow")
-        elif (event.get("message") or {}).get("msg_id"):
+            self.user_wrote(user, msg_id=msg_id)
+        elif name in ("follow", "unfollow") and field("follower", "id"):
+            self.set_user(field("follower", "id"), following=name == "follow")
+        elif msg_id:
             with self.cond:
-                self._known_ids.add(event["message"]["msg_id"])
+                self._known_ids.add(msg_id)
 
 
 class FakeZaloBot(_Served, BotState):
@@ -221,5 +251,5 @@ class FakeZaloBot(_Served, BotState):
         if not url:
             raise AssertionError("the bot has not called setWebhook")
         token = self.webhook_secret if secret is None else secret
-        body = json.dumps({"ok": True, "result": update} if wrapped else update, ensure_ascii=False).encode()
+        body = json_bytes({"ok": True, "result": update} if wrapped else update)
         return _post(url, body, {"X-Bot-Api-Secret-Token": token} if token else {}, timeout)[0]

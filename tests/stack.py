@@ -47,5 +47,19 @@ async def running(config: Config, make_channel: Any, deliver: bool = True) -> As
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await core.drain(1.0)
         await channel.close()
         await services.close()
+
+
+@contextlib.asynccontextmanager
+async def long_polling(config: Config, make_channel: Any) -> AsyncIterator[Stack]:
+    """The stack with the channel's serve loop (long polling) running, as `papibot run` has it."""
+    async with running(config, make_channel) as stack:
+        stop = asyncio.Event()
+        task = asyncio.create_task(stack.channel.serve(stop))
+        try:
+            yield stack
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)

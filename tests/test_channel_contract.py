@@ -89,7 +89,8 @@ def ticket_number(text: str) -> int:
 
 async def test_a_question_is_answered(chat: Any) -> None:
     reply = await chat.say(ALICE, "lam lai can cuoc bi mat o dau")
-    assert "thẻ căn cước" in reply and "Căn cứ" in reply
+    assert "thẻ căn cước" in reply
+    assert "Căn cứ" in await chat.press(ALICE, "Căn cứ pháp lý")  # offered: a button, or behind «Xem thêm»
 
 
 async def test_suggestions_then_a_pick(chat: Any) -> None:
@@ -98,7 +99,8 @@ async def test_suggestions_then_a_pick(chat: Any) -> None:
     title = "Cấp giấy chứng nhận quyền sử dụng đất lần đầu"
     assert title in reply
     answer = await chat.press(ALICE, title)
-    assert title in answer and "Căn cứ" in answer
+    assert title in answer
+    assert "Căn cứ" in await chat.press(ALICE, "Căn cứ pháp lý")
 
 
 async def test_unknown_question_is_queued_and_the_answer_reaches_that_citizen_only(chat: Any) -> None:
@@ -164,10 +166,52 @@ async def test_numbered_options_on_channels_without_buttons(chat: Any) -> None:
     assert len(options) >= 2 and options[str(len(options))] == "Gửi câu hỏi cho cán bộ"
     picked = await chat.say(ALICE, "1")
     assert options["1"] in picked  # the number maps back to the payload of the menu this chat saw last
-    helpful = {label: n for n, label in re.findall(r"^\[(\d+)\] (.*)$", picked, re.M)}["👍 Hữu ích"]
+    shown = {label: n for n, label in re.findall(r"^\[(\d+)\] (.*)$", picked, re.M)}
+    assert len(shown) <= 5 and "Hỏi cán bộ" in shown and list(shown)[-1] == "Xem thêm"  # the rest behind it
+    others = await chat.say(ALICE, shown["Xem thêm"])
+    helpful = {label: n for n, label in re.findall(r"^\[(\d+)\] (.*)$", others, re.M)}["👍 Hữu ích"]
     assert "Cảm ơn" in await chat.say(ALICE, helpful)  # the answer's own menu replaced the suggestions
     storage = chat.stack.services.storage
     await chat.say(ALICE, "làm giấy khai sinh cho con cần gì")
     await storage._write("UPDATE menus SET expires_at = ?", (time.time() - 1,))
     assert "Cảm ơn" not in await chat.say(ALICE, helpful)  # after 30 minutes the menu is gone
     assert "Cảm ơn" not in await chat.say(BOB, helpful)  # menus belong to their own chat
+
+
+def _menu(text: str) -> dict[str, str]:
+    return {label: n for n, label in re.findall(r"^\[(\d+)\] (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("chat", TEXT_ONLY, indirect=True)
+async def test_at_most_five_options_with_the_officer_and_the_rest_behind_xem_them(chat: Any) -> None:
+    reply = await chat.say(ALICE, "làm sổ đỏ lần đầu cần giấy tờ gì")
+    first = _menu(reply)
+    assert len(first) == 5 and "Hỏi cán bộ" in first and list(first)[-1] == "Xem thêm", reply
+    seen, page = set(first), first
+    while "Xem thêm" in page:  # every other option is one «Xem thêm» further, the officer still there
+        page = _menu(await chat.say(ALICE, page["Xem thêm"]))
+        assert 0 < len(page) <= 5 and "Hỏi cán bộ" in page, page
+        seen |= set(page)
+    assert {"Lệ phí", "Căn cứ pháp lý", "👍 Hữu ích", "👎 Chưa đúng"} <= seen
+    await chat.say(ALICE, "làm sổ đỏ lần đầu cần giấy tờ gì")
+    assert "Lệ phí" in await chat.press(ALICE, "Lệ phí")  # a hidden part still opens by its number
+    more = await chat.say(ALICE, _menu(await chat.say(ALICE, "làm sổ đỏ lần đầu cần giấy tờ gì"))["Xem thêm"])
+    assert "Mã câu hỏi của bạn: #" in await chat.say(ALICE, _menu(more)["Hỏi cán bộ"])  # from «Xem thêm» too
+
+
+@pytest.mark.parametrize("chat", TEXT_ONLY, indirect=True)
+async def test_the_catalogue_is_a_short_list_of_categories_then_the_topics_of_one(chat: Any) -> None:
+    reply = await chat.say(ALICE, "/thutuc")
+    kb = chat.stack.services.brain.kb
+    count = f"{len(kb.topics)} thủ tục trong {len({t.category for t in kb.topics})} lĩnh vực"
+    assert "Danh mục thủ tục" in reply and count in reply
+    assert len(reply.splitlines()) < 15 and "• " not in reply  # not every topic on about 60 lines
+    assert len(_menu(reply)) == 5 and "Đất đai" in _menu(reply)
+    land = await chat.press(ALICE, "Đất đai")
+    assert "Đất đai" in land and "Cấp giấy chứng nhận quyền sử dụng đất lần đầu" in land
+    assert 0 < len(_menu(land)) <= 5
+    assert count in await chat.press(ALICE, "☰ Danh mục")
+    civil = await chat.press(ALICE, "Hộ tịch")  # on the last page of categories, two «Xem thêm» away
+    assert "Hộ tịch" in civil
+    answer = await chat.press(ALICE, "Đăng ký khai sinh")
+    assert "khai sinh" in answer.lower()

@@ -49,8 +49,9 @@ async def test_main_flows_write_only_to_the_data_dir(tmp_path: Path, knowledge_c
         await services.close()
     assert (data / "papibot.db").exists() and not (data / "learned.yaml").exists()  # learned: in the database
     if SEED.exists():
-        assert cli_staff.cmd_import(argparse.Namespace(file=str(SEED), out=None), config) == 0
-        assert (data / "tasks.yaml").exists() and config.staff_file("tasks.yaml") == data / "tasks.yaml"
+        args = argparse.Namespace(file=str(SEED), period=None, yaml=None, by=None, today="2026-08-01")
+        assert await cli_staff.cmd_import(args, config) == 0  # into the database: no file is written
+        assert not (data / "tasks.yaml").exists() and config.staff_file("tasks.yaml") == knowledge_copy / "tasks.yaml"
     assert await cli.cmd_purge(argparse.Namespace(days=1), config) == 0
     assert cli_db.cmd_db_backup(argparse.Namespace(to=None, keep=14), config) == 0
     assert list((data / "backups").glob("papibot-*.db"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
 import shutil
 import socket
 import subprocess
@@ -9,11 +12,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT_DIR
 from tests.fakebotapi import FakeBotAPI
+from tests.webkit import PASSWORD
 
 DEPLOY = ROOT_DIR / "deploy"
 UNITS = ("papibot.service", "papibot@.service", "papibot-web.service", "papibot-backup.service", "papibot-backup.timer")
@@ -76,27 +82,81 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait_ok(url: str, timeout: float = 60.0) -> Any:
+    """The first 200 answer at `url` (polling a starting container), else AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = urllib.request.urlopen(url, timeout=2)
+            if response.status == 200:
+                return response
+        except OSError:
+            time.sleep(1)
+    raise AssertionError(f"nothing answered 200 at {url}")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not _docker_daemon(), reason="no Docker daemon here (the docker client alone cannot build)")
-def test_the_image_builds_and_answers_healthz() -> None:
+def test_the_image_builds_and_answers_healthz_and_the_console() -> None:
     tag = "papibot-test:latest"
     subprocess.run(["docker", "build", "-q", "-t", tag, str(ROOT_DIR)], check=True, timeout=900)
     user = subprocess.run(["docker", "run", "--rm", tag, "id", "-un"], capture_output=True, text=True, timeout=60)
     assert user.stdout.strip() == "papibot"
-    port = _free_port()
     with FakeBotAPI() as fake:
-        started = subprocess.run(
-            ["docker", "run", "-d", "--rm", "--network", "host", "-e", f"TELEGRAM_BOT_TOKEN={fake.token}",
-             "-e", f"PAPIBOT_TELEGRAM_API={fake.url}", "-e", f"PAPIBOT_HTTP_PORT={port}",
-             "-e", "PAPIBOT_HTTP_LISTEN=127.0.0.1", tag], capture_output=True, text=True, check=True, timeout=60)
-        container = started.stdout.strip()
-        try:
-            deadline, status = time.monotonic() + 60, 0
-            while time.monotonic() < deadline and status != 200:
-                try:
-                    status = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status
-                except OSError:
-                    time.sleep(1)
-            assert status == 200
-        finally:
-            subprocess.run(["docker", "stop", container], capture_output=True, timeout=60)
+        for channel in ({"TELEGRAM_BOT_TOKEN": fake.token, "PAPIBOT_TELEGRAM_API": fake.url}, {}):
+            port, web_port = _free_port(), _free_port()
+            settings = {**channel, "PAPIBOT_HTTP_PORT": str(port), "PAPIBOT_HTTP_LISTEN": "127.0.0.1",
+                        "PAPIBOT_WEB_PORT": str(web_port), "PAPIBOT_WEB_LISTEN": "127.0.0.1"}
+            started = subprocess.run(["docker", "run", "-d", "--rm", "--network", "host",
+                                      *(arg for k, v in settings.items() for arg in ("-e", f"{k}={v}")), tag],
+                                     capture_output=True, text=True, check=True, timeout=60)
+            container = started.stdout.strip()
+            try:
+                health = json.loads(_wait_ok(f"http://127.0.0.1:{port}/healthz").read())
+                assert list(health["channels"]) == (["telegram"] if channel else []), health
+                added = subprocess.run(["docker", "exec", "-i", container, "papibot", "user", "add", "lan", "--role",
+                                        "admin"], input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60)
+                assert added.returncode == 0, added.stderr
+                assert 'name="password"' in _wait_ok(f"http://127.0.0.1:{web_port}/login").read().decode()
+            finally:
+                subprocess.run(["docker", "stop", container], capture_output=True, timeout=60)
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT_DIR / "compose.yaml").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_compose_publishes_the_console_on_its_own_port_to_the_host_only() -> None:
+    papibot = _compose()["services"]["papibot"]
+    env = papibot["environment"]
+    published = {mapping.rsplit(":", 1)[1]: mapping.rsplit(":", 2)[0] for mapping in papibot["ports"]}
+    assert env["PAPIBOT_WEB_LISTEN"] == "0.0.0.0" and str(env["PAPIBOT_WEB_PORT"]) in published
+    assert str(env["PAPIBOT_WEB_PORT"]) != "8080" and "8080" in published
+    assert set(published.values()) == {"127.0.0.1"}  # nginx on the host decides who reaches each port
+
+
+def test_compose_trusts_the_address_nginx_on_the_host_comes_from() -> None:
+    compose = _compose()
+    [network] = compose["networks"]["default"]["ipam"]["config"]
+    trusted = compose["services"]["papibot"]["environment"]["PAPIBOT_TRUSTED_PROXIES"]
+    assert trusted == network["gateway"] and ipaddress.ip_address(trusted) in ipaddress.ip_network(network["subnet"])
+
+
+def _nginx_blocks() -> list[tuple[str, str]]:
+    """(document, server block or snippet) of every nginx example in the docs."""
+    blocks = []
+    for doc in sorted((ROOT_DIR / "docs").glob("*.md")):
+        for code in re.findall(r"```nginx\n(.*?)```", doc.read_text(encoding="utf-8"), re.S):
+            blocks += [(doc.name, part) for part in re.split(r"\n(?=server \{|# )", code) if part.strip()]
+    return blocks
+
+
+def test_every_nginx_example_publishes_the_zalo_callback_and_keeps_the_console_off_the_public_block() -> None:
+    blocks = _nginx_blocks()
+    webhooks = [(doc, block) for doc, block in blocks if "/zalo/oa/webhook" in block]
+    assert {doc for doc, _ in webhooks} >= {"deploy.md", "zalo.md"}
+    for doc, block in webhooks:
+        assert "location = /zalo/oa/callback" in block, (doc, block)
+    for doc, block in blocks:
+        if "/webhook" in block:
+            assert ":8081" not in block, (doc, block)  # the console is never in the public server block

@@ -21,7 +21,7 @@ from bot.notify import ERROR_QUIET
 from channels.http import build_app
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
-from tests.stack import Stack, running
+from tests.stack import Stack, long_polling, running
 from tests.test_telegram_e2e import ADMIN_CHAT, _start, _stop, _wait_ready
 
 SECRET = "hook-secret-1"
@@ -37,14 +37,8 @@ def fake() -> Any:
 async def polling(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Stack]:
     config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_path=tmp_path / "db.sqlite",
                          admin_chat_id=f"telegram:{ADMIN_CHAT}", rate_limit_per_minute=0)
-    async with running(config, TelegramChannel) as stack:
-        stop = asyncio.Event()
-        task = asyncio.create_task(stack.channel.serve(stop))
-        try:
-            yield stack
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 10)
+    async with long_polling(config, TelegramChannel) as stack:
+        yield stack
 
 
 async def test_a_full_disk_holds_updates_and_tells_each_person_once(polling: Stack, fake: FakeBotAPI,

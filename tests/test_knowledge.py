@@ -32,7 +32,9 @@ def test_shipped_knowledge_base_is_complete(kb) -> None:
         assert topic.legal_basis
 
 
-@pytest.mark.skipif(not TOPICS_TSV.exists(), reason="evaluation topics not beside the project")
+@pytest.mark.skipif(
+    not TOPICS_TSV.exists(),
+    reason="the evaluation topics ../shared/eval/topics.tsv are not beside the project")
 def test_every_evaluated_topic_id_exists(kb) -> None:
     ids = [line.split("\t")[0] for line in TOPICS_TSV.read_text(encoding="utf-8").splitlines()[1:] if line]
     assert set(ids) <= {t.id for t in kb.topics}

@@ -44,7 +44,9 @@ def matcher(kb) -> Matcher:
     return Matcher(kb)
 
 
-@pytest.mark.skipif(not (SHARED / "eval" / "dev.tsv").exists(), reason="dev set not beside the project")
+@pytest.mark.skipif(
+    not (SHARED / "eval" / "dev.tsv").exists(),
+    reason="the labelled dev set ../shared/eval/dev.tsv is not beside the project")
 def test_dev_set_meets_the_quality_bar(matcher: Matcher) -> None:
     f = _figures(matcher, _rows(SHARED / "eval" / "dev.tsv"))
     assert f["right"] >= 0.85 and f["helped"] >= 0.95, f

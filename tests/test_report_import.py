@@ -10,8 +10,11 @@ import yaml
 from bot.report_import import ReportError, import_report, normalize_unit, parse_report
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
-KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
-needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not found next to the repo")
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = ROOT / "knowledge"
+needs_seed = pytest.mark.skipif(
+    not SEED.exists(),
+    reason="the seed report ../shared/seed/bao-cao-papi-6-thang-2021.txt is not beside the project")
 
 MINI = """BÁO CÁO
 
@@ -127,10 +130,45 @@ def test_not_a_report_leaves_tasks_yaml_untouched(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tasks")] == []
 
 
-def test_table_with_unknown_row_number_is_rejected():
-    broken = MINI.replace("2\t<p>Nâng cấp", "x\t<p>Nâng cấp")
-    with pytest.raises(ReportError, match="Dòng"):
-        parse_report(broken)
+def test_a_row_that_cannot_be_read_is_named_with_its_reason_and_the_rest_is_read():
+    data = parse_report(MINI.replace("2\t<p>Nâng cấp", "x\t<p>Nâng cấp"))
+    assert [t["id"] for t in data.tasks] == ["1.1"]  # its continuation row goes with it
+    assert [str(p) for p in data.problems] == [
+        "Dòng 9: không hiểu số thứ tự «x» (cần I, II, … cho lĩnh vực, 1, 2, … cho nhiệm vụ)."]
+
+
+def test_short_rows_missing_cells_duplicates_and_tasks_before_an_area_are_each_named():
+    text = MINI.replace("I\tNội dung “Quản trị điện tử”\t\t\t\t\n", "0\tTrước lĩnh vực\ta\tb\tc\td\n"
+                        "I\tNội dung “Quản trị điện tử”\t\t\t\t\n3\tThiếu cột\tx\ty\n"
+                        "4\tKhông có chủ trì\tx\t\tz\tQuý I/2021\n1\tLặp số\tx\tPhòng A\tz\tQuý I/2021\n")
+    data = parse_report(text)
+    reasons = [str(p) for p in data.problems]
+    assert reasons == [
+        "Dòng 7: nhiệm vụ nằm trước dòng lĩnh vực (I, II, …) hoặc dưới một lĩnh vực không có tên.",
+        "Dòng 9: có 4 cột, cần 6 cột cách nhau bằng dấu tab (TT, nhiệm vụ, sản phẩm đầu ra, chủ trì, phối hợp, "
+        "thời hạn).",
+        "Dòng 10: thiếu đơn vị chủ trì (cột 4).",
+        "Dòng 12: nhiệm vụ 1.1 đã có ở dòng 11."]
+    assert [t["id"] for t in data.tasks] == ["1.1", "1.2"] and data.tasks[0]["task"] == "Lặp số"
+
+
+def test_the_period_and_its_day_come_from_the_report_or_its_explicit_lines():
+    assert (parse_report(MINI).period, parse_report(MINI).report_date.isoformat()) == (
+        "6 tháng đầu năm 2021", "2021-06-30")
+    explicit = MINI.replace("PHỤ LỤC", "Kỳ kế hoạch: 6 tháng cuối năm 2026\nTình trạng tính đến ngày 15/10/2026\n"
+                                       "PHỤ LỤC").replace("6 tháng đầu năm 2021", "quý III")
+    data = parse_report(explicit)
+    assert data.period == "6 tháng cuối năm 2026" and data.report_date.isoformat() == "2026-10-15"
+    assert parse_report(explicit, period="Năm 2026").period == "Năm 2026"
+    with pytest.raises(ReportError, match="Kỳ kế hoạch"):
+        parse_report(MINI.replace("6 tháng đầu năm 2021", "quý III"))
+
+
+def test_the_shipped_sample_is_read_whole():
+    sample = parse_report((ROOT / "docs" / "mau-bao-cao-papi.txt").read_text(encoding="utf-8"))
+    assert sample.problems == [] and sample.period == "6 tháng đầu năm 2026"
+    assert sample.report_date is not None and sample.report_date.isoformat() == "2026-06-30"
+    assert len(sample.areas) == 8 and len(sample.tasks) >= 10
 
 
 def test_normalize_unit():

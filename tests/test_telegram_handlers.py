@@ -39,6 +39,7 @@ async def feed(tg: Stack, fake: FakeBotAPI, update_id: int) -> Update:
     raw = next(u for u in fake.pending_updates() if u["update_id"] == update_id)
     update = Update.de_json(raw, tg.channel.bot)
     await tg.channel.handle(update)
+    await tg.core.drain()  # the reply goes out in the background
     return update
 
 
@@ -123,13 +124,13 @@ async def test_forged_callback_is_answered_with_an_alert(tg: Stack, fake: FakeBo
 async def test_typing_is_shown_only_while_work_takes_a_while(tg: Stack, fake: FakeBotAPI) -> None:
     tg.channel.typing_after = 0.05
     await feed(tg, fake, fake.inject_message(43, "/help"))  # an instant answer: no chat action spent
-    process = tg.core.process
+    work = tg.core.reply_to
 
     async def slow(*args: Any) -> Any:
         await asyncio.sleep(0.3)
-        return await process(*args)
+        return await work(*args)
 
-    tg.core.process = slow  # type: ignore[method-assign]
+    tg.core.reply_to = slow  # type: ignore[method-assign]
     await feed(tg, fake, fake.inject_message(43, "/help"))  # slow work: the citizen sees "typing…"
     await asyncio.sleep(0.1)
     assert [a["action"] for a in fake.chat_actions if a["chat_id"] == 43] == ["typing"]
@@ -152,13 +153,13 @@ async def test_a_slow_send_spends_no_typing_indicator(tg: Stack, fake: FakeBotAP
 
 async def test_under_load_typing_gives_way_to_replies(tg: Stack, fake: FakeBotAPI) -> None:
     tg.channel.typing_after = 0.05
-    process = tg.core.process
+    work = tg.core.reply_to
 
     async def slow(*args: Any) -> Any:
         await asyncio.sleep(0.3)
-        return await process(*args)
+        return await work(*args)
 
-    tg.core.process = slow  # type: ignore[method-assign]
+    tg.core.reply_to = slow  # type: ignore[method-assign]
     chats = range(200, 200 + 3 * TYPING_BUSY)
     updates = [fake.inject_message(chat, "/help") for chat in chats]
     await asyncio.gather(*(feed(tg, fake, u) for u in updates))

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ from bot.config import Config
 from bot.events import Event
 from bot.guard import FloodGuard
 from bot.models import CITIZEN, Reply, User
-from bot.render import to_plain
+from bot.render import VN_TZ, to_plain
 from bot.router import Router
 from bot.services import Services
 from bot.survey_def import SurveyError, load_survey
@@ -26,6 +27,7 @@ from tests.test_erasure import traces
 
 BOTH_BACKENDS = True
 TODAY = dt.date(2026, 3, 14)
+NOW = dt.datetime(2026, 3, 14, 12, tzinfo=VN_TZ).timestamp()  # the live sections of TODAY's half-year
 PERSON = User("zalo_oa", "8421097412338840001", "8421097412338840001", "Lò Thị Mai", CITIZEN)
 
 
@@ -45,8 +47,14 @@ def pinned(services: Services) -> Services:
     return services
 
 
+def live(counts: dict[str, Any], key: str) -> dict[str, Any]:
+    """One live section of counts_data (what /counts and counts --json show), its numbers under "data"."""
+    return next(s for s in counts["live"] if s["key"] == key)
+
+
 async def take(services: Services, user: User, *numbers: str) -> list[Reply]:
-    """/danhgia, then each number typed as the console and Zalo users do (the numbered menu)."""
+    """/danhgia, then each number typed as the console and Zalo users do (at most five options: the first
+    question's sixth to eighth are behind «Xem thêm», 5; 0 is «Bỏ qua»)."""
     replies = [await say(services, user, "/danhgia")]
     for number in numbers:
         replies.append(await say(services, user, number))
@@ -77,12 +85,13 @@ async def test_only_the_elements_that_apply_are_asked(pinned) -> None:
     online = await take(pinned, citizen(1), "2", "3", "5", "5", "5")  # identity card, online: no officers question
     assert [to_plain(r.text).split("Câu ")[-1][:2] for r in online[1:-1]] == ["2.", "3.", "4.", "5."]
     assert "Cán bộ, công chức" not in " ".join(r.text for r in online) and "Cảm ơn" in online[-1].text
-    feedback = await take(pinned, citizen(2), "7", "1", "6", "4", "2")  # feedback, at the commune; 6: «Bỏ qua»
+    feedback = await take(pinned, citizen(2), "5", "3", "1", "0", "4", "2")  # feedback (behind «Xem thêm»),
+    # at the commune; 0: «Bỏ qua»
     texts = " ".join(r.text for r in feedback)
     assert "Phản ánh, kiến nghị của bạn" in texts and "Thủ tục (giấy tờ" not in texts
-    nothing = await take(pinned, citizen(3), "8")  # did nothing recently: one question only
+    nothing = await take(pinned, citizen(3), "5", "4")  # did nothing recently: one question only
     assert "Cảm ơn" in nothing[-1].text
-    stats = (await pinned.staff.counts_data())["voice"]["survey"]
+    stats = live(await pinned.staff.counts_data(now=NOW), "survey")["data"]
     assert stats["elements"]["feedback"] == {"mean": 2.0, "n": 1}
     assert stats["elements"]["access"] == {"mean": 5.0, "n": 1}  # a skipped answer is not counted
     assert stats["screening"]["viec"]["khong"] == 1 and stats["responses"] == 3
@@ -90,9 +99,11 @@ async def test_only_the_elements_that_apply_are_asked(pinned) -> None:
 
 async def test_stop_keeps_what_was_answered_and_a_person_is_asked_once_in_30_days(pinned) -> None:
     replies = await take(pinned, citizen(), "1", "2", "4")
-    stop = next(payload for row in replies[-1].buttons for label, payload in row if label == "Dừng")
-    assert "Đã dừng" in (await press(pinned, citizen(), stop)).text
-    assert (await pinned.staff.counts_data())["voice"]["survey"]["elements"]["access"] == {"mean": 4.0, "n": 1}
+    assert "«dừng»: dừng khảo sát" in replies[-1].text and len(replies[-1].buttons) == 5  # the scale, numbered
+    assert "Đã dừng" in (await say(pinned, citizen(), "Dừng")).text  # typed: no sixth and seventh option
+    survey = live(await pinned.staff.counts_data(now=NOW), "survey")
+    assert survey["data"]["elements"]["access"] == {"mean": 4.0, "n": 1}
+    assert {"label": "Tiếp cận dịch vụ", "value": "4,0/5", "unit": "(1 câu trả lời, còn ít)"} in survey["rows"]
     again = await say(pinned, citizen(), "/danhgia")
     assert "đánh giá lại từ ngày 13/04/2026" in again.text and not again.buttons
     pinned.survey.today = lambda: TODAY + dt.timedelta(days=30)
@@ -108,8 +119,20 @@ async def test_a_survey_button_nobody_started_changes_nothing(pinned) -> None:
 
 async def test_the_survey_in_english(pinned) -> None:
     first = await say(pinned, citizen(), "/survey")
-    assert "Question 1." in first.text and first.buttons[-1][0][0] == "Skip"
+    assert "Question 1." in first.text and "Type 0 to skip" in first.text
     assert "Where did you do it?" in (await say(pinned, citizen(), "1")).text
+    assert "From 1" in (await say(pinned, citizen(), "skip")).text  # «Skip» typed
+    telegram = await pinned.survey.start(User("telegram", "5", "5", "", CITIZEN), english=True)  # buttons
+    assert [label for label, _ in telegram.buttons[-1]] == ["Skip", "Stop"] and "Tap «Skip»" in telegram.text
+
+
+async def test_skip_typed_on_a_channel_without_buttons_skips_and_other_text_is_a_question(pinned) -> None:
+    await take(pinned, citizen(), "1", "1")
+    assert "Câu 4." in (await say(pinned, citizen(), "0")).text  # Câu 3 skipped
+    assert (await say(pinned, citizen(), "làm hộ chiếu ở đâu")).decision == "answer"  # not a survey answer
+    assert (await say(pinned, citizen(), "0")).decision != "survey"  # the survey's menu was replaced
+    [(_, answers)] = await pinned.storage.survey_answers()
+    assert answers == {"viec": "ho-tich", "noi": "xa", "tiep-can": ""}
 
 
 async def test_an_officers_answer_invites_once_and_danhgia_follows_the_invitation(pinned) -> None:
@@ -182,8 +205,9 @@ async def test_feedback_is_filed_followed_and_answered_on_the_citizens_channel(s
     assert "Sở Tư pháp" in received[0][1] and "đề nghị bỏ yêu cầu" in received[1][1]
     assert "đề nghị bỏ yêu cầu" in (await say(services, PERSON, "/theodoi PA-1")).text
     assert (await services.feedback.set_status(admin(), 1, "published")).ok
-    counts = (await services.staff.counts_data())["voice"]["feedback"]
-    assert counts["total"] == 1 and counts["by_status"]["published"] == 1
+    counts = live(await services.staff.counts_data(), "feedback")
+    assert counts["data"]["total"] == 1 and counts["data"]["by_status"]["published"] == 1
+    assert counts["period"].startswith("6 tháng") and counts["as_of"]
     assert "Đã công khai: 1" in to_plain((await say(services, admin(), "/counts")).text)
 
 
@@ -208,7 +232,7 @@ async def test_erasure_and_retention_of_feedback(services) -> None:
     assert await traces(services.storage, ["Lò Thị Mai", "0912345678"])
     await services.citizen.delete_data(PERSON, True)
     assert await traces(services.storage, ["Lò Thị Mai", "0912345678", "Hua La", PERSON.user_id]) == []
-    assert (await services.staff.counts_data())["voice"]["feedback"]["total"] == 1  # counted, anonymous
+    assert live(await services.staff.counts_data(), "feedback")["data"]["total"] == 1  # counted, anonymous
     await fill_feedback(services, citizen(6), "Giàng A Sử")
     await services.feedback.answer(admin(), 2, "Đã trả lời.")
     async with services.storage._tx() as db:
@@ -225,8 +249,9 @@ def test_a_survey_typed_in_the_real_console_chat_is_counted(tmp_path: Path) -> N
         return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
                               env=env, cwd=ROOT_DIR, timeout=120)
 
-    chat = cli("chat", "--user", "42", stdin="/danhgia\n1\n3\n4\n6\n2\n")  # 6: «Bỏ qua» after the scale's five
-    assert "[6] Bỏ qua" in chat.stdout and "Câu 5." in chat.stdout and "Câu 6." not in chat.stdout, chat.stderr
+    chat = cli("chat", "--user", "42", stdin="/danhgia\n1\n3\n4\n0\n2\n")  # 0: «Bỏ qua», typed
+    assert "Gõ 0 nếu không muốn trả lời" in chat.stdout and "[5] Rất hài lòng" in chat.stdout, chat.stderr
+    assert "[6]" not in chat.stdout and "Câu 5." in chat.stdout and "Câu 6." not in chat.stdout
     assert "Cảm ơn bạn" in chat.stdout
     stats = json.loads(cli("survey", "stats", "--json").stdout)
     assert stats["responses"] == 1 and stats["elements"]["access"] == {"mean": 4.0, "n": 1}

@@ -10,8 +10,8 @@ import pytest
 from bot.models import Reply
 from tests.conftest import citizen, deliver_due, say
 from tests.test_voice import fill_feedback, take
-from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, _not_blank, _watch_policy, desktop, served
-from tests.webkit import PASSWORD, add_accounts
+from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, _not_blank, office_page
+from tests.webkit import PASSWORD, add_accounts, serve_console
 
 pytestmark = pytest.mark.browser
 
@@ -25,46 +25,49 @@ async def test_feedback_from_the_chat_is_answered_on_the_register_in_a_real_brow
     filed = await fill_feedback(services, person)  # through the router, as the console chat sends it
     assert "PA-1" in filed.text
     await take(services, citizen(62), "1", "2", "5", "4", "4", "5")
-    async with served(services) as base, async_playwright() as pw:
-        browser, context = await desktop(pw)
-        page = await context.new_page()
-        violations: list[str] = []
-        _watch_policy(page, violations)
-        await _goto(page, f"{base}/login")
-        await page.get_by_label("Tên đăng nhập").fill("lan")
-        await page.get_by_label("Mật khẩu").fill(PASSWORD)
-        await page.get_by_role("button", name="Đăng nhập").click()
-        await page.wait_for_url(f"{base}/inbox")
-        await page.get_by_role("link", name="Phản ánh").click()
-        await page.wait_for_url(f"{base}/feedback")
-        register = await page.screenshot()
-        await page.get_by_role("link", name="PA-1").click()
-        await page.wait_for_url(f"{base}/feedback/1")
-        assert "Lò Thị Mai" in await page.content()
-        await page.get_by_label("Tình trạng mới").select_option("transferred")
-        await page.get_by_label("Cơ quan nhận (khi chuyển)").fill("Sở Tư pháp")
-        await page.get_by_role("button", name="Lưu tình trạng").click()
-        await page.wait_for_url(f"{base}/feedback/1?*")
-        assert "Sở Tư pháp" in await page.content()
-        await page.get_by_label("Nội dung trả lời phản ánh").fill("Đã đề nghị bỏ yêu cầu nộp bản sao.")
-        await page.get_by_role("button", name="Gửi trả lời phản ánh").click()
-        await page.wait_for_url(f"{base}/feedback/1?*")
-        item = await page.screenshot(full_page=True)
-        received: list[str] = []
+    stop, server, base = await serve_console(services)
+    try:
+        async with async_playwright() as pw:
+            violations: list[str] = []
+            browser, _, page = await office_page(pw, violations)
+            await _goto(page, f"{base}/login")
+            await page.get_by_label("Tên đăng nhập").fill("lan")
+            await page.get_by_label("Mật khẩu").fill(PASSWORD)
+            await page.get_by_role("button", name="Đăng nhập").click()
+            await page.wait_for_url(f"{base}/inbox")
+            await page.get_by_role("link", name="Phản ánh").click()
+            await page.wait_for_url(f"{base}/feedback")
+            register = await page.screenshot()
+            await page.get_by_role("link", name="PA-1").click()
+            await page.wait_for_url(f"{base}/feedback/1")
+            assert "Lò Thị Mai" in await page.content()
+            await page.get_by_label("Tình trạng mới").select_option("transferred")
+            await page.get_by_label("Cơ quan nhận (khi chuyển)").fill("Sở Tư pháp")
+            await page.get_by_role("button", name="Lưu tình trạng").click()
+            await page.wait_for_url(f"{base}/feedback/1?*")
+            assert "Sở Tư pháp" in await page.content()
+            await page.get_by_label("Nội dung trả lời phản ánh").fill("Đã đề nghị bỏ yêu cầu nộp bản sao.")
+            await page.get_by_role("button", name="Gửi trả lời phản ánh").click()
+            await page.wait_for_url(f"{base}/feedback/1?*")
+            item = await page.screenshot(full_page=True)
+            received: list[str] = []
 
-        async def send(chat_id: str, reply: Reply) -> None:
-            received.append(reply.text)
+            async def send(chat_id: str, reply: Reply) -> None:
+                received.append(reply.text)
 
-        await deliver_due(services.storage, "console", send)
-        await deliver_due(services.storage, "console", send)
-        assert any("Đã đề nghị bỏ yêu cầu" in text for text in received)
-        await page.reload()
-        assert "đã gửi" in await page.content()
-        await _goto(page, f"{base}/dashboard")
-        assert "Ý kiến người dân" in await page.content()
-        dashboard = await page.locator("#y-kien").screenshot()
-        await browser.close()
-        assert violations == [], violations
+            await deliver_due(services.storage, "console", send)
+            await deliver_due(services.storage, "console", send)
+            assert any("Đã đề nghị bỏ yêu cầu" in text for text in received)
+            await page.reload()
+            assert "đã gửi" in await page.content()
+            await _goto(page, f"{base}/dashboard")
+            assert "Khảo sát sự hài lòng của người dân" in await page.content()
+            dashboard = await page.locator("#live-survey").screenshot()
+            await browser.close()
+            assert violations == [], violations
+    finally:
+        stop.set()
+        await server
     followed = await say(services, person, "/theodoi PA-1")
     assert "Đã đề nghị bỏ yêu cầu" in followed.text
     shots = {"feedback": register, "feedback-item": item, "dashboard-voice": dashboard}

@@ -81,10 +81,12 @@ async def test_deadlines_per_status_mark_overdue_items(services, config) -> None
 
 async def test_dashboard_charts_each_element_with_its_answers_and_the_csv_and_report_agree(services, web) -> None:
     await take(services, citizen(1), "1", "1", "4", "5", "3", "2")
-    await take(services, citizen(2), "7", "3", "2", "1")
+    await take(services, citizen(2), "5", "3", "3", "2", "1")  # feedback (behind «Xem thêm»), online
     await login(web, "minh")
     page = (await web.get("/dashboard")).text
-    assert "Ý kiến người dân" in page and "<svg" in page and "Công chức giải quyết công việc" in page
+    assert 'id="live-survey"' in page and 'id="live-feedback"' in page  # live sections after the reply queue's
+    assert page.index('id="live-reply_queue"') < page.index('id="live-survey"') < page.index('id="live-feedback"')
+    assert "Khảo sát sự hài lòng của người dân" in page and "<svg" in page and "Công chức giải quyết công việc" in page
     assert "1 câu" in page and "chưa đủ để đọc xu hướng" in page  # two answers never read as a trend
     assert "PAPI 3. Trách nhiệm giải trình với người dân" in page
     rows = list(csv.DictReader(io.StringIO((await web.get("/survey.csv")).text.lstrip("\ufeff"))))
@@ -92,9 +94,11 @@ async def test_dashboard_charts_each_element_with_its_answers_and_the_csv_and_re
     assert access[0]["so_cau_tra_loi"] == "2" and access[0]["diem_trung_binh"] == "3.00"
     feedback = [r for r in rows if r["yeu_to"] == "feedback" and r["thang"] == "tong"]
     assert feedback[0]["so_cau_tra_loi"] == "1" and feedback[0]["muc_1"] == "1"
-    report = (await web.get("/report.html")).text
-    assert "6. Ý kiến người dân" in report and "III. Trách nhiệm giải trình với người dân" in report
+    report = (await web.get("/report")).text
+    assert "<caption>Khảo sát sự hài lòng của người dân: 6 tháng" in report
+    assert "III. Trách nhiệm giải trình với người dân" in report  # the area an element informs, by its name
     assert "Quyết định 1001/QĐ-BNV ngày 11/12/2023" in report
+    assert "<caption>Phản ánh, kiến nghị về quy định hành chính: 6 tháng" in report
     counts = await say(services, admin(), "/counts")
-    assert "Khảo sát sự hài lòng: 2 lượt" in counts.text
+    assert "Lượt khảo sát: 2 lượt" in counts.text
     assert "Tiếp cận dịch vụ: 3,0/5 (2 câu trả lời, còn ít)" in counts.text

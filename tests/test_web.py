@@ -219,27 +219,35 @@ async def test_dashboard_charts_tasks_and_report(services, web) -> None:
     page = await web.get("/dashboard")
     assert page.status_code == 200 and page.text.count("<svg") == 3 and "<script" not in page.text  # + the survey
     assert "chưa có" in page.text  # no rating yet: no helpful rate is claimed
+    assert "Kế hoạch 6 tháng cuối năm 2021" in page.text and "30/06/2021" in page.text
     token = csrf(page.text)
-    await web.post("/dashboard/task", data={"task": "5.6", "status": "ongoing", "note": "Đã trả lời 12 phản ánh",
-                                            "csrf": token})
-    await web.post("/dashboard/task", data={"task": "5.6", "status": "done", "note": "", "csrf": token})
-    override = (await services.storage.task_overrides())["5.6"]
-    assert override.status == "done" and override.note == "Đã trả lời 12 phản ánh"
-    assert override.changed_by == "web:minh"
+    task = await services.plan.task_by_code("5.6")
+    assert task is not None
+    await web.post("/dashboard/task", data={"task": str(task.id), "status": "ongoing",
+                                            "note": "Đã trả lời 12 phản ánh", "csrf": token})
+    await web.post("/dashboard/task", data={"task": str(task.id), "status": "done", "note": "", "csrf": token})
+    after = await services.storage.plan_task(task.id)
+    assert after is not None and after.status == "done" and after.note == "Đã trả lời 12 phản ánh"
+    assert after.status_by == "web:minh"
     overdue = await web.get("/dashboard", params={"overdue": "1"})
     assert overdue.status_code == 200
-    report = await web.get("/report.html")
-    assert "attachment" in report.headers["content-disposition"]
-    assert "size: A4 landscape" in report.text and "table-header-group" in report.text
+    report = await web.get("/report.html")  # the older address shows the same print view
+    assert report.status_code == 200 and "content-disposition" not in report.headers
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in report.text
+    assert '<link rel="stylesheet" href="/report.css">' in report.text
+    css = await web.get("/report.css")
+    assert "size: A4 landscape" in css.text and "table-header-group" in css.text and "counter(page)" in css.text
 
 
 async def test_capnhat_keeps_the_note_when_only_the_status_changes(services) -> None:
     from bot.models import STAFF, User
+    from tests.conftest import say
 
     officer = User("console", "9", "9", "Cán bộ", STAFF)
-    await services.staff.set_status(officer, "5.6 đang làm Đã gửi công văn")
-    await services.staff.set_status(officer, "5.6 xong")
-    assert (await services.storage.task_overrides())["5.6"].note == "Đã gửi công văn"
+    await say(services, officer, "/capnhat 5.6 đang làm Đã gửi công văn")
+    await say(services, officer, "/capnhat 5.6 xong")
+    task = await services.plan.task_by_code("5.6")
+    assert task is not None and task.status == "done" and task.note == "Đã gửi công văn"
 
 
 def test_user_commands(tmp_path, monkeypatch, capsys) -> None:

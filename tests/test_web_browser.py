@@ -5,22 +5,16 @@ Required when CI is set; skipped with a clear message on a machine without Chrom
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import shutil
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.models import Reply
-from channels.http import serve_http
-from channels.web import build_web_app
 from tests.conftest import citizen, deliver_due
-from tests.webkit import PASSWORD, add_accounts, colour_stats
+from tests.webkit import PASSWORD, add_accounts, colour_stats, serve_console
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -48,12 +42,6 @@ def _browser_or_skip() -> None:
         pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _watch_policy(page: Any, violations: list[str]) -> None:
     """Collect what breaks the Content-Security-Policy on `page`: Chromium reports it as a console error (also
     with JavaScript off); with it on, a `securitypolicyviolation` listener reports it there too."""
@@ -62,6 +50,18 @@ def _watch_policy(page: Any, violations: list[str]) -> None:
             violations.append(f"{page.url}: {message.text}")
 
     page.on("console", seen)
+
+
+async def office_page(pw: Any, violations: list[str]) -> tuple[Any, Any, Any]:
+    """Debian's Chromium with an office screen (1366×768), JavaScript off, policy violations collected:
+    (browser, context, page)."""
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False,
+                                        locale="vi-VN")
+    page = await context.new_page()
+    _watch_policy(page, violations)
+    return browser, context, page
 
 
 async def _goto(page: Any, url: str) -> None:
@@ -77,34 +77,6 @@ def _not_blank(png: bytes) -> None:
     assert colours > 50 and dark > 0.01, f"blank screenshot? {colours} colours, {dark:.1%} non-white"
 
 
-@contextlib.asynccontextmanager
-async def served(services: Any) -> AsyncIterator[str]:
-    """The console served on a free local port while the block runs; yields its base URL."""
-    stop, port = asyncio.Event(), _free_port()
-    server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop))
-    try:
-        while not server.done():
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        await server
-
-
-async def desktop(pw: Any) -> tuple[Any, Any]:
-    """Debian's Chromium and a 1366×768 context with JavaScript off."""
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
-    context = await browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False,
-                                        locale="vi-VN")
-    return browser, context
-
-
 async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path) -> None:
     _browser_or_skip()
     from playwright.async_api import async_playwright
@@ -114,13 +86,12 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
     await services.citizen.ask(citizen(44), "xin phép bay flycam ở đám cưới được không")
     await services.citizen.ask(citizen(45), "xin giấy xác nhận tình trạng hôn nhân")
     await services.citizen.ask(citizen(45), "ở tỉnh khác thì xin ở đâu")  # from the context: in doubt
+    stop, server, base = await serve_console(services)
     shots: dict[str, bytes] = {}
-    async with served(services) as base:  # noqa: SIM117 (the body keeps its indentation)
+    try:
         async with async_playwright() as pw:
-            browser, context = await desktop(pw)
-            page = await context.new_page()
             violations: list[str] = []
-            _watch_policy(page, violations)
+            browser, context, page = await office_page(pw, violations)
             await _goto(page, f"{base}/inbox")
             assert page.url.endswith("/login")
             await page.get_by_label("Tên đăng nhập").fill("lan")
@@ -184,6 +155,9 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             shots["dashboard-phone"] = await small.screenshot()
             await browser.close()
             assert violations == [], violations  # every page keeps to the policy
+    finally:
+        stop.set()
+        await server
     for name, png in shots.items():
         _not_blank(png)
         (tmp_path / f"{name}.png").write_bytes(png)

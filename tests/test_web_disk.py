@@ -59,11 +59,10 @@ class Disk:
             await db.execute("PRAGMA max_page_count = 1")  # never below the current size: it stops there
             return
         await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the next commit must grow the log
-        with self.filler.open("wb") as out:
+        with self.filler.open("wb", buffering=0) as out:  # unbuffered: ENOSPC inside the loop, not at close
             try:
                 while True:
                     out.write(b"\0" * (256 * 1024))
-                    out.flush()
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC
 

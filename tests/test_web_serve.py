@@ -13,7 +13,7 @@ import httpx
 import channels.web as web_module
 from bot.cli_web import serve_web
 from bot.config import Config
-from bot.models import Reply
+from bot.models import Progress, Reply
 from bot.storage import Storage
 from channels import app as app_module
 from channels.web.base import IDLE
@@ -52,7 +52,8 @@ async def test_papibot_web_serves_the_console_alone(config: Config) -> None:
 class _Sender:
     channel = "dummy"
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         return None
 
 

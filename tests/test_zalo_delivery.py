@@ -11,7 +11,7 @@ import pytest
 from bot.config import load_config
 from bot.store_channels import ChannelStore
 from tests.fakezalo import FakeZaloBot, FakeZaloOA
-from tests.zalo_stack import OFFICER, bot_serving, oa_config, oa_serving, say, settle
+from tests.zalo_stack import OFFICER, bot_serving, bot_webhook, oa_config, oa_serving, say, settle
 
 
 @pytest.fixture
@@ -90,11 +90,7 @@ async def test_zalo_bot_polling(tmp_path: Path) -> None:
 
 async def test_zalo_bot_webhook_wrapped_unwrapped_and_wrong_secret(tmp_path: Path) -> None:
     with FakeZaloBot() as bot:
-        config = load_config({}, zalo_bot_token=bot.token, zalo_bot_api=bot.url, db_path=tmp_path / "db.sqlite",
-                             zalo_bot_webhook_url="https://example.invalid/zalo/bot/webhook",
-                             zalo_bot_webhook_secret="s3cret-token-123")
-        async with bot_serving(config) as served:
-            bot._webhook["url"] = served.url  # the public URL goes through nginx; the test posts directly
+        async with bot_webhook(bot, tmp_path):
             update = bot.text_update("b3", "khai sinh")
             assert await asyncio.to_thread(bot.deliver_webhook, update, False, "wrong-secret") == 403
             assert await asyncio.to_thread(bot.deliver_webhook, update, False, "") == 403

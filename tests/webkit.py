@@ -3,13 +3,16 @@ and reading a PNG screenshot's pixels without image libraries (to check it is no
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 import struct
 import zlib
 
 import httpx
 
 from bot.services import Services
+from channels.http import serve_http
 from channels.web import build_web_app
 from channels.web.base import hash_password
 
@@ -28,6 +31,24 @@ def client(services: Services, address: str = "10.0.0.5") -> httpx.AsyncClient:
     app = build_web_app(services, failure_delay=0.0)
     transport = httpx.ASGITransport(app=app, client=(address, 50000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def serve_console(services: Services) -> tuple[asyncio.Event, asyncio.Task[None], str]:
+    """The console served on a free local port for a real browser: (stop event, server task, base URL), once it
+    accepts connections."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop))
+    while not server.done():
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    return stop, server, f"http://127.0.0.1:{port}"
 
 
 def csrf(html: str) -> str:

@@ -83,6 +83,17 @@ def bot_serving(config: Config) -> contextlib.AbstractAsyncContextManager[Served
     return serving(config, ZaloBotChannel, "/zalo/bot/webhook")
 
 
+@contextlib.asynccontextmanager
+async def bot_webhook(bot: FakeZaloBot, tmp: Path) -> AsyncIterator[Served]:
+    """The Zalo Bot channel in webhook mode, the fake delivering straight to it."""
+    config = load_config({}, zalo_bot_token=bot.token, zalo_bot_api=bot.url, db_path=tmp / "db.sqlite",
+                         zalo_bot_webhook_url="https://example.invalid/zalo/bot/webhook",
+                         zalo_bot_webhook_secret="s3cret-token-123")
+    async with bot_serving(config) as served:
+        bot._webhook["url"] = served.url  # the public URL goes through nginx; the test posts directly
+        yield served
+
+
 async def post(fake: FakeZaloOA, served: Served, event: dict[str, Any], **kw: Any) -> int:
     """Deliver one signed event to the webhook; the HTTP status."""
     status, _ = await asyncio.to_thread(fake.post_event, served.url, event, **kw)

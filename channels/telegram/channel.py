@@ -20,11 +20,11 @@ from bot.core import Core
 from bot.db import StorageUnavailable
 from bot.events import BUTTON, Event
 from bot.lease import STANDBY_WAIT, poll_lease
-from bot.models import ADMIN, CITIZEN, STAFF, Reply
+from bot.models import ADMIN, CITIZEN, STAFF, Progress, Reply
 from bot.render import to_plain
 from bot.router import Router
 from channels.telegram.events import CHANNEL, to_event
-from channels.telegram.limiter import SharedRateLimiter
+from channels.telegram.limiter import SharedRateLimiter, quiet_library_429s
 from channels.telegram.sender import TelegramSender, retry_seconds
 from channels.telegram.webhook import webhook_route
 
@@ -51,7 +51,8 @@ class _PressedSender:
             with contextlib.suppress(TelegramError):  # an expired query is not worth an error
                 await self.query.answer(text, show_alert=text is not None)
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         """Alert, edit in place, or send."""
         if not reply.ok:
             await self.answer(to_plain(reply.text)[:200])
@@ -59,7 +60,7 @@ class _PressedSender:
         await self.answer()
         if self.edit_id and await self.sender.edit(chat_id, self.edit_id, reply):
             return self.edit_id
-        return await self.sender.send(chat_id, reply, reply_to)
+        return await self.sender.send(chat_id, reply, reply_to, progress)
 
 
 class _Answering:
@@ -70,10 +71,11 @@ class _Answering:
     def __init__(self, sender: _PressedSender | TelegramSender, typing: asyncio.Task[None]) -> None:
         self.sender, self.typing = sender, typing
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         """Cancel the typing indicator if it has not gone out yet, then send."""
         self.typing.cancel()
-        return await self.sender.send(chat_id, reply, reply_to)
+        return await self.sender.send(chat_id, reply, reply_to, progress)
 
 
 class TelegramChannel:
@@ -89,6 +91,7 @@ class TelegramChannel:
         # instead of holding up everybody else's replies.
         local = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
                                group_time_period=60, max_retries=0)
+        quiet_library_429s()
         storage = core.services.storage  # processes sharing a database share the bot's one limit
         limiter: BaseRateLimiter[Any] = SharedRateLimiter(storage, local) if storage.shared else local
         # A pool wide enough for the delivery worker's parallel sends beside the long poll.
@@ -150,7 +153,7 @@ class TelegramChannel:
                 log.warning("could not set the %s command menu: %s", scope.type, exc)
 
     async def handle(self, update: Update) -> None:
-        """One update through the core; the reply goes out before this returns."""
+        """One update through the core: returns once it is handled; the reply goes out in the background."""
         event = to_event(update, self.bot)
         if event is None:
             return
@@ -162,13 +165,14 @@ class TelegramChannel:
         typing = asyncio.create_task(self._typing_after(event)) if event.private and not busy else None
         sender: _PressedSender | TelegramSender = pressed or self.sender
         self.in_hand += 1
+        reply = None
         try:
-            await self.core.process(event, _Answering(sender, typing) if typing is not None else sender)
+            reply = await self.core.handle(event, _Answering(sender, typing) if typing is not None else sender)
         finally:
             self.in_hand -= 1
             if typing is not None:
                 typing.cancel()
-            if pressed is not None:
+            if pressed is not None and reply is None:  # a reply answers the button itself (maybe with an alert)
                 await pressed.answer()
 
     async def _typing_after(self, event: Event) -> None:
@@ -203,7 +207,8 @@ class TelegramChannel:
             self.status = "ok"
             if updates:
                 # Chats in parallel, each chat in order (the core serialises per chat); the next
-                # getUpdates, which confirms this batch to Telegram, is sent only once all are handled.
+                # getUpdates, which confirms this batch to Telegram, is sent once all are handled (their
+                # effects stored), without waiting for the replies, which go out in the background.
                 results = await asyncio.gather(*(self.handle(u) for u in updates), return_exceptions=True)
                 if any(isinstance(r, StorageUnavailable) for r in results):
                     # Nothing is confirmed: the batch comes again (handled ones are skipped by their ids).

@@ -9,6 +9,7 @@ limiter as before. With one process the schedule changes nothing; with three, th
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
@@ -21,6 +22,21 @@ BURST = 1.0  # seconds' worth of sends that may go at once after a quiet spell
 SCHEDULE = "telegram"
 NOT_SENDING = frozenset({"getUpdates", "getMe", "getWebhookInfo", "setWebhook", "deleteWebhook", "setMyCommands",
                          "deleteMyCommands", "getFile", "close", "logOut"})
+
+
+class _OneLinePer429(logging.Filter):
+    """Drops the library's ERROR and traceback for a 429 it was told not to retry: papibot logs one WARNING
+    line for it (the chat and the wait), where it hands the message to the outbox."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum")
+
+
+def quiet_library_429s() -> None:
+    """Install the filter on the library's rate-limiter logger (once)."""
+    logger = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _OneLinePer429) for f in logger.filters):
+        logger.addFilter(_OneLinePer429())
 
 
 class SendSlots(Protocol):

@@ -10,8 +10,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.delivery import RetryLater, Uncertain, Undeliverable
-from bot.models import Buttons, Reply
+from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
+from bot.models import Buttons, Progress, Reply
 from bot.render import split_message
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -39,10 +39,11 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Send a reply; Telegram's errors become the core's Undeliverable / RetryLater / Uncertain."""
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Send a reply's parts after `progress`; Telegram's errors become Undeliverable / RetryLater / Uncertain."""
         try:
-            return await self._send(chat_id, reply, reply_to)
+            return await self._send(chat_id, reply, reply_to, progress)
         except Forbidden as exc:
             raise Undeliverable(str(exc)) from exc
         except BadRequest as exc:  # a request Telegram will never accept (chat gone, bad markup)
@@ -54,21 +55,22 @@ class TelegramSender:
         except NetworkError:
             raise
 
-    async def _send(self, chat_id: str, reply: Reply, reply_to: str | None) -> str | None:
+    async def _send(self, chat_id: str, reply: Reply, reply_to: str | None, progress: Progress | None) -> str | None:
         parts = split_message(reply.text, utf16=True)
         if reply.decision == "answer_prompt":  # an officer answers by replying to this prompt
             markup: InlineKeyboardMarkup | ForceReply | None = ForceReply(
                 input_field_placeholder=f"Trả lời câu hỏi #{reply.ticket_id}")
         else:
             markup = keyboard(reply.buttons)
-        first: str | None = None
-        for i, part in enumerate(parts):
+
+        async def one(i: int, part: str) -> str:
             quote = ReplyParameters(int(reply_to), allow_sending_without_reply=True) if reply_to and i == 0 else None
             message = await self.bot.send_message(
                 int(chat_id), part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
                 reply_markup=markup if i == len(parts) - 1 else None, reply_parameters=quote)
-            first = first or str(message.message_id)
-        return first
+            return str(message.message_id)
+
+        return await send_parts(parts, progress, one)
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> bool:
         """Replace a message in place (paging); False when the reply does not fit in one message."""

@@ -200,4 +200,5 @@ def render(request: Request, name: str, officer: Officer | None = None, code: in
 def back(url: str, msg: str = "", err: str = "") -> RedirectResponse:
     """Redirect after a POST (303), with a message for the next page."""
     query = urlencode({k: v for k, v in (("msg", msg), ("err", err)) if v})
-    return RedirectResponse(f"{url}?{query}" if query else url, status_code=303)
+    joiner = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{joiner}{query}" if query else url, status_code=303)

@@ -1,4 +1,5 @@
-"""The leaders' dashboard: PAPI progress by area, the task table and its edits, the reply queue, the report."""
+"""The leaders' dashboard: a plan period by area, its task table and quick status edits, the live figures, and
+the report a leader signs (a print view in the browser, or PDF)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.deadlines import OVERDUE, STATUS_LABELS, STATUSES
-from bot.render import VN_TZ, to_plain
+from bot.deadlines import OVERDUE, STATUSES
+from bot.live_figures import half_year
+from bot.planning import TaskDraft
+from bot.render import VN_TZ
 from bot.services import Services
-from bot.staff import half_year
-from channels.web.base import Officer, back, form_text, page, render
+from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.charts import progress_bars, weekly_chart
-from channels.web.safety import REPORT_CSP
-from channels.web.voice import dashboard_context
+from channels.web.voice import survey_chart
 
 WEEKS = 12  # weeks shown in the queue chart
 WEEK = 7 * 86400
@@ -40,12 +41,6 @@ def weekly(times: list[tuple[float, float | None, str]], now: float, weeks: int 
     return out
 
 
-def _hours(value: float | None) -> str:
-    if value is None:
-        return "chưa có"
-    return f"{round(value * 60)} phút" if value < 1 else f"{value:.1f} giờ".replace(".", ",")
-
-
 def _filtered(areas: list[dict[str, Any]], area: str, status: str, overdue: bool) -> list[dict[str, Any]]:
     tasks = [t for a in areas if not area or a["slug"] == area for t in a["tasks"]]
     if status:
@@ -55,25 +50,36 @@ def _filtered(areas: list[dict[str, Any]], area: str, status: str, overdue: bool
     return tasks
 
 
+def chosen_period(request: Request) -> int | None:
+    """The period the page was asked for (?period=ID); None for the current one."""
+    return row_id(request.query_params.get("period", ""))
+
+
 @page()
 async def dashboard(request: Request, officer: Officer) -> Response:
-    """GET /dashboard: progress bars, the filtered task table, the queue chart and its figures."""
+    """GET /dashboard: a period's progress by area, its filtered task table, the queue chart, the live figures (the
+    survey's with its chart by month)."""
     services: Services = request.app.state.services
     q = request.query_params
     area, status, overdue = q.get("area", ""), q.get("status", ""), q.get("overdue") == "1"
     now = time.time()
-    report = await services.staff.report_data(now)
-    since, _, period = half_year(now)
-    stats = await services.storage.stats(since, now + 1)
+    view = await services.plan.view(chosen_period(request))
+    periods = await services.plan.periods()
+    since, _, _ = half_year(now)
     doubts = await services.storage.doubt_counts(since, now + 1)
     weeks = weekly(await services.storage.ticket_times(now - (WEEKS + 1) * WEEK), now)
-    rate = f"{round(100 * stats.helpful / stats.rated)} %" if stats.rated else "chưa có"
-    return render(request, "dashboard.html", officer, areas=report["areas"], bars=progress_bars(report["areas"]),
-                  tasks=_filtered(report["areas"], area, status if status in STATUSES else "", overdue),
-                  area=area, status=status, overdue=overdue, labels=STATUS_LABELS, chart=weekly_chart(weeks),
-                  weeks=weeks, stats=stats, doubts=doubts, period=period, median=_hours(stats.median_hours),
-                  p90=_hours(stats.p90_hours), rate=rate, discrepancies=report["discrepancies"],
-                  **await dashboard_context(services, report["areas"]))
+    live = await services.staff.live(now)
+    context: dict[str, Any] = {"periods": periods, "live": live, "chart": weekly_chart(weeks), "doubts": doubts,
+                               "area": area, "status": status, "overdue": overdue, "plan": None}
+    if view is not None:
+        plan = services.staff.plan_dict(view)
+        shown = tuple(plan["labels"])  # a past period has no "not yet due", a current one no "no result"
+        context.update(plan=plan, period=plan["period"], areas=plan["areas"], labels=plan["labels"],
+                       bars=progress_bars(plan["areas"], shown),
+                       tasks=_filtered(plan["areas"], area, status if status in shown else "", overdue),
+                       statuses=plan["recorded_labels"])
+    context["survey_chart"] = await survey_chart(services, context.get("areas", []))
+    return render(request, "dashboard.html", officer, **context)
 
 
 @page()
@@ -81,24 +87,17 @@ async def edit_task(request: Request, officer: Officer) -> Response:
     """POST /dashboard/task: a task's new status and note (an empty note keeps the earlier one)."""
     services: Services = request.app.state.services
     form = await request.form()
-    task_id, status, note = form_text(form, "task", 20), form_text(form, "status", 20), form_text(form, "note", 500)
-    if status not in STATUSES:
-        return back("/dashboard", err="Tình trạng không hợp lệ.")
-    reply = await services.staff.set_status(officer.user, f"{task_id} {status} {note}".strip())
-    text = to_plain(reply.text).splitlines()[0] if reply.text else ""
-    if reply.decision != "updated":
-        return back("/dashboard", err=text or "Không cập nhật được.")
-    await services.storage.audit(officer.user.key, "task_status", None, f"{task_id}: {status}")
-    return back("/dashboard", msg=f"Đã cập nhật nhiệm vụ {task_id}: {STATUS_LABELS[status]}.")
-
-
-@page()
-async def report(request: Request, officer: Officer) -> Response:
-    """GET /report.html: the print-ready progress-report appendix (A4 landscape), as a download."""
-    services: Services = request.app.state.services
-    html = services.renderer.render("report.html", **await services.staff.report_data())
-    return HTMLResponse(html, headers={"Content-Disposition": 'attachment; filename="bao-cao-papi.html"',
-                                       "Content-Security-Policy": REPORT_CSP})
+    task_id, status = row_id(form_text(form, "task", 20)), form_text(form, "status", 20)
+    note = form_text(form, "note", 500)
+    target = "/dashboard" + (f"?period={form_text(form, 'period', 20)}" if row_id(form_text(form, "period")) else "")
+    if status not in STATUSES or task_id is None:
+        return back(target, err="Tình trạng không hợp lệ.")
+    outcome = await services.plan.edit_task(officer.user.key, task_id, TaskDraft(status=status, note=note or None))
+    if not outcome.ok:
+        return back(target, err=outcome.message)
+    await services.storage.audit(officer.user.key, "task_status", None,
+                                 f"{outcome.task.code if outcome.task else task_id}: {status}")
+    return back(target, msg=outcome.message)
 
 
 def routes() -> list[Route]:
@@ -106,5 +105,4 @@ def routes() -> list[Route]:
     return [
         Route("/dashboard", dashboard, methods=["GET"]),
         Route("/dashboard/task", edit_task, methods=["POST"]),
-        Route("/report.html", report, methods=["GET"]),
     ]

@@ -15,6 +15,7 @@ from bot.notify import CHANNEL_NAMES
 from bot.render import to_plain
 from bot.services import Services
 from channels.web.base import Officer, back, form_text, page, render, row_id
+from channels.web.delivering import inbox_notice, ticket_notice
 
 DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đã tới, sẽ gửi lại", "sent": "đã gửi",
                    "undeliverable": "không gửi được", "failed": "gửi thất bại"}
@@ -66,7 +67,8 @@ async def inbox(request: Request, officer: Officer) -> Response:
     storage = request.app.state.services.storage
     before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
     return render(request, "inbox.html", officer, rows=rows, now=time.time(), status=status, channel=channel,
-                  search=search, mine=mine, channels=CHANNEL_NAMES, before=before)
+                  search=search, mine=mine, channels=CHANNEL_NAMES, before=before,
+                  undelivered=await inbox_notice(request.app.state.services))
 
 
 async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft: str = "",
@@ -84,7 +86,8 @@ async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft
     return render(request, "ticket.html", officer, t=ticket, before=before, deliveries=deliveries,
                   states=DELIVERY_STATES, kind_name=kind_name, canned=await storage.canned_replies(),
                   officers=officers, assigned=await storage.assigned_to(ticket.id), draft=draft, preview=preview,
-                  error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=time.time())
+                  error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=time.time(),
+                  undelivered=await ticket_notice(services, deliveries))
 
 
 async def _ticket(request: Request) -> Ticket | None:

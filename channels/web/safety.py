@@ -13,9 +13,6 @@ from channels.web.base import render
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-# The print-ready report is a self-contained download (its styles inline, for opening from disk): no script at all.
-REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'none'; "
-              "base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "X-Frame-Options": "DENY"}
 ERRORS = {404: "Không có trang này.", 405: "Trang này không nhận thao tác đó."}
@@ -25,7 +22,7 @@ STORAGE_DOWN = ("Máy chủ tạm thời không ghi được dữ liệu (ổ đ
 
 
 def add_headers(headers: MutableHeaders) -> None:
-    """The security headers a response does not already set (the report sets its own policy)."""
+    """The security headers a response does not already set."""
     for name, value in HEADERS.items():
         headers.setdefault(name, value)
 

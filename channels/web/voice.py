@@ -1,11 +1,12 @@
 """What citizens say, on the console: the feedback register (statuses, transfer, answer), the survey's CSV,
-and the figures the dashboard shows beside the PAPI areas (`dashboard_context`)."""
+and the survey's chart by month that the dashboard shows in the survey's live section (`survey_chart`)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,8 +14,8 @@ from starlette.routing import Route
 from bot.models import ADMIN
 from bot.services import Services
 from bot.store_feedback import FEEDBACK_STATUSES, FINISHED, FeedbackItem
-from bot.survey_stats import survey_csv
-from bot.voice import FEEDBACK_LABELS, voice_figures
+from bot.survey_stats import survey_csv, survey_stats
+from bot.voice import FEEDBACK_LABELS
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.inbox import DELIVERY_STATES
 from channels.web.voice_charts import element_chart
@@ -28,12 +29,13 @@ def due(item: FeedbackItem, deadlines: dict[str, int]) -> float | None:
     return item.status_at + days * DAY if days and item.status not in FINISHED else None
 
 
-async def dashboard_context(services: Services, areas: list[dict[str, Any]]) -> dict[str, Any]:
-    """The dashboard's citizens' block: feedback counts and the survey's elements charted by month."""
-    figures = await voice_figures(services.storage, services.survey.survey)
-    names = {int(a["number"]) if str(a["number"]).isdigit() else a["index"]: a["name"] for a in areas}
-    chart = element_chart(figures["elements"], figures["survey"]["by_month"], names)
-    return {"voice": figures, "voice_chart": chart}
+async def survey_chart(services: Services, areas: list[dict[str, Any]]) -> Markup:
+    """Each element's mean by month (the latest months with answers), beside the PAPI areas it informs (`areas`:
+    the shown period's, by index)."""
+    survey = services.survey.survey
+    stats = survey_stats(survey, await services.storage.survey_answers())
+    elements = [{"key": e.key, "name": e.name, "informs": list(e.informs)} for e in survey.elements]
+    return element_chart(elements, stats["by_month"], {int(a["index"]): a["name"] for a in areas})
 
 
 @page(ADMIN)

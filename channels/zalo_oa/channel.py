@@ -102,7 +102,7 @@ class ZaloOAChannel:
                 return
         event = to_event(data, stored.user_id, stored.msg_id)
         if event is not None:
-            await self.core.process(event, self.sender)
+            await self.core.handle(event, self.sender)
 
     async def _echo(self, stored: Inbound) -> None:
         """Our own message, or a person writing from Zalo's inbox: then the bot keeps quiet for a while."""

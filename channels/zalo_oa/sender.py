@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from bot.delivery import RetryLater, Uncertain, Undeliverable
-from bot.models import Reply
+from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
+from bot.models import Progress, Reply
 from bot.render import plain_messages
 from bot.store_channels import ChannelStore
 from channels.zalo_oa.tokens import CHANNEL, TokenError, TokenKeeper
@@ -42,13 +42,13 @@ class ZaloOASender:
     def __init__(self, client: httpx.AsyncClient, api: str, tokens: TokenKeeper, store: ChannelStore) -> None:
         self.client, self.api, self.tokens, self.store = client, api, tokens, store
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
-        """Send every part; return the first part's message id."""
-        first: str | None = None
-        for i, part in enumerate(plain_messages(reply.text, reply.buttons, LIMIT, HINT)):
-            message_id = await self._send_one(chat_id, part, reply_to if i == 0 else None)
-            first = first or message_id
-        return first
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
+        """Send the parts after `progress`; return the first part's message id."""
+        async def one(i: int, part: str) -> str | None:
+            return await self._send_one(chat_id, part, reply_to if i == 0 else None)
+
+        return await send_parts(plain_messages(reply.text, reply.buttons, LIMIT, HINT), progress, one)
 
     async def _post(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -72,7 +72,7 @@ class ZaloOASender:
             try:
                 token = await self.tokens.access_token()
             except TokenError as exc:
-                raise RetryLater(300.0) from exc  # not the citizen's fault: wait for a working token
+                raise RetryLater(300.0, "no working Zalo OA access token") from exc  # not the citizen's fault
             message: dict[str, Any] = {"text": text}
             if quote:
                 message["quote_message_id"] = quote
@@ -88,7 +88,7 @@ class ZaloOASender:
                 try:
                     await self.tokens.refresh(token)
                 except TokenError as exc:
-                    raise RetryLater(300.0) from exc
+                    raise RetryLater(300.0, "no working Zalo OA access token") from exc
                 continue
             if code == -201 and quote:  # the quoted message is unknown to Zalo: send without the quote
                 quote = None

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from channels.http import BodyTooLarge, read_body
+from bot.events import sound_text
+from channels.http import BodyTooLarge, Malformed, object_id, read_body
 
 if TYPE_CHECKING:
     from channels.zalo_oa.channel import ZaloOAChannel
@@ -42,16 +43,16 @@ def signature_variant(body: bytes, timestamp: str, mac: str, secret_key: str, fi
 
 
 def route_key(data: dict[str, Any]) -> tuple[str, str] | None:
-    """(user id, message id) of an event worth storing, or None for events papibot ignores."""
+    """(user id, message id) of an event worth storing, or None to ignore it; Malformed if a person is no object."""
     name = str(data.get("event_name", ""))
     message = data.get("message") if isinstance(data.get("message"), dict) else {}
     if name.startswith("user_send_"):
-        user = (data.get("sender") or {}).get("id")
+        user = object_id(data, "sender")
     elif name.startswith("oa_send_"):
-        user = (data.get("recipient") or {}).get("id")  # the echo belongs to the citizen's chat
+        user = object_id(data, "recipient")  # the echo belongs to the citizen's chat
     elif name == "follow":
-        user = (data.get("follower") or {}).get("id")
-        return (str(user), f"follow:{user}:{data.get('timestamp', '')}") if user else None
+        user = object_id(data, "follower")
+        return (sound_text(user), f"follow:{sound_text(user)}:{data.get('timestamp', '')}") if user else None
     else:
         return None  # unfollow, seen and received receipts...: nothing to say
     msg_id = (message or {}).get("msg_id")
@@ -59,7 +60,7 @@ def route_key(data: dict[str, Any]) -> tuple[str, str] | None:
         return None
     if not msg_id:
         msg_id = "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-    return str(user), str(msg_id)
+    return sound_text(user), sound_text(str(msg_id))
 
 
 def _fresh(timestamp: str) -> bool:
@@ -93,7 +94,11 @@ def webhook_route(channel: ZaloOAChannel) -> Callable[[Request], Awaitable[Respo
             log.warning("Zalo OA event refused: %s", "stale timestamp" if variant else "bad or missing signature")
             return PlainTextResponse("forbidden", status_code=403)
         channel.note_variant(variant)
-        key = route_key(data)
+        try:
+            key = route_key(data)
+        except Malformed as exc:  # signed, so from Zalo or someone holding the key: worth one line, not a 500
+            log.warning("Zalo OA event refused: %s", exc)
+            return PlainTextResponse("bad request", status_code=400)
         if key is None:
             return PlainTextResponse("ok")
         if not await channel.store.store_event(channel.name, key[1], key[0], body.decode(), STORE_WITHIN):
