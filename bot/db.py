@@ -126,6 +126,9 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
         # can drop the last transactions, and it costs no fsync per citizen message.
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA busy_timeout = 10000")
+        # Deleted and overwritten content is zeroed in its page, and freed pages are zeroed: an erased
+        # citizen's words stay in no free space of the file.
+        await db.execute("PRAGMA secure_delete = ON")
     except BaseException:
         await db.close()  # else aiosqlite's thread keeps the process alive
         raise
@@ -217,6 +220,16 @@ class Database:
     async def _try_lock(self, key: int) -> AsyncIterator[bool]:
         """Whether this process got the lock `key` (no other process shares a SQLite file: always)."""
         yield True
+
+    async def scrub(self, vacuum: bool = False) -> None:
+        """Leave no erased words in the files: the WAL's old frames are copied into the database (where
+        secure_delete zeroed them) and the WAL is truncated to nothing. Cheap: no VACUUM is needed here."""
+        if self.reader is self.db:  # in memory: no file
+            return
+        async with self._lock, self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is not None and row[0]:  # another connection kept reading: the WAL stays until the next one
+            log.warning("the WAL of %s could not be truncated after an erasure (a reader was busy)", self.path)
 
     async def poll_lock(self, name: str) -> bool:
         """Whether this process may poll the platform `name` (no other process shares a SQLite file: yes)."""

@@ -223,12 +223,17 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
                                  " update_id = NULL WHERE channel = ? AND user_id = ?", who)
             for table in ("menus", "conversations", "contacts", "inbound_events", "takeovers"):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
+        await self.scrub()
         return (q.rowcount or 0) + (t.rowcount or 0), tickets
 
     async def purge_before(self, cutoff: float) -> int:
         """Erase citizens' questions, finished tickets, delivered messages and audit excerpts older than `cutoff`."""
         async with self._try_lock(PURGE_LOCK) as held:  # processes sharing a database: one purges, others skip
-            return await self._purge(cutoff) if held else 0
+            if not held:
+                return 0
+            removed = await self._purge(cutoff)
+            await self.scrub(vacuum=True)  # also the dead row versions erasures left since the last run
+            return removed
 
     async def _purge(self, cutoff: float) -> int:
         async with self._tx() as db:

@@ -73,6 +73,7 @@ class ChannelStore:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA secure_delete = ON")  # as the core's connections: nothing it overwrites stays readable
         self._db = db
 
     async def close(self) -> None:

@@ -38,6 +38,7 @@ class Intake:
     def _loop(self) -> None:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA secure_delete = ON")  # as the core's connections: nothing it overwrites stays readable
         try:
             while (first := self._queue.get()) is not None:
                 batch = [first]
