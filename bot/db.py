@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import sqlite3
 import time
@@ -15,7 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.backup import snapshot
+from bot.backup import newest_backup, snapshot
+from bot.dbfile import NoAccess, OpenedFile, missing_access
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,26 @@ async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
                             f"{RESTORE_HINT}")
 
 
+def refuse_emptied(path: Path, backups: Path) -> None:
+    """Refuse a zero-length database file when `backups` shows a database stood there (a first start is silent)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:  # none yet, or out of reach (the open then says which right is missing)
+        return
+    if size == 0 and (newest := newest_backup(backups)) is not None:
+        raise DatabaseError(f"tệp cơ sở dữ liệu {path} rỗng (0 byte) trong khi {backups} có bản sao lưu: dữ liệu đã "
+                            f"mất khỏi tệp này và papibot không tạo cơ sở dữ liệu mới thay nó. Hãy khôi phục bản "
+                            f"sao lưu mới nhất: papibot db restore {newest}")
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> Exception:
+    """The error to stop on: only a file SQLite finds damaged is sent to the backups."""
+    if any(text in str(exc).lower() for text in _UNAVAILABLE):  # rights, disk, I/O: the file may be intact
+        problem = missing_access(path)
+        return NoAccess(problem) if problem else DatabaseError(f"không mở được cơ sở dữ liệu {path}: {exc}")
+    return DatabaseError(f"the database {path} is unusable: {exc}. {RESTORE_HINT}")
+
+
 class Database:
     """A writer connection behind a lock and a reader connection that only ever sees committed rows."""
 
@@ -161,6 +183,7 @@ class Database:
         self.db = writer
         self.reader = reader
         self.path = path
+        self.file = OpenedFile(path)  # a commit into a file deleted meanwhile would be lost: refused
         # Tasks share the writer: the lock keeps one task's transaction from being committed, or
         # interleaved, by another's. Reads go to the reader, outside any open write transaction.
         self._lock = asyncio.Lock()
@@ -171,11 +194,13 @@ class Database:
         path = Path(path)
         memory = str(path) == ":memory:"
         if not memory:
+            if problem := missing_access(path):  # before SQLite, whose words would be "unable to open"
+                raise NoAccess(problem)
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
             writer = await _connect(path)
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"cannot open the database {path}: {exc}. {RESTORE_HINT}") from exc
+            raise _unusable(path, exc) from exc
         try:
             await _check_integrity(writer, path)
             await migrate(writer, None if memory else path)
@@ -183,7 +208,7 @@ class Database:
         except BaseException as exc:
             await writer.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise DatabaseError(f"the database {path} is unusable: {exc}. {RESTORE_HINT}") from exc
+                raise _unusable(path, exc) from exc
             raise
         return cls(writer, reader, path)
 
@@ -203,6 +228,8 @@ class Database:
                     if turn is not None and not turn.claimed:
                         await self._claim(self.db, turn)
                     yield self.db
+                    if self.file.gone():  # deleted under the running bot: nobody would ever read this commit
+                        raise StorageUnavailable(self.file.lost())
                     await self.db.commit()
                     self.write_done_at = time.time()
                 except BaseException:
@@ -211,7 +238,7 @@ class Database:
             except sqlite3.OperationalError as exc:
                 if any(text in str(exc).lower() for text in _UNAVAILABLE):
                     self.write_failed_at = time.time()
-                    raise StorageUnavailable(str(exc)) from exc
+                    raise StorageUnavailable(missing_access(self.path) or str(exc)) from exc
                 raise
         if turn is not None:
             turn.claimed = True
@@ -287,6 +314,8 @@ class Database:
 
     async def healthy(self) -> bool:
         """True while the database answers a trivial query."""
+        if self.file.gone():
+            return False
         try:
             return bool(await self._value("SELECT 1") == 1)
         except (sqlite3.Error, ValueError):

@@ -18,6 +18,7 @@ import asyncpg
 
 from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn, known_version
 from bot.dbapi import PgConn, to_pg
+from bot.dbfile import OpenedFile
 from bot.pg_locks import SessionLocks
 from bot.pgtools import APP_NAME, MigrationBackup
 from bot.schema import SCHEMA_VERSION
@@ -81,6 +82,7 @@ class PgDatabase(Database):
         self.pool = pool
         self.url = url
         self.path = None  # type: ignore[assignment]
+        self.file = OpenedFile(None)
         self.locks = SessionLocks(url)  # polling locks, outbox claims: released by the server if this process dies
         self._polling: set[str] = set()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from bot.config import Config, is_pg_url
-from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
+from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn, refuse_emptied
 from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
 from bot.heartbeat import HeartbeatStore
@@ -44,6 +45,9 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
             before = MigrationBackup(str(target), path.data_dir / "backups", path.migrate_without_backup) \
                 if isinstance(path, Config) else None  # a bare URL (tests, migrate-to's empty target): no dump
             return await PgStorage.open(target, before)
+        if str(target) != ":memory:":
+            refuse_emptied(Path(target), path.data_dir / "backups" if isinstance(path, Config)
+                           else Path(target).parent / "backups")
         return await super().open(target)
 
     # Question log and ratings
