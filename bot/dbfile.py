@@ -76,6 +76,19 @@ def missing_access(db_path: Path) -> str | None:
     return None
 
 
+def denied(exc: PermissionError) -> str:
+    """Which right this process lacked where an operation was refused (a file's, else its folder's)."""
+    if not exc.filename:
+        return f"người dùng {runner()} thiếu quyền: {exc}"
+    path = Path(os.path.abspath(exc.filename))
+    if os.path.isfile(path):
+        for right in (os.R_OK, os.W_OK):
+            if not os.access(path, right):
+                return _denied(path, right, False, "")
+    folder = path if os.path.isdir(path) else path.parent
+    return folder_problem(folder) or f"người dùng {runner()} không dùng được {path}: {exc.strerror}"
+
+
 def file_identity(path: Path) -> tuple[int, int] | None:
     """(device, inode) of the file, or None when it is gone."""
     try:

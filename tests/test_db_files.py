@@ -134,13 +134,14 @@ def test_a_read_only_database_file_stops_each_command_with_the_right_named(runne
     assert runner.papibot(data, "queue", "list")[0] == 0  # nothing was harmed meanwhile
 
 
-@pytest.mark.parametrize("args", [("run",), ("web",), ("chat",), ("db", "backup"), ("queue", "list")],
-                         ids=["run", "web", "chat", "db-backup", "queue-list"])
+@pytest.mark.parametrize("args", [("run",), ("web",), ("chat",), ("db", "backup"), ("queue", "list"),
+                                  ("report", "--out", "{data}/phu-luc.md")],
+                         ids=["run", "web", "chat", "db-backup", "queue-list", "report"])
 def test_a_read_only_data_folder_stops_each_command_with_the_right_named(runner: Runner, data: Path,
                                                                         args: tuple[str, ...]) -> None:
     (data / "papibot.db.lock").unlink(missing_ok=True)  # a first start on this folder: no lock file yet
     data.chmod(0o555)
-    rc, stderr, took = runner.papibot(data, *args, stdin=f"{QUESTION}\n")
+    rc, stderr, took = runner.papibot(data, *(a.format(data=data) for a in args), stdin=f"{QUESTION}\n")
     _refused_for_want_of(rc, stderr, took, data)
 
 
