@@ -47,7 +47,7 @@ async def staff(kdir, tmp_path):
     service = StaffService(TaskBook.load(kdir / "tasks.yaml"), load_metrics(kdir / "metrics.yaml"), storage,
                            Renderer(kdir / "templates"))
     yield service
-    await storage.close()
+    await service.storage.close()  # a test may reopen it ("the bot restarts"): an unclosed one hangs the exit
 
 
 async def test_citizens_are_politely_refused(staff):
