@@ -165,6 +165,21 @@ def newest_backup(to_dir: Path) -> Path | None:
     return to_dir / names[-1] if names else None
 
 
+def emptied(db_path: Path, to_dir: Path) -> str | None:
+    """Why a zero-length database file must not become a new database: backups in `to_dir` show one stood
+    there. None for a first start (no backup yet), a file with content, or none at all."""
+    try:
+        size = os.stat(db_path).st_size
+    except OSError:  # none yet, or out of reach (the open then says which right is missing)
+        return None
+    newest = newest_backup(to_dir) if size == 0 else None
+    if newest is None:
+        return None
+    return (f"tệp cơ sở dữ liệu {db_path} rỗng (0 byte) trong khi {to_dir} có bản sao lưu: dữ liệu đã mất khỏi tệp "
+            f"này và papibot không tạo cơ sở dữ liệu mới thay nó. Hãy khôi phục bản sao lưu mới nhất: "
+            f"papibot db restore {newest}")
+
+
 def prune(to_dir: Path, keep: int) -> list[Path]:
     """Remove all but the newest `keep` backups (and the learned files of older ones); returns what went."""
     stamps = sorted({m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))}, reverse=True)

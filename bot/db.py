@@ -1,11 +1,11 @@
-"""The SQLite connection layer: migrations (with a copy of the file first), transactions, committed reads."""
+"""The SQLite connection layer: opening (rights checked first, the schema upgraded by bot.db_migrate), transactions
+with the processed-update claim inside, committed reads."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import os
 import shutil
 import sqlite3
 import time
@@ -16,30 +16,27 @@ from typing import Any
 
 import aiosqlite
 
-from bot.backup import newest_backup, snapshot
-from bot.dbfile import NoAccess, OpenedFile, missing_access
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.db_migrate import migrate
+from bot.dbfile import (
+    RESTORE_HINT,
+    DatabaseError,
+    NoAccess,
+    OpenedFile,
+    StorageUnavailable,
+    missing_access,
+    unavailable,
+    unusable,
+)
+
+__all__ = ["RESTORE_HINT", "AlreadyProcessed", "Database", "DatabaseError", "Row", "StorageUnavailable", "Turn",
+           "integrity_problems", "migrate"]
 
 log = logging.getLogger(__name__)
-RESTORE_HINT = ("Restore the last backup (docs/operations.md) / Cơ sở dữ liệu không dùng được: hãy khôi phục từ "
-                "bản sao lưu gần nhất.")
 Row = aiosqlite.Row
-
-
-class DatabaseError(Exception):
-    """The database cannot be used (newer than this papibot, unreadable, corrupt)."""
-
-
-class StorageUnavailable(Exception):
-    """The database cannot take a write now (disk full, read-only, I/O error): try again later."""
 
 
 MIN_FREE = 1 << 20  # bytes free on the database's file system below which /healthz calls the disk full
 WRITE_TROUBLE = 60.0  # seconds a write that failed for want of storage keeps /healthz at 503 (unless one succeeds)
-
-# SQLite's messages for a write that failed through no fault of the data (sqlite3 gives no error codes
-# before Python 3.11's sqlite_errorcode; the message is stable across versions).
-_UNAVAILABLE = ("database or disk is full", "disk i/o error", "readonly database", "unable to open database")
 
 
 class AlreadyProcessed(Exception):
@@ -57,65 +54,6 @@ class Turn:
     channel: str
     update_id: str
     claimed: bool = False
-
-
-async def _version(db: aiosqlite.Connection) -> int:
-    async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") as cur:
-        has_table = await cur.fetchone() is not None
-    sql = "SELECT max(version) FROM schema_version" if has_table else "PRAGMA user_version"
-    async with db.execute(sql) as cur:
-        row = await cur.fetchone()
-    return int(row[0] or 0) if row else 0
-
-
-def known_version(version: int) -> int:
-    """`version`, unless it is newer than this papibot (DatabaseError)."""
-    if version > SCHEMA_VERSION:
-        raise DatabaseError(f"the database is at schema version {version}, newer than this papibot "
-                            f"({SCHEMA_VERSION}): upgrade papibot or restore a backup")
-    return version
-
-
-async def _run_script(db: aiosqlite.Connection, script: str) -> None:
-    """Run a script's statements one by one in the open transaction (executescript would commit it first)."""
-    statement = ""
-    for piece in script.split(";"):
-        statement += f"{piece};"
-        if sqlite3.complete_statement(statement):  # not a `;` inside a string or a trigger's body
-            if statement.strip(" \t\n;"):
-                await db.execute(statement)
-            statement = ""
-
-
-async def migrate(db: aiosqlite.Connection, path: Path | None = None, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema to `target` in one write transaction; copy an older file aside first.
-
-    The version is read again once the transaction holds SQLite's write lock (BEGIN IMMEDIATE): of several
-    processes opening one file at once, one migrates while the others wait, then find the work done.
-    """
-    version = known_version(await _version(db))
-    if version >= target:
-        return version
-    await db.execute("PRAGMA foreign_keys = OFF")  # tables are rebuilt; re-enabled below
-    try:
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            version = known_version(await _version(db))
-            if version and version < target and path is not None and path.exists():
-                backup = path.with_name(f"{path.name}.before-v{target}")
-                await asyncio.to_thread(snapshot, path, backup)
-                log.warning("database at schema version %s copied to %s before upgrading to %s", version,
-                            backup, target)
-            for number in range(version, target):
-                mark = f"UPDATE schema_version SET version = {number + 1};" if number >= 3 else ""
-                await _run_script(db, f"{MIGRATIONS[number]}\n{mark}\nPRAGMA user_version = {number + 1};")
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
-    finally:
-        await db.execute("PRAGMA foreign_keys = ON")
-    return max(version, target)
 
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:
@@ -151,26 +89,6 @@ async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
                             f"{RESTORE_HINT}")
 
 
-def refuse_emptied(path: Path, backups: Path) -> None:
-    """Refuse a zero-length database file when `backups` shows a database stood there (a first start is silent)."""
-    try:
-        size = os.stat(path).st_size
-    except OSError:  # none yet, or out of reach (the open then says which right is missing)
-        return
-    if size == 0 and (newest := newest_backup(backups)) is not None:
-        raise DatabaseError(f"tệp cơ sở dữ liệu {path} rỗng (0 byte) trong khi {backups} có bản sao lưu: dữ liệu đã "
-                            f"mất khỏi tệp này và papibot không tạo cơ sở dữ liệu mới thay nó. Hãy khôi phục bản "
-                            f"sao lưu mới nhất: papibot db restore {newest}")
-
-
-def _unusable(path: Path, exc: sqlite3.DatabaseError) -> Exception:
-    """The error to stop on: only a file SQLite finds damaged is sent to the backups."""
-    if any(text in str(exc).lower() for text in _UNAVAILABLE):  # rights, disk, I/O: the file may be intact
-        problem = missing_access(path)
-        return NoAccess(problem) if problem else DatabaseError(f"không mở được cơ sở dữ liệu {path}: {exc}")
-    return DatabaseError(f"the database {path} is unusable: {exc}. {RESTORE_HINT}")
-
-
 class Database:
     """A writer connection behind a lock and a reader connection that only ever sees committed rows."""
 
@@ -200,7 +118,7 @@ class Database:
         try:
             writer = await _connect(path)
         except sqlite3.DatabaseError as exc:
-            raise _unusable(path, exc) from exc
+            raise unusable(path, exc) from exc
         try:
             await _check_integrity(writer, path)
             await migrate(writer, None if memory else path)
@@ -208,7 +126,7 @@ class Database:
         except BaseException as exc:
             await writer.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise _unusable(path, exc) from exc
+                raise unusable(path, exc) from exc
             raise
         return cls(writer, reader, path)
 
@@ -236,7 +154,7 @@ class Database:
                     await self.db.rollback()  # a failed commit (disk full) must not leave the transaction open
                     raise
             except sqlite3.OperationalError as exc:
-                if any(text in str(exc).lower() for text in _UNAVAILABLE):
+                if unavailable(exc):
                     self.write_failed_at = time.time()
                     raise StorageUnavailable(missing_access(self.path) or str(exc)) from exc
                 raise

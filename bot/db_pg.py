@@ -16,7 +16,8 @@ from typing import Any
 
 import asyncpg
 
-from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn, known_version
+from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
+from bot.db_migrate import known_version
 from bot.dbapi import PgConn, to_pg
 from bot.dbfile import OpenedFile
 from bot.pg_locks import SessionLocks

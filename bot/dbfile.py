@@ -1,5 +1,5 @@
-"""The SQLite database as a file: the permissions papibot needs on it and its folder, and whether its path
-still leads to the file papibot opened (an operator may delete or replace it under a running process).
+"""The SQLite database as a file: the errors it stops on, the rights papibot needs on it and its folder, and
+whether its path still leads to the file papibot opened (an operator may delete or replace it while it runs).
 
 Messages are for the officer at the console, so they are in Vietnamese and name the path and the missing
 right; a missing right never means the data is damaged, so they never suggest a restore.
@@ -16,21 +16,48 @@ COMPANIONS = ("-wal", "-shm", ".lock")
 RIGHTS = {os.R_OK: "đọc (r)", os.W_OK: "ghi (w)", os.X_OK: "truy cập (x)"}
 
 
+RESTORE_HINT = ("Restore the last backup (docs/operations.md) / Cơ sở dữ liệu không dùng được: hãy khôi phục từ "
+                "bản sao lưu gần nhất.")
+# SQLite's messages for a write that failed through no fault of the data (sqlite3 gives no error codes
+# before Python 3.11's sqlite_errorcode; the message is stable across versions).
+UNAVAILABLE = ("database or disk is full", "disk i/o error", "readonly database", "unable to open database")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used (newer than this papibot, unreadable, corrupt)."""
+
+
+class StorageUnavailable(Exception):
+    """The database cannot take a write now (disk full, read-only, I/O error): try again later."""
+
+
 class NoAccess(Exception):
     """The user running papibot lacks a right papibot needs on a file or folder; the data itself is intact."""
 
 
-def runner() -> str:
-    """Who this process runs as, as an officer would look it up: `name (uid N)`."""
-    uid = os.geteuid()
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:
-        return f"uid {uid}"
+def unavailable(exc: Exception) -> bool:
+    """Whether SQLite refused for want of storage, rights or a working disk, not for the data."""
+    return any(text in str(exc).lower() for text in UNAVAILABLE)
+
+
+def unusable(path: Path, exc: Exception) -> Exception:
+    """The error to stop on when SQLite cannot open `path`: only a file it finds damaged is sent to the backups."""
+    if unavailable(exc):  # rights, disk, I/O: the file may well be intact
+        problem = missing_access(path)
+        return NoAccess(problem) if problem else DatabaseError(f"không mở được cơ sở dữ liệu {path}: {exc}")
+    return DatabaseError(f"the database {path} is unusable: {exc}. {RESTORE_HINT}")
 
 
 def _user() -> str:
-    return runner().split(" (", 1)[0]
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid with no name (containers): chown takes the number too
+        return str(os.geteuid())
+
+
+def runner() -> str:
+    """Who this process runs as, as an officer would look it up: `name (uid N)`."""
+    return f"{_user()} (uid {os.geteuid()})"
 
 
 def _read_only_fs(path: Path) -> bool:
@@ -69,11 +96,14 @@ def missing_access(db_path: Path) -> str | None:
     problem = folder_problem(db_path.parent, f", nơi papibot tạo các tệp {names}")
     if problem:
         return problem
-    for path in (db_path, *(db_path.with_name(db_path.name + suffix) for suffix in COMPANIONS)):
-        for right in (os.R_OK, os.W_OK):
-            if path.exists() and not os.access(path, right):
-                return _denied(path, right, False, "")
-    return None
+    files = (db_path, *(db_path.with_name(db_path.name + suffix) for suffix in COMPANIONS))
+    return next((p for p in map(_file_problem, files) if p), None)
+
+
+def _file_problem(path: Path) -> str | None:
+    """The first of read and write this process may not do on an existing file, or None."""
+    right = next((r for r in (os.R_OK, os.W_OK) if os.path.isfile(path) and not os.access(path, r)), None)
+    return None if right is None else _denied(path, right, False, "")
 
 
 def denied(exc: PermissionError) -> str:
@@ -81,12 +111,9 @@ def denied(exc: PermissionError) -> str:
     if not exc.filename:
         return f"người dùng {runner()} thiếu quyền: {exc}"
     path = Path(os.path.abspath(exc.filename))
-    if os.path.isfile(path):
-        for right in (os.R_OK, os.W_OK):
-            if not os.access(path, right):
-                return _denied(path, right, False, "")
     folder = path if os.path.isdir(path) else path.parent
-    return folder_problem(folder) or f"người dùng {runner()} không dùng được {path}: {exc.strerror}"
+    return (_file_problem(path) or folder_problem(folder)
+            or f"người dùng {runner()} không dùng được {path}: {exc.strerror}")
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:

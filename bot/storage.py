@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.backup import emptied
 from bot.config import Config, is_pg_url
-from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn, refuse_emptied
+from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
 from bot.db_pg import PgDatabase
 from bot.dbapi import Conn
 from bot.heartbeat import HeartbeatStore
@@ -45,9 +46,9 @@ class Storage(WebStore, DoubtStore, InboxStore, OutboxStore, PeopleStore, Learne
             before = MigrationBackup(str(target), path.data_dir / "backups", path.migrate_without_backup) \
                 if isinstance(path, Config) else None  # a bare URL (tests, migrate-to's empty target): no dump
             return await PgStorage.open(target, before)
-        if str(target) != ":memory:":
-            refuse_emptied(Path(target), path.data_dir / "backups" if isinstance(path, Config)
-                           else Path(target).parent / "backups")
+        backups = path.data_dir / "backups" if isinstance(path, Config) else Path(target).parent / "backups"
+        if str(target) != ":memory:" and (why := emptied(Path(target), backups)):
+            raise DatabaseError(why)
         return await super().open(target)
 
     # Question log and ratings
