@@ -124,7 +124,8 @@ class Presenter:
         """The parts asked, in order (the summary when none), a plain word on parts the knowledge lacks, and
         buttons for the other parts; `seen`: the parts on screen before (the legal basis starts with theirs)."""
         topic = kb.topic(topic_id)
-        assert topic is not None
+        if topic is None:  # callers check, but a reload may have taken a learned topic away meanwhile
+            raise LookupError(f"topic {topic_id!r} is not in the knowledge base")
         asked = (facets,) if isinstance(facets, str) else tuple(facets or ())
         contact = kb.contacts.view(topic.id, topic.source)
         shown, missing = plan(topic, asked, contact is not None and not english)

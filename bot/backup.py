@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from bot.dbfile import NoAccess, folder_problem, missing_access
+
 STAMP = "%Y%m%dT%H%M%SZ"
 _NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.(db|dump)$")  # SQLite copies and PostgreSQL dumps alike
 T = TypeVar("T")
@@ -54,8 +56,11 @@ def lock_path(db_path: Path) -> Path:
 
 
 def _lock(db_path: Path, mode: int) -> IO[str]:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path(db_path), "a", encoding="utf-8")  # noqa: SIM115 - held until released
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path(db_path), "a", encoding="utf-8")  # noqa: SIM115 - held until released
+    except OSError as exc:
+        raise NoAccess(missing_access(db_path) or f"không mở được tệp khóa {lock_path(db_path)}: {exc}") from exc
     try:
         fcntl.flock(handle, mode | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -78,7 +83,7 @@ async def while_holding(db_path: Path, work: Coroutine[Any, Any, T]) -> T:
     """Await `work` holding the shared lock on the database (closing it unstarted when the lock is refused)."""
     try:
         handle = _lock(db_path, fcntl.LOCK_SH)
-    except DatabaseInUse:
+    except (DatabaseInUse, NoAccess):
         work.close()
         raise
     try:
@@ -108,6 +113,8 @@ def new_target(to_dir: Path, suffix: str, keep: int, now: dt.datetime | None = N
     """The name of a new backup (papibot-<time>.<suffix>) in a private folder; refused if it exists or keep < 1."""
     if keep < 1:
         raise BackupError(f"--keep must be at least 1 (got {keep})")
+    if problem := folder_problem(to_dir, ", nơi papibot ghi các bản sao lưu"):
+        raise NoAccess(problem)
     to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = to_dir / f"papibot-{stamp(now)}.{suffix}"
     if target.exists():
@@ -143,8 +150,34 @@ def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None 
     try:
         snapshot(db_path, target)
     except (sqlite3.Error, OSError) as exc:
+        if problem := missing_access(db_path):  # SQLite reads a WAL database through files beside it
+            raise NoAccess(problem) from exc
         raise BackupError(f"backup of {db_path} failed: {exc}") from exc
     return BackupResult(target, prune(to_dir, keep))
+
+
+def newest_backup(to_dir: Path) -> Path | None:
+    """The newest SQLite backup (papibot-<time>.db) in `to_dir`, or None."""
+    try:
+        names = sorted(p.name for p in to_dir.iterdir() if (m := _NAME.match(p.name)) and m[2] == "db")
+    except OSError:  # no such folder (a first start), or not readable
+        return None
+    return to_dir / names[-1] if names else None
+
+
+def emptied(db_path: Path, to_dir: Path) -> str | None:
+    """Why a zero-length database file must not become a new database: backups in `to_dir` show one stood
+    there. None for a first start (no backup yet), a file with content, or none at all."""
+    try:
+        size = os.stat(db_path).st_size
+    except OSError:  # none yet, or out of reach (the open then says which right is missing)
+        return None
+    newest = newest_backup(to_dir) if size == 0 else None
+    if newest is None:
+        return None
+    return (f"tệp cơ sở dữ liệu {db_path} rỗng (0 byte) trong khi {to_dir} có bản sao lưu: dữ liệu đã mất khỏi tệp "
+            f"này và papibot không tạo cơ sở dữ liệu mới thay nó. Hãy khôi phục bản sao lưu mới nhất: "
+            f"papibot db restore {newest}")
 
 
 def prune(to_dir: Path, keep: int) -> list[Path]:
@@ -190,6 +223,8 @@ def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bo
                           "hãy chọn tệp papibot-<thời điểm>.db, hoặc đặt PAPIBOT_DB là URL postgresql://")
     if problems := quick_check(source):
         raise BackupError(f"{source} failed its check, nothing was replaced: {problems[0]}")
+    if problem := missing_access(db_path):
+        raise NoAccess(problem)
     handle = _lock(db_path, fcntl.LOCK_EX)
     try:
         when = stamp()

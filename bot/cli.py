@@ -20,7 +20,8 @@ from bot.backup import BackupError, while_holding
 from bot.brain import Brain
 from bot.citizen import parse_number
 from bot.config import Config, ConfigError, load_config
-from bot.db import DatabaseError
+from bot.db import DatabaseError, StorageUnavailable
+from bot.dbfile import NoAccess, denied
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.publish import NameOverride
@@ -262,8 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         result = args.func(args, config)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-    except (ConfigError, KnowledgeError, DatabaseError, BackupError) as exc:
-        print(f"papibot: {exc}", file=sys.stderr)
+    except (ConfigError, KnowledgeError, DatabaseError, BackupError, NoAccess, StorageUnavailable,
+            PermissionError) as exc:
+        what = "không ghi được cơ sở dữ liệu: " if isinstance(exc, StorageUnavailable) else ""
+        print(f"papibot: {what}{denied(exc) if isinstance(exc, PermissionError) else exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", [])[1:]:
             print(f"  {problem}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from typing import Any
 from bot import cli_db_pg
 from bot.backup import BackupError, backup, restore
 from bot.config import Config
+from bot.dbfile import NoAccess, missing_access
 from bot.migrate_pg import cmd_db_migrate_to
 
 Result = int | Coroutine[Any, Any, int]
@@ -31,6 +32,9 @@ def cmd_db_check(args: argparse.Namespace, config: Config) -> Result:
             problems = [] if problems == ["ok"] else problems
             problems += [f"foreign key: {r}" for r in db.execute("PRAGMA foreign_key_check")]
     except sqlite3.DatabaseError as exc:
+        if denied := missing_access(path):  # SQLite reads a WAL database through files beside it
+            print(f"papibot: {denied}", file=sys.stderr)
+            return 2
         problems = [str(exc)]
     for problem in problems:
         print(problem)
@@ -48,7 +52,7 @@ def cmd_db_backup(args: argparse.Namespace, config: Config) -> Result:
         return cli_db_pg.backup(config, to_dir, args.keep)
     try:
         result = backup(config.db_path, to_dir, args.keep)
-    except BackupError as exc:
+    except (BackupError, NoAccess) as exc:
         print(f"papibot db backup: {exc}", file=sys.stderr)
         return 1
     cli_db_pg.report_backup(result, args.keep)
@@ -61,7 +65,7 @@ def cmd_db_restore(args: argparse.Namespace, config: Config) -> Result:
         return cli_db_pg.restore(config, Path(args.file), args.force)
     try:
         moved, learned = restore(config.db_path, config.learned_file, Path(args.file))
-    except BackupError as exc:
+    except (BackupError, NoAccess) as exc:
         print(f"papibot db restore: {exc}", file=sys.stderr)
         return 1
     print(f"Đã khôi phục {config.db_path} từ {args.file}.")

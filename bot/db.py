@@ -1,4 +1,5 @@
-"""The SQLite connection layer: migrations (with a copy of the file first), transactions, committed reads."""
+"""The SQLite connection layer: opening (rights checked first, the schema upgraded by bot.db_migrate), transactions
+with the processed-update claim inside, committed reads."""
 
 from __future__ import annotations
 
@@ -15,29 +16,27 @@ from typing import Any
 
 import aiosqlite
 
-from bot.backup import snapshot
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.db_migrate import migrate
+from bot.dbfile import (
+    RESTORE_HINT,
+    DatabaseError,
+    NoAccess,
+    OpenedFile,
+    StorageUnavailable,
+    missing_access,
+    unavailable,
+    unusable,
+)
+
+__all__ = ["RESTORE_HINT", "AlreadyProcessed", "Database", "DatabaseError", "Row", "StorageUnavailable", "Turn",
+           "integrity_problems", "migrate"]
 
 log = logging.getLogger(__name__)
-RESTORE_HINT = ("Restore the last backup (docs/operations.md) / Cơ sở dữ liệu không dùng được: hãy khôi phục từ "
-                "bản sao lưu gần nhất.")
 Row = aiosqlite.Row
-
-
-class DatabaseError(Exception):
-    """The database cannot be used (newer than this papibot, unreadable, corrupt)."""
-
-
-class StorageUnavailable(Exception):
-    """The database cannot take a write now (disk full, read-only, I/O error): try again later."""
 
 
 MIN_FREE = 1 << 20  # bytes free on the database's file system below which /healthz calls the disk full
 WRITE_TROUBLE = 60.0  # seconds a write that failed for want of storage keeps /healthz at 503 (unless one succeeds)
-
-# SQLite's messages for a write that failed through no fault of the data (sqlite3 gives no error codes
-# before Python 3.11's sqlite_errorcode; the message is stable across versions).
-_UNAVAILABLE = ("database or disk is full", "disk i/o error", "readonly database", "unable to open database")
 
 
 class AlreadyProcessed(Exception):
@@ -55,65 +54,6 @@ class Turn:
     channel: str
     update_id: str
     claimed: bool = False
-
-
-async def _version(db: aiosqlite.Connection) -> int:
-    async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") as cur:
-        has_table = await cur.fetchone() is not None
-    sql = "SELECT max(version) FROM schema_version" if has_table else "PRAGMA user_version"
-    async with db.execute(sql) as cur:
-        row = await cur.fetchone()
-    return int(row[0] or 0) if row else 0
-
-
-def known_version(version: int) -> int:
-    """`version`, unless it is newer than this papibot (DatabaseError)."""
-    if version > SCHEMA_VERSION:
-        raise DatabaseError(f"the database is at schema version {version}, newer than this papibot "
-                            f"({SCHEMA_VERSION}): upgrade papibot or restore a backup")
-    return version
-
-
-async def _run_script(db: aiosqlite.Connection, script: str) -> None:
-    """Run a script's statements one by one in the open transaction (executescript would commit it first)."""
-    statement = ""
-    for piece in script.split(";"):
-        statement += f"{piece};"
-        if sqlite3.complete_statement(statement):  # not a `;` inside a string or a trigger's body
-            if statement.strip(" \t\n;"):
-                await db.execute(statement)
-            statement = ""
-
-
-async def migrate(db: aiosqlite.Connection, path: Path | None = None, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema to `target` in one write transaction; copy an older file aside first.
-
-    The version is read again once the transaction holds SQLite's write lock (BEGIN IMMEDIATE): of several
-    processes opening one file at once, one migrates while the others wait, then find the work done.
-    """
-    version = known_version(await _version(db))
-    if version >= target:
-        return version
-    await db.execute("PRAGMA foreign_keys = OFF")  # tables are rebuilt; re-enabled below
-    try:
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            version = known_version(await _version(db))
-            if version and version < target and path is not None and path.exists():
-                backup = path.with_name(f"{path.name}.before-v{target}")
-                await asyncio.to_thread(snapshot, path, backup)
-                log.warning("database at schema version %s copied to %s before upgrading to %s", version,
-                            backup, target)
-            for number in range(version, target):
-                mark = f"UPDATE schema_version SET version = {number + 1};" if number >= 3 else ""
-                await _run_script(db, f"{MIGRATIONS[number]}\n{mark}\nPRAGMA user_version = {number + 1};")
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
-    finally:
-        await db.execute("PRAGMA foreign_keys = ON")
-    return max(version, target)
 
 
 async def _wal(db: aiosqlite.Connection, tries: int = 100) -> None:
@@ -139,6 +79,9 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
         # can drop the last transactions, and it costs no fsync per citizen message.
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA busy_timeout = 10000")
+        # Deleted and overwritten content is zeroed in its page, and freed pages are zeroed: an erased
+        # citizen's words stay in no free space of the file.
+        await db.execute("PRAGMA secure_delete = ON")
     except BaseException:
         await db.close()  # else aiosqlite's thread keeps the process alive
         raise
@@ -171,6 +114,7 @@ class Database:
         self.db = writer
         self.reader = reader
         self.path = path
+        self.file = OpenedFile(path)  # a commit into a file deleted meanwhile would be lost: refused
         # Tasks share the writer: the lock keeps one task's transaction from being committed, or
         # interleaved, by another's. Reads go to the reader, outside any open write transaction.
         self._lock = asyncio.Lock()
@@ -181,11 +125,13 @@ class Database:
         path = Path(path)
         memory = str(path) == ":memory:"
         if not memory:
+            if problem := missing_access(path):  # before SQLite, whose words would be "unable to open"
+                raise NoAccess(problem)
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
             writer = await _connect(path)
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"cannot open the database {path}: {exc}. {RESTORE_HINT}") from exc
+            raise unusable(path, exc) from exc
         try:
             await _check_integrity(writer, path)
             await migrate(writer, None if memory else path)
@@ -193,7 +139,7 @@ class Database:
         except BaseException as exc:
             await writer.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise DatabaseError(f"the database {path} is unusable: {exc}. {RESTORE_HINT}") from exc
+                raise unusable(path, exc) from exc
             raise
         return cls(writer, reader, path)
 
@@ -213,15 +159,17 @@ class Database:
                     if turn is not None and not turn.claimed:
                         await self._claim(self.db, turn)
                     yield self.db
+                    if self.file.gone():  # deleted under the running bot: nobody would ever read this commit
+                        raise StorageUnavailable(self.file.lost())
                     await self.db.commit()
                     self.write_done_at = time.time()
                 except BaseException:
                     await self.db.rollback()  # a failed commit (disk full) must not leave the transaction open
                     raise
             except sqlite3.OperationalError as exc:
-                if any(text in str(exc).lower() for text in _UNAVAILABLE):
+                if unavailable(exc):
                     self.write_failed_at = time.time()
-                    raise StorageUnavailable(str(exc)) from exc
+                    raise StorageUnavailable(missing_access(self.path) or str(exc)) from exc
                 raise
         if turn is not None:
             turn.claimed = True
@@ -230,6 +178,16 @@ class Database:
     async def _try_lock(self, key: int) -> AsyncIterator[bool]:
         """Whether this process got the lock `key` (no other process shares a SQLite file: always)."""
         yield True
+
+    async def scrub(self, vacuum: bool = False) -> None:
+        """Leave no erased words in the files: the WAL's old frames are copied into the database (where
+        secure_delete zeroed them) and the WAL is truncated to nothing. Cheap: no VACUUM is needed here."""
+        if self.reader is self.db:  # in memory: no file
+            return
+        async with self._lock, self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is not None and row[0]:  # another connection kept reading: the WAL stays until the next one
+            log.warning("the WAL of %s could not be truncated after an erasure (a reader was busy)", self.path)
 
     async def poll_lock(self, name: str) -> bool:
         """Whether this process may poll the platform `name` (no other process shares a SQLite file: yes)."""
@@ -287,6 +245,8 @@ class Database:
 
     async def healthy(self) -> bool:
         """True while the database answers a trivial query."""
+        if self.file.gone():
+            return False
         try:
             return bool(await self._value("SELECT 1") == 1)
         except (sqlite3.Error, ValueError):

@@ -16,14 +16,20 @@ from typing import Any
 
 import asyncpg
 
-from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn, known_version
+from bot.db import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
+from bot.db_migrate import known_version
 from bot.dbapi import PgConn, to_pg
+from bot.dbfile import OpenedFile
 from bot.pg_locks import SessionLocks
 from bot.pgtools import APP_NAME, MigrationBackup
 from bot.schema import SCHEMA_VERSION
 from bot.schema_pg import PG_MIGRATIONS
 
 log = logging.getLogger(__name__)
+# The tables whose rows erasure and retention empty or delete: their old row versions hold citizens' words.
+ERASED_TABLES = ("questions", "tickets", "outbox", "admin_actions", "conversations", "menus", "contacts",
+                 "inbound_events", "takeovers", "learned_items", "sent_messages", "processed_updates",
+                 "survey_offers", "feedback_items", "feedback_drafts")
 WRITER_LOCK = 0x7061706962  # advisory lock key held by every write transaction ("papib")
 SERVER_SETTINGS = {"application_name": APP_NAME}  # how `papibot db restore` tells the bot's sessions apart
 _UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError,
@@ -78,6 +84,7 @@ class PgDatabase(Database):
         self.pool = pool
         self.url = url
         self.path = None  # type: ignore[assignment]
+        self.file = OpenedFile(None)
         self.locks = SessionLocks(url)  # polling locks, outbox claims: released by the server if this process dies
         self._polling: set[str] = set()
 
@@ -158,6 +165,17 @@ class PgDatabase(Database):
             finally:
                 if held:
                     await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def scrub(self, vacuum: bool = False) -> None:
+        """With `vacuum` (housekeeping): VACUUM the tables erasure and retention rewrite, so the dead row
+        versions holding erased words leave the tables; an erasure alone leaves that to housekeeping."""
+        if not vacuum:
+            return
+        try:
+            async with self.pool.acquire() as conn:  # outside a transaction: VACUUM cannot run inside one
+                await conn.execute(f"VACUUM {', '.join(ERASED_TABLES)}")
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     async def _claim(self, db: Any, turn: Turn) -> None:
         try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
+from bot.backup import emptied
 from bot.config import Config, is_pg_url
 from bot.db import AlreadyProcessed, Database, DatabaseError, Row, Turn
 from bot.db_pg import PgDatabase
@@ -49,6 +51,9 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Outb
             before = MigrationBackup(str(target), path.data_dir / "backups", path.migrate_without_backup) \
                 if isinstance(path, Config) else None  # a bare URL (tests, migrate-to's empty target): no dump
             return await PgStorage.open(target, before)
+        backups = path.data_dir / "backups" if isinstance(path, Config) else Path(target).parent / "backups"
+        if str(target) != ":memory:" and (why := emptied(Path(target), backups)):
+            raise DatabaseError(why)
         return await super().open(target)
 
     # Question log and ratings
@@ -84,9 +89,7 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Outb
             if talk is not None:
                 await self._save_conversation(db, user, talk)
             qid = await self._insert_question(db, user, text, decision, None, score, turn)
-            ticket_id, created = await self._ticket_for(db, user, text, norm, qid, previous)
-        ticket = await self.ticket(ticket_id)
-        assert ticket is not None
+            ticket, created = await self._ticket_for(db, user, text, norm, qid, previous)
         return qid, ticket, created
 
     async def question(self, question_id: int) -> Question | None:
@@ -112,32 +115,31 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Outb
 
     async def _ticket_for(self, db: Conn, user: User, question: str, norm: str,
                           question_id: int | None, previous: tuple[tuple[str, str | None], ...] = ()
-                          ) -> tuple[int, bool]:
+                          ) -> tuple[Ticket, bool]:
+        """The citizen's pending ticket for this question, or a new one: read back inside the write
+        transaction, never through the reader, whose snapshot may predate the commit."""
         found = await db.execute_fetchall(
-            "SELECT id FROM tickets WHERE channel = ? AND user_id = ? AND status = ? AND norm = ?",
+            f"SELECT {TICKET_COLS} FROM tickets WHERE channel = ? AND user_id = ? AND status = ? AND norm = ?",
             (user.channel, user.user_id, PENDING, norm))
-        row = found[0] if found else None
-        if row is None:
-            new = await db.execute_fetchall(
+        created = not found
+        if created:
+            found = await db.execute_fetchall(
                 "INSERT INTO tickets (channel, chat_id, user_id, display_name, question, norm, created_at, context)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TICKET_COLS}",
                 (user.channel, user.chat_id, user.user_id, user.name, question, norm, time.time(),
                  json.dumps(previous, ensure_ascii=False)))
-            ticket_id = int(new[0][0]) if new else 0
-        else:
-            ticket_id = int(row[0])
+        ticket = _ticket(next(iter(found), None))
+        if ticket is None:  # an INSERT … RETURNING always returns its row: only a broken database gets here
+            raise DatabaseError(f"the new ticket of {user.channel}:{user.user_id} was not returned by its INSERT")
         if question_id is not None:
-            await db.execute("UPDATE questions SET ticket_id = ? WHERE id = ?", (ticket_id, question_id))
-        return ticket_id, row is None
+            await db.execute("UPDATE questions SET ticket_id = ? WHERE id = ?", (ticket.id, question_id))
+        return ticket, created
 
     async def create_ticket(self, user: User, question: str, norm: str, question_id: int | None = None,
                             turn: Turn | None = None) -> tuple[Ticket, bool]:
         """Queue a question; the same pending question from the same citizen is not queued twice."""
         async with self._tx(turn) as db:
-            ticket_id, created = await self._ticket_for(db, user, question, norm, question_id)
-        ticket = await self.ticket(ticket_id)
-        assert ticket is not None
-        return ticket, created
+            return await self._ticket_for(db, user, question, norm, question_id)
 
     async def ticket(self, ticket_id: int) -> Ticket | None:
         """One ticket by number."""
@@ -232,12 +234,17 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Outb
             for table in ("menus", "conversations", "contacts", "inbound_events", "takeovers"):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND user_id = ?", who)
             voice = await self._erase_survey_link(db, *who) + await self._erase_feedback(db, *who)
+        await self.scrub()
         return (q.rowcount or 0) + (t.rowcount or 0) + voice, tickets
 
     async def purge_before(self, cutoff: float) -> int:
         """Erase citizens' questions, finished tickets, delivered messages and audit excerpts older than `cutoff`."""
         async with self._try_lock(PURGE_LOCK) as held:  # processes sharing a database: one purges, others skip
-            return await self._purge(cutoff) if held else 0
+            if not held:
+                return 0
+            removed = await self._purge(cutoff)
+            await self.scrub(vacuum=True)  # also the dead row versions erasures left since the last run
+            return removed
 
     async def _purge(self, cutoff: float) -> int:
         async with self._tx() as db:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from bot.config import Config
 
+from bot.dbfile import OpenedFile
 from bot.store_intake import Intake
 
 T = TypeVar("T")
@@ -59,6 +60,7 @@ class ChannelStore:
         self.path = str(path)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="channel-store")
         self._db: sqlite3.Connection | None = None
+        self.file = OpenedFile(self.path)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
@@ -73,6 +75,7 @@ class ChannelStore:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA secure_delete = ON")  # as the core's connections: nothing it overwrites stays readable
         self._db = db
 
     async def close(self) -> None:
@@ -100,6 +103,8 @@ class ChannelStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             changed = [db.execute(sql, params).rowcount for sql, params in statements]
+            if self.file.gone():  # as the core's transactions: nothing is committed into a deleted file
+                raise sqlite3.OperationalError(self.file.lost())
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -8,6 +8,8 @@ import sqlite3
 import threading
 from concurrent.futures import Future
 
+from bot.dbfile import OpenedFile
+
 BUSY_TIMEOUT = 2.0  # seconds a commit waits for another connection's write lock
 BATCH = 200  # events at most in one commit
 _INSERT = ("INSERT INTO inbound_events (channel, msg_id, user_id, body, received_at) VALUES (?, ?, ?, ?, ?)"
@@ -20,6 +22,7 @@ class Intake:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.file = OpenedFile(path)
         self._queue: queue.SimpleQueue[tuple[Row, Future[bool]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="webhook-intake", daemon=True)
         self._thread.start()
@@ -38,6 +41,7 @@ class Intake:
     def _loop(self) -> None:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA secure_delete = ON")  # as the core's connections: nothing it overwrites stays readable
         try:
             while (first := self._queue.get()) is not None:
                 batch = [first]
@@ -50,15 +54,17 @@ class Intake:
                         self._queue.put(None)  # stop after this batch
                         break
                     batch.append(item)
-                self._commit(db, batch)
+                self._commit(db, batch, self.file)
         finally:
             db.close()
 
     @staticmethod
-    def _commit(db: sqlite3.Connection, batch: list[tuple[Row, Future[bool]]]) -> None:
+    def _commit(db: sqlite3.Connection, batch: list[tuple[Row, Future[bool]]], file: OpenedFile) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(_INSERT, [row for row, _ in batch])
+            if file.gone():  # acknowledged into a deleted file, the events would be lost: the platform resends
+                raise sqlite3.OperationalError(file.lost())
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:

@@ -96,6 +96,8 @@ class OutboxStore(Database):
         claiming), marked with this process's key and their next attempt pushed CLAIM_LEASE seconds ahead,
         so no other process takes them while this one lives; settling them sets the real next step.
         """
+        if self.file.gone():  # a send now could not be recorded, and would be repeated at every tick
+            return []
         if not self.shared or not channels:
             return await self.due_outbox(lane, channels, limit)
         holder = await self._claim_holder()  # checked before the claim: never mark rows with a lost key

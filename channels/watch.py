@@ -6,24 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from bot.dbfile import file_identity
 from bot.models import Reply
 from channels.base import Channel
 
 log = logging.getLogger(__name__)
 WATCH_INTERVAL = 2.0  # seconds between looks at the database file
-
-
-def file_identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of the file, or None when it is gone."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
 
 
 async def alert_officers(channels: Sequence[Channel], destination: str | None, text: str) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.db_pg import PgDatabase
+from bot.db_pg import ERASED_TABLES, PgDatabase
 from bot.models import CITIZEN, User
-from bot.services import Services
+from bot.services import Services, open_services
 from bot.storage import Storage
 from tests.conftest import ROOT_DIR, admin, citizen, press, say
 
@@ -125,3 +127,41 @@ async def test_doubtful_answers_and_verdicts_on_both_backends_and_their_erasure(
     assert await storage.doubtful_answers() == [] and await traces(storage, ["ở tỉnh khác"]) == []
     counts = await storage.doubt_counts()  # what the statistics count stays, anonymous; nothing is left to judge
     assert (counts.flagged, counts.open, counts.dismissed) == (2, 0, 1)
+
+
+def raw_traces(db_path: Path, marker: str) -> list[str]:
+    """Which of the database's files hold `marker` in their raw bytes (any case), free pages and old WAL frames too."""
+    needle = re.compile(re.escape(marker.encode()), re.IGNORECASE)
+    files = [db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")]
+    return [f.name for f in files if f.exists() and needle.search(f.read_bytes())]
+
+
+@pytest.mark.sqlite_only
+async def test_erased_words_leave_no_bytes_in_the_database_files_while_it_is_open(config) -> None:
+    marker = "Qzxvarrow7391"  # in the erased citizen's questions only
+    services = await open_services(replace(config, admin_chat_id="telegram:-100"))  # new tickets are announced
+    try:
+        for i in range(40):  # many rows and pages: some split, some freed, one question spilling onto overflow pages
+            text = f"cho hỏi về giấy phép {marker} lần {i}" + (" rất dài" * 230 if i == 7 else "")
+            await say(services, PERSON, text)
+        other = await say(services, citizen(5), "cấp phép bay flycam")  # another citizen's data must stay
+        await services.storage.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # as SQLite does every 1,000 pages
+        await say(services, PERSON, f"thêm một câu về {marker}")  # and the newest words only in the WAL
+        assert raw_traces(config.db_path, marker) == ["papibot.db", "papibot.db-wal"]  # seen before erasure
+        await say(services, PERSON, "/xoadulieu")
+        assert "Đã xóa" in (await press(services, PERSON, "del:yes")).text
+        assert raw_traces(config.db_path, marker) == []  # not in the file, its free pages, the WAL or its index
+        assert other.ticket_id is None or await services.storage.ticket(other.ticket_id) is not None
+    finally:
+        await services.close()
+
+
+async def test_housekeeping_vacuums_the_row_versions_an_erasure_left_on_postgresql(services: Services,
+                                                                                   backend: str) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite leaves nothing behind at the erasure itself (the test above)")
+    await say(services, PERSON, "cấp phép bay flycam quay phim đám cưới")
+    await services.citizen.delete_data(PERSON, True)  # the old row versions stay until VACUUM
+    await services.storage.purge_before(time.time() - 86400)  # what housekeeping runs every 6 h
+    rows = await services.storage._all("SELECT relname FROM pg_stat_user_tables WHERE vacuum_count > 0")
+    assert set(ERASED_TABLES) <= {str(r[0]) for r in rows}

@@ -21,6 +21,9 @@ from bot.notify import ERROR_QUIET
 from channels.http import build_app
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
+from tests.fakezalo import FakeZaloOA
+from tests.procs import SECRET as PROCS_SECRET
+from tests.procs import TELEGRAM_PATH, ZALO_PATH, BotProcess, bot_env, free_port
 from tests.stack import Stack, long_polling, running
 from tests.test_telegram_e2e import ADMIN_CHAT, _start, _stop, _wait_ready
 
@@ -176,3 +179,44 @@ def test_debug_logs_hold_no_names_numbers_or_questions(tmp_path: Path) -> None:
     for secret in ("Lò Thị Mai", "0912 345 678", "0912345678", "flycam", fake.token):
         assert secret not in text, secret
     assert os.path.getsize(log) > 0
+
+
+async def test_webhooks_answer_503_from_the_moment_the_database_file_is_deleted(tmp_path: Path) -> None:
+    question = "cấp phép bay flycam quay phim đám cưới"
+    with FakeBotAPI() as tg, FakeZaloOA() as oa:
+        env = {**bot_env(tg, oa, str(tmp_path / "papibot.db"), tmp_path, free_port()),
+               "PAPIBOT_ADMIN_CHAT_ID": f"telegram:{ADMIN_CHAT}"}
+        bot = BotProcess(env, tmp_path / "bot.log").start()
+        try:
+            await bot.ready()
+            async with httpx.AsyncClient(timeout=10) as client:
+                assert await _telegram_says(client, bot.port, tg, 71, question) == 200
+                await tg.wait_for_async(lambda m: m["chat_id"] == ADMIN_CHAT and question in m["text"], timeout=15)
+                for name in ("papibot.db", "papibot.db-wal", "papibot.db-shm"):  # an operator's rm, while it runs
+                    (tmp_path / name).unlink(missing_ok=True)
+                statuses = [await _telegram_says(client, bot.port, tg, 72, f"{question} ở xã Hua La"),
+                            await _zalo_says(client, bot.port, oa, "8421097412338840001", f"{question} bản Mồ")]
+            assert statuses == [503, 503], bot.tail()  # at once, not after the watcher's next look: redelivered
+            assert await asyncio.to_thread(bot.proc.wait, 15) == 3  # type: ignore[union-attr]
+        finally:
+            bot.stop(5)
+        announced = [m for m in tg.sent(ADMIN_CHAT) if question in m["text"]]
+        assert len(announced) == 1  # only the ticket stored before the deletion: none to be lost with the file
+        assert not any("#" in m["text"] for m in tg.sent(72))  # no citizen is given a number that is then lost
+        assert not any("#" in m["text"] for m in oa.messages)
+
+
+async def _telegram_says(client: httpx.AsyncClient, port: int, tg: FakeBotAPI, user: int, text: str) -> int:
+    uid = tg.inject_message(user, text)
+    with tg.cond:  # the update as Telegram would POST it to the webhook
+        body = json.dumps(tg._history[uid]).encode()
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": PROCS_SECRET}
+    return (await client.post(f"http://127.0.0.1:{port}{TELEGRAM_PATH}", content=body, headers=headers)).status_code
+
+
+async def _zalo_says(client: httpx.AsyncClient, port: int, oa: FakeZaloOA, user: str, text: str) -> int:
+    event = oa.text_event(user, text)
+    oa.user_wrote(user, msg_id=event["message"]["msg_id"])
+    body = json.dumps(event, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", "X-ZEvent-Signature": f"mac={oa.sign(body, event['timestamp'])}"}
+    return (await client.post(f"http://127.0.0.1:{port}{ZALO_PATH}", content=body, headers=headers)).status_code

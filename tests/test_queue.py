@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 
+import pytest
+
+from bot.core import Core
 from bot.delivery import Undeliverable
-from bot.models import OutboxItem, Reply
+from bot.guard import FloodGuard
+from bot.models import OutboxItem, Progress, Reply
 from bot.render import split_message
+from bot.router import Router
 from bot.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.services import open_services
 from bot.storage import Storage
-from tests.conftest import admin, citizen, deliver_due
+from handlers.routes import ROUTES
+from tests.conftest import admin, citizen, deliver_due, event_for, say
 
 BOTH_BACKENDS = True  # the queue runs on SQLite and on PostgreSQL
 UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
@@ -212,3 +219,46 @@ async def test_a_learned_topic_outranks_the_out_of_scope_entry_it_now_covers(ser
         reply = await services.citizen.ask(citizen(2), paraphrase)
         assert reply.decision == "answer" and "UBND cấp xã nơi trẻ" in reply.text, paraphrase
     assert (await services.citizen.ask(citizen(2), "sang tên xe máy")).decision == "queue"  # others stay out
+
+
+@pytest.mark.sqlite_only
+async def test_a_new_ticket_number_does_not_depend_on_what_the_reader_sees(services) -> None:
+    reader = services.storage.reader
+    await reader.execute("BEGIN")  # a read snapshot held open (a long report, a slow page) from before the ticket
+    await reader.execute_fetchall("SELECT count(*) FROM tickets")
+    try:
+        reply = await say(services, citizen(), UNKNOWN)
+    finally:
+        await reader.execute("ROLLBACK")
+    assert reply.ticket_id is not None and f"#{reply.ticket_id}" in reply.text
+    assert [t.id for t in await services.storage.list_tickets()] == [reply.ticket_id]
+
+
+@pytest.mark.sqlite_only
+async def test_two_thousand_concurrent_questions_each_get_their_number(config) -> None:
+    s = await open_services(replace(config, admin_chat_id="telegram:-100"))
+    core = Core(s, Router(s, ROUTES, FloodGuard(0)))
+    told: dict[str, str] = {}
+
+    class Recorder:
+        channel = "console"
+
+        async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                       progress: Progress | None = None) -> str | None:
+            told[chat_id] = reply.text
+            return None
+
+    async def asked_while_officers_read(i: int) -> None:  # reads overlapping every write
+        await asyncio.gather(core.process(event_for(citizen(i), f"{UNKNOWN} lần {i}"), Recorder()),
+                             s.storage.pending_tickets(5), s.storage.tickets_of("console", str(i - 1)))
+
+    try:
+        await asyncio.gather(*(asked_while_officers_read(i) for i in range(2000)))
+        tickets = {t.chat_id: t.id for t in await s.storage.list_tickets()}
+        announced = {int(r[0]) for r in await s.storage._all("SELECT ticket_id FROM outbox WHERE kind = 'admin_post'")}
+    finally:
+        await s.close()
+    assert len(tickets) == 2000
+    errors = [chat for chat, text in told.items() if f"#{tickets[chat]}" not in text]
+    assert errors == [] and len(told) == 2000  # every citizen was told their own number, nobody an error
+    assert announced == set(tickets.values())  # and the officers saw every new ticket

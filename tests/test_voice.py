@@ -23,7 +23,7 @@ from bot.services import Services
 from bot.survey_def import SurveyError, load_survey
 from handlers.routes import ROUTES
 from tests.conftest import ROOT_DIR, admin, citizen, deliver_due, press, say
-from tests.test_erasure import traces
+from tests.test_erasure import raw_traces, traces
 
 BOTH_BACKENDS = True
 TODAY = dt.date(2026, 3, 14)
@@ -225,13 +225,15 @@ async def test_feedback_button_cancel_group_and_privacy_notice(services) -> None
     assert "pa:send" not in str((await press(services, citizen(8), "pa:send")).buttons)  # nothing to send
 
 
-async def test_erasure_and_retention_of_feedback(services) -> None:
+async def test_erasure_and_retention_of_feedback(services, config, backend) -> None:
     await fill_feedback(services, PERSON)
     await say(services, PERSON, "/phananh")
     await say(services, PERSON, "một bản nháp có tên Lò Thị Mai")  # a draft being written goes too
     assert await traces(services.storage, ["Lò Thị Mai", "0912345678"])
     await services.citizen.delete_data(PERSON, True)
     assert await traces(services.storage, ["Lò Thị Mai", "0912345678", "Hua La", PERSON.user_id]) == []
+    if backend == "sqlite":  # nor in the files' raw bytes (free pages, the WAL)
+        assert raw_traces(config.db_path, "0912345678") == [] and raw_traces(config.db_path, "Hua La") == []
     assert live(await services.staff.counts_data(), "feedback")["data"]["total"] == 1  # counted, anonymous
     await fill_feedback(services, citizen(6), "Giàng A Sử")
     await services.feedback.answer(admin(), 2, "Đã trả lời.")

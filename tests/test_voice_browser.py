@@ -9,6 +9,7 @@ import pytest
 
 from bot.models import Reply
 from tests.conftest import citizen, deliver_due, say
+from tests.test_plan_browser import CHART_TEXTS, _overlaps
 from tests.test_voice import fill_feedback, take
 from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, _not_blank, office_page
 from tests.webkit import PASSWORD, add_accounts, serve_console
@@ -25,11 +26,15 @@ async def test_feedback_from_the_chat_is_answered_on_the_register_in_a_real_brow
     filed = await fill_feedback(services, person)  # through the router, as the console chat sends it
     assert "PA-1" in filed.text
     await take(services, citizen(62), "1", "2", "5", "4", "4", "5")
+    for i, month in enumerate(("2020-01", "2020-02", "2020-03", "2020-04", "2020-05")):  # the chart shows five
+        for j in range(3 + 4 * i):
+            await services.storage.save_survey_answers(f"m{i}x{j:08d}", month, "v", {"tiep-can": str(1 + j % 5),
+                                                                                      "ket-qua": "4"}, 2)
     stop, server, base = await serve_console(services)
     try:
         async with async_playwright() as pw:
             violations: list[str] = []
-            browser, _, page = await office_page(pw, violations)
+            browser, context, page = await office_page(pw, violations)
             await _goto(page, f"{base}/login")
             await page.get_by_label("Tên đăng nhập").fill("lan")
             await page.get_by_label("Mật khẩu").fill(PASSWORD)
@@ -63,6 +68,20 @@ async def test_feedback_from_the_chat_is_answered_on_the_register_in_a_real_brow
             await _goto(page, f"{base}/dashboard")
             assert "Khảo sát sự hài lòng của người dân" in await page.content()
             dashboard = await page.locator("#live-survey").screenshot()
+            state = await context.storage_state()
+            phone = await browser.new_context(viewport={"width": 390, "height": 900}, storage_state=state)
+            small = await phone.new_page()
+            await small.goto(f"{base}/dashboard")
+            charts = await small.evaluate(CHART_TEXTS)
+            assert int(await small.evaluate("document.documentElement.scrollWidth")) <= 390
+            survey = charts[-1]  # the live sections follow the plan's two charts
+            texts = survey["texts"]
+            assert "01/2020" not in {t["text"] for t in texts} and "02/2020" in {t["text"] for t in texts}
+            assert min(t["size"] for t in texts) >= 12, [(t["text"], t["size"]) for t in texts]
+            assert [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1:]
+                    if _overlaps(a["box"], b["box"])] == []
+            assert all(survey["frame"][0] - 0.5 <= t["box"][0] and t["box"][2] <= survey["frame"][2] + 0.5
+                       for t in texts)
             await browser.close()
             assert violations == [], violations
     finally:

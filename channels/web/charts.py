@@ -35,7 +35,7 @@ def wrap(text: str, width: float = WIDTH) -> list[str]:
     return lines or [""]
 
 
-def _lines(x: float, y: float, lines: list[str], extra: str = "") -> str:
+def text_lines(x: float, y: float, lines: list[str], extra: str = "") -> str:
     """One <text> of several lines (tspans); its text content is the whole string, spaces kept."""
     spans = "".join(f'<tspan x="{x}" dy="{0 if i == 0 else LINE}">{escape(line)}{" " if i < len(lines) - 1 else ""}'
                     f"</tspan>" for i, line in enumerate(lines))
@@ -55,7 +55,7 @@ def _legend(items: list[tuple[str, str]], y: float) -> tuple[str, float]:
     return "".join(out), y - top + LINE
 
 
-def _svg(height: float, label: str, body: str) -> Markup:
+def svg_chart(height: float, label: str, body: str) -> Markup:
     return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(label)}" '
                   f'xmlns="http://www.w3.org/2000/svg">{body}</svg>')
 
@@ -67,7 +67,7 @@ def progress_bars(areas: list[dict[str, Any]], statuses: tuple[str, ...] = ()) -
     for area in areas:
         name = f"{area['number']}. {area['name']}"
         lines = wrap(name)
-        parts.append(_lines(0, y + FONT, lines, ' class="area-name"'))
+        parts.append(text_lines(0, y + FONT, lines, ' class="area-name"'))
         y += FONT + LINE * (len(lines) - 1) + 6
         x, total = 0.0, max(1, int(area["total"]))
         for key, colour, label in shown:
@@ -83,7 +83,7 @@ def progress_bars(areas: list[dict[str, Any]], statuses: tuple[str, ...] = ()) -
             x += w
         y += 20 + 14
     legend, used = _legend([(c, label) for _, c, label in shown], y + FONT)
-    return _svg(y + used + 4, "Tiến độ nhiệm vụ theo lĩnh vực", "".join(parts) + legend)
+    return svg_chart(y + used + 4, "Tiến độ nhiệm vụ theo lĩnh vực", "".join(parts) + legend)
 
 
 def weekly_chart(weeks: list[dict[str, Any]], height: int = 210) -> Markup:
@@ -106,4 +106,4 @@ def weekly_chart(weeks: list[dict[str, Any]], height: int = 210) -> Markup:
         if i % step == 0:
             parts.append(f'<text x="{x:.1f}" y="{bottom + FONT + 4}" font-size="{FONT}">{escape(week["label"])}</text>')
     legend, _ = _legend([(c, label) for _, c, label in SERIES], height - 8)
-    return _svg(height, "Câu hỏi nhận, đã trả lời và còn chờ theo tuần", "".join(parts) + legend)
+    return svg_chart(height, "Câu hỏi nhận, đã trả lời và còn chờ theo tuần", "".join(parts) + legend)

@@ -31,11 +31,11 @@ def due(item: FeedbackItem, deadlines: dict[str, int]) -> float | None:
 
 async def survey_chart(services: Services, areas: list[dict[str, Any]]) -> Markup:
     """Each element's mean by month (the latest months with answers), beside the PAPI areas it informs (`areas`:
-    the shown period's, by index)."""
+    the shown period's, named "III. …" as on its progress bars)."""
     survey = services.survey.survey
     stats = survey_stats(survey, await services.storage.survey_answers())
     elements = [{"key": e.key, "name": e.name, "informs": list(e.informs)} for e in survey.elements]
-    return element_chart(elements, stats["by_month"], {int(a["index"]): a["name"] for a in areas})
+    return element_chart(elements, stats["by_month"], {int(a["index"]): f"{a['number']}. {a['name']}" for a in areas})
 
 
 @page(ADMIN)
