@@ -12,6 +12,7 @@ from typing import Any
 from bot.config import Config
 from bot.figures import MetricsError, check_metrics, check_text, load_metrics
 from bot.models import ADMIN, User
+from bot.registry import place_warnings
 from bot.render import Renderer, to_plain
 from bot.report_import import ReportError, import_report
 from bot.staff import StaffService, load_staff_data
@@ -48,7 +49,10 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    """List every discrepancy in the report's figures; exit 1 only with --strict."""
+    """Warn of doubtful officers' destinations, then list every discrepancy in the report's figures; exit 1 only
+    with --strict (and only for the figures)."""
+    for warning in place_warnings(config):
+        print(f"Cảnh báo (PAPIBOT_ADMIN_CHAT_ID): {warning}")
     try:
         metrics = load_metrics(config.staff_file("metrics.yaml"))
         found = check_metrics(metrics)
@@ -125,7 +129,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_import)
     p = sub.add_parser(
         "check", help="check the report's figures add up and agree",
-        description="Lists every discrepancy: parts that do not add up to totals, stated percentages that "
+        description="Warns first of officers' destinations (PAPIBOT_ADMIN_CHAT_ID) that are not a configured "
+                    "admin (PAPIBOT_ADMIN_IDS) or a Telegram group, or whose channel is not configured. "
+                    "Then lists every discrepancy: parts that do not add up to totals, stated percentages that "
                     "do not match, a figure quoted twice with different values; with FILE also checks "
                     "metrics.yaml against the report text and document dates. Exit status is 0 even when "
                     "discrepancies are found (they are printed); use --strict to exit 1 instead.")
