@@ -29,6 +29,7 @@ from tests.webkit import add_accounts, client, login
 from tests.zalo_stack import OFFICER, Served, oa_config, oa_serving, post
 from tests.zalo_stack import say as zalo_say
 
+BOTH_BACKENDS = True  # the tests over the `config` fixture run on SQLite and PostgreSQL
 ADDRESS = "lan@sonla.gov.vn"
 SENDER = "papibot@sonla.gov.vn"
 ADOPTION = "thủ tục nhận con nuôi"  # no topic answers it: it becomes a ticket
@@ -112,7 +113,7 @@ async def test_a_notice_a_zalo_officer_cannot_receive_goes_to_the_others_and_the
 async def test_an_address_the_mail_server_refuses_is_told_to_the_other_officers(config: Config) -> None:
     async with FakeSMTP() as smtp:
         smtp.refused.add("nghiviec@sonla.gov.vn")
-        settings = load_config(env={}, data_dir=config.data_dir, db_path=config.db_path,
+        settings = load_config(env={}, data_dir=config.data_dir, db_path=config.db_path, db_url=config.db_url,
                                knowledge_dir=config.knowledge_dir,
                                admin_chat_id="console:1, email:nghiviec@sonla.gov.vn", **smtp_settings(smtp))
         services = await open_services(settings)
@@ -149,7 +150,7 @@ class Posting:
 
 
 async def test_a_reply_to_a_notice_answers_the_ticket_it_announced_in_that_chat(config: Config) -> None:
-    settings = load_config(env={}, data_dir=config.data_dir, db_path=config.db_path,
+    settings = load_config(env={}, data_dir=config.data_dir, db_path=config.db_path, db_url=config.db_url,
                            knowledge_dir=config.knowledge_dir, admin_chat_id="-100111, telegram:-100222")
     services = await open_services(settings)
     try:
@@ -212,8 +213,9 @@ async def test_the_privacy_notice_says_when_questions_travel_by_email(config: Co
     finally:
         await plain.close()
     emailed = await open_services(load_config(
-        env={}, data_dir=config.data_dir, db_path=config.db_path, knowledge_dir=config.knowledge_dir,
-        admin_chat_id="email:lan@sonla.gov.vn", smtp_host="127.0.0.1", smtp_from=SENDER))
+        env={}, data_dir=config.data_dir, db_path=config.db_path, db_url=config.db_url,
+        knowledge_dir=config.knowledge_dir, admin_chat_id="email:lan@sonla.gov.vn", smtp_host="127.0.0.1",
+        smtp_from=SENDER))
     try:
         notice = (await say(emailed, citizen(), "/baomat")).text
         assert "thư điện tử" in notice and "/xoadulieu không xóa được" in notice and "365 ngày" in notice
