@@ -16,7 +16,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.delivery import DeliveryWorker
 from bot.events import Event
 from bot.guard import FloodGuard
-from bot.models import Reply
+from bot.models import Progress, Reply
 from bot.router import Router
 from bot.services import open_services
 from bot.store_outbox import OFFICER_LANE
@@ -143,7 +143,8 @@ class Posting:
         self.channel = "telegram"
         self.next = dict(first)
 
-    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None) -> str | None:
+    async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
+                   progress: Progress | None = None) -> str | None:
         """The chat's next message id."""
         self.next[chat_id] += 1
         return str(self.next[chat_id] - 1)
