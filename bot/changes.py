@@ -38,7 +38,7 @@ def marker(topic: Topic, change: Change) -> str:
 async def notify_passed(kb: KnowledgeBase, officers: Officers, today: dt.date) -> int:
     """Queue one notice to the officers for each passed, unverified change not announced before; returns how many."""
     due = [(topic, change) for topic in kb.topics for change in passed(topic, today)]
-    if due and not officers.destination:
+    if due and not officers.destinations:
         log.warning("a dated change has passed (%s), but no officers' destination is configured to tell",
                     marker(*due[0]))
     sent = 0

@@ -48,10 +48,15 @@ class CitizenService:
     def _welcome(self, user: User, commands: list[tuple[str, str, str]] | None = None) -> str:
         return self.renderer.render("welcome.html", role=user.role, commands=commands or [])
 
+    def privacy_notice(self) -> str:
+        """What is stored, for how long, who reads it (by e-mail too, when officers are told so), how to erase it."""
+        email = self.renderer.message("privacy_email") if self.officers.by_email else ""
+        return self.renderer.message("privacy_notice", days=self.retention_days, email=email)
+
     def welcome(self, user: User, commands: list[tuple[str, str, str]]) -> Reply:
         """The greeting, the privacy notice, and the commands this user may use (from the router's table)."""
-        notice = self.renderer.message("privacy_notice", days=self.retention_days)
-        return Reply(self.renderer.render("welcome.html", role=user.role, commands=commands, notice=notice))
+        return Reply(self.renderer.render("welcome.html", role=user.role, commands=commands,
+                                          notice=self.privacy_notice()))
 
     async def start(self, user: User, commands: list[tuple[str, str, str]], turn: Turn | None = None) -> Reply:
         """/start: a new conversation (the current topic is forgotten) and the greeting."""

@@ -25,6 +25,7 @@ from bot.dbfile import NoAccess, denied
 from bot.guard import install_log_masking
 from bot.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.publish import NameOverride
+from bot.registry import started
 from bot.services import Services
 from knowledge.loader import KnowledgeError
 
@@ -94,7 +95,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int
     from channels.console import stdin_is_terminal
 
     logging.getLogger("papibot").debug("settings: %s", config.redacted())
-    if not (config.telegram_token or config.zalo_oa_configured or config.zalo_bot_token) and stdin_is_terminal():
+    if not any(entry.citizens for entry in started(config)) and stdin_is_terminal():
         print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, PAPIBOT_ZALO_OA_..., ZALO_BOT_TOKEN): "
               "mở trò chuyện trên console (vai công dân).",
               file=sys.stderr)
@@ -257,9 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config()
         _logging(args.verbose, config.log_content)
-        install_log_masking((config.telegram_token, config.webhook_secret, config.zalo_oa_app_secret,
-                             config.zalo_oa_secret_key, config.zalo_oa_refresh_token, config.zalo_bot_token,
-                             config.zalo_bot_webhook_secret))
+        install_log_masking(config.secret_values())
         result = args.func(args, config)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)

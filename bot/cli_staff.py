@@ -11,6 +11,7 @@ from bot import cli_plan
 from bot.cli_support import CONSOLE, period_id, print_json, today_of, where, who, with_staff
 from bot.config import Config
 from bot.figures import MetricsError, check_metrics, check_text, load_metrics
+from bot.registry import place_warnings
 from bot.render import to_plain
 from bot.report_doc import Signing, report_data, report_html
 from bot.report_import import ReportError
@@ -48,7 +49,10 @@ def cmd_import(args: argparse.Namespace, config: Config) -> Awaitable[int]:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    """List every discrepancy in the report's figures; exit 1 only with --strict."""
+    """Warn of doubtful officers' destinations, then list every discrepancy in the report's figures; exit 1 only
+    with --strict (and only for the figures)."""
+    for warning in place_warnings(config):
+        print(f"Cảnh báo (PAPIBOT_ADMIN_CHAT_ID): {warning}")
     try:
         metrics = load_metrics(config.staff_file("metrics.yaml"))
         found = check_metrics(metrics)
@@ -165,7 +169,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_import)
     p = sub.add_parser(
         "check", help="check the report's figures add up and agree",
-        description="Lists every discrepancy: parts that do not add up to totals, stated percentages that "
+        description="Warns first of officers' destinations (PAPIBOT_ADMIN_CHAT_ID) that are not a configured "
+                    "admin (PAPIBOT_ADMIN_IDS) or a Telegram group, or whose channel is not configured. "
+                    "Then lists every discrepancy: parts that do not add up to totals, stated percentages that "
                     "do not match, a figure quoted twice with different values; with FILE also checks "
                     "metrics.yaml against the report text and document dates. Exit status is 0 even when "
                     "discrepancies are found (they are printed); use --strict to exit 1 instead.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
 import os
 import re
@@ -12,10 +11,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import knowledge
+from bot.config_values import ConfigError, destinations, identity, ids, is_address, proxies
+
+__all__ = ["Config", "ConfigError", "identity", "is_pg_url", "load_config"]
 
 DEFAULT_KNOWLEDGE = Path(knowledge.__file__).resolve().parent
-CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web", "console", "cli")
-_IDENTITY = re.compile(r"^(?:(?P<channel>[a-z_]+):)?(?P<id>-?[A-Za-z0-9_.@-]{1,64})$")
+SMTP_TLS = {"starttls": 587, "ssl": 465, "none": 25}  # TLS mode -> its usual port
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,6 @@ OPEN_FEEDBACK = ("received", "handling", "transferred")  # feedback statuses a d
 def is_pg_url(target: object) -> bool:
     """True when a database setting names a PostgreSQL server rather than a SQLite file."""
     return isinstance(target, str) and target.startswith(PG_SCHEMES)
-
-
-class ConfigError(ValueError):
-    """Raised when a setting cannot be understood."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +47,9 @@ class Config:
     # Identities written `channel:id`; a bare number is a Telegram id (older settings keep working).
     admin_ids: frozenset[str] = field(default_factory=frozenset)
     staff_ids: frozenset[str] = field(default_factory=frozenset)
-    # Where officers hear about new tickets: `telegram:<group id>` today.
-    admin_chat_id: str | None = None
+    # Where officers hear about new tickets and problems, every one of them: `telegram:<group id>`,
+    # `zalo_oa:<user id>`, `zalo_bot:<chat id>`, `email:<address>`. Each is an officers' place (admin role).
+    admin_chat_id: tuple[str, ...] = ()
     webhook_url: str = ""
     webhook_secret: str = ""
     # The one HTTP server for everything inbound (webhooks, /healthz).
@@ -98,6 +96,13 @@ class Config:
     report_signer_title: str = ""  # e.g. "CHÁNH VĂN PHÒNG"
     report_signer_name: str = ""
     report_chromium: str = ""  # the Chromium that prints the PDF; unset: chromium (or google-chrome) on PATH
+    # The SMTP server `email:` destinations are sent through (send-only: officers cannot answer by e-mail).
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: the TLS mode's usual port (587, 465 or 25)
+    smtp_tls: str = "starttls"  # starttls, ssl or none
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""  # the sender address; the login when it is an address and this is empty
 
     @property
     def learned_file(self) -> Path:
@@ -114,6 +119,15 @@ class Config:
         """True when the Zalo OA channel has what it needs to verify events and get tokens."""
         return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key and self.zalo_oa_app_secret)
 
+    @property
+    def smtp_address(self) -> tuple[str, int]:
+        """The SMTP server's host and port (the TLS mode's usual port when none is set)."""
+        return self.smtp_host, self.smtp_port or SMTP_TLS.get(self.smtp_tls, 587)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret setting's value, for masking in logs."""
+        return (self.telegram_token, self.webhook_secret, *(str(getattr(self, n)) for n in _SECRET_FIELDS))
+
     def redacted(self) -> dict[str, object]:
         """Settings as a dict safe to log: the token is never shown."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -126,7 +140,7 @@ class Config:
 
 
 _SECRET_FIELDS = ("zalo_oa_app_secret", "zalo_oa_secret_key", "zalo_oa_refresh_token", "zalo_bot_token",
-                  "zalo_bot_webhook_secret")
+                  "zalo_bot_webhook_secret", "smtp_password")
 
 
 _ENV = {
@@ -171,36 +185,17 @@ _ENV = {
     "PAPIBOT_REPORT_SIGNER_TITLE": "report_signer_title",
     "PAPIBOT_REPORT_SIGNER_NAME": "report_signer_name",
     "PAPIBOT_REPORT_CHROMIUM": "report_chromium",
+    "PAPIBOT_SMTP_HOST": "smtp_host",
+    "PAPIBOT_SMTP_PORT": "smtp_port",
+    "PAPIBOT_SMTP_TLS": "smtp_tls",
+    "PAPIBOT_SMTP_USER": "smtp_user",
+    "PAPIBOT_SMTP_PASSWORD": "smtp_password",
+    "PAPIBOT_SMTP_FROM": "smtp_from",
 }
 
 
 # Settings renamed when the Telegram webhook moved onto the one HTTP server: old name -> new name.
 _DEPRECATED = {"PAPIBOT_WEBHOOK_LISTEN": "PAPIBOT_HTTP_LISTEN", "PAPIBOT_WEBHOOK_PORT": "PAPIBOT_HTTP_PORT"}
-
-
-def identity(value: str) -> str:
-    """One identity as `channel:id`; a bare id (negative ones included) is Telegram's."""
-    m = _IDENTITY.match(value.strip())
-    if m is None:
-        raise ConfigError(f"not an identity (channel:id, or a Telegram number): {value!r}")
-    channel = m["channel"] or "telegram"
-    if channel not in CHANNELS:
-        raise ConfigError(f"unknown channel {channel!r} in {value!r} (known: {', '.join(CHANNELS)})")
-    if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}", m["id"]):
-        raise ConfigError(f"Telegram ids are whole numbers: {value!r}")
-    return f"{channel}:{m['id']}"
-
-
-def _ids(value: object) -> frozenset[str]:
-    items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
-    return frozenset(identity(v) for v in items if v.strip())
-
-
-def _proxies(value: object) -> tuple[str, ...]:
-    """Proxy addresses or networks, comma-separated; anything else (a name, `*`) is refused."""
-    items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).split(",")
-    return tuple(str(ipaddress.ip_network(i.strip(), strict=False)) if "/" in i else
-                 str(ipaddress.ip_address(i.strip())) for i in items if i.strip())
 
 
 def _deadlines(value: object) -> tuple[tuple[str, int], ...]:
@@ -228,23 +223,27 @@ def _convert(name: str, value: object) -> object:
     """Turn a raw TOML or environment value into the field's type."""
     try:
         if name in ("admin_ids", "staff_ids"):
-            return _ids(value)
+            return ids(value)
         if name == "feedback_deadlines":
             return _deadlines(value)
         if name == "trusted_proxies":
-            return _proxies(value)
+            return proxies(value)
         if name == "admin_chat_id":
-            return identity(str(value)) if str(value).strip() else None
+            return destinations(value)
         if name == "db_path" and is_pg_url(str(value).strip()):
             return str(value).strip()
         if name in ("db_path", "knowledge_dir", "data_dir"):
             return Path(str(value)).expanduser()
-        if name in ("http_port", "web_port", "rate_limit_per_minute", "retention_days"):
+        if name in ("http_port", "web_port", "rate_limit_per_minute", "retention_days", "smtp_port"):
             return int(str(value))
         if name in ("answer_threshold", "suggest_threshold", "doubt_margin"):
             return float(str(value))
+        if name == "smtp_tls":
+            return str(value).strip().lower()
         if name in ("log_content", "migrate_without_backup"):
             return str(value).strip().lower() in ("1", "true", "yes", "on")
+    except ConfigError as exc:
+        raise ConfigError(f"setting {name}: {exc}") from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: cannot read {value!r}") from exc
     return str(value).strip()
@@ -269,6 +268,8 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         if env.get(var, "").strip():
             values[name] = _convert(name, env[var])
     values.update(overrides)
+    if "admin_chat_id" in values and not isinstance(values["admin_chat_id"], tuple):
+        values["admin_chat_id"] = _convert("admin_chat_id", values["admin_chat_id"])  # a string, as in the setting
     if is_pg_url(values.get("db_path")):
         values["db_url"] = values.pop("db_path")
     if "db_path" not in values:
@@ -292,4 +293,20 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         raise ConfigError(f"PAPIBOT_REPORT_DATE is not a date: {config.report_date!r}") from exc
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
+    _check_destinations(config)
     return config
+
+
+def _check_destinations(config: Config) -> None:
+    """Refuse destinations nothing can send to: the web console and the CLI, e-mail without an SMTP server."""
+    for place in config.admin_chat_id:
+        if place.partition(":")[0] in ("web", "cli"):
+            raise ConfigError(f"PAPIBOT_ADMIN_CHAT_ID: {place} is not a place papibot can send notices to "
+                              "(the web console shows every ticket anyway)")
+    if config.smtp_tls not in SMTP_TLS:
+        raise ConfigError(f"PAPIBOT_SMTP_TLS must be one of {', '.join(SMTP_TLS)} (got {config.smtp_tls!r})")
+    if any(p.startswith("email:") for p in config.admin_chat_id):
+        if not config.smtp_host:
+            raise ConfigError("e-mail destinations in PAPIBOT_ADMIN_CHAT_ID need an SMTP server: PAPIBOT_SMTP_HOST")
+        if not is_address(config.smtp_from or config.smtp_user):
+            raise ConfigError("e-mail destinations need a sender address: PAPIBOT_SMTP_FROM")

@@ -90,10 +90,11 @@ class DeliveryWorker:
     """Runs two lanes (citizens' messages, officers' notices) over every channel that has a sender."""
 
     def __init__(self, storage: Storage, senders: dict[str, Sender], on_undeliverable: Notify | None = None,
-                 tick: float = TICK) -> None:
+                 tick: float = TICK, on_notice_lost: Notify | None = None) -> None:
         self.storage = storage
         self.senders = senders
-        self.on_undeliverable = on_undeliverable
+        self.on_undeliverable = on_undeliverable  # a message about a ticket did not reach the citizen
+        self.on_notice_lost = on_notice_lost  # a notice did not reach one officers' destination
         self.tick = tick
         self._wake = {CITIZEN_LANE: asyncio.Event(), OFFICER_LANE: asyncio.Event()}
 
@@ -127,11 +128,11 @@ class DeliveryWorker:
                 if not self.storage.claim_stands(item):  # see OutboxStore.claim_stands: another process has it
                     log.warning("outbox %s left to another process: this one lost its claim", item.id)
                     return False
-                return await self._deliver(item)
+                return await self._deliver(item, lane)
 
         return sum(await asyncio.gather(*(one(i) for i in items)))
 
-    async def _deliver(self, item: OutboxItem) -> bool:
+    async def _deliver(self, item: OutboxItem, lane: str) -> bool:
         sender = self.senders[item.channel]
         rows = json.loads(item.buttons or "[]")
         reply = Reply(item.text, [[(str(label), str(data)) for label, data in row] for row in rows])
@@ -140,7 +141,7 @@ class DeliveryWorker:
         try:
             message_id = await sender.send(item.chat_id, reply, item.reply_to, progress)
         except Undeliverable as exc:
-            await self._give_up(item, str(exc), progress)
+            await self._give_up(item, lane, str(exc), progress)
             return False
         except RetryLater as exc:
             rate_limited(f"outbox {item.id} to {item.channel}:{item.chat_id}", exc)
@@ -148,14 +149,14 @@ class DeliveryWorker:
             return False
         except Uncertain as exc:
             if uncertain:  # already retried once: a person should look at it
-                await self._give_up(item, f"no confirmation twice: {exc}", progress)
+                await self._give_up(item, lane, f"no confirmation twice: {exc}", progress)
             else:
                 await self.storage.mark_retry(item.id, f"uncertain: {exc}", UNCERTAIN_WAIT, True, progress)
             return False
         except Exception as exc:  # any channel fault: keep the item and try again later
             log.warning("outbox %s failed (attempt %s): %s", item.id, item.attempts + 1, exc)
             if item.attempts + 1 >= MAX_ATTEMPTS:
-                await self._give_up(item, f"gave up after {MAX_ATTEMPTS} attempts: {exc}", progress)
+                await self._give_up(item, lane, f"gave up after {MAX_ATTEMPTS} attempts: {exc}", progress)
             else:
                 await self.storage.mark_retry(item.id, f"{type(exc).__name__}: {exc}", backoff(item.attempts),
                                               uncertain, progress)
@@ -172,10 +173,14 @@ class DeliveryWorker:
         except Exception as exc:  # the send goes on; only a crash before the settlement could repeat a part
             log.warning("outbox %s: could not record the parts sent (%s)", item_id, exc)
 
-    async def _give_up(self, item: OutboxItem, reason: str, progress: Progress | None = None) -> None:
+    async def _give_up(self, item: OutboxItem, lane: str, reason: str,
+                       progress: Progress | None = None) -> None:
         await self.storage.mark_undeliverable(item.id, reason, progress)
         log.warning("outbox %s undeliverable: %s", item.id, reason)
-        if self.on_undeliverable is not None and item.ticket_id is not None and item.kind != "admin_post":
+        if lane == OFFICER_LANE:
+            if self.on_notice_lost is not None:
+                await self.on_notice_lost(item, reason)
+        elif self.on_undeliverable is not None and item.ticket_id is not None:
             await self.on_undeliverable(item, reason)
 
 

@@ -93,7 +93,9 @@ class FeedbackService:
         draft = await self.storage.feedback_draft(user.channel, user.user_id)
         if draft is None or draft[0] != CONFIRM:
             return Reply(self.renderer.message("expired"), ok=False)
-        where = self.officers.destination.partition(":") if self.officers.destination else None
+        # Told in the same transaction as the filing, so to the first destination only (the inbox lists it too).
+        first = self.officers.destinations[0] if self.officers.destinations else None
+        where = first.partition(":") if first else None
         notice = (where[0], where[2], self.renderer.render("feedback.html", kind="officers")) if where else None
         item = await self.storage.file_feedback(user, draft[1], notice, turn)
         self.officers.wake()

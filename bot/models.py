@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 CITIZEN, STAFF, ADMIN = "citizen", "staff", "admin"
 ROLES = (CITIZEN, STAFF, ADMIN)
 PENDING, ANSWERED, CLOSED = "pending", "answered", "closed"
-# Every channel papibot knows; an identity is written `channel:id`.
-CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web", "console", "cli")
 Buttons = list[list[tuple[str, str]]]
 
 

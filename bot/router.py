@@ -101,16 +101,15 @@ class Router:
         config = self.services.config
         if event.channel in TRUSTED_ROLE_CHANNELS and event.role in ROLES:
             role = event.role
-        elif event.key in config.admin_ids or (config.admin_chat_id is not None
-                                               and event.chat_key == config.admin_chat_id):
-            role = ADMIN  # membership of the officers' chat is itself the access control there
+        elif event.key in config.admin_ids or event.chat_key in config.admin_chat_id:
+            role = ADMIN  # membership of an officers' chat is itself the access control there
         else:
             role = STAFF if event.key in config.staff_ids else CITIZEN
         return User(event.channel, event.user_id, event.chat_id, event.name, role, event.private)
 
     def in_officers_chat(self, event: Event) -> bool:
-        """True for an event inside the configured officers' chat."""
-        return self.services.config.admin_chat_id == event.chat_key
+        """True for an event inside one of the configured officers' chats."""
+        return event.chat_key in self.services.config.admin_chat_id
 
     async def handle(self, event: Event) -> Reply | None:
         """The reply to one event, or None when nothing is to be said (redelivery, flood, ignored)."""
@@ -144,7 +143,7 @@ class Router:
 
     def privacy_notice(self) -> str:
         """What is stored, for how long, and how to erase it (Decree 13/2023/NĐ-CP), in two lines."""
-        return self.services.renderer.message("privacy_notice", days=self.services.config.retention_days)
+        return self.services.citizen.privacy_notice()
 
     async def _dispatch(self, req: Request) -> Reply | None:
         event = req.event

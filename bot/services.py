@@ -105,7 +105,7 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         await storage.close()
         raise
     learned = LearnedKnowledge(brain, storage, version)
-    officers = Officers(storage, renderer, config.admin_chat_id)
+    officers = Officers(storage, renderer, config.admin_chat_id, web_url=config.web_url)
     surveys = SurveyService(survey, storage, renderer, today)
     return Services(
         config=config,

@@ -20,6 +20,7 @@ from bot.store_doubt import DoubtStore
 from bot.store_feedback import FeedbackStore
 from bot.store_inbox import InboxStore
 from bot.store_learned import LearnedStore
+from bot.store_officers import OfficersStore
 from bot.store_outbox import OutboxStore
 from bot.store_people import PeopleStore
 from bot.store_plan import PlanStore
@@ -38,10 +39,10 @@ def _ticket(row: Row | None) -> Ticket | None:
     return Ticket(**dict(row)) if row is not None else None
 
 
-class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, OutboxStore, PeopleStore, LearnedStore,
-              HeartbeatStore, PlanStore, Database):
+class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, OfficersStore, OutboxStore, PeopleStore,
+              LearnedStore, HeartbeatStore, PlanStore, Database):
     """Everything papibot keeps: tickets, questions, ratings, outbox, audit trail, the PAPI plan, menus, the
-    satisfaction survey and the feedback register."""
+    satisfaction survey, the feedback register and notices officers could not receive."""
 
     @classmethod
     async def open(cls, path: Any) -> Any:
@@ -200,13 +201,13 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Outb
         return cur.rowcount == 1
 
     async def set_admin_message(self, ticket_id: int, message_id: str) -> None:
-        """Remember which post in the officers' chat announced a ticket."""
+        """Remember which post at the first officers' destination announced a ticket."""
         await self._write("UPDATE tickets SET admin_message_id = ? WHERE id = ?", (message_id, ticket_id))
 
-    async def ticket_by_admin_message(self, message_id: str) -> Ticket | None:
-        """The ticket announced by a post in the officers' chat."""
-        return _ticket(await self._one(f"SELECT {TICKET_COLS} FROM tickets WHERE admin_message_id = ?",
-                                       (message_id,)))
+    async def ticket_by_officer_post(self, channel: str, chat_id: str, message_id: str) -> Ticket | None:
+        """The ticket announced by a post in an officers' chat (message ids are only unique within a chat)."""
+        number = await self.ticket_of_post(channel, chat_id, message_id)
+        return await self.ticket(number) if number is not None else None
 
     # Retention and statistics
 

@@ -61,8 +61,8 @@ class InboxStore(OutboxStore, PeopleStore):
 
     async def ticket_deliveries(self, ticket_id: int) -> list[dict[str, Any]]:
         """Every outbox message about a ticket, with its state and last error, oldest first."""
-        rows = await self._all("SELECT id, channel, kind, lane, text, status, attempts, last_error, created_at,"
-                               " sent_at FROM outbox WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+        rows = await self._all("SELECT id, channel, chat_id, kind, lane, text, status, attempts, last_error,"
+                               " created_at, sent_at FROM outbox WHERE ticket_id = ? ORDER BY id", (ticket_id,))
         return [dict(r) for r in rows]
 
     async def correct_answer(self, ticket_id: int, answer: str, officer: str, delivery: str) -> int | None:

@@ -30,21 +30,23 @@ class PeopleStore(Database):
         async with self._tx(turn) as db:
             await self._audit(db, officer, action, ticket_id, detail, time.time())
 
-    async def notice_once(self, marker: str, sender: str, channel: str, chat_id: str, text: str, lane: str) -> bool:
-        """Queue a notice unless `marker` is in the audit trail, and record it there, in one transaction; False
-        when it was queued before (by this process or another, before a restart or not)."""
+    async def notice_once(self, marker: str, sender: str, places: list[tuple[str, str]], text: str,
+                          lane: str) -> bool:
+        """Queue a notice to each (channel, chat) unless `marker` is in the audit trail, and record it there, in one
+        transaction; False when it was queued before (by this process or another, before a restart or not)."""
         now = time.time()
         async with self._tx() as db:
             cur = await db.execute(
                 "INSERT INTO admin_actions (admin_id, action, ticket_id, detail, at)"
                 " SELECT ?, ?, NULL, ?, CAST(? AS DOUBLE PRECISION)"
                 " WHERE NOT EXISTS (SELECT 1 FROM admin_actions WHERE action = ?)",
-                (sender, marker, f"{channel}:{chat_id}", now, marker))
+                (sender, marker, ", ".join(f"{c}:{chat}" for c, chat in places), now, marker))
             if not cur.rowcount:
                 return False
-            await db.execute(
-                "INSERT INTO outbox (channel, chat_id, kind, text, lane, next_attempt_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", (channel, chat_id, marker[:60], text, lane, now, now))
+            for channel, chat_id in places:
+                await db.execute(
+                    "INSERT INTO outbox (channel, chat_id, kind, text, lane, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", (channel, chat_id, marker[:60], text, lane, now, now))
         return True
 
     async def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:

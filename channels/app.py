@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import time
@@ -16,6 +17,7 @@ from bot.guard import Flood, FloodGuard, flood_guard, install_log_masking
 from bot.heartbeat import keep_beating
 from bot.learned import follow_knowledge
 from bot.models import CITIZEN
+from bot.registry import ChannelKind, kind, place_warnings, started
 from bot.router import Router
 from bot.services import Services, open_services
 from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
@@ -32,28 +34,20 @@ KNOWLEDGE_POLL = 5.0  # seconds between checks of the knowledge version other pr
 REPLY_GRACE = 1.0  # seconds replies in flight get at shutdown; the rest are handed to the outbox for the next start
 
 
-def build_channels(config: Config, core: Core, router: Router) -> list[Channel]:
-    """Every channel whose settings are present."""
+def build_channels(config: Config, core: Core, router: Router,
+                   entries: list[ChannelKind] | None = None) -> list[Channel]:
+    """Every channel of the registry whose settings are present (send-only ones, such as e-mail, included), or
+    the given registry entries."""
     channels: list[Channel] = []
-    if config.telegram_token:
-        from channels.telegram import TelegramChannel
-
-        channels.append(TelegramChannel(config, core, router))
-    if config.zalo_oa_configured:
-        from channels.zalo_oa import ZaloOAChannel
-
-        channels.append(ZaloOAChannel(config, core, router))
-    if config.zalo_bot_token:
-        from channels.zalo_bot import ZaloBotChannel
-
-        channels.append(ZaloBotChannel(config, core, router))
+    for entry in started(config) if entries is None else entries:
+        module, _, name = entry.adapter.partition(":")
+        channels.append(getattr(importlib.import_module(module), name)(config, core, router))
     return channels
 
 
 def secrets(config: Config) -> tuple[str, ...]:
     """Every secret that must never reach a log line."""
-    return (config.telegram_token, config.webhook_secret, config.zalo_oa_app_secret, config.zalo_oa_secret_key,
-            config.zalo_oa_refresh_token, config.zalo_bot_token, config.zalo_bot_webhook_secret)
+    return config.secret_values()
 
 
 async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -> None:
@@ -78,9 +72,10 @@ def _health(services: Services, channels: list[Channel]) -> Any:
         ok = state == "ok"
         detail: dict[str, Any] = {"database": state,
                                   "channels": {c.name: c.state() for c in channels},
-                                  "officers_destination": services.config.admin_chat_id or None}
-        warnings = [] if channels else [f"no channel is configured ({NO_CHANNEL_SETTINGS}): only the web console "
-                                        "runs, citizens cannot write and nothing is delivered"]
+                                  "officers_destinations": list(services.config.admin_chat_id)}
+        warnings = [] if any(kind(c.name).citizens for c in channels) else [
+            f"no channel is configured ({NO_CHANNEL_SETTINGS}): only the web console runs, citizens cannot write "
+            "and nothing is delivered"]
         if not services.config.admin_chat_id:
             warnings.append("no officers' destination (PAPIBOT_ADMIN_CHAT_ID): new tickets are not announced")
         if warnings:
@@ -126,19 +121,23 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
     core = Core(services, router)
     # Channels: with none, the console chat at a terminal; the web console alone under a service manager
     channels = build_channels(config, core, router)
-    if not channels and (stdin_is_terminal() if interactive is None else interactive):
+    citizens = any(kind(c.name).citizens for c in channels)  # e-mail alone reaches officers, not citizens
+    if not citizens and (stdin_is_terminal() if interactive is None else interactive):
         try:
             return await run_console(services, core, CITIZEN, "1", "Công dân")
         finally:
             await services.close()
-    if not channels:
+    if not citizens:
         log.warning("Chưa cấu hình kênh nào (%s): chỉ chạy bảng điều khiển web cho cán bộ (%s) và /healthz; "
                     "công dân chưa nhắn tin được", NO_CHANNEL_SETTINGS, console_address(config))
     if not config.admin_chat_id:
         log.warning("no officers' destination is configured (PAPIBOT_ADMIN_CHAT_ID): new tickets will not be "
                     "announced to anyone; officers must check /queue")
+    for warning in place_warnings(config):
+        log.warning("officers' destination: %s", warning)
     # Delivery, and alerts that cannot wait for the database
-    worker = DeliveryWorker(services.storage, {c.name: c.sender for c in channels}, services.officers.undeliverable)
+    worker = DeliveryWorker(services.storage, {c.name: c.sender for c in channels}, services.officers.undeliverable,
+                            on_notice_lost=services.officers.notice_lost)
     services.officers.wake = worker.wake
 
     async def alert(text: str) -> None:

@@ -17,16 +17,14 @@ log = logging.getLogger(__name__)
 WATCH_INTERVAL = 2.0  # seconds between looks at the database file
 
 
-async def alert_officers(channels: Sequence[Channel], destination: str | None, text: str) -> None:
-    """Send `text` to the officers' destination directly through its channel; best effort, never raises."""
-    if not destination:
-        return
-    name, _, chat = destination.partition(":")
-    for channel in channels:
-        if channel.name == name:
+async def alert_officers(channels: Sequence[Channel], destinations: Sequence[str], text: str) -> None:
+    """Send `text` to every officers' destination directly through its channel; best effort, never raises."""
+    senders = {channel.name: channel.sender for channel in channels}
+    for destination in destinations:
+        name, _, chat = destination.partition(":")
+        if name in senders:
             with contextlib.suppress(Exception):
-                await channel.sender.send(chat, Reply(text))
-            return
+                await senders[name].send(chat, Reply(text))
 
 
 async def watch_database(path: Path, stop: asyncio.Event, on_lost: Callable[[], Awaitable[None]],

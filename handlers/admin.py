@@ -58,9 +58,9 @@ async def answer_button(req: Request) -> Reply:
 
 
 async def reply_to_post(req: Request) -> Reply | None:
-    """A reply, in the officers' chat, to a ticket post or to the answer prompt answers that ticket."""
+    """A reply, in an officers' chat, to a ticket post or to the answer prompt answers that ticket."""
     s, event = req.services, req.event
-    ticket = await s.storage.ticket_by_admin_message(event.reply_to_id or "")
+    ticket = await s.storage.ticket_by_officer_post(event.channel, event.chat_id, event.reply_to_id or "")
     prompt = PROMPT.match(event.reply_to_text)
     number = str(ticket.id) if ticket else prompt[1] if prompt else None
     if number is None:

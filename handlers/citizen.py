@@ -135,7 +135,7 @@ def _category(s: Services, index: int, page: int, size: int) -> Reply:
 
 async def privacy(req: Request) -> Reply:
     """/baomat: what is stored, for how long, how to erase it."""
-    return Reply(req.services.renderer.message("privacy_notice", days=req.services.config.retention_days))
+    return Reply(req.services.citizen.privacy_notice())
 
 
 async def whoami(req: Request) -> Reply:

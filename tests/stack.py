@@ -12,8 +12,10 @@ from bot.config import Config
 from bot.core import Core
 from bot.delivery import DeliveryWorker
 from bot.guard import flood_guard
+from bot.registry import started
 from bot.router import Router
 from bot.services import Services, open_services
+from channels.app import build_channels
 from handlers.routes import ROUTES
 
 
@@ -30,13 +32,15 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def running(config: Config, make_channel: Any, deliver: bool = True) -> AsyncIterator[Stack]:
-    """Open the services, build the channel with `make_channel(config, core, router)`, run delivery."""
+    """Open the services, build the channel with `make_channel(config, core, router)` (and the send-only channels
+    the settings configure, such as e-mail), run delivery."""
     services = await open_services(config)
     router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute))
     core = Core(services, router)
     channel = make_channel(config, core, router)
-    worker = DeliveryWorker(services.storage, {channel.name: channel.sender}, services.officers.undeliverable,
-                            tick=0.2)
+    send_only = build_channels(config, core, router, [k for k in started(config) if not k.citizens])
+    worker = DeliveryWorker(services.storage, {c.name: c.sender for c in (channel, *send_only)},
+                            services.officers.undeliverable, tick=0.2, on_notice_lost=services.officers.notice_lost)
     services.officers.wake = worker.wake
     await channel.start()
     task = asyncio.create_task(worker.run()) if deliver else None

@@ -48,7 +48,7 @@ def test_identities_carry_their_channel() -> None:
     config = load_config({"PAPIBOT_ADMIN_IDS": "123, -100777, zalo_oa:8421097412338840001",
                           "PAPIBOT_ADMIN_CHAT_ID": "-1001234"})
     assert config.admin_ids == {"telegram:123", "telegram:-100777", "zalo_oa:8421097412338840001"}
-    assert config.admin_chat_id == "telegram:-1001234"
+    assert config.admin_chat_id == ("telegram:-1001234",)  # a bare number keeps meaning Telegram
     for bad in ("telegram:abc", "facebook:1", "1 2"):
         with pytest.raises(ConfigError):
             load_config({"PAPIBOT_STAFF_IDS": bad})

@@ -141,8 +141,7 @@ class TelegramChannel:
 
         config = self.config
         scopes: list[tuple[Any, list[BotCommand]]] = [(BotCommandScopeDefault(), menu(CITIZEN))]
-        if config.admin_chat_id and config.admin_chat_id.startswith(f"{CHANNEL}:"):
-            scopes.append((BotCommandScopeChat(int(config.admin_chat_id.split(":", 1)[1])), menu(ADMIN)))
+        scopes += [(BotCommandScopeChat(uid), menu(ADMIN)) for uid in telegram_ids(frozenset(config.admin_chat_id))]
         scopes += [(BotCommandScopeChat(uid), menu(ADMIN)) for uid in telegram_ids(config.admin_ids)]
         scopes += [(BotCommandScopeChat(uid), menu(STAFF))
                    for uid in telegram_ids(config.staff_ids - config.admin_ids)]

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from bot.db import StorageUnavailable
 from bot.services import Services
 from channels.http import Health, health_route
-from channels.web import dashboard, doubt, inbox, learning, plan_pages, report_pages, voice
+from channels.web import dashboard, doubt, inbox, learning, live, plan_pages, report_pages, voice
 from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render, too_large
 from channels.web.safety import SecurityHeaders, http_error, server_error, storage_unavailable
 
@@ -83,7 +83,7 @@ def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        *inbox.routes(), *learning.routes(), *doubt.routes(), *dashboard.routes(), *plan_pages.routes(),
+        *inbox.routes(), *learning.routes(), *doubt.routes(), *dashboard.routes(), *plan_pages.routes(), *live.routes(),
         *report_pages.routes(), *voice.routes(),
         health_route(_health(services)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -115,15 +115,17 @@ class Auth:
         await self.storage.audit(f"web:{login}", "login", None, client)
         return token, ""
 
-    async def officer(self, request: Request) -> Officer | None:
-        """The officer signed in on this request, if any."""
+    async def officer(self, request: Request, touch: bool = True) -> Officer | None:
+        """The officer signed in on this request, if any; `touch=False` (a page polling by itself) does not keep
+        the session from ending after IDLE seconds without the officer."""
         token = request.cookies.get(SESSION_COOKIE, "")
         session = await self.storage.web_session(token_hash(token), IDLE) if token else None
         account = await self.storage.web_user(session.login) if session else None
         if session is None or account is None or account.disabled:
             return None
-        with contextlib.suppress(StorageUnavailable):  # a full disk: the page is still shown, the session untouched
-            await self.storage.touch_web_session(token_hash(token), IDLE)
+        if touch:
+            with contextlib.suppress(StorageUnavailable):  # a full disk: the page is still shown, the session untouched
+                await self.storage.touch_web_session(token_hash(token), IDLE)
         return Officer(account.login, account.name, account.role, session.csrf)
 
     async def logout(self, request: Request) -> None:

@@ -11,15 +11,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.models import ADMIN, ANSWERED, PENDING, Ticket
-from bot.notify import CHANNEL_NAMES
+from bot.notify import CHANNEL_NAMES, LOST
+from bot.registry import place_label
 from bot.render import to_plain
 from bot.services import Services
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.delivering import inbox_notice, ticket_notice
+from channels.web.live import notice_problems
 
 DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đã tới, sẽ gửi lại", "sent": "đã gửi",
                    "undeliverable": "không gửi được", "failed": "gửi thất bại"}
-KIND_NAMES = {"answer": "Câu trả lời", "closed": "Thông báo đóng", "admin_post": "Bài đăng nhóm cán bộ"}
+KIND_NAMES = {"answer": "Câu trả lời", "closed": "Thông báo đóng", "admin_post": "Thông báo cho cán bộ",
+              LOST: "Báo cán bộ: một thông báo không tới được"}
 CONTEXT_ROWS = 100  # tickets in the list shown with the questions asked just before them
 HTML_CHANNELS = ("telegram",)  # channels that show the neutral markup as formatting; the others get plain text
 
@@ -37,22 +40,20 @@ def citizen_view(services: Services, ticket: Ticket, answer: str) -> tuple[str, 
     return to_plain(delivery), False
 
 
-def kind_name(kind: str) -> str:
-    """A Vietnamese name for an outbox message kind."""
-    if kind.startswith("correction:"):
-        return f"Đính chính lần {kind.split(':', 1)[1]}"
-    return KIND_NAMES.get(kind, "Ghi chú cho nhóm cán bộ" if kind.startswith("web_") else kind)
+def kind_name(kind: str, channel: str = "", chat_id: str = "") -> str:
+    """A Vietnamese name for an outbox message kind, with the officers' destination it went to when given."""
+    base = kind.partition("@")[0]  # `…@n`: the same notice at another officers' destination
+    if base.startswith("correction:"):
+        name = f"Đính chính lần {base.split(':', 1)[1]}"
+    else:
+        name = KIND_NAMES.get(base.partition(":")[0], "Ghi chú cho nhóm cán bộ" if base.startswith("web_") else base)
+    to_officers = base == "admin_post" or base.startswith((LOST, "web_"))
+    return f"{name} → {place_label(f'{channel}:{chat_id}')}" if to_officers and channel else name
 
 
 async def tell_officers(services: Services, ticket: Ticket, kind: str, text: str) -> None:
-    """Note in the officers' chat, after the ticket's post, what was done on the console."""
-    destination = services.officers.destination
-    if not destination:
-        return
-    channel, _, chat = destination.partition(":")
-    await services.storage.officer_note((channel, chat), ticket.id, kind, html.escape(text, quote=False),
-                                        ticket.admin_message_id)
-    services.officers.wake()
+    """Note at every officers' destination, after the ticket's post there, what was done on the console."""
+    await services.officers.note(ticket, kind, html.escape(text, quote=False))
 
 
 @page(ADMIN)
@@ -68,7 +69,8 @@ async def inbox(request: Request, officer: Officer) -> Response:
     before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
     return render(request, "inbox.html", officer, rows=rows, now=time.time(), status=status, channel=channel,
                   search=search, mine=mine, channels=CHANNEL_NAMES, before=before,
-                  undelivered=await inbox_notice(request.app.state.services))
+                  undelivered=await inbox_notice(request.app.state.services), live=await storage.inbox_live(),
+                  problems=await notice_problems(storage))
 
 
 async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft: str = "",
