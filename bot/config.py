@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import knowledge
-from bot.config_values import ConfigError, destinations, identity, ids, is_address, proxies
+from bot.config_values import ConfigError, deadlines, destinations, identity, ids, is_address, proxies
 
 __all__ = ["Config", "ConfigError", "identity", "is_pg_url", "load_config"]
 
@@ -19,10 +19,7 @@ DEFAULT_KNOWLEDGE = Path(knowledge.__file__).resolve().parent
 SMTP_TLS = {"starttls": 587, "ssl": 465, "none": 25}  # TLS mode -> its usual port
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 log = logging.getLogger(__name__)
-
-
 PG_SCHEMES = ("postgresql://", "postgres://")
-OPEN_FEEDBACK = ("received", "handling", "transferred")  # feedback statuses a deadline can be set for
 
 
 def is_pg_url(target: object) -> bool:
@@ -198,15 +195,6 @@ _ENV = {
 _DEPRECATED = {"PAPIBOT_WEBHOOK_LISTEN": "PAPIBOT_HTTP_LISTEN", "PAPIBOT_WEBHOOK_PORT": "PAPIBOT_HTTP_PORT"}
 
 
-def _deadlines(value: object) -> tuple[tuple[str, int], ...]:
-    """`status=days` pairs for the open feedback statuses (a TOML table works too); anything else is refused."""
-    pairs = value.items() if isinstance(value, dict) else (p.split("=", 1) for p in str(value).split(",") if p.strip())
-    out = tuple((str(k).strip(), int(str(v))) for k, v in pairs)
-    if any(k not in OPEN_FEEDBACK or d < 1 for k, d in out):
-        raise ValueError(f"statuses are {', '.join(OPEN_FEEDBACK)}, days at least 1")
-    return out
-
-
 def _renamed(env: dict[str, str]) -> dict[str, str]:
     """Honour the deprecated webhook listen/port names, refusing a disagreement with the new ones."""
     env = dict(env)
@@ -225,7 +213,7 @@ def _convert(name: str, value: object) -> object:
         if name in ("admin_ids", "staff_ids"):
             return ids(value)
         if name == "feedback_deadlines":
-            return _deadlines(value)
+            return deadlines(value)
         if name == "trusted_proxies":
             return proxies(value)
         if name == "admin_chat_id":

@@ -61,3 +61,15 @@ def proxies(value: object) -> tuple[str, ...]:
     items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).split(",")
     return tuple(str(ipaddress.ip_network(i.strip(), strict=False)) if "/" in i else
                  str(ipaddress.ip_address(i.strip())) for i in items if i.strip())
+
+
+OPEN_FEEDBACK = ("received", "handling", "transferred")  # feedback statuses a deadline can be set for
+
+
+def deadlines(value: object) -> tuple[tuple[str, int], ...]:
+    """`status=days` pairs for the open feedback statuses (a TOML table works too); anything else is refused."""
+    pairs = value.items() if isinstance(value, dict) else (p.split("=", 1) for p in str(value).split(",") if p.strip())
+    out = tuple((str(k).strip(), int(str(v))) for k, v in pairs)
+    if any(k not in OPEN_FEEDBACK or d < 1 for k, d in out):
+        raise ValueError(f"statuses are {', '.join(OPEN_FEEDBACK)}, days at least 1")
+    return out
