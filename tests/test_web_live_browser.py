@@ -13,12 +13,12 @@ import pytest
 from channels.http import serve_http
 from channels.web import build_web_app
 from tests.conftest import citizen
+from tests.procs import free_port
 from tests.test_web_browser import (
     CHROMIUM,
     QUESTION,
     REPORT_VIOLATIONS,
     _browser_or_skip,
-    _free_port,
     _goto,
     _watch_policy,
 )
@@ -35,7 +35,7 @@ async def test_the_open_inbox_shows_a_new_question_without_a_reload(services) ->
 
     await add_accounts(services)
     await services.citizen.ask(citizen(), QUESTION)
-    stop, port = asyncio.Event(), _free_port()
+    stop, port = asyncio.Event(), free_port()
     started = asyncio.Event()
     server = asyncio.create_task(serve_http(build_web_app(services, 0.0), "127.0.0.1", port, stop, started.set))
     base = f"http://127.0.0.1:{port}"

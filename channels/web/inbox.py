@@ -69,7 +69,7 @@ async def inbox(request: Request, officer: Officer) -> Response:
     before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
     return render(request, "inbox.html", officer, rows=rows, now=time.time(), status=status, channel=channel,
                   search=search, mine=mine, channels=CHANNEL_NAMES, before=before,
-                  undelivered=await inbox_notice(request.app.state.services), live=await storage.inbox_live(),
+                  undelivered=await inbox_notice(request.app.state.services), inbox_live=await storage.inbox_live(),
                   problems=await notice_problems(storage))
 
 
