@@ -5,6 +5,7 @@ made by copying tasks, one task edited, the report printed to PDF and read back;
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from bot.config import Config
 from bot.services import Services, open_services
 from tests.test_plan_cli import check_printed, needs_pdf_tools, pdf_pages
-from tests.test_web_browser import _browser_or_skip, _goto, office_page
+from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, office_page
 from tests.webkit import PASSWORD, add_accounts, serve_console
 
 pytestmark = pytest.mark.browser
@@ -91,6 +92,9 @@ async def test_a_period_copied_edited_and_printed_then_the_dashboard_measured(se
             await page.get_by_role("link", name="← Tổng quan kế hoạch 6 tháng cuối năm 2026").click()
             await page.get_by_role("link", name="Báo cáo để in và ký").click()
             assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in await page.content()
+            if os.environ.get("PAPIBOT_SCREENSHOTS"):  # the README's picture of the report
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(SHOTS / "report.png"))
             pdf = tmp_path / "bao-cao.pdf"
             await page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
             pages = pdf_pages(pdf)
