@@ -14,8 +14,8 @@ import pytest
 from bot.config import Config
 from bot.services import Services, open_services
 from tests.test_plan_cli import check_printed, needs_pdf_tools, pdf_pages
-from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, office_page
-from tests.webkit import PASSWORD, add_accounts, serve_console
+from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, office_page, sign_in
+from tests.webkit import add_accounts, serve_console
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date(2026, 8, 1)
@@ -67,9 +67,7 @@ async def test_a_period_copied_edited_and_printed_then_the_dashboard_measured(se
             violations: list[str] = []
             browser, context, page = await office_page(pw, violations)
             await _goto(page, f"{base}/plan")
-            await page.get_by_label("Tên đăng nhập").fill("minh")
-            await page.get_by_label("Mật khẩu").fill(PASSWORD)
-            await page.get_by_role("button", name="Đăng nhập").click()
+            await sign_in(page, "minh")
             await _goto(page, f"{base}/plan")
             # A new period with the 2021 plan's tasks copied into it
             await page.get_by_label("Tên kỳ").fill("6 tháng cuối năm 2026")

@@ -11,8 +11,8 @@ from bot.models import Reply
 from tests.conftest import citizen, deliver_due, say
 from tests.test_plan_browser import CHART_TEXTS, _overlaps
 from tests.test_voice import fill_feedback, take
-from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, _not_blank, office_page
-from tests.webkit import PASSWORD, add_accounts, serve_console
+from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, _not_blank, office_page, sign_in
+from tests.webkit import add_accounts, serve_console
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,7 @@ async def test_feedback_from_the_chat_is_answered_on_the_register_in_a_real_brow
             violations: list[str] = []
             browser, context, page = await office_page(pw, violations)
             await _goto(page, f"{base}/login")
-            await page.get_by_label("Tên đăng nhập").fill("lan")
-            await page.get_by_label("Mật khẩu").fill(PASSWORD)
-            await page.get_by_role("button", name="Đăng nhập").click()
+            await sign_in(page, "lan")
             await page.wait_for_url(f"{base}/inbox")
             await page.get_by_role("link", name="Phản ánh").click()
             await page.wait_for_url(f"{base}/feedback")

@@ -72,6 +72,13 @@ async def _goto(page: Any, url: str) -> None:
     assert response.headers.get("x-content-type-options") == "nosniff"
 
 
+async def sign_in(page: Any, login: str) -> None:
+    """Fill and send the console's login form on the page shown (as an officer types it)."""
+    await page.get_by_label("Tên đăng nhập").fill(login)
+    await page.get_by_label("Mật khẩu").fill(PASSWORD)
+    await page.get_by_role("button", name="Đăng nhập").click()
+
+
 def _not_blank(png: bytes) -> None:
     colours, dark = colour_stats(png)
     assert colours > 50 and dark > 0.01, f"blank screenshot? {colours} colours, {dark:.1%} non-white"
@@ -94,9 +101,7 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             browser, context, page = await office_page(pw, violations)
             await _goto(page, f"{base}/inbox")
             assert page.url.endswith("/login")
-            await page.get_by_label("Tên đăng nhập").fill("lan")
-            await page.get_by_label("Mật khẩu").fill(PASSWORD)
-            await page.get_by_role("button", name="Đăng nhập").click()
+            await sign_in(page, "lan")
             await page.wait_for_url(f"{base}/inbox")
             assert QUESTION in await page.content()
             shots["inbox"] = await page.screenshot()

@@ -21,8 +21,9 @@ from tests.test_web_browser import (
     _browser_or_skip,
     _goto,
     _watch_policy,
+    sign_in,
 )
-from tests.webkit import PASSWORD, add_accounts
+from tests.webkit import add_accounts
 
 pytestmark = pytest.mark.browser
 NEW = "thủ tục nhận con nuôi"
@@ -50,9 +51,7 @@ async def test_the_open_inbox_shows_a_new_question_without_a_reload(services) ->
             violations: list[str] = []
             _watch_policy(page, violations)
             await _goto(page, f"{base}/login")
-            await page.get_by_label("Tên đăng nhập").fill("lan")
-            await page.get_by_label("Mật khẩu").fill(PASSWORD)
-            await page.get_by_role("button", name="Đăng nhập").click()
+            await sign_in(page, "lan")
             await page.wait_for_url(f"{base}/inbox")
             assert (await page.title()).startswith("(1) Hộp thư")
             await page.evaluate("window.loadedOnce = 'this page'")  # gone if the page were reloaded
