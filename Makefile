@@ -19,12 +19,12 @@ run: $(STAMP)
 	$(BIN)/papibot run
 
 test: $(STAMP)
-	$(BIN)/ruff check bot handlers channels knowledge tests bench
+	$(BIN)/ruff check app bot handlers channels knowledge tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers channels knowledge tests bench
+	$(BIN)/ruff check app bot handlers channels knowledge tests bench
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -43,7 +43,7 @@ def bench_e2e(citizens: int = 50, messages_each: int = 20) -> dict[str, object]:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "PAPIBOT_TELEGRAM_API": fake.url,
                "PAPIBOT_DB": str(Path(tmp) / "e2e.db"), "PAPIBOT_RATE_LIMIT": "0",
                "PAPIBOT_HTTP_PORT": str(free_port()), "PAPIBOT_WEB_PORT": "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30

@@ -18,10 +18,10 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 from bench.synthetic import synthetic_kb, write_knowledge
-from bot.config import DEFAULT_KNOWLEDGE, load_config
-from bot.matcher import Matcher
-from bot.models import CITIZEN, User
-from bot.services import open_services
+from bot.engine.services import open_services
+from bot.kernel.config import DEFAULT_KNOWLEDGE, load_config
+from bot.kernel.models import CITIZEN, User
+from bot.understanding.matcher import Matcher
 from knowledge.loader import KnowledgeBase, load_knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,8 +90,8 @@ def median_of_three(qs: list[str]) -> dict[str, object]:
 STARTUP = """
 import asyncio, sys, time
 t0 = time.perf_counter()
-from bot.config import load_config
-from bot.services import open_services
+from bot.kernel.config import load_config
+from bot.engine.services import open_services
 async def main():
     s = await open_services(load_config())
     ready = time.perf_counter() - t0

@@ -101,7 +101,7 @@ def bench_zalo(citizens: int = 50, messages_each: int = 20, paced: bool = True) 
                "PAPIBOT_ZALO_OA_API": fake.url, "PAPIBOT_ZALO_OAUTH_API": fake.url, "PAPIBOT_RATE_LIMIT": "0",
                "PAPIBOT_DB": str(Path(tmp) / "zalo.db"), "PAPIBOT_HTTP_PORT": str(port),
                "PAPIBOT_WEB_PORT": "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_healthy(port, proc)

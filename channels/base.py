@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from starlette.routing import BaseRoute
 
-from bot.delivery import Sender
+from bot.engine.delivery import Sender
 
 
 class Channel(Protocol):

@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 
-from bot.core import Core
-from bot.delivery import RetryLater, send_parts
-from bot.events import MESSAGE, Event
-from bot.models import Progress, Reply
-from bot.render import plain_messages
+from bot.engine.core import Core
+from bot.engine.delivery import RetryLater, send_parts
+from bot.kernel.events import MESSAGE, Event
+from bot.kernel.models import Progress, Reply
+from bot.kernel.render import plain_messages
 
 CHANNEL = "console"
 LIMIT = 4000

@@ -11,10 +11,10 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
-from bot.config import Config
-from bot.delivery import RetryLater, Uncertain, Undeliverable
-from bot.models import Progress, Reply
-from bot.render import to_plain
+from bot.engine.delivery import RetryLater, Uncertain, Undeliverable
+from bot.kernel.config import Config
+from bot.kernel.models import Progress, Reply
+from bot.kernel.render import to_plain
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"

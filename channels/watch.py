@@ -9,8 +9,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot.dbfile import file_identity
-from bot.models import Reply
+from bot.kernel.models import Reply
+from bot.store.files import file_identity
 from channels.base import Channel
 
 log = logging.getLogger(__name__)

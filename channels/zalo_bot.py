@@ -14,15 +14,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.config import Config
-from bot.core import Core
-from bot.db import StorageUnavailable
-from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
-from bot.events import MESSAGE, UNSUPPORTED, Event
-from bot.lease import STANDBY_WAIT, poll_lease
-from bot.models import Progress, Reply
-from bot.render import plain_messages
-from bot.router import Router
+from bot.engine.core import Core
+from bot.engine.delivery import RetryLater, Uncertain, Undeliverable, send_parts
+from bot.engine.router import Router
+from bot.kernel.config import Config
+from bot.kernel.events import MESSAGE, UNSUPPORTED, Event
+from bot.kernel.models import Progress, Reply
+from bot.kernel.render import plain_messages
+from bot.store.lease import STANDBY_WAIT, poll_lease
+from bot.store.sqlite import StorageUnavailable
 from channels.http import BodyTooLarge, Malformed, object_id, read_body
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.models import Reply
-from bot.router import Request
+from bot.engine.router import Request
+from bot.kernel.models import Reply
 
 # The answer prompt and the ticket post as platforms return them (tags stripped): their number names the
 # ticket when the post is not yet (or no longer) recorded against its message id.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import codec
-from bot.answers import SECTION_PAYLOAD, categories_of
-from bot.models import Reply
-from bot.router import Request
-from bot.services import Services
+from bot.engine.router import Request
+from bot.engine.services import Services
+from bot.kernel import codec
+from bot.kernel.models import Reply
+from bot.understanding.answers import SECTION_PAYLOAD, categories_of
 
 PAGE = 6  # topics per catalogue page: keeps the keyboard on one phone screen
 TOPIC_ID = r"[a-z0-9-]{1,48}"

@@ -6,9 +6,9 @@ command exists everywhere or nowhere.
 
 from __future__ import annotations
 
-from bot.menus import MORE
-from bot.models import ADMIN, CITIZEN, STAFF
-from bot.router import Button, Command, Routes
+from bot.engine.router import Button, Command, Routes
+from bot.kernel.menus import MORE
+from bot.kernel.models import ADMIN, CITIZEN, STAFF
 from handlers import admin, citizen, staff, voice
 
 N = r"\d{1,10}"  # a question or ticket number

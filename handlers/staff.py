@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.deadlines import STATUS_LABELS, STATUSES, parse_status
-from bot.models import Reply
-from bot.router import Request
+from bot.engine.router import Request
+from bot.kernel.models import Reply
+from bot.papi.deadlines import STATUS_LABELS, STATUSES, parse_status
 
 
 def split_status(words: list[str]) -> tuple[str | None, str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot import codec
-from bot.feedback import feedback_code
-from bot.models import Reply
-from bot.router import Request
-from bot.survey import EN, typed_choice
+from bot.engine.router import Request
+from bot.kernel import codec
+from bot.kernel.models import Reply
+from bot.usecases.feedback import feedback_code
+from bot.usecases.survey import EN, typed_choice
 from handlers import citizen
 
 LANG = "[ve]"

@@ -67,7 +67,7 @@ MIN_QUESTIONS = 10
 MAX_SUMMARY = 600
 MAX_SECTION = 1000
 MAX_SUMMARY_EN = 600
-MAX_ANSWER = 1500  # a learned topic's free answer (bot/learn.py cuts officers' answers at this length)
+MAX_ANSWER = 1500  # a learned topic's free answer (bot/understanding/learn.py cuts officers' answers at this length)
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_KNOWLEDGE, Config, load_config
-from bot.delivery import DeliveryWorker
-from bot.events import BUTTON, MESSAGE, Event
-from bot.guard import FloodGuard
-from bot.models import ADMIN, CITIZEN, OutboxItem, Progress, Reply, User
-from bot.router import Router
-from bot.services import Services, open_services
-from bot.storage import Storage
-from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
+from bot.engine.delivery import DeliveryWorker
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import Services, open_services
+from bot.kernel.config import DEFAULT_KNOWLEDGE, Config, load_config
+from bot.kernel.events import BUTTON, MESSAGE, Event
+from bot.kernel.models import ADMIN, CITIZEN, OutboxItem, Progress, Reply, User
+from bot.store.outbox import CITIZEN_LANE, OFFICER_LANE
+from bot.store.storage import Storage
 from handlers.routes import ROUTES
 from knowledge.loader import KnowledgeBase, load_knowledge
 from tests.pgserver import PgServer, pg_bin

@@ -14,11 +14,11 @@ from typing import Any
 
 from telegram import Update
 
-from bot.events import MESSAGE, Event
-from bot.menus import MAX_OPTIONS, MORE_LABEL
-from bot.models import ADMIN, CITIZEN, STAFF, Progress, Reply
-from bot.render import plain_messages, to_plain
-from bot.store_outbox import CITIZEN_LANE, OFFICER_LANE
+from bot.kernel.events import MESSAGE, Event
+from bot.kernel.menus import MAX_OPTIONS, MORE_LABEL
+from bot.kernel.models import ADMIN, CITIZEN, STAFF, Progress, Reply
+from bot.kernel.render import plain_messages, to_plain
+from bot.store.outbox import CITIZEN_LANE, OFFICER_LANE
 from tests.fakebotapi import FakeBotAPI
 from tests.stack import Stack
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, load_config
-from bot.services import Services, open_services
+from bot.engine.services import Services, open_services
+from bot.kernel.config import Config, load_config
 
 BEFORE, AFTER = dt.date(2026, 12, 31), dt.date(2027, 1, 2)  # around the căn cước fee change of 01/01/2027
 

@@ -57,7 +57,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         """Start the process (returns at once; see ready())."""
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=self.env,
+            self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run"], cwd=ROOT, env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT)
         return self
 

@@ -1,4 +1,4 @@
-"""The composition of channels/app.py for in-process tests: services, router, core, a channel and delivery."""
+"""The composition of app/run.py for in-process tests: services, router, core, a channel and delivery."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config import Config
-from bot.core import Core
-from bot.delivery import DeliveryWorker
-from bot.guard import flood_guard
-from bot.registry import started
-from bot.router import Router
-from bot.services import Services, open_services
-from channels.app import build_channels
+from app.run import build_channels
+from bot.engine.core import Core
+from bot.engine.delivery import DeliveryWorker
+from bot.engine.guard import flood_guard
+from bot.engine.router import Router
+from bot.engine.services import Services, open_services
+from bot.kernel.config import Config
+from bot.kernel.registry import started
 from handlers.routes import ROUTES
 
 

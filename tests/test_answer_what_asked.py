@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Reply
-from bot.render import plain_messages, split_message, to_plain
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.models import Reply
+from bot.kernel.render import plain_messages, split_message, to_plain
 from channels import console, zalo_bot
 from channels.zalo_oa import sender as zalo_oa
 from tests.conftest import citizen, press, say

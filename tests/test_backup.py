@@ -12,12 +12,12 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot import cli_db
-from bot.backup import BackupError, DatabaseInUse, backup, holding, prune, quick_check, restore, stamp
-from bot.config import Config
-from bot.db import migrate
-from bot.services import open_services
-from bot.storage import Storage
+from app.commands import db as cli_db
+from bot.engine.services import open_services
+from bot.kernel.config import Config
+from bot.ops.backup import BackupError, DatabaseInUse, backup, holding, prune, quick_check, restore, stamp
+from bot.store.sqlite import migrate
+from bot.store.storage import Storage
 from tests.conftest import admin, citizen, say
 
 LEARNED = "xin phép bay flycam quay phim đám cưới"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, load_config
+from bot.kernel.config import Config, load_config
 from channels.telegram import TelegramChannel
 from tests.contract_drivers import (
     ADMIN_ID,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.models import Reply
+from bot.kernel.models import Reply
 from tests.conftest import admin, citizen, press, say
 from tests.pinned import AFTER, BEFORE, opened, reverify
 from tests.test_answer_what_asked import everywhere, rendered

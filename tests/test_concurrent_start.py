@@ -12,10 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.db_pg import WRITER_LOCK
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
-from bot.schema_pg import TABLES
-from bot.storage import Storage
+from bot.store.postgres import WRITER_LOCK
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.schema_pg import TABLES
+from bot.store.storage import Storage
 from tests.fakebotapi import FakeBotAPI
 from tests.fakezalo import FakeZaloOA
 from tests.pgserver import PgServer
@@ -26,7 +26,7 @@ ROUNDS, PROCESSES, OPENS = 10, 4, 8  # rounds of real processes, processes per r
 # One storage opened by a process of its own, as `papibot run` opens it; prints the version it found.
 OPEN_ONE = """
 import asyncio, sys
-from bot.storage import Storage
+from bot.store.storage import Storage
 async def main():
     storage = await Storage.open(sys.argv[1])
     print(await storage._value("SELECT max(version) FROM schema_version"))

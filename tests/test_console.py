@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def papibot(args: list[str], db: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PAPIBOT_DB": str(db)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=60)
 
 

@@ -19,7 +19,7 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, stdin=slave,
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, stdin=slave,
                                      stdout=slave, stderr=slave, close_fds=True)
         os.close(slave)
         self.screen, self.cursor = "", 0
@@ -59,7 +59,7 @@ def test_an_officers_answer_appears_while_the_citizen_waits_at_the_prompt(tmp_pa
         chat.type("cấp phép bay flycam quay phim đám cưới")
         chat.wait_for("Mã câu hỏi của bạn: #1")
         chat.wait_for("> ")
-        answered = subprocess.run([sys.executable, "-m", "bot.cli", "queue", "answer", "1",
+        answered = subprocess.run([sys.executable, "-m", "app.cli", "queue", "answer", "1",
                                    "Liên hệ Sở Xây dựng để được hướng dẫn cấp phép bay."], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=60)
         assert answered.returncode == 0, answered.stderr

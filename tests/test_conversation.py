@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import Presenter
-from bot.brain import Brain
-from bot.config import DEFAULT_KNOWLEDGE
-from bot.render import Renderer, to_plain
-from bot.services import Services, open_services
-from bot.turns import Context, Decision
+from bot.engine.services import Services, open_services
+from bot.kernel.config import DEFAULT_KNOWLEDGE
+from bot.kernel.render import Renderer, to_plain
+from bot.understanding.answers import Presenter
+from bot.understanding.brain import Brain
+from bot.understanding.turns import Context, Decision
 from tests.conftest import citizen, press, say
 
 DATA = Path(__file__).parent / "data"

@@ -13,16 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.config import ConfigError, load_config
-from bot.db import DatabaseError
-from bot.events import Event
-from bot.guard import FloodGuard
-from bot.models import User
-from bot.router import Router
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
-from bot.services import open_services
-from bot.storage import Storage
-from channels.app import _health
+from app.run import _health
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import open_services
+from bot.kernel.config import ConfigError, load_config
+from bot.kernel.events import Event
+from bot.kernel.models import User
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.sqlite import DatabaseError
+from bot.store.storage import Storage
 from channels.http import build_app
 from handlers.routes import ROUTES
 
@@ -39,7 +39,7 @@ def test_the_core_imports_no_channel_library(package: str) -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for name in names:
-                # Only the command-line entry points start the composition root (channels.app, channels.web).
+                # Only the command-line entry points start the composition root (app.run, channels.web).
                 entry = path.name.startswith("cli") and name.startswith("channels.")
                 assert name.split(".")[0] not in CHANNEL_LIBRARIES or entry, f"{path.name} imports {name}"
 
@@ -169,10 +169,10 @@ async def test_corruption_in_the_middle_of_the_file_refuses_start_up(tmp_path: P
     with pytest.raises(DatabaseError, match=r"corrupt|malformed"):
         await Storage.open(path)
     env = {"PATH": "/usr/bin:/bin", "PAPIBOT_DB": str(path)}
-    check = subprocess.run([sys.executable, "-m", "bot.cli", "db", "check"], capture_output=True, text=True,
+    check = subprocess.run([sys.executable, "-m", "app.cli", "db", "check"], capture_output=True, text=True,
                            env=env, cwd=ROOT, timeout=60)
     assert check.returncode == 1 and "backup" in check.stderr
-    run = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env,
+    run = subprocess.run([sys.executable, "-m", "app.cli", "run"], capture_output=True, text=True, env=env,
                          cwd=ROOT, timeout=60, input="")
     assert run.returncode == 2 and "Traceback" not in run.stderr and "sao lưu" in run.stderr
 

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli, cli_db, cli_learned, cli_staff
-from bot.config import DEFAULT_KNOWLEDGE, load_config
-from bot.services import open_services
+from app import cli
+from app.commands import db as cli_db
+from app.commands import learned as cli_learned
+from app.commands import staff as cli_staff
+from bot.engine.services import open_services
+from bot.kernel.config import DEFAULT_KNOWLEDGE, load_config
 from tests.conftest import ROOT_DIR, admin, citizen, say
 
 SEED = ROOT_DIR.parent / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"

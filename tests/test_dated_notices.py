@@ -3,7 +3,7 @@ database, so a second call, a restart or another process does not repeat it (SQL
 
 from __future__ import annotations
 
-from bot.models import Reply
+from bot.kernel.models import Reply
 from tests.conftest import deliver_due
 from tests.pinned import AFTER, BEFORE, opened
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.db import DatabaseError
-from bot.models import CITIZEN, User
-from bot.storage import Storage
+from bot.kernel.config import load_config
+from bot.kernel.models import CITIZEN, User
+from bot.store.sqlite import DatabaseError
+from bot.store.storage import Storage
 from tests.procs import ROOT, free_port
 
 QUESTION = "cấp phép bay flycam quay phim đám cưới"
@@ -46,7 +46,7 @@ class Runner:
                "PAPIBOT_WEB_PORT": str(free_port()), "TELEGRAM_BOT_TOKEN": "123:fake",
                "PAPIBOT_TELEGRAM_API": "http://127.0.0.1:9"}  # a channel configured: `run` is the real one
         started = time.monotonic()
-        done = subprocess.run([self.python, "-m", "bot.cli", *args], cwd=ROOT, env=env, input=stdin, text=True,
+        done = subprocess.run([self.python, "-m", "app.cli", *args], cwd=ROOT, env=env, input=stdin, text=True,
                               capture_output=True, timeout=60, preexec_fn=self.demote)
         return done.returncode, done.stderr, time.monotonic() - started
 
@@ -78,7 +78,7 @@ def runner() -> Runner:
     found = shutil.which(version, path="/usr/local/bin:/usr/bin")
     for python in dict.fromkeys([sys.executable, *([found] if found else [])]):
         try:
-            probe = subprocess.run([python, "-c", "import bot.cli"], cwd="/", env=env, preexec_fn=demote,
+            probe = subprocess.run([python, "-c", "import app.cli"], cwd="/", env=env, preexec_fn=demote,
                                    capture_output=True, timeout=60)
         except OSError:  # nobody may not even execute it
             continue
@@ -153,18 +153,18 @@ async def test_an_emptied_database_file_is_refused_when_backups_exist(tmp_path: 
     await storage.create_ticket(User("telegram", "71", "71", "Dân", CITIZEN), QUESTION, "flycam")
     await storage.close()
     env = {"PATH": "/usr/bin:/bin", "PAPIBOT_DATA_DIR": str(config.data_dir)}
-    assert subprocess.run([sys.executable, "-m", "bot.cli", "db", "backup"], cwd=ROOT, env=env,
+    assert subprocess.run([sys.executable, "-m", "app.cli", "db", "backup"], cwd=ROOT, env=env,
                           capture_output=True, timeout=60).returncode == 0
     [newest] = (config.data_dir / "backups").glob("papibot-*.db")
     shutil.copy(newest, newest.with_name("papibot-20200101T000000Z.db"))  # an older one beside it
     config.db_path.write_bytes(b"")  # an operator's mistake, or a disk that lost the file's blocks
     with pytest.raises(DatabaseError, match=newest.name):
         await Storage.open(config)
-    run = subprocess.run([sys.executable, "-m", "bot.cli", "queue", "list"], cwd=ROOT, env=env, text=True,
+    run = subprocess.run([sys.executable, "-m", "app.cli", "queue", "list"], cwd=ROOT, env=env, text=True,
                          capture_output=True, timeout=60)
     assert run.returncode == 2 and f"papibot db restore {newest}" in run.stderr and "Traceback" not in run.stderr
     assert config.db_path.stat().st_size == 0  # no new database was made over it
-    restore = subprocess.run([sys.executable, "-m", "bot.cli", "db", "restore", str(newest)], cwd=ROOT, env=env,
+    restore = subprocess.run([sys.executable, "-m", "app.cli", "db", "restore", str(newest)], cwd=ROOT, env=env,
                              capture_output=True, timeout=60)
     assert restore.returncode == 0
     storage = await Storage.open(config)

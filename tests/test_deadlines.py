@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.deadlines import (
+from bot.papi.deadlines import (
     DONE,
     ONGOING,
     OVERDUE,

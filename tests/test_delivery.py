@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_config
-from bot.models import ADMIN, User
-from bot.store_outbox import OFFICER_LANE
+from bot.kernel.config import load_config
+from bot.kernel.models import ADMIN, User
+from bot.store.outbox import OFFICER_LANE
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
 from tests.stack import Stack, running

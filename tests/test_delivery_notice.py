@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from bot.heartbeat import BEAT_TTL
-from bot.services import Services
+from bot.engine.services import Services
+from bot.store.heartbeat import BEAT_TTL
 from tests.conftest import admin, citizen
 from tests.webkit import add_accounts, client, login
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from bot.config import ConfigError, load_config
-from bot.doubt import CONTEXT, MARGIN, RIGHT, doubt_of
-from bot.matcher import ANSWER, SUGGEST, Match
-from bot.turns import Decision
+from bot.kernel.config import ConfigError, load_config
+from bot.understanding.doubt import CONTEXT, MARGIN, RIGHT, doubt_of
+from bot.understanding.matcher import ANSWER, SUGGEST, Match
+from bot.understanding.turns import Decision
 
 
 def _decision(scores: tuple[tuple[str, float], ...], topic: str = "khai-sinh", context_used: bool = False,
@@ -53,8 +53,8 @@ def test_the_margin_is_a_setting() -> None:
 
 
 def test_queue_stats_count_doubts_and_verdicts(tmp_path, monkeypatch, capsys) -> None:
-    from bot.cli import main
-    from bot.services import open_services
+    from app.cli import main
+    from bot.engine.services import open_services
     from tests.conftest import citizen
 
     monkeypatch.setenv("PAPIBOT_DB", str(tmp_path / "d.db"))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.db_pg import ERASED_TABLES, PgDatabase
-from bot.models import CITIZEN, User
-from bot.services import Services, open_services
-from bot.storage import Storage
+from bot.engine.services import Services, open_services
+from bot.kernel.models import CITIZEN, User
+from bot.store.postgres import ERASED_TABLES, PgDatabase
+from bot.store.storage import Storage
 from tests.conftest import ROOT_DIR, admin, citizen, press, say
 
 PERSON = User("zalo_oa", "8421097412338840001", "8421097412338840001", "Lò Thị Mai", CITIZEN)
@@ -102,11 +102,11 @@ async def test_retention_purge_erases_old_messages_and_audit_excerpts(services: 
 @pytest.mark.parametrize("days", ["-1", "0", "-30"])
 def test_zero_or_negative_retention_is_refused(tmp_path: Path, days: str) -> None:
     env = {"PATH": "/usr/bin:/bin", "PAPIBOT_DB": str(tmp_path / "db")}
-    cli = subprocess.run([sys.executable, "-m", "bot.cli", "purge", "--days", days], capture_output=True,
+    cli = subprocess.run([sys.executable, "-m", "app.cli", "purge", "--days", days], capture_output=True,
                          text=True, env=env, cwd=ROOT_DIR, timeout=60)
     assert cli.returncode == 2 and "at least 1" in cli.stderr
     env["PAPIBOT_RETENTION_DAYS"] = days
-    cli = subprocess.run([sys.executable, "-m", "bot.cli", "purge"], capture_output=True, text=True, env=env,
+    cli = subprocess.run([sys.executable, "-m", "app.cli", "purge"], capture_output=True, text=True, env=env,
                          cwd=ROOT_DIR, timeout=60)
     assert cli.returncode == 2 and "retention_days" in cli.stderr
 

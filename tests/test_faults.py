@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.config import load_config
-from bot.notify import ERROR_QUIET
+from bot.kernel.config import load_config
+from bot.usecases.notify import ERROR_QUIET
 from channels.http import build_app
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
@@ -154,14 +154,14 @@ async def test_webhook_validates_at_the_edge_and_never_alarms_the_officers(webho
 async def test_error_notices_are_rate_limited_with_a_count(polling: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     officers, storage = polling.services.officers, polling.services.storage
     clock = [1000.0]
-    monkeypatch.setattr("bot.notify.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("bot.usecases.notify.time.monotonic", lambda: clock[0])
     for _ in range(5):
-        await officers.error(ValueError("boom"), "bot.citizen")
-    await officers.error(KeyError("other"), "bot.citizen")  # another kind of error is reported on its own
+        await officers.error(ValueError("boom"), "bot.usecases.citizen")
+    await officers.error(KeyError("other"), "bot.usecases.citizen")  # another kind of error is reported on its own
     count = "SELECT count(*) FROM outbox WHERE kind = 'error'"
     assert (await (await storage.db.execute(count)).fetchone())[0] == 2
     clock[0] += ERROR_QUIET + 1
-    await officers.error(ValueError("boom"), "bot.citizen")
+    await officers.error(ValueError("boom"), "bot.usecases.citizen")
     rows = await (await storage.db.execute("SELECT text FROM outbox WHERE kind = 'error' ORDER BY id")).fetchall()
     assert len(rows) == 3 and "4 lần lặp lại" in rows[-1][0]
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from bot.events import Event
-from bot.guard import DROP, OK, WARN, FloodGuard, MaskingFilter, mask
-from bot.router import Router
-from bot.storage import AlreadyProcessed, Turn
+from bot.engine.guard import DROP, OK, WARN, FloodGuard, MaskingFilter, mask
+from bot.engine.router import Router
+from bot.kernel.events import Event
+from bot.store.storage import AlreadyProcessed, Turn
 from handlers.routes import ROUTES
 from tests.conftest import citizen
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import load_config
-from bot.render import local_time, split_message
-from bot.services import Services, open_services
+from bot.engine.services import Services, open_services
+from bot.kernel.config import load_config
+from bot.kernel.render import local_time, split_message
 from tests.conftest import admin, citizen, press
 from tests.html_check import telegram_html_problems
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from app.cli import main
 from knowledge.claims import passed
 from knowledge.loader import check_knowledge, load_knowledge
 from knowledge.schema import Problems, parse_topic

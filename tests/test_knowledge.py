@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import DEFAULT_KNOWLEDGE
-from bot.learn import promoted_topic
+from bot.kernel.config import DEFAULT_KNOWLEDGE
+from bot.understanding.learn import promoted_topic
 from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
 from knowledge.schema import CATEGORIES, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Problems, parse_topic
 from tests.conftest import SHARED
@@ -77,14 +77,14 @@ def test_all_problems_are_reported_not_just_the_first(knowledge_copy: Path) -> N
 def test_kb_check_command_exits_non_zero_and_lists_problems(knowledge_copy: Path) -> None:
     _write(knowledge_copy, "khai-tu.yaml", "id: khai-tu\n")
     env = {"PAPIBOT_KNOWLEDGE": str(knowledge_copy), "PATH": ""}
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "kb", "check"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "app.cli", "kb", "check"], capture_output=True, text=True,
                          env=env, cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 1
     assert "topics/khai-tu.yaml: title: missing" in out.stdout
 
 
 def test_kb_check_passes_on_shipped_knowledge() -> None:
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "kb", "check", "--today", "2026-12-05"],
+    out = subprocess.run([sys.executable, "-m", "app.cli", "kb", "check", "--today", "2026-12-05"],
                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.splitlines()[-1].startswith("OK: 43 topics")

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bot.models import Reply
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.models import Reply
 from knowledge.loader import KnowledgeBase
 from tests.conftest import citizen, press, say
 from tests.test_answer_what_asked import everywhere, rendered

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from bot.models import CITIZEN, User
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.models import CITIZEN, User
 from tests.conftest import citizen
 from tests.test_erasure import traces
 from tests.webkit import add_accounts, client, csrf, login

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_learned
-from bot.config import Config
-from bot.services import Services, open_services
+from app.commands import learned as cli_learned
+from bot.engine.services import Services, open_services
+from bot.kernel.config import Config
 from tests.conftest import admin, citizen, press, say
 
 BOTH_BACKENDS = True  # two processes on one PostgreSQL database, and on one SQLite file

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST, Matcher
+from bot.understanding.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST, Matcher
 from tests.conftest import SHARED
 
 DATA = Path(__file__).parent / "data"

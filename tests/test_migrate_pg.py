@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
-from bot.config import Config, load_config
-from bot.services import open_services
-from bot.storage import Storage
+from bot.engine.services import open_services
+from bot.kernel.config import Config, load_config
+from bot.store.storage import Storage
 from tests.conftest import ROOT_DIR, admin, citizen, say
 from tests.pgserver import PgServer
 
@@ -21,7 +21,7 @@ LEARNED = "muốn biết thủ tục nào nộp trực tuyến được ở Sơn
 def migrate(config: Config, url: str) -> subprocess.CompletedProcess[str]:
     """The command as an operator runs it."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PAPIBOT_DB": str(config.db_path)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "db", "migrate-to", url], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", "db", "migrate-to", url], capture_output=True,
                           text=True, env=env, cwd=ROOT_DIR, timeout=120)
 
 

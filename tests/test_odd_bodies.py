@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_config
-from bot.storage import Storage
+from bot.kernel.config import load_config
+from bot.store.storage import Storage
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
 from tests.fakezalo import FakeZaloBot, FakeZaloOA

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.config import Config, ConfigError, load_config
-from bot.delivery import DeliveryWorker
-from bot.events import Event
-from bot.guard import FloodGuard
-from bot.models import Progress, Reply
-from bot.router import Router
-from bot.services import open_services
-from bot.store_outbox import OFFICER_LANE
+from app.cli import main
+from bot.engine.delivery import DeliveryWorker
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import open_services
+from bot.kernel.config import Config, ConfigError, load_config
+from bot.kernel.events import Event
+from bot.kernel.models import Progress, Reply
+from bot.store.outbox import OFFICER_LANE
 from channels.email import EmailSender
 from handlers.routes import ROUTES
 from tests.conftest import FuncSender, citizen, say

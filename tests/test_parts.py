@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_config
-from bot.delivery import DeliveryWorker, send_parts, wait_delivered
-from bot.models import ADMIN, Progress, Reply, User
-from bot.render import plain_messages, split_message
-from bot.services import Services
-from bot.storage import Storage
-from bot.store_outbox import CITIZEN_LANE
+from bot.engine.delivery import DeliveryWorker, send_parts, wait_delivered
+from bot.engine.services import Services
+from bot.kernel.config import load_config
+from bot.kernel.models import ADMIN, Progress, Reply, User
+from bot.kernel.render import plain_messages, split_message
+from bot.store.outbox import CITIZEN_LANE
+from bot.store.storage import Storage
 from channels.telegram import TelegramChannel
 from channels.zalo_oa.sender import HINT, LIMIT
 from tests.fakebotapi import FakeBotAPI

@@ -8,12 +8,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.config import load_config
-from bot.db import DatabaseError
-from bot.db_pg import pg_migrate
-from bot.schema import SCHEMA_VERSION
-from bot.storage import Storage
-from bot.store_channels import Tokens, channel_store
+from bot.kernel.config import load_config
+from bot.store.channel_store import Tokens, channel_store
+from bot.store.postgres import pg_migrate
+from bot.store.schema import SCHEMA_VERSION
+from bot.store.sqlite import DatabaseError
+from bot.store.storage import Storage
 from tests.pgserver import PgServer
 
 BOTH_BACKENDS = True  # the channel store test below runs on both

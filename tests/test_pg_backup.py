@@ -13,16 +13,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot import pgtools
-from bot.backup import prune
-from bot.cli import main
-from bot.config import Config
-from bot.db import DatabaseError
-from bot.db_pg import pg_migrate
-from bot.schema import SCHEMA_VERSION
-from bot.services import open_services
-from bot.storage import Storage
-from bot.store_channels_pg import PgChannelStore
+from app.cli import main
+from bot.engine.services import open_services
+from bot.kernel.config import Config
+from bot.ops.backup import prune
+from bot.store import pg_tools as pgtools
+from bot.store.channel_store_pg import PgChannelStore
+from bot.store.postgres import pg_migrate
+from bot.store.schema import SCHEMA_VERSION
+from bot.store.sqlite import DatabaseError
+from bot.store.storage import Storage
 from tests.conftest import admin, citizen, say
 from tests.pgserver import PgServer
 

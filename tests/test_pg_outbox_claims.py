@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bot import pg_locks, store_outbox
-from bot.delivery import CONCURRENT_SENDS, DeliveryWorker, Uncertain
-from bot.models import Reply
-from bot.storage import Storage
-from bot.store_outbox import CITIZEN_LANE
+from bot.engine.delivery import CONCURRENT_SENDS, DeliveryWorker, Uncertain
+from bot.kernel.models import Reply
+from bot.store import outbox as store_outbox
+from bot.store import pg_locks
+from bot.store.outbox import CITIZEN_LANE
+from bot.store.storage import Storage
 from tests.conftest import FuncSender
 from tests.pgserver import PgServer
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.delivery import DeliveryWorker
-from bot.models import Reply
-from bot.storage import PURGE_LOCK, Storage
-from bot.store_channels import ChannelStore, channel_store
-from bot.store_outbox import CITIZEN_LANE
+from bot.engine.delivery import DeliveryWorker
+from bot.kernel.config import load_config
+from bot.kernel.models import Reply
+from bot.store.channel_store import ChannelStore, channel_store
+from bot.store.outbox import CITIZEN_LANE
+from bot.store.storage import PURGE_LOCK, Storage
 from channels.telegram import TelegramChannel
 from tests.conftest import FuncSender
 from tests.fakebotapi import FakeBotAPI

@@ -11,13 +11,13 @@ import asyncpg
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.config import load_config
-from bot.events import MESSAGE, Event
-from bot.guard import DROP, OK, WARN, FloodGuard, SharedFloodGuard, flood_guard
-from bot.lease import poll_lease
-from bot.router import Router
-from bot.services import Services, open_services
-from bot.storage import Storage
+from bot.engine.guard import DROP, OK, WARN, FloodGuard, SharedFloodGuard, flood_guard
+from bot.engine.router import Router
+from bot.engine.services import Services, open_services
+from bot.kernel.config import load_config
+from bot.kernel.events import MESSAGE, Event
+from bot.store.lease import poll_lease
+from bot.store.storage import Storage
 from channels.telegram.limiter import SCHEDULE, SharedRateLimiter
 from handlers.routes import ROUTES
 from tests.pgserver import PgServer

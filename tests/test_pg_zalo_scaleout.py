@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.store_channels import Inbound
+from bot.store.channel_store import Inbound
 from tests.fakezalo import FakeZaloOA
 from tests.pgserver import PgServer
 from tests.zalo_stack import OFFICER, Served, oa_config, oa_serving, post, settle

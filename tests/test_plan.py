@@ -9,12 +9,12 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from bot.config import Config
-from bot.plan import Period, current_period, period_span
-from bot.planning import TaskDraft
-from bot.services import Services, open_services
-from bot.staff import task_dict
-from bot.storage import Storage
+from bot.engine.services import Services, open_services
+from bot.kernel.config import Config
+from bot.papi.plan import Period, current_period, period_span
+from bot.store.storage import Storage
+from bot.usecases.planning import TaskDraft
+from bot.usecases.staff import task_dict
 
 BOTH_BACKENDS = True
 ROOT = Path(__file__).resolve().parents[1]

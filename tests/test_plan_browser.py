@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
-from bot.services import Services, open_services
+from bot.engine.services import Services, open_services
+from bot.kernel.config import Config
 from tests.test_plan_cli import check_printed, needs_pdf_tools, pdf_pages
 from tests.test_web_browser import SHOTS, _browser_or_skip, _goto, office_page, sign_in
 from tests.webkit import add_accounts, serve_console

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.config import Config
+from app import cli
+from bot.kernel.config import Config
 
 BOTH_BACKENDS = True
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.config import Config
-from bot.services import Services, open_services
+from bot.engine.services import Services, open_services
+from bot.kernel.config import Config
 from tests.conftest import citizen
 from tests.webkit import add_accounts, client, csrf, login
 

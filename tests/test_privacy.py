@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.guard import MaskingFilter
-from bot.privacy import DATA_FILE, Finding, find_personal_data, load_not_names, load_surnames, mask
+from bot.engine.guard import MaskingFilter
+from bot.understanding.privacy import DATA_FILE, Finding, find_personal_data, load_not_names, load_surnames, mask
 
 SURNAMES = load_surnames()
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.events import FOLLOW, Event
-from bot.guard import FloodGuard
-from bot.models import CITIZEN, User
-from bot.router import Router
-from bot.services import Services
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import Services
+from bot.kernel.events import FOLLOW, Event
+from bot.kernel.models import CITIZEN, User
 from handlers.routes import ROUTES
 from tests.conftest import admin, citizen, say
 

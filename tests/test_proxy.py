@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import load_config
-from bot.core import Core
-from bot.guard import FloodGuard
-from bot.router import Router
-from bot.services import open_services
+from bot.engine.core import Core
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import open_services
+from bot.kernel.config import load_config
 from channels.zalo_bot import BotClient
 from handlers.routes import ROUTES
 

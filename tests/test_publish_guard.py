@@ -1,4 +1,4 @@
-"""The one check of learned knowledge (bot/publish.py): how much personal data it finds in the many ways people
+"""The one check of learned knowledge (understanding/publish.py): what personal data it finds in the many ways people
 write it, that it flags nothing ordinary, and that the command line refuses personal data on every path."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli import build_parser
-from bot.config import DEFAULT_KNOWLEDGE, Config
-from bot.learn import TOPIC, LearnedItem
-from bot.publish import NameOverride, PersonalDataRefused, Verdict, check, guard
-from bot.services import Services, open_services
+from app.cli import build_parser
+from bot.engine.services import Services, open_services
+from bot.kernel.config import DEFAULT_KNOWLEDGE, Config
+from bot.understanding.learn import TOPIC, LearnedItem
+from bot.understanding.publish import NameOverride, PersonalDataRefused, Verdict, check, guard
 from knowledge.loader import KnowledgeError
 from tests.conftest import ROOT_DIR, admin, citizen
 

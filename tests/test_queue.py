@@ -8,15 +8,15 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core import Core
-from bot.delivery import Undeliverable
-from bot.guard import FloodGuard
-from bot.models import OutboxItem, Progress, Reply
-from bot.render import split_message
-from bot.router import Router
-from bot.schema import MIGRATIONS, SCHEMA_VERSION
-from bot.services import open_services
-from bot.storage import Storage
+from bot.engine.core import Core
+from bot.engine.delivery import Undeliverable
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import open_services
+from bot.kernel.models import OutboxItem, Progress, Reply
+from bot.kernel.render import split_message
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.storage import Storage
 from handlers.routes import ROUTES
 from tests.conftest import admin, citizen, deliver_due, event_for, say
 

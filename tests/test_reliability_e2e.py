@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.replies import UNSENT_AT_MOST
+from bot.engine.replies import UNSENT_AT_MOST
 from tests.fakebotapi import FakeBotAPI
 from tests.test_telegram_e2e import ADMIN, ADMIN_CHAT, _start, _stop, _wait_ready, start_webhook
 

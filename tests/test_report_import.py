@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.report_import import ReportError, import_report, normalize_unit, parse_report
+from bot.papi.report_import import ReportError, import_report, normalize_unit, parse_report
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.models import STAFF, User
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.models import STAFF, User
 from tests.conftest import admin, citizen, say
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def test_broken_knowledge_stops_start_up_with_a_clear_message(knowledge_copy: Pa
     (knowledge_copy / "topics" / "can-cuoc.yaml").write_text("id: can-cuoc\nanswer: [\n", encoding="utf-8")
     env = {**os.environ, "PAPIBOT_KNOWLEDGE": str(knowledge_copy), "PAPIBOT_DB": str(tmp_path / "db")}
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input="", capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "app.cli", "run"], input="", capture_output=True, text=True,
                          env=env, cwd=ROOT, timeout=60)
     assert out.returncode == 2
     assert "topics/can-cuoc.yaml" in out.stderr and "Traceback" not in out.stderr

@@ -32,7 +32,7 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def _add_officer(env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "user", "add", "lan", "--role", "admin", "--name",
+    done = subprocess.run([sys.executable, "-m", "app.cli", "user", "add", "lan", "--role", "admin", "--name",
                            "Nguyễn Thị Lan"], input=f"{PASSWORD}\n", capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -42,7 +42,7 @@ def _add_officer(env: dict[str, str]) -> None:
 def _papibot_run(env: dict[str, str], log: Path, close_stdin: bool) -> Iterator[subprocess.Popen[bytes]]:
     """`papibot run` with standard input closed (as systemd may leave it) or on /dev/null (as Docker does)."""
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stdout=out,
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=(lambda: os.close(0)) if close_stdin else None)
     try:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.config import load_config
-from bot.models import ADMIN, User
+from bot.kernel.config import load_config
+from bot.kernel.models import ADMIN, User
 from channels.http import build_app
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI

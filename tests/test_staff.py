@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli_staff
-from bot.figures import check_metrics, check_text, load_metrics
-from bot.models import CITIZEN, STAFF, User
-from bot.render import split_message, to_plain
-from bot.services import open_services
+from app.commands import staff as cli_staff
+from bot.engine.services import open_services
+from bot.kernel.models import CITIZEN, STAFF, User
+from bot.kernel.render import split_message, to_plain
+from bot.papi.figures import check_metrics, check_text, load_metrics
 from tests.conftest import say
 
 ROOT = Path(__file__).resolve().parents[1]

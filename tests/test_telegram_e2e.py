@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "papibot"
-    return [str(script), "-v", "run"] if script.exists() else [sys.executable, "-m", "bot.cli", "-v", "run"]
+    return [str(script), "-v", "run"] if script.exists() else [sys.executable, "-m", "app.cli", "-v", "run"]
 
 
 def _start(fake: FakeBotAPI, tmp: Path, **extra: str) -> tuple[subprocess.Popen[bytes], Path]:

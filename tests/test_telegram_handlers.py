@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.config import load_config
-from bot.models import Reply
+from bot.kernel.config import load_config
+from bot.kernel.models import Reply
 from channels.telegram import TelegramChannel
 from channels.telegram.channel import TYPING_BUSY
 from tests.fakebotapi import BOT_USER, FakeBotAPI

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.textnorm import SynonymTable, canonical, clean, fold, is_syllable, normalize, telex_repair, tokens
+from bot.understanding.text import SynonymTable, canonical, clean, fold, is_syllable, normalize, telex_repair, tokens
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ ANSWERS = 6  # tickets the officer answers from the command line
 
 async def papibot(env: dict[str, str], *args: str) -> tuple[int, str]:
     """Run one `papibot` command against the shared database; (exit status, standard output)."""
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", *args, cwd=ROOT, env=env,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", *args, cwd=ROOT, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode is not None

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import Config
-from bot.events import Event
-from bot.guard import FloodGuard
-from bot.models import CITIZEN, Reply, User
-from bot.render import VN_TZ, to_plain
-from bot.router import Router
-from bot.services import Services
-from bot.survey_def import SurveyError, load_survey
+from bot.engine.guard import FloodGuard
+from bot.engine.router import Router
+from bot.engine.services import Services
+from bot.kernel.config import Config
+from bot.kernel.events import Event
+from bot.kernel.models import CITIZEN, Reply, User
+from bot.kernel.render import VN_TZ, to_plain
+from bot.papi.survey_form import SurveyError, load_survey
 from handlers.routes import ROUTES
 from tests.conftest import ROOT_DIR, admin, citizen, deliver_due, press, say
 from tests.test_erasure import raw_traces, traces
@@ -36,7 +36,7 @@ def papibot(config: Config, *args: str, stdin: str = "") -> subprocess.Completed
     env = {**os.environ, "PAPIBOT_DB": config.db_url or str(config.db_path), "PAPIBOT_DATA_DIR": str(config.data_dir),
            "PAPIBOT_KNOWLEDGE": str(config.knowledge_dir)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True, text=True,
                           env=env, cwd=ROOT_DIR, timeout=120)
 
 
@@ -248,7 +248,7 @@ def test_a_survey_typed_in_the_real_console_chat_is_counted(tmp_path: Path) -> N
     env.pop("TELEGRAM_BOT_TOKEN", None)
 
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin, capture_output=True, text=True,
                               env=env, cwd=ROOT_DIR, timeout=120)
 
     chat = cli("chat", "--user", "42", stdin="/danhgia\n1\n3\n4\n0\n2\n")  # 0: «Bỏ qua», typed

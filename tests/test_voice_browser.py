@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import Reply
+from bot.kernel.models import Reply
 from tests.conftest import citizen, deliver_due, say
 from tests.test_plan_browser import CHART_TEXTS, _overlaps
 from tests.test_voice import fill_feedback, take

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.models import Reply
+from bot.kernel.models import Reply
 from tests.conftest import admin, citizen, deliver_due, say
 from tests.test_voice import PERSON, fill_feedback, take
 from tests.webkit import add_accounts, client, csrf, login

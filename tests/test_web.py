@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.models import Reply
+from bot.kernel.models import Reply
 from tests.conftest import citizen, deliver_due, say
 from tests.webkit import PASSWORD, add_accounts, client, csrf, login
 
@@ -122,8 +122,8 @@ async def test_answer_from_the_inbox_reaches_the_citizen(services, web) -> None:
 
 
 async def test_officers_chat_hears_of_answers_and_closures(config, tmp_path) -> None:
-    from bot.config import load_config
-    from bot.services import open_services
+    from bot.engine.services import open_services
+    from bot.kernel.config import load_config
 
     services = await open_services(load_config(env={}, db_path=tmp_path / "o.db", knowledge_dir=config.knowledge_dir,
                                                admin_chat_id="telegram:-1001"))
@@ -240,7 +240,7 @@ async def test_dashboard_charts_tasks_and_report(services, web) -> None:
 
 
 async def test_capnhat_keeps_the_note_when_only_the_status_changes(services) -> None:
-    from bot.models import STAFF, User
+    from bot.kernel.models import STAFF, User
     from tests.conftest import say
 
     officer = User("console", "9", "9", "Cán bộ", STAFF)
@@ -253,7 +253,7 @@ async def test_capnhat_keeps_the_note_when_only_the_status_changes(services) -> 
 def test_user_commands(tmp_path, monkeypatch, capsys) -> None:
     import io
 
-    from bot.cli import main
+    from app.cli import main
 
     monkeypatch.setenv("PAPIBOT_DB", str(tmp_path / "u.db"))
     monkeypatch.setattr("sys.stdin", io.StringIO("mot-mat-khau-dai\n"))
@@ -321,7 +321,7 @@ async def test_context_answer_with_a_standalone_rival_is_listed_with_its_convers
 async def test_narrow_margin_answers_are_listed_under_the_configured_margin(services, config) -> None:
     import dataclasses
 
-    from bot.services import open_services
+    from bot.engine.services import open_services
 
     question = "làm căn cước công dân ở đâu"  # answered; the runner-up trails by about 46 points
     assert (await services.citizen.ask(citizen(82), question)).decision == "answer"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.models import Reply
+from bot.kernel.models import Reply
 from tests.conftest import citizen, deliver_due
 from tests.webkit import PASSWORD, add_accounts, colour_stats, serve_console
 

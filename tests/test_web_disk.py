@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.config import load_config
-from bot.services import Services, open_services
-from channels.app import _health
+from app.run import _health
+from bot.engine.services import Services, open_services
+from bot.kernel.config import load_config
 from channels.http import build_app
 from tests.conftest import citizen
 from tests.webkit import add_accounts, client, csrf, login

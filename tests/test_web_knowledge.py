@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from bot.services import Services
+from bot.engine.services import Services
 from tests.pinned import AFTER, opened
 from tests.webkit import add_accounts, client, login
 

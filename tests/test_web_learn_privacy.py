@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services import Services
+from bot.engine.services import Services
 from tests.conftest import admin, citizen
 from tests.webkit import add_accounts, client, csrf, login
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 import channels.web as web_module
-from bot.cli_web import serve_web
-from bot.config import Config, ConfigError, load_config
+from app.commands.web import serve_web
+from bot.kernel.config import Config, ConfigError, load_config
 from tests.revproxy import NGINX, asyncio_proxy, free_port, nginx
 from tests.webkit import add_accounts, login
 

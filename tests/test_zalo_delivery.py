@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.store_channels import ChannelStore
+from bot.kernel.config import load_config
+from bot.store.channel_store import ChannelStore
 from tests.fakezalo import FakeZaloBot, FakeZaloOA
 from tests.zalo_stack import OFFICER, bot_serving, bot_webhook, oa_config, oa_serving, say, settle
 

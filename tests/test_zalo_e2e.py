@@ -29,7 +29,7 @@ def _oa_env(fake: FakeZaloOA, tmp: Path, port: int) -> dict[str, str]:
 
 def _start(env: dict[str, str], tmp: Path, port: int) -> subprocess.Popen[bytes]:
     log = (tmp / "bot.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "-v", "run"], cwd=ROOT, env=env, stdout=log,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "-v", "run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while True:

@@ -11,7 +11,7 @@ import zlib
 
 import httpx
 
-from bot.services import Services
+from bot.engine.services import Services
 from channels.http import serve_http
 from channels.web import build_web_app
 from channels.web.base import hash_password

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, load_config
+from bot.kernel.config import Config, load_config
 from channels.http import build_app, serve_http
 from channels.zalo_bot import ZaloBotChannel
 from channels.zalo_oa import ZaloOAChannel

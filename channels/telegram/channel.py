@@ -15,14 +15,14 @@ from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.config import Config
-from bot.core import Core
-from bot.db import StorageUnavailable
-from bot.events import BUTTON, Event
-from bot.lease import STANDBY_WAIT, poll_lease
-from bot.models import ADMIN, CITIZEN, STAFF, Progress, Reply
-from bot.render import to_plain
-from bot.router import Router
+from bot.engine.core import Core
+from bot.engine.router import Router
+from bot.kernel.config import Config
+from bot.kernel.events import BUTTON, Event
+from bot.kernel.models import ADMIN, CITIZEN, STAFF, Progress, Reply
+from bot.kernel.render import to_plain
+from bot.store.lease import STANDBY_WAIT, poll_lease
+from bot.store.sqlite import StorageUnavailable
 from channels.telegram.events import CHANNEL, to_event
 from channels.telegram.limiter import SharedRateLimiter, quiet_library_429s
 from channels.telegram.sender import TelegramSender, retry_seconds

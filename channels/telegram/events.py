@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Bot, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from bot.events import BUTTON, MESSAGE, UNSUPPORTED, Event
+from bot.kernel.events import BUTTON, MESSAGE, UNSUPPORTED, Event
 
 CHANNEL = "telegram"
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.db import StorageUnavailable
+from bot.store.sqlite import StorageUnavailable
 
 PER_SECOND = 30.0  # Telegram's limit for one bot's messages
 BURST = 1.0  # seconds' worth of sends that may go at once after a quiet spell

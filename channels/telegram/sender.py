@@ -10,9 +10,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
-from bot.models import Buttons, Progress, Reply
-from bot.render import split_message
+from bot.engine.delivery import RetryLater, Uncertain, Undeliverable, send_parts
+from bot.kernel.models import Buttons, Progress, Reply
+from bot.kernel.render import split_message
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 

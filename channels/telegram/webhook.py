@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from telegram import Update
 
-from bot.db import StorageUnavailable
+from bot.store.sqlite import StorageUnavailable
 from channels.http import BodyTooLarge, read_body
 
 if TYPE_CHECKING:

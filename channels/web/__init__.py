@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bot.services import Services
+from bot.engine.services import Services
 from channels.http import serve_http
 from channels.web.app import build_web_app
 

@@ -14,8 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.db import StorageUnavailable
-from bot.services import Services
+from bot.engine.services import Services
+from bot.store.sqlite import StorageUnavailable
 from channels.http import Health, health_route
 from channels.web import dashboard, doubt, inbox, learning, live, plan_pages, report_pages, voice
 from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render, too_large

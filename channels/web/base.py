@@ -21,11 +21,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from bot.db import StorageUnavailable
-from bot.models import ADMIN, STAFF, User
-from bot.render import age, local_time
-from bot.staff import vn_number
-from bot.storage import Storage
+from bot.kernel.models import ADMIN, STAFF, User
+from bot.kernel.render import age, local_time
+from bot.store.sqlite import StorageUnavailable
+from bot.store.storage import Storage
+from bot.usecases.staff import vn_number
 
 SESSION_COOKIE = "papibot_session"
 LOGIN_COOKIE = "papibot_login"  # double-submit token for the login form, before any session exists

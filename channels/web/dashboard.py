@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.deadlines import OVERDUE, STATUSES
-from bot.live_figures import half_year
-from bot.planning import TaskDraft
-from bot.render import VN_TZ
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.render import VN_TZ
+from bot.papi.deadlines import OVERDUE, STATUSES
+from bot.usecases.live_figures import half_year
+from bot.usecases.planning import TaskDraft
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.charts import progress_bars, weekly_chart
 from channels.web.voice import survey_chart

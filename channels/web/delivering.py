@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.heartbeat import Delivering
-from bot.notify import CHANNEL_NAMES
-from bot.registry import kind
-from bot.render import local_time
-from bot.services import Services
-from bot.store_outbox import CITIZEN_LANE
+from bot.engine.services import Services
+from bot.kernel.registry import kind
+from bot.kernel.render import local_time
+from bot.store.heartbeat import Delivering
+from bot.store.outbox import CITIZEN_LANE
+from bot.usecases.notify import CHANNEL_NAMES
 
 CONSOLE_ONLY = frozenset({"console"})  # a console chat delivers to its own user only
 WAITING = ("pending", "uncertain")  # outbox states of a message not yet known to have arrived

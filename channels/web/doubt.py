@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.doubt import CONTEXT, DISMISSED, RIGHT, alternatives
-from bot.models import ADMIN
-from bot.services import Services
-from bot.store_doubt import DoubtItem, NearbyTurn
+from bot.engine.services import Services
+from bot.kernel.models import ADMIN
+from bot.store.doubt import DoubtItem, NearbyTurn
+from bot.understanding.doubt import CONTEXT, DISMISSED, RIGHT, alternatives
 from channels.web.base import Officer, back, form_text, page
 
 KINDS = {CONTEXT: "Trả lời theo chủ đề đang hỏi, nhưng riêng câu này gần với chủ đề khác",

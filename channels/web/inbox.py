@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.models import ADMIN, ANSWERED, PENDING, Ticket
-from bot.notify import CHANNEL_NAMES, LOST
-from bot.registry import place_label
-from bot.render import to_plain
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.models import ADMIN, ANSWERED, PENDING, Ticket
+from bot.kernel.registry import place_label
+from bot.kernel.render import to_plain
+from bot.usecases.notify import CHANNEL_NAMES, LOST
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.delivering import inbox_notice, ticket_notice
 from channels.web.live import notice_problems

@@ -1,4 +1,4 @@
-"""Knowledge from the console: add a question or topic (checked for personal data by bot/publish.py, tried on
+"""Knowledge from the console: add a question or topic (checked for personal data by understanding/publish.py, tried on
 paraphrases before saving). The form carries where its questions came from (a ticket, a doubtful answer or a
 cluster's questions), so what is learned from a citizen's words is erased with them."""
 
@@ -14,14 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.brain import Brain
-from bot.doubt import TAUGHT
-from bot.learn import new_topic, origins_of
-from bot.matcher import ANSWER, Matcher
-from bot.models import ADMIN
-from bot.publish import NameOverride, PersonalDataRefused, Verdict, check
-from bot.services import Services
-from bot.textnorm import fold
+from bot.engine.services import Services
+from bot.kernel.models import ADMIN
+from bot.understanding.brain import Brain
+from bot.understanding.doubt import TAUGHT
+from bot.understanding.learn import new_topic, origins_of
+from bot.understanding.matcher import ANSWER, Matcher
+from bot.understanding.publish import NameOverride, PersonalDataRefused, Verdict, check
+from bot.understanding.text import fold
 from channels.web import knowledge_pages
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.doubt import suggested_topic
@@ -61,7 +61,7 @@ def _draft(form: FormData) -> dict[str, Any]:
 
 
 def _verdict(request: Request, draft: dict[str, Any]) -> Verdict:
-    """The one personal-data check (bot/publish.py) over every text the draft would publish."""
+    """The one personal-data check (understanding/publish.py) over every text the draft would publish."""
     fields = [("tiêu đề", draft["title"]), *(("câu hỏi", q) for q in draft["questions"]),
               ("câu trả lời", draft["answer"])]
     return check(fields, request.app.state.services.brain.directory)

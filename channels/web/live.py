@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.notify import LOST
-from bot.registry import place_label
-from bot.storage import Storage
+from bot.kernel.registry import place_label
+from bot.store.storage import Storage
+from bot.usecases.notify import LOST
 
 PROBLEM_STATES = {"undeliverable": "không gửi được", "pending": "đang thử gửi lại", "uncertain": "đang thử gửi lại"}
 

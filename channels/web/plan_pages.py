@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.deadlines import STATUS_LABELS, UPCOMING
-from bot.plan import UNREPORTED, VIEW_LABELS, PlanChange, split_partners
-from bot.planning import PlanOutcome, PlanView, TaskDraft
-from bot.render import local_time
-from bot.services import Services
-from bot.staff import area_dict, period_dict, task_dict
+from bot.engine.services import Services
+from bot.kernel.render import local_time
+from bot.papi.deadlines import STATUS_LABELS, UPCOMING
+from bot.papi.plan import UNREPORTED, VIEW_LABELS, PlanChange, split_partners
+from bot.usecases.planning import PlanOutcome, PlanView, TaskDraft
+from bot.usecases.staff import area_dict, period_dict, task_dict
 from channels.web.base import Officer, back, form_text, page, render, row_id
 
 FIELDS = {"created": "Tạo nhiệm vụ", "area": "Lĩnh vực", "number": "Số thứ tự", "title": "Tên ngắn",

@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from bot.report_doc import Signing, report_data, report_html, stylesheet
-from bot.report_pdf import PdfError, find_chromium, html_to_pdf
-from bot.services import Services
+from bot.engine.services import Services
+from bot.papi.pdf import PdfError, find_chromium, html_to_pdf
+from bot.usecases.report_doc import Signing, report_data, report_html, stylesheet
 from channels.web.base import Officer, page, render
 from channels.web.dashboard import chosen_period
 

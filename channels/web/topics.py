@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.changes import changes_of
-from bot.learned import stored_document
-from bot.models import ADMIN
-from bot.services import Services
+from bot.engine.services import Services
+from bot.kernel.models import ADMIN
+from bot.usecases.changes import changes_of
+from bot.usecases.learned import stored_document
 from channels.web.base import Officer, page, render
 from knowledge.claims import COUNTED, Review, review
 from knowledge.loader import KnowledgeBase, check_knowledge

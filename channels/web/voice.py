@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.models import ADMIN
-from bot.services import Services
-from bot.store_feedback import FEEDBACK_STATUSES, FINISHED, FeedbackItem
-from bot.survey_stats import survey_csv, survey_stats
-from bot.voice import FEEDBACK_LABELS
+from bot.engine.services import Services
+from bot.kernel.models import ADMIN
+from bot.papi.survey_stats import survey_csv, survey_stats
+from bot.store.feedback import FEEDBACK_STATUSES, FINISHED, FeedbackItem
+from bot.usecases.voice import FEEDBACK_LABELS
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.inbox import DELIVERY_STATES
 from channels.web.voice_charts import element_chart

@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.survey_stats import FEW, month_label
+from bot.papi.survey_stats import FEW, month_label
 from channels.web.charts import FONT, LINE, WIDTH, svg_chart, text_lines, wrap
 
 MONTHS = 5  # the latest months with answers: "03/2026" and "12 câu" fit under each bar on a phone

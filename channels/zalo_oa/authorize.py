@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from bot.config import Config
-from bot.store_channels import channel_store
+from bot.kernel.config import Config
+from bot.store.channel_store import channel_store
 from channels.zalo_oa.tokens import CHANNEL, TokenError, request_tokens
 
 
@@ -62,7 +62,7 @@ async def finish(config: Config, code: str) -> None:
             "code_verifier": verifier}
     async with httpx.AsyncClient(timeout=15.0) as client:
         tokens = await request_tokens(client, config.zalo_oauth_api, config.zalo_oa_app_secret, form)
-    from bot.storage import Storage
+    from bot.store.storage import Storage
 
     await (await Storage.open(config)).close()  # bring the schema up to date first
     store = await channel_store(config).open()

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 from starlette.routing import BaseRoute, Route
 
-from bot.config import Config
-from bot.core import Core
-from bot.events import FOLLOW, MESSAGE, UNSUPPORTED, Event
-from bot.router import Router
-from bot.store_channels import Inbound, channel_store
+from bot.engine.core import Core
+from bot.engine.router import Router
+from bot.kernel.config import Config
+from bot.kernel.events import FOLLOW, MESSAGE, UNSUPPORTED, Event
+from bot.store.channel_store import Inbound, channel_store
 from channels.zalo_oa.inbound import InboundWorker
 from channels.zalo_oa.sender import WINDOW_PREFIXES, ZaloOASender
 from channels.zalo_oa.tokens import CHANNEL, TokenKeeper

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.store_channels import ChannelStore, Inbound
+from bot.store.channel_store import ChannelStore, Inbound
 
 log = logging.getLogger(__name__)
 IDLE = 1.0  # seconds between looks at the table when nobody wakes the worker

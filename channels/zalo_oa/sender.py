@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from bot.delivery import RetryLater, Uncertain, Undeliverable, send_parts
-from bot.models import Progress, Reply
-from bot.render import plain_messages
-from bot.store_channels import ChannelStore
+from bot.engine.delivery import RetryLater, Uncertain, Undeliverable, send_parts
+from bot.kernel.models import Progress, Reply
+from bot.kernel.render import plain_messages
+from bot.store.channel_store import ChannelStore
 from channels.zalo_oa.tokens import CHANNEL, TokenError, TokenKeeper
 
 log = logging.getLogger(__name__)

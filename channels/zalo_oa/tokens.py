@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import httpx
 
-from bot.guard import MaskingFilter
-from bot.store_channels import ChannelStore, Tokens
+from bot.engine.guard import MaskingFilter
+from bot.store.channel_store import ChannelStore, Tokens
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_oa"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.events import sound_text
+from bot.kernel.events import sound_text
 from channels.http import BodyTooLarge, Malformed, object_id, read_body
 
 if TYPE_CHECKING:

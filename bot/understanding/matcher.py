@@ -1,0 +1,226 @@
+"""Match a citizen's question to a knowledge-base topic: query in, scored matches and a decision out.
+
+Scoring is two-sided so that precision comes first: a topic scores high only when one of its
+example questions is mostly present in the query (precision) AND the query's informative words are
+explained by the topic (recall). Words no topic knows count heavily against a match, which is what
+keeps "adoption" from getting the "birth registration" answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.understanding.lexicon import FILLER, Lexicon
+from bot.understanding.text import SynonymTable, normalize
+from knowledge.loader import LEARNED_FILE, KnowledgeBase
+
+ANSWER, SUGGEST, QUEUE, SMALLTALK = "answer", "suggest", "queue", "smalltalk"
+OOS_PREFIX = "oos:"
+# Exponents of the score, chosen on the held-out paraphrases in tests/data: precision matters less
+# than recall, because citizens add context words that no example contains.
+PRECISION_EXP, RECALL_EXP = 0.5, 0.7
+MIN_CANDIDATE_WEIGHT = 0.5
+RARE_PAIR_WEIGHT = 2.5  # a pair of filler-looking words this rare names a subject ("chung tu", "ban sao")
+LEARNED_REACH = 30.0  # a learned topic answers paraphrases an out-of-scope entry explains up to this much better
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome for one question."""
+
+    decision: str
+    topic: str | None = None
+    score: float = 0.0
+    suggestions: tuple[str, ...] = ()
+    scores: tuple[tuple[str, float], ...] = ()
+    smalltalk: str | None = None
+    out_of_scope: str | None = None
+    normalized: str = ""
+
+
+@dataclass
+class _Doc:
+    topic: str
+    text: str
+    features: Counter[str] = field(default_factory=Counter)
+
+
+def features(words: list[str]) -> Counter[str]:
+    """Unigrams plus adjacent pairs: Vietnamese words are mostly two syllables."""
+    out: Counter[str] = Counter(words)
+    out.update(f"{a}_{b}" for a, b in itertools.pairwise(words))
+    return out
+
+
+class Matcher:
+    """Scores questions against an index built once from the knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, answer_threshold: float = 40.0, suggest_threshold: float = 24.0,
+                 margin: float = 10.0) -> None:
+        self.answer_threshold = answer_threshold
+        self.suggest_threshold = suggest_threshold
+        self.margin = margin
+        self.synonyms = SynonymTable(kb.synonyms)
+        self.docs: list[_Doc] = []
+        # Known out-of-scope procedures are indexed as pseudo-topics: when one of them explains the
+        # question best, the question goes to an officer instead of to the nearest real topic.
+        self.out_of_scope = {f"{OOS_PREFIX}{i}": o.name for i, o in enumerate(kb.out_of_scope)}
+        # Topics officers wrote from answered questions: they outrank the out-of-scope entry they now cover.
+        self.learned = frozenset(t.id for t in kb.topics if t.file.startswith(LEARNED_FILE))
+        sources = [(t.id, (t.title, *t.questions)) for t in kb.topics]
+        sources += [(f"{OOS_PREFIX}{i}", o.patterns) for i, o in enumerate(kb.out_of_scope)]
+        for topic_id, texts in sources:
+            for text in texts:
+                norm = normalize(text, self.synonyms)
+                if norm:
+                    self.docs.append(_Doc(topic_id, norm, features(norm.split())))
+        self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
+        self._build_index()
+        self.topics = frozenset(t.id for t in kb.topics)
+        self.generic = frozenset(w for g in kb.generic for w in normalize(g, self.synonyms).split())
+        bounds = [*map(int, self.topic_starts), len(self.docs)]  # a topic's documents are contiguous
+        self._doc_range = {t: (bounds[i], bounds[i + 1]) for i, t in enumerate(self.topic_ids)}
+        # Per topic, built when first needed: most topics are never suggested or switched to.
+        self._topic_features: dict[str, set[str]] = {}
+        self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
+        self._smalltalk_exact: dict[str, str] = {}
+        for intent_id, patterns in self.smalltalk:
+            for pattern in patterns:
+                self._smalltalk_exact.setdefault(pattern, intent_id)
+        self._smalltalk_patterns = list(self._smalltalk_exact)
+        # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
+        self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
+                          for n in (normalize(p, self.synonyms) for p in phrases) if n]
+
+    def names(self, feature: str) -> bool:
+        """A word (or pair) that can name a procedure: not filler, not generic ("bảo hiểm", "thẻ", "đăng ký")."""
+        parts = feature.split("_")
+        if all(p in FILLER and p not in self.generic for p in parts):  # "chứng thực", "bản sao" look like filler
+            return len(parts) > 1 and feature in self.lexicon.df and self.lexicon.weight(feature) >= RARE_PAIR_WEIGHT
+        return not all(p in FILLER or p in self.generic for p in parts)
+
+    def naming(self, text: str) -> set[str]:
+        """The words and pairs of a normalised text that can name a procedure."""
+        return {f for f in features(self.lexicon.resolve(text.split())) if self.names(f)}
+
+    def topic_features(self, topic_id: str) -> set[str]:
+        """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""
+        found = self._topic_features.get(topic_id)
+        if found is None:
+            start, end = self._doc_range.get(topic_id, (0, 0))
+            found = self._topic_features[topic_id] = {f for d in self.docs[start:end] for f in d.features}
+        return found
+
+    def normalize(self, text: str) -> str:
+        """The matching form of a text (folded, synonyms expanded)."""
+        return normalize(text, self.synonyms)
+
+    def _smalltalk(self, words: list[str]) -> str | None:
+        text = " ".join(words)
+        intent = self._smalltalk_exact.get(text)
+        if intent is not None or len(text) <= 3:
+            return intent
+        near = process.extractOne(text, self._smalltalk_patterns, scorer=fuzz.ratio, score_cutoff=90)
+        return self._smalltalk_exact[near[0]] if near else None
+
+    def _broad(self, words: list[str]) -> tuple[str, ...]:
+        """The topics to offer when the question is one broad phrase and, around it, only question words."""
+        text = f" {' '.join(words)} "
+        for phrase, topics in self.ambiguous:
+            start = text.find(phrase)
+            if start >= 0 and self._only_filler((text[:start] + " " + text[start + len(phrase):]).split()):
+                return topics  # ("chứng thực bản sao" is no bare "chứng thực": "bản sao" names the copy)
+        return ()
+
+    def _only_filler(self, words: list[str]) -> bool:
+        """Only question-shaped words, and no rare known pair among them ("chứng tử" is one)."""
+        pairs = (f"{a}_{b}" for a, b in itertools.pairwise(words))
+        return all(w in FILLER for w in words) and all(self.lexicon.weight(p) < RARE_PAIR_WEIGHT for p in pairs)
+
+    def _build_index(self) -> None:
+        """Inverted index as arrays: per feature, the documents and topics that contain it."""
+        self.topic_ids: list[str] = []
+        topic_of_doc, starts = [], []
+        doc_posts: dict[str, list[int]] = {}
+        topic_posts: dict[str, set[int]] = {}
+        for i, d in enumerate(self.docs):  # documents of a topic are contiguous
+            if not self.topic_ids or self.topic_ids[-1] != d.topic:
+                self.topic_ids.append(d.topic)
+                starts.append(i)
+            t = len(self.topic_ids) - 1
+            topic_of_doc.append(t)
+            for f in d.features:
+                doc_posts.setdefault(f, []).append(i)
+                topic_posts.setdefault(f, set()).add(t)
+        self.doc_topic = np.array(topic_of_doc, dtype=np.int32)
+        self.topic_starts = np.array(starts, dtype=np.int64)
+        self.doc_total = np.array([sum(self.lexicon.weight(f) for f in d.features) or 1.0 for d in self.docs])
+        self.postings = {f: np.array(v, dtype=np.int32) for f, v in doc_posts.items()}
+        self.topic_postings = {f: np.array(sorted(v), dtype=np.int32) for f, v in topic_posts.items()}
+
+    def score_topics(self, words: list[str], limit: int = 8) -> list[tuple[str, float]]:
+        """The best-scoring topics (0-100), best first; each topic scores by its best example."""
+        qweight = {f: self.lexicon.weight(f) for f in features(self.lexicon.resolve(words))}
+        if not self.docs or not qweight:
+            return []
+        shared = np.zeros(len(self.docs))
+        informative = np.zeros(len(self.docs), dtype=bool)
+        explained = np.zeros(len(self.topic_ids))
+        for f, w in qweight.items():
+            docs = self.postings.get(f)
+            if docs is None:
+                continue
+            shared[docs] += w
+            explained[self.topic_postings[f]] += w
+            if w >= MIN_CANDIDATE_WEIGHT:  # filler alone never makes a match
+                informative[docs] = True
+        precision = shared / self.doc_total
+        recall = explained[self.doc_topic] / sum(qweight.values())
+        score = np.where(informative, 100.0 * precision**PRECISION_EXP * recall**RECALL_EXP, 0.0)
+        best = np.maximum.reduceat(score, self.topic_starts)
+        top = np.argsort(-best, kind="stable")[:limit]
+        return [(self.topic_ids[i], float(best[i])) for i in top if best[i] > 0]
+
+    def match(self, text: str) -> Match:
+        """Decide what to do with one question."""
+        return self.match_normalized(self.normalize(text))
+
+    def match_normalized(self, norm: str) -> Match:
+        """Decide what to do with a question already in the matching form."""
+        words = norm.split()
+        if not words:
+            return Match(QUEUE, normalized=norm)
+        intent = self._smalltalk(words)
+        if intent is None and self._only_filler(words):
+            intent = "help"  # "cho em hỏi với": a question is coming, nothing to match yet
+        if intent:
+            return Match(SMALLTALK, smalltalk=intent, normalized=norm)
+        broad = self._broad(words)
+        if broad:
+            return Match(SUGGEST, None, 0.0, broad[:3], normalized=norm)
+        scored = self.score_topics(words)
+        learned = next(((t, s) for t, s in scored if t in self.learned), None)
+        if learned and learned[1] >= self.answer_threshold and learned[1] >= scored[0][1] - LEARNED_REACH and \
+                all(t in self.out_of_scope or t == learned[0] or s <= learned[1] - self.margin for t, s in scored):
+            return Match(ANSWER, learned[0], round(learned[1], 1), scores=tuple(scored[:5]), normalized=norm)
+        if scored and scored[0][0] in self.out_of_scope:
+            # Named to the citizen only when a word of theirs names it ("đăng ký sim" is no vehicle registration).
+            named = self.naming(norm)
+            oos = self.out_of_scope[scored[0][0]] if named & self.topic_features(scored[0][0]) else None
+            return Match(QUEUE, out_of_scope=oos, scores=tuple(scored[:5]), normalized=norm)
+        ranked = [(t, s) for t, s in scored if t not in self.out_of_scope][:5]
+        top_id, top = ranked[0] if ranked else (None, 0.0)
+        second = scored[1][1] if len(scored) > 1 else 0.0
+        if top >= self.answer_threshold and top - second >= self.margin:
+            return Match(ANSWER, top_id, round(top, 1), scores=tuple(ranked), normalized=norm)
+        floor = max(self.suggest_threshold, top - 15.0)
+        named = self.naming(norm) if ranked and ranked[0][1] >= floor else set()
+        suggestions = tuple(t for t, s in ranked[:3] if s >= floor and named & self.topic_features(t))
+        if suggestions:
+            return Match(SUGGEST, None, round(top, 1), suggestions, tuple(ranked), normalized=norm)
+        return Match(QUEUE, None, round(top, 1), scores=tuple(ranked), normalized=norm)
