@@ -26,8 +26,9 @@ from bot.engine.services import Services
 from bot.kernel.config import Config, ConfigError, load_config
 from bot.kernel.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.kernel.registry import started
-from bot.ops.backup import BackupError, while_holding
+from bot.ops.backup import while_holding
 from bot.store.files import NoAccess, denied
+from bot.store.snapshots import BackupError
 from bot.store.sqlite import DatabaseError, StorageUnavailable
 from bot.understanding.brain import Brain
 from bot.understanding.publish import NameOverride

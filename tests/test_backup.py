@@ -15,7 +15,8 @@ import pytest
 from app.commands import db as cli_db
 from bot.engine.services import open_services
 from bot.kernel.config import Config
-from bot.ops.backup import BackupError, DatabaseInUse, backup, holding, prune, quick_check, restore, stamp
+from bot.ops.backup import DatabaseInUse, backup, holding, prune, restore
+from bot.store.snapshots import BackupError, quick_check, stamp
 from bot.store.sqlite import migrate
 from bot.store.storage import Storage
 from tests.conftest import admin, citizen, say

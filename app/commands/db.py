@@ -11,9 +11,10 @@ from typing import Any
 
 from app.commands import db_pg as cli_db_pg
 from bot.kernel.config import Config
-from bot.ops.backup import BackupError, backup, restore
+from bot.ops.backup import backup, restore
 from bot.ops.pg_transfer import cmd_db_migrate_to
 from bot.store.files import NoAccess, missing_access
+from bot.store.snapshots import BackupError
 
 Result = int | Coroutine[Any, Any, int]
 

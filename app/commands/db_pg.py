@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 from bot.kernel.config import Config
-from bot.ops.backup import BackupError, BackupResult
+from bot.ops.backup import BackupResult
 from bot.ops.pg_backup import pg_backup, pg_restore, version_note
 from bot.ops.pg_check import MAIN_TABLES, pg_check
 from bot.store.schema import SCHEMA_VERSION
+from bot.store.snapshots import BackupError
 
 
 def report_backup(result: BackupResult, keep: int) -> None:

@@ -10,9 +10,9 @@ from dataclasses import asdict
 from typing import Any
 
 from app.commands import learned as cli_learned
+from bot.kernel.clock import vn_today
 from bot.kernel.config import Config
 from bot.understanding.brain import Brain
-from bot.usecases.changes import vn_today
 from knowledge.claims import COUNTED, review
 from knowledge.loader import check_knowledge
 from knowledge.schema import FACET_LABELS

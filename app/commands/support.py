@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.engine.services import open_plan, staff_service, survey_of
+from bot.kernel.clock import vn_today
 from bot.kernel.config import Config
 from bot.kernel.models import ADMIN, User
 from bot.kernel.render import Renderer
 from bot.store.storage import Storage
-from bot.usecases.changes import vn_today
 from bot.usecases.planning import PlanService
 from bot.usecases.staff import StaffService, load_staff_figures
 

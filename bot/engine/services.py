@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.kernel.clock import Today, vn_today
 from bot.kernel.config import DEFAULT_KNOWLEDGE, Config
 from bot.kernel.render import Renderer
 from bot.papi.figures import FiguresSource, Metric
@@ -13,7 +14,7 @@ from bot.store.storage import Storage
 from bot.understanding.brain import Brain
 from bot.understanding.learn import LearnedFormatError
 from bot.usecases.admin import AdminService
-from bot.usecases.changes import Today, notify_passed, vn_today
+from bot.usecases.changes import notify_passed
 from bot.usecases.citizen import CitizenService
 from bot.usecases.feedback import FeedbackService
 from bot.usecases.learned import LearnedKnowledge, import_once, stored_document

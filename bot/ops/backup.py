@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
-import re
 import shutil
 import sqlite3
 from collections.abc import Coroutine, Iterator
@@ -23,14 +22,9 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from bot.store.files import NoAccess, folder_problem, missing_access
+from bot.store.snapshots import BACKUP_NAME, BackupError, quick_check, snapshot, stamp
 
-STAMP = "%Y%m%dT%H%M%SZ"
-_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.(db|dump)$")  # SQLite copies and PostgreSQL dumps alike
 T = TypeVar("T")
-
-
-class BackupError(Exception):
-    """A backup or restore could not be made; nothing was replaced."""
 
 
 class DatabaseInUse(BackupError):
@@ -43,11 +37,6 @@ class BackupResult:
 
     database: Path
     removed: list[Path] = field(default_factory=list)
-
-
-def stamp(now: dt.datetime | None = None) -> str:
-    """The UTC time as it appears in backup names: 20261128T221500Z."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime(STAMP)
 
 
 def lock_path(db_path: Path) -> Path:
@@ -99,16 +88,6 @@ def file_kind(path: Path) -> str:
     return "sqlite" if head == b"SQLite format 3\x00" else "postgresql" if head.startswith(b"PGDMP") else ""
 
 
-def quick_check(path: Path) -> list[str]:
-    """PRAGMA quick_check on a database file: an empty list when it is sound."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
-            rows = [str(r[0]) for r in db.execute("PRAGMA quick_check")]
-    except sqlite3.DatabaseError as exc:
-        return [str(exc)]
-    return [] if rows == ["ok"] else rows
-
-
 def new_target(to_dir: Path, suffix: str, keep: int, now: dt.datetime | None = None) -> Path:
     """The name of a new backup (papibot-<time>.<suffix>) in a private folder; refused if it exists or keep < 1."""
     if keep < 1:
@@ -120,26 +99,6 @@ def new_target(to_dir: Path, suffix: str, keep: int, now: dt.datetime | None = N
     if target.exists():
         raise BackupError(f"{target} already exists: wait a second and try again")
     return target
-
-
-def snapshot(db_path: Path, target: Path) -> None:
-    """Write the committed state of a live database to `target` (replaced whole, once the copy checks out).
-
-    SQLite's backup API copies in one step, a single read transaction: one consistent state, whoever writes
-    meanwhile. Raises BackupError, sqlite3.Error or OSError.
-    """
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as src, \
-                contextlib.closing(sqlite3.connect(partial)) as dst:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
-        if problems := quick_check(partial):
-            raise BackupError(f"the copy failed its check: {problems[0]}")
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None = None) -> BackupResult:
@@ -156,33 +115,9 @@ def backup(db_path: Path, to_dir: Path, keep: int = 14, now: dt.datetime | None 
     return BackupResult(target, prune(to_dir, keep))
 
 
-def newest_backup(to_dir: Path) -> Path | None:
-    """The newest SQLite backup (papibot-<time>.db) in `to_dir`, or None."""
-    try:
-        names = sorted(p.name for p in to_dir.iterdir() if (m := _NAME.match(p.name)) and m[2] == "db")
-    except OSError:  # no such folder (a first start), or not readable
-        return None
-    return to_dir / names[-1] if names else None
-
-
-def emptied(db_path: Path, to_dir: Path) -> str | None:
-    """Why a zero-length database file must not become a new database: backups in `to_dir` show one stood
-    there. None for a first start (no backup yet), a file with content, or none at all."""
-    try:
-        size = os.stat(db_path).st_size
-    except OSError:  # none yet, or out of reach (the open then says which right is missing)
-        return None
-    newest = newest_backup(to_dir) if size == 0 else None
-    if newest is None:
-        return None
-    return (f"tệp cơ sở dữ liệu {db_path} rỗng (0 byte) trong khi {to_dir} có bản sao lưu: dữ liệu đã mất khỏi tệp "
-            f"này và papibot không tạo cơ sở dữ liệu mới thay nó. Hãy khôi phục bản sao lưu mới nhất: "
-            f"papibot db restore {newest}")
-
-
 def prune(to_dir: Path, keep: int) -> list[Path]:
     """Remove all but the newest `keep` backups (and the learned files of older ones); returns what went."""
-    stamps = sorted({m[1] for p in to_dir.iterdir() if (m := _NAME.match(p.name))}, reverse=True)
+    stamps = sorted({m[1] for p in to_dir.iterdir() if (m := BACKUP_NAME.match(p.name))}, reverse=True)
     removed = []
     for old in stamps[keep:]:
         for path in (to_dir / f"papibot-{old}.db", to_dir / f"papibot-{old}.dump", to_dir / f"learned-{old}.yaml"):
@@ -232,7 +167,7 @@ def restore(db_path: Path, learned: Path, source: Path) -> tuple[Path | None, bo
         shutil.copyfile(source, partial)
         moved = _aside(db_path, when)
         os.replace(partial, db_path)
-        m = _NAME.match(source.name)
+        m = BACKUP_NAME.match(source.name)
         learned_copy = source.with_name(f"learned-{m[1]}.yaml") if m else None
         if learned_copy is not None and learned_copy.exists() and not _holds_learned(source):
             _aside(learned, when)

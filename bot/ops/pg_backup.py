@@ -13,11 +13,12 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.ops.backup import BackupError, BackupResult, DatabaseInUse, file_kind, new_target, prune, stamp
+from bot.ops.backup import BackupResult, DatabaseInUse, file_kind, new_target, prune
 from bot.store.pg_tools import APP_NAME, dump, dumped_tables, restore_dump, without_password
 from bot.store.postgres import pg_version
 from bot.store.schema import SCHEMA_VERSION
 from bot.store.schema_pg import TABLES
+from bot.store.snapshots import BackupError, stamp
 
 OWN_APP = "papibot-db"  # the tools' own sessions, not counted as a running bot
 _OTHERS = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

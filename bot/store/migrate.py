@@ -13,9 +13,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.ops.backup import snapshot
 from bot.store.files import DatabaseError
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.snapshots import snapshot
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from bot.ops.backup import BackupError, stamp
+from bot.store.snapshots import BackupError, stamp
 from bot.store.sqlite import DatabaseError
 
 log = logging.getLogger(__name__)

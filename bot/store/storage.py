@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.kernel.config import Config, is_pg_url
 from bot.kernel.models import ANSWERED, CLOSED, PENDING, Question, QueueStats, Ticket, User
-from bot.ops.backup import emptied
 from bot.store.dbapi import Conn
 from bot.store.doubt import DoubtStore
 from bot.store.feedback import FeedbackStore
@@ -23,6 +22,7 @@ from bot.store.people import PeopleStore
 from bot.store.pg_tools import MigrationBackup
 from bot.store.plan import PlanStore
 from bot.store.postgres import PgDatabase
+from bot.store.snapshots import emptied
 from bot.store.sqlite import AlreadyProcessed, Database, DatabaseError, Row, Turn
 from bot.store.survey import OFFERS_KEPT_DAYS, SurveyStore
 from bot.store.web import WebStore

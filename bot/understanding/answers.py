@@ -4,12 +4,12 @@ button per other part), suggestions, small talk, the catalogue, the "sent to an 
 from __future__ import annotations
 
 from bot.kernel import codec
+from bot.kernel.clock import Today, vn_today
 from bot.kernel.models import Buttons, Reply, Ticket
 from bot.kernel.render import Renderer
 from bot.understanding.dialogue import CATALOGUE
 from bot.understanding.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST
 from bot.understanding.turns import Decision
-from bot.usecases.changes import Today, vn_today
 from knowledge.claims import passed, vn_date
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import FACET_LABELS, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Topic

@@ -24,11 +24,12 @@ from typing import Literal
 
 import yaml
 
+import knowledge
 from bot.understanding.forms import digit_view, emails, id_codes, spelled_numbers
 from bot.understanding.names import find_names
 
 Kind = Literal["phone", "id_number", "email", "name"]
-DATA_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "surnames.yaml"
+DATA_FILE = Path(knowledge.__file__).resolve().parent / "surnames.yaml"
 VISIBLE = 3  # digits left visible at the end of a masked number, so support can tell numbers apart
 
 _S = r"(?:[ \u00a0]?[.\-–—][ \u00a0]?|[ \u00a0])"  # one separator between digit groups, maybe with blanks around

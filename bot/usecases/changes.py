@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
-from bot.kernel.render import VN_TZ
 from bot.usecases.notify import Officers
 from knowledge.claims import Change, passed, upcoming, vn_date
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Topic
 
 log = logging.getLogger(__name__)
-Today = Callable[[], dt.date]
-
-
-def vn_today() -> dt.date:
-    """Today's date in Vietnam (UTC+7), whatever the server's time zone."""
-    return dt.datetime.fromtimestamp(time.time(), VN_TZ).date()
-
-
 def marker(topic: Topic, change: Change) -> str:
     """The audit action that records the officers were told of this change."""
     return f"dated_change:{topic.id}:{change.on.isoformat()}"

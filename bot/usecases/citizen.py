@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from bot.kernel import codec
+from bot.kernel.clock import Today, vn_today
 from bot.kernel.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
 from bot.kernel.render import Renderer
 from bot.store.storage import Storage, Turn
@@ -15,7 +16,6 @@ from bot.understanding.matcher import ANSWER, QUEUE, SMALLTALK
 from bot.understanding.smalltalk import CHITCHAT
 from bot.understanding.text import clean
 from bot.understanding.turns import Context
-from bot.usecases.changes import Today, vn_today
 from bot.usecases.learned import LearnedKnowledge
 from bot.usecases.notify import Officers
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.kernel.clock import Today
 from bot.papi.cells import short_title
 from bot.papi.deadlines import STATUSES, parse_deadline
 from bot.papi.plan import (
@@ -27,7 +28,6 @@ from bot.papi.plan import (
 from bot.papi.report_import import ReportData
 from bot.store.plan import ImportCounts, stored
 from bot.store.storage import Storage, Turn
-from bot.usecases.changes import Today
 from bot.usecases.plan_import import copied, import_file
 
 MAX_NAME, MAX_TEXT, MAX_UNIT, MAX_NOTE, MAX_LINK = 80, 4000, 300, 500, 500

@@ -12,12 +12,12 @@ import secrets
 import string
 
 from bot.kernel import codec
+from bot.kernel.clock import Today, vn_today
 from bot.kernel.models import Buttons, Reply, User
 from bot.kernel.render import Renderer
 from bot.papi.survey_form import SKIP, Survey
 from bot.store.storage import Storage, Turn
 from bot.understanding.text import fold
-from bot.usecases.changes import Today, vn_today
 
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 10

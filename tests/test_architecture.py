@@ -1,0 +1,108 @@
+"""The shape of the house, checked: layers import only downwards, no import circles, no channel known outside
+channels/ and app/, short modules, narrow classes, a small top level in bot/."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Lowest first: a module may import its own package and those listed before it, never one after.
+LAYERS = ("knowledge", "bot.kernel", "bot.understanding", "bot.papi", "bot.store", "bot.ops", "bot.usecases",
+          "bot.engine", "handlers", "channels", "app")
+PACKAGES = ("app", "bot", "channels", "handlers", "knowledge")
+MAX_LINES = 300
+MAX_PUBLIC_METHODS = 25
+MAX_TOP_LEVEL = 10
+
+
+def _sources() -> Iterator[tuple[str, Path]]:
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Every project module a file imports, wherever the import stands (top, function or TYPE_CHECKING)."""
+    found = set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base]).strip(".")
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    modules = dict(_sources())
+    return {m for m in found if m in modules and m != name}
+
+
+def _layer(module: str) -> int:
+    for rank, layer in reversed(list(enumerate(LAYERS))):
+        if module == layer or module.startswith(layer + "."):
+            return rank
+    return -1
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    strays = [name for name, _ in _sources() if _layer(name) < 0 and name != "bot"]
+    assert strays == []
+
+
+def test_layers_import_only_downwards() -> None:
+    upward = [f"{name} → {dep}" for name, path in _sources() for dep in sorted(_imports(name, path))
+              if _layer(dep) > _layer(name)]
+    assert upward == []
+
+
+def test_no_channel_is_imported_outside_channels_and_app() -> None:
+    leaks = [f"{name} → {dep}" for name, path in _sources() if _layer(name) < LAYERS.index("channels")
+             for dep in sorted(_imports(name, path)) if dep == "channels" or dep.startswith("channels.")]
+    assert leaks == []
+
+
+def test_no_import_circle() -> None:
+    graph = {name: {d for d in _imports(name, path) if path.name != "__init__.py"} for name, path in _sources()}
+    state: dict[str, int] = {}
+    circles: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == 1:
+                circles.append(" → ".join([*trail[trail.index(dep):], dep]))
+            elif dep not in state:
+                visit(dep, [*trail, dep])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert circles == []
+
+
+def test_no_module_is_longer_than_the_limit() -> None:
+    long = {name: n for name, path in _sources() if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_no_class_has_too_many_public_methods() -> None:
+    wide = {}
+    for name, path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                public = [f for f in node.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                          and not f.name.startswith("_")]
+                if len(public) > MAX_PUBLIC_METHODS:
+                    wide[f"{name}.{node.name}"] = len(public)
+    assert wide == {}
+
+
+def test_bot_has_a_small_top_level() -> None:
+    top = [p.name for p in (ROOT / "bot").iterdir() if (p.suffix == ".py" and p.name != "__init__.py")
+           or (p.is_dir() and (p / "__init__.py").exists())]
+    assert len(top) <= MAX_TOP_LEVEL, top
