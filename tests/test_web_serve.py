@@ -11,11 +11,11 @@ import time
 import httpx
 
 import channels.web as web_module
+from app import run as app_module
 from app.commands.web import serve_web
 from bot.kernel.config import Config
 from bot.kernel.models import Progress, Reply
 from bot.store.storage import Storage
-from channels import app as app_module
 from channels.web.base import IDLE
 from tests.webkit import add_accounts, client, login
 
