@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.claims import Change, basis_document, parse_basis, parse_changes
+from knowledge.problems import Problems as Problems
 
 CATEGORIES = (
     "Hộ tịch",
@@ -130,14 +131,6 @@ class OutOfScope:
 
     name: str
     patterns: tuple[str, ...]
-
-
-class Problems(list[str]):
-    """Collects 'file: field: message' lines instead of stopping at the first."""
-
-    def add(self, where: str, field: str, message: str) -> None:
-        """Record one problem."""
-        self.append(f"{where}: {field}: {message}")
 
 
 def _text(problems: Problems, where: str, data: dict[str, Any], field: str, label: str = "") -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from knowledge.claims import passed
 from knowledge.loader import check_knowledge, load_knowledge
+from knowledge.review import passed
 from knowledge.schema import Problems, parse_topic
 from tests.pinned import reverify
 from tests.test_knowledge import _topic_data

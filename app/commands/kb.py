@@ -13,8 +13,9 @@ from app.commands import learned as cli_learned
 from bot.kernel.clock import vn_today
 from bot.kernel.config import Config
 from bot.understanding.brain import Brain
-from knowledge.claims import COUNTED, review
+from knowledge.claims import COUNTED
 from knowledge.loader import check_knowledge
+from knowledge.review import review
 from knowledge.schema import FACET_LABELS
 
 

@@ -10,8 +10,9 @@ from bot.kernel.render import Renderer
 from bot.understanding.dialogue import CATALOGUE
 from bot.understanding.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST
 from bot.understanding.turns import Decision
-from knowledge.claims import passed, vn_date
+from knowledge.claims import vn_date
 from knowledge.loader import KnowledgeBase
+from knowledge.review import passed
 from knowledge.schema import FACET_LABELS, SECTION_KEYS, SECTION_LABELS, SECTION_LABELS_EN, Topic
 
 # A part's button; the legal basis's carries the parts on screen with a source of their own: `basis_fee_time`.

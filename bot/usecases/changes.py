@@ -14,8 +14,9 @@ import logging
 from typing import Any
 
 from bot.usecases.notify import Officers
-from knowledge.claims import Change, passed, upcoming, vn_date
+from knowledge.claims import Change, vn_date
 from knowledge.loader import KnowledgeBase
+from knowledge.review import passed, upcoming
 from knowledge.schema import Topic
 
 log = logging.getLogger(__name__)

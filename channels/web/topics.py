@@ -16,8 +16,9 @@ from bot.kernel.models import ADMIN
 from bot.usecases.changes import changes_of
 from bot.usecases.learned import stored_document
 from channels.web.base import Officer, page, render
-from knowledge.claims import COUNTED, Review, review
+from knowledge.claims import COUNTED
 from knowledge.loader import KnowledgeBase, check_knowledge
+from knowledge.review import Review, review
 from knowledge.schema import SECTION_LABELS, Topic
 
 STALE_DAYS = 180  # a topic verified longer ago than this is highlighted for review
