@@ -9,7 +9,6 @@ import inspect
 import json
 import logging
 import sys
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.commands import voice as cli_voice
 from app.commands import web as cli_web
 from bot.engine.guard import install_log_masking
 from bot.engine.services import Services
+from bot.kernel.clock import SYSTEM
 from bot.kernel.config import Config, ConfigError, load_config
 from bot.kernel.models import ADMIN, CITIZEN, STAFF, Ticket, User
 from bot.kernel.registry import started
@@ -64,11 +64,11 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     for n, turns in enumerate(_conversations(args)):
         talk: Context | None = None
         for i, text in enumerate(turns):
-            d = brain.dialogue.decide(text, talk, time.time())
+            d = brain.dialogue.decide(text, talk, SYSTEM.now())
             talk = d.context
             m = d.match
             if d.decision == "queue":
-                ticket = Ticket(0, "cli", "0", "0", "", text, "pending", time.time())
+                ticket = Ticket(0, "cli", "0", "0", "", text, "pending", SYSTEM.now())
                 reply = present.queued(ticket, True, m.out_of_scope, english=d.english)
             else:
                 reply = present.decision(brain.kb, d, 0, welcome)
@@ -177,7 +177,7 @@ async def cmd_purge(args: argparse.Namespace, config: Config) -> int:
         return 2
     storage = await Storage.open(config)
     try:
-        removed = await storage.purge_before(time.time() - days * 86400)
+        removed = await storage.purge_before(SYSTEM.now() - days * 86400)
     finally:
         await storage.close()
     print(f"Đã xóa {removed} bản ghi cũ hơn {days} ngày.")

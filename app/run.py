@@ -7,7 +7,6 @@ import contextlib
 import importlib
 import logging
 import signal
-import time
 from typing import Any
 
 from bot.engine.core import Core
@@ -15,6 +14,7 @@ from bot.engine.delivery import DeliveryWorker
 from bot.engine.guard import Flood, FloodGuard, flood_guard, install_log_masking
 from bot.engine.router import Router
 from bot.engine.services import Services, open_services
+from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.config import Config
 from bot.kernel.models import CITIZEN
 from bot.kernel.registry import ChannelKind, kind, place_warnings, started
@@ -55,7 +55,7 @@ async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -
     officers of dated knowledge changes that have passed (once each)."""
     while not stop.is_set():
         try:
-            removed = await services.storage.purge_before(time.time() - services.config.retention_days * 86400)
+            removed = await services.purge_expired()
             if removed:
                 log.info("retention: erased %s records older than %s days", removed, services.config.retention_days)
             await flood.tidy()
@@ -104,9 +104,11 @@ async def _serve_web(services: Services, stop: asyncio.Event) -> None:
         log.error("the web console is not served on %s:%s (%s)", config.web_listen, config.web_port, exc)
 
 
-async def run(config: Config, stop: asyncio.Event | None = None, interactive: bool | None = None) -> int:
+async def run(config: Config, stop: asyncio.Event | None = None, interactive: bool | None = None,
+              clock: Clock = SYSTEM) -> int:
     """Run every configured channel in one process until SIGINT/SIGTERM; with none, the console chat at a
-    terminal (`interactive`, default: standard input is one), else the web console and /healthz alone."""
+    terminal (`interactive`, default: standard input is one), else the web console and /healthz alone. Every
+    part reads the time from the one `clock`."""
     install_log_masking(secrets(config))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the bot token
     stop = stop or asyncio.Event()
@@ -115,8 +117,8 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     # Services, router and core
-    services = await open_services(config)
-    flood = flood_guard(services.storage, config.rate_limit_per_minute)
+    services = await open_services(config, clock=clock)
+    flood = flood_guard(services.storage, config.rate_limit_per_minute, clock)
     router = Router(services, ROUTES, flood)
     core = Core(services, router)
     # Channels: with none, the console chat at a terminal; the web console alone under a service manager
@@ -198,11 +200,11 @@ async def run_console(services: Services, core: Core, role: str, user_id: str, n
     return 0
 
 
-async def chat(config: Config, role: str, user_id: str, name: str) -> int:
+async def chat(config: Config, role: str, user_id: str, name: str, clock: Clock = SYSTEM) -> int:
     """`papibot chat`: the console as any role (a local, trusted channel)."""
-    services = await open_services(config)
+    services = await open_services(config, clock=clock)
     try:
-        router = Router(services, ROUTES, FloodGuard(config.rate_limit_per_minute))
+        router = Router(services, ROUTES, FloodGuard(config.rate_limit_per_minute, clock=clock))
         return await run_console(services, Core(services, router), role, user_id, name)
     finally:
         await services.close()

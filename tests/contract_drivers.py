@@ -14,6 +14,7 @@ from typing import Any
 
 from telegram import Update
 
+from bot.engine.delivery import wait_delivered
 from bot.kernel.events import MESSAGE, Event
 from bot.kernel.menus import MAX_OPTIONS, MORE_LABEL
 from bot.kernel.models import ADMIN, CITIZEN, STAFF, Progress, Reply
@@ -183,9 +184,9 @@ class _TextOnlyDriver(_NumberedOptions):
         return "\n".join(self._texts(who)[before:])
 
     async def deliver(self) -> None:
-        """Let the delivery worker send what is owed."""
+        """Until the delivery worker (this one or the stack's own) has sent what is owed."""
         await self.stack.worker.run_once(CITIZEN_LANE)
-        await asyncio.sleep(0.3)
+        assert await wait_delivered(self.stack.services.storage), "the outbox still holds messages"
 
     def inbox(self, who: int) -> str:
         """Everything this citizen received."""

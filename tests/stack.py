@@ -14,6 +14,7 @@ from bot.engine.delivery import DeliveryWorker
 from bot.engine.guard import flood_guard
 from bot.engine.router import Router
 from bot.engine.services import Services, open_services
+from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.config import Config
 from bot.kernel.registry import started
 from handlers.routes import ROUTES
@@ -31,11 +32,12 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def running(config: Config, make_channel: Any, deliver: bool = True) -> AsyncIterator[Stack]:
-    """Open the services, build the channel with `make_channel(config, core, router)` (and the send-only channels
-    the settings configure, such as e-mail), run delivery."""
-    services = await open_services(config)
-    router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute))
+async def running(config: Config, make_channel: Any, deliver: bool = True,
+                  clock: Clock = SYSTEM) -> AsyncIterator[Stack]:
+    """Open the services on `clock`, build the channel with `make_channel(config, core, router)` (and the send-only
+    channels the settings configure, such as e-mail), run delivery."""
+    services = await open_services(config, clock=clock)
+    router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute, clock))
     core = Core(services, router)
     channel = make_channel(config, core, router)
     send_only = build_channels(config, core, router, [k for k in started(config) if not k.citizens])

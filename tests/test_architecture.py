@@ -15,6 +15,10 @@ PACKAGES = ("app", "bot", "channels", "handlers", "knowledge")
 MAX_LINES = 300
 MAX_PUBLIC_METHODS = 25
 MAX_TOP_LEVEL = 10
+CLOCK = "bot.kernel.clock"  # the one module that reads the machine's time; every other is handed a Clock
+CLOCK_PENDING = ("bot.store",)  # still read the time themselves: to be emptied once they are given the clock
+TIME_READINGS = {("time", "time"), ("time", "monotonic"), ("time", "time_ns"), ("time", "monotonic_ns"),
+                 ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today")}
 
 
 def _sources() -> Iterator[tuple[str, Path]]:
@@ -106,3 +110,25 @@ def test_bot_has_a_small_top_level() -> None:
     top = [p.name for p in (ROOT / "bot").iterdir() if (p.suffix == ".py" and p.name != "__init__.py")
            or (p.is_dir() and (p / "__init__.py").exists())]
     assert len(top) <= MAX_TOP_LEVEL, top
+
+
+def _time_readings(path: Path) -> list[str]:
+    """Calls such as time.time(), time.monotonic(), dt.datetime.now(), date.today(), and `from time import time`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+            if (name, node.func.attr) in TIME_READINGS:
+                found.append(f"{name}.{node.func.attr}() line {node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "time":
+            found += [f"from time import {a.name} line {node.lineno}" for a in node.names
+                      if ("time", a.name) in TIME_READINGS]
+    return found
+
+
+def test_only_the_clock_reads_the_time() -> None:
+    readers = {name: found for name, path in _sources()
+               if name != CLOCK and not any(name == p or name.startswith(p + ".") for p in CLOCK_PENDING)
+               and (found := _time_readings(path))}
+    assert readers == {}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.services import Services, open_services
+from bot.kernel.clock import FixedClock
 from bot.kernel.config import DEFAULT_KNOWLEDGE
 from bot.kernel.render import Renderer, to_plain
 from bot.understanding.answers import Presenter
@@ -178,17 +179,17 @@ def test_the_2026_corrections_reach_the_citizen(brain: Brain, present: Presenter
 
 
 async def test_context_lives_in_the_database_and_expires(config) -> None:
-    services: Services = await open_services(config)
+    clock = FixedClock()
+    services: Services = await open_services(config, clock=clock)
     try:
         assert (await say(services, citizen(), "làm hộ chiếu")).topic == "ho-chieu"
     finally:
         await services.close()
-    services = await open_services(config)  # a restart keeps the conversation
+    services = await open_services(config, clock=clock)  # a restart keeps the conversation
     try:
         reply = await say(services, citizen(), "bao lâu thì có")
         assert reply.topic == "ho-chieu" and "Thời hạn" in reply.text
-        await services.storage.db.execute("UPDATE conversations SET updated_at = ?", (time.time() - 31 * 60,))
-        await services.storage.db.commit()
+        clock.advance(31 * 60)
         assert (await say(services, citizen(), "bao lâu thì có")).topic != "ho-chieu"  # a long pause resets
         await say(services, citizen(), "làm hộ chiếu")
         await say(services, citizen(), "/start")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from bot.engine.delivery import wait_delivered
 from bot.kernel.config import load_config
 from bot.kernel.models import ADMIN, User
 from bot.store.outbox import OFFICER_LANE
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
 from tests.stack import Stack, running
+from tests.waiting import until
 
 GROUP = -100555
 OFFICER = User("telegram", "7", "7", "Cán bộ", ADMIN)
@@ -54,6 +55,12 @@ async def answer(stack: Stack, ticket: int, text: str) -> None:
     stack.worker.wake()
 
 
+def requested(fake: FakeBotAPI, chat: int) -> int:
+    """How many sends to `chat` reached the fake, counted as they arrive (before any delay or fault)."""
+    return sum(1 for method, params in fake.requests
+               if method == "sendMessage" and str(params.get("chat_id")) == str(chat))
+
+
 async def arrival(fake: FakeBotAPI, chat: int, marker: str, started: float, timeout: float = 10.0) -> float:
     """Seconds from `started` until a message containing `marker` reached `chat`."""
     await fake.wait_for_async(lambda m: m["chat_id"] == chat and marker in m["text"], timeout)
@@ -62,11 +69,11 @@ async def arrival(fake: FakeBotAPI, chat: int, marker: str, started: float, time
 
 async def test_a_429_for_one_citizen_does_not_delay_another(stack: Stack, fake: FakeBotAPI) -> None:
     first, second = await ticket_of(stack, 41), await ticket_of(stack, 42)
-    await asyncio.sleep(0.5)  # the ticket posts to the officers' group go out first
+    assert await wait_delivered(stack.services.storage)  # the ticket posts to the officers' group go out first
     fake.fail_next("sendMessage", 429, retry_after=3)
     started = time.monotonic()
     await answer(stack, first, "Trả lời A")
-    await asyncio.sleep(0.3)  # A's answer meets the 429 and waits 3 s
+    await until(lambda: requested(fake, 41) == 1, what="A's answer meets the 429")  # and waits 3 s
     await answer(stack, second, "Trả lời B")
     waited_b = await arrival(fake, 42, "Trả lời B", started)
     waited_a = await arrival(fake, 41, "Trả lời A", started)
@@ -84,7 +91,7 @@ async def test_officer_notices_never_queue_in_front_of_citizens_answers(stack: S
         " VALUES ('telegram', ?, ?, ?, ?, ?, ?)",
         [(str(GROUP), f"notice:{i}", f"Thông báo {i}", OFFICER_LANE, now, now) for i in range(1000)])
     await storage.db.commit()
-    await asyncio.sleep(0.3)  # the officers' lane is busy with its backlog
+    await fake.wait_for_async(lambda m: m["text"].startswith("Thông báo "))  # the officers' lane is busy with it
     started = time.monotonic()
     await answer(stack, ticket, "Câu trả lời cho công dân")
     assert await arrival(fake, 43, "Câu trả lời cho công dân", started) < 2.0
@@ -96,23 +103,24 @@ async def test_officer_notices_never_queue_in_front_of_citizens_answers(stack: S
 async def test_a_send_that_timed_out_is_not_sent_again_blindly(stack: Stack, fake: FakeBotAPI) -> None:
     citizens = range(51, 56)
     tickets = {c: await ticket_of(stack, c) for c in citizens}
-    await asyncio.sleep(1.0)
+    storage = stack.services.storage
+    assert await wait_delivered(storage)  # the ticket posts are out
     fake.set_delay(2.0)  # the Bot API is slow: every send times out on our side but arrives
     for citizen, ticket in tickets.items():
         await answer(stack, ticket, f"Trả lời số {citizen}")
-    await asyncio.sleep(4.0)
-    fake.set_delay(0)
-    storage = stack.services.storage
 
     def copies(citizen: int) -> int:
         return len([m for m in fake.sent(citizen) if f"Trả lời số {citizen}" in m["text"]])
 
-    assert [copies(c) for c in citizens] == [1] * 5  # each arrived once; none re-sent at once
+    await until(lambda: all(copies(c) for c in citizens), timeout=15, what="every slow send arrived")
+    fake.set_delay(0)
+    assert [copies(c) for c in citizens] == [1] * 5  # each arrived once
+    assert [requested(fake, c) for c in citizens] == [1] * 5  # none re-sent when it timed out (1 s before)
     assert (await storage.outbox_counts()).get("uncertain") == 5
     # Sixty seconds later each uncertain send is tried once more: at most one extra copy per send in flight.
     await storage.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'uncertain'")
     await storage.db.commit()
     stack.worker.wake()
-    await asyncio.sleep(1.5)
+    assert await wait_delivered(storage, 10)  # every uncertain send was tried again and settled
     assert sum(copies(c) for c in citizens) <= 5 + 5 and all(copies(c) >= 1 for c in citizens)
     assert (await storage.outbox_counts()).get("uncertain", 0) == 0

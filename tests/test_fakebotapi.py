@@ -27,6 +27,7 @@ from telegram.ext import (
 )
 
 from tests.fakebotapi import FakeBotAPI
+from tests.waiting import until
 
 USER = 42
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Có", callback_data="yes")]])
@@ -110,9 +111,9 @@ async def test_confirmed_update_is_not_redelivered(fake: FakeBotAPI) -> None:
         await fake.wait_sent_async(USER, 1)
     assert fake.confirmed_offset == first + 1 and fake.pending_updates() == []
     async with polling(make_app(fake)):
-        fake.inject_message(USER, "hai")
+        second = fake.inject_message(USER, "hai")
         await fake.wait_sent_async(USER, 2)
-        await asyncio.sleep(0.2)
+        await until(lambda: fake.confirmed_offset > second, what="the second batch confirmed")
     assert [m["text"] for m in fake.sent(USER)] == ["echo: một", "echo: hai"]
 
 

@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.engine.delivery import wait_delivered
+from bot.engine.services import open_services
+from bot.kernel.clock import FixedClock
 from bot.kernel.config import load_config
 from bot.usecases.notify import ERROR_QUIET
 from channels.http import build_app
@@ -26,6 +29,7 @@ from tests.procs import SECRET as PROCS_SECRET
 from tests.procs import TELEGRAM_PATH, ZALO_PATH, BotProcess, bot_env, free_port
 from tests.stack import Stack, long_polling, running
 from tests.test_telegram_e2e import ADMIN_CHAT, _start, _stop, _wait_ready
+from tests.waiting import until
 
 SECRET = "hook-secret-1"
 
@@ -59,16 +63,21 @@ async def test_a_full_disk_holds_updates_and_tells_each_person_once(polling: Sta
     monkeypatch.setattr(storage.db, "commit", failing_commit)
     ids = [fake.inject_message(user, text)
            for user, text in ((71, "làm hộ chiếu ở đâu"), (72, "đăng ký khai sinh"), (71, "cấp lại căn cước"))]
-    await asyncio.sleep(3.0)
+
+    def told(user: int) -> int:
+        return len([m for m in fake.sent(user) if "sự cố lưu trữ" in m["text"]])
+
+    await until(lambda: told(71) and told(72), timeout=10, what="each person told of the incident")
+    polls = fake.calls.count("getUpdates")
+    await until(lambda: fake.calls.count("getUpdates") >= polls + 2, timeout=15, what="the held batch came again")
     assert (fake.confirmed_offset or 0) <= ids[0]  # nothing confirmed to Telegram: it will all come again
-    for user in (71, 72):
-        told = [m for m in fake.sent(user) if "sự cố lưu trữ" in m["text"]]
-        assert len(told) == 1  # once per incident, not at every retry
+    assert [told(71), told(72)] == [1, 1]  # once per incident, not at every retry
     assert len(alerts) == 1
     full = False  # the operator frees space: everything held is answered, once
     await fake.wait_for_async(lambda m: m["chat_id"] == 71 and "căn cước" in m["text"], timeout=40)
     await fake.wait_for_async(lambda m: m["chat_id"] == 72 and "khai sinh" in m["text"], timeout=10)
-    await asyncio.sleep(1.0)
+    await until(lambda: fake.confirmed_offset > ids[-1], what="every update handled and confirmed")
+    assert await wait_delivered(storage)  # and every reply out: nothing more can come
     assert len([m for m in fake.sent(72) if "Đăng ký khai sinh" in m["text"]]) == 1
 
 
@@ -151,19 +160,24 @@ async def test_webhook_validates_at_the_edge_and_never_alarms_the_officers(webho
     assert await stack.services.storage.outbox_counts() == {}  # no error notice queued for the officers
 
 
-async def test_error_notices_are_rate_limited_with_a_count(polling: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    officers, storage = polling.services.officers, polling.services.storage
-    clock = [1000.0]
-    monkeypatch.setattr("bot.usecases.notify.time.monotonic", lambda: clock[0])
-    for _ in range(5):
+async def test_error_notices_are_rate_limited_with_a_count(fake: FakeBotAPI, tmp_path: Path) -> None:
+    clock = FixedClock()
+    config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_path=tmp_path / "db.sqlite",
+                         admin_chat_id=f"telegram:{ADMIN_CHAT}")
+    services = await open_services(config, clock=clock)
+    officers, storage = services.officers, services.storage
+    try:
+        for _ in range(5):
+            await officers.error(ValueError("boom"), "bot.usecases.citizen")
+        await officers.error(KeyError("other"), "bot.usecases.citizen")  # another kind of error: reported on its own
+        count = "SELECT count(*) FROM outbox WHERE kind = 'error'"
+        assert (await (await storage.db.execute(count)).fetchone())[0] == 2
+        clock.advance(ERROR_QUIET + 1)
         await officers.error(ValueError("boom"), "bot.usecases.citizen")
-    await officers.error(KeyError("other"), "bot.usecases.citizen")  # another kind of error is reported on its own
-    count = "SELECT count(*) FROM outbox WHERE kind = 'error'"
-    assert (await (await storage.db.execute(count)).fetchone())[0] == 2
-    clock[0] += ERROR_QUIET + 1
-    await officers.error(ValueError("boom"), "bot.usecases.citizen")
-    rows = await (await storage.db.execute("SELECT text FROM outbox WHERE kind = 'error' ORDER BY id")).fetchall()
-    assert len(rows) == 3 and "4 lần lặp lại" in rows[-1][0]
+        rows = await (await storage.db.execute("SELECT text FROM outbox WHERE kind = 'error' ORDER BY id")).fetchall()
+        assert len(rows) == 3 and "4 lần lặp lại" in rows[-1][0]
+    finally:
+        await services.close()
 
 
 def test_debug_logs_hold_no_names_numbers_or_questions(tmp_path: Path) -> None:

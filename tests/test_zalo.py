@@ -72,7 +72,7 @@ async def test_same_event_three_times_is_answered_once(fake: FakeZaloOA, oa: Ser
     event = fake.text_event("u5", "khai sinh")
     for _ in range(3):
         assert await post(fake, oa, event) == 200
-    await settle(oa, 0.5)
+    await settle(oa)
     assert len(fake.messages_to("u5")) == 1
 
 
@@ -93,10 +93,10 @@ async def test_a_person_writing_from_zalo_silences_the_bot(fake: FakeZaloOA, oa:
     await settle(oa)
     assert not await oa.channel.store.taken_over("zalo_oa", "u8")
     assert await post(fake, oa, fake.oa_echo_event("u8", "Chào anh, tôi là cán bộ trực.")) == 200
-    await settle(oa, 1.2)
+    await settle(oa)
     assert await oa.channel.store.taken_over("zalo_oa", "u8")
     assert await post(fake, oa, fake.text_event("u8", "khai tử")) == 200
-    await settle(oa, 0.5)
+    await settle(oa)
     assert len(fake.messages_to("u8")) == 1
     await say(fake, oa, OFFICER, "/queue")  # the officers see who is being answered by hand
     assert "trả lời trực tiếp 1 cuộc trò chuyện" in fake.messages_to(OFFICER)[-1]["text"]
@@ -132,7 +132,7 @@ async def test_ack_within_two_seconds_while_the_database_is_busy(fake: FakeZaloO
     assert time.monotonic() - t0 < 2.0
     await asyncio.to_thread(holder.join)
     assert await post(fake, oa, event) == 200
-    await settle(oa, 0.5)
+    await settle(oa)
     assert len(fake.messages_to("u9")) == 2
 
 

@@ -56,7 +56,7 @@ async def test_concurrent_refreshes_use_the_refresh_token_once(fake: FakeZaloOA,
 async def test_refused_refresh_shows_on_health(fake: FakeZaloOA, tmp_path: Path) -> None:
     async with oa_serving(oa_config(fake, tmp_path, zalo_oa_refresh_token="not-a-real-one")) as oa:
         await asyncio.to_thread(fake.post_event, oa.url, fake.text_event("t2", "khai sinh"))
-        await settle(oa)
+        await settle(oa, outbox=False)  # the reply waits in the outbox for a token
         assert "refresh failed" in oa.channel.state()["token"]
 
 
@@ -90,14 +90,14 @@ async def test_zalo_bot_polling(tmp_path: Path) -> None:
 
 async def test_zalo_bot_webhook_wrapped_unwrapped_and_wrong_secret(tmp_path: Path) -> None:
     with FakeZaloBot() as bot:
-        async with bot_webhook(bot, tmp_path):
+        async with bot_webhook(bot, tmp_path) as served:
             update = bot.text_update("b3", "khai sinh")
             assert await asyncio.to_thread(bot.deliver_webhook, update, False, "wrong-secret") == 403
             assert await asyncio.to_thread(bot.deliver_webhook, update, False, "") == 403
             assert await asyncio.to_thread(bot.deliver_webhook, update) == 200
             assert await asyncio.to_thread(bot.deliver_webhook, update, True) == 200  # redelivered, wrapped
             assert await asyncio.to_thread(bot.deliver_webhook, bot.text_update("b3", "khai tử"), True) == 200
-            await asyncio.sleep(0.2)
+            await served.stack.core.drain()  # each update was handled before its 200: now its reply is out too
             assert len(bot.messages_to("b3")) == 2
 
 

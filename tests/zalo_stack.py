@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.engine.delivery import wait_delivered
 from bot.kernel.config import Config, load_config
 from channels.http import build_app, serve_http
 from channels.zalo_bot import ZaloBotChannel
 from channels.zalo_oa import ZaloOAChannel
 from tests.fakezalo import FakeZaloBot, FakeZaloOA
 from tests.stack import Stack, running
+from tests.waiting import until
 
 OFFICER = "officer-1"  # a Zalo OA user who is also the officers' destination
 
@@ -108,14 +110,16 @@ async def say(fake: FakeZaloOA, served: Served, user: str, text: str, count: int
     return fake.messages_to(user)[before:]
 
 
-async def settle(served: Served, seconds: float = 0.3) -> None:
-    """Let the inbound worker and delivery catch up."""
-    for _ in range(100):
-        counts = await served.channel.store.count_events("zalo_oa")
-        if not counts.get("pending"):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(seconds)
+async def settle(served: Served, outbox: bool = True) -> None:
+    """Until the inbound worker has handled every stored event and every reply went out (with `outbox`, also what
+    waited in the outbox): nothing more can come."""
+    async def handled() -> bool:
+        return not (await served.channel.store.count_events(served.channel.name)).get("pending")
+
+    await until(handled, timeout=10, what="every stored event handled")
+    await served.stack.core.drain()
+    if outbox:
+        assert await wait_delivered(served.stack.services.storage), "the outbox still holds messages"
 
 
 def bot_fake() -> FakeZaloBot:

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Protocol
@@ -186,10 +185,12 @@ class DeliveryWorker:
 
 async def wait_delivered(storage: Storage, timeout: float = 5.0) -> bool:
     """Test and CLI helper: True once nothing is pending in the outbox (or False after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = await storage.outbox_counts()
-        if not counts.get("pending") and not counts.get("uncertain"):
-            return True
-        await asyncio.sleep(0.05)
-    return False
+    try:
+        async with asyncio.timeout(timeout):  # a real wait, not a reading of papibot's clock
+            while True:
+                counts = await storage.outbox_counts()
+                if not counts.get("pending") and not counts.get("uncertain"):
+                    return True
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        return False

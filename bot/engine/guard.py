@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from typing import Protocol
 
+from bot.kernel.clock import SYSTEM, Clock
 from bot.store.sqlite import StorageUnavailable
 from bot.understanding import privacy
 
@@ -38,17 +38,18 @@ class FloodCounts(Protocol):
 class FloodGuard:
     """Sliding one-minute window per user, in memory: past the limit the user is told once, then ignored."""
 
-    def __init__(self, per_minute: int, window: float = 60.0) -> None:
+    def __init__(self, per_minute: int, window: float = 60.0, clock: Clock = SYSTEM) -> None:
         self.per_minute = per_minute
         self.window = window
+        self.clock = clock
         self._seen: dict[tuple[str, str], deque[float]] = {}
         self._warned: set[tuple[str, str]] = set()
 
-    def check(self, channel: str, user_id: str, now: float | None = None) -> str:
+    def check(self, channel: str, user_id: str) -> str:
         """OK to serve, WARN (tell the user once), or DROP (ignore silently)."""
         if self.per_minute <= 0:
             return OK
-        now = time.monotonic() if now is None else now
+        now = self.clock.monotonic()
         key = (channel, user_id)
         times = self._seen.setdefault(key, deque())
         while times and now - times[0] >= self.window:
@@ -62,9 +63,9 @@ class FloodGuard:
         self._warned.add(key)
         return WARN
 
-    def forget_idle(self, now: float | None = None) -> None:
+    def forget_idle(self) -> None:
         """Drop users with no message in the window, so memory follows active users only."""
-        now = time.monotonic() if now is None else now
+        now = self.clock.monotonic()
         for key in [k for k, t in self._seen.items() if not t or now - t[-1] >= self.window]:
             del self._seen[key]
             self._warned.discard(key)
@@ -86,11 +87,12 @@ class SharedFloodGuard:
     window has passed. While the database cannot count, the process falls back to its own in-memory guard.
     """
 
-    def __init__(self, storage: FloodCounts, per_minute: int, window: float = 60.0) -> None:
+    def __init__(self, storage: FloodCounts, per_minute: int, window: float = 60.0, clock: Clock = SYSTEM) -> None:
         self.storage = storage
         self.per_minute = per_minute
         self.window = window
-        self.local = FloodGuard(per_minute, window)
+        self.clock = clock
+        self.local = FloodGuard(per_minute, window, clock)
 
     async def verdict(self, channel: str, user_id: str) -> str:
         """OK to serve, WARN (tell the user once), or DROP (ignore silently)."""
@@ -105,12 +107,14 @@ class SharedFloodGuard:
     async def tidy(self) -> None:
         """Delete the windows that have passed."""
         self.local.forget_idle()
-        await self.storage.flood_forget(time.time() - self.window)
+        await self.storage.flood_forget(self.clock.now() - self.window)
 
 
-def flood_guard(storage: FloodCounts, per_minute: int) -> Flood:
+def flood_guard(storage: FloodCounts, per_minute: int, clock: Clock = SYSTEM) -> Flood:
     """Counted in the database when processes share it (PostgreSQL), else in memory (faster)."""
-    return SharedFloodGuard(storage, per_minute) if storage.shared else FloodGuard(per_minute)
+    if storage.shared:
+        return SharedFloodGuard(storage, per_minute, clock=clock)
+    return FloodGuard(per_minute, clock=clock)
 
 
 def mask(text: str, secrets: tuple[str, ...] = ()) -> str:

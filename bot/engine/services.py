@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.kernel.clock import Today, vn_today
+from bot.kernel.clock import SYSTEM, Clock, Today, today_of, vn_today
 from bot.kernel.config import DEFAULT_KNOWLEDGE, Config
 from bot.kernel.render import Renderer
 from bot.papi.figures import FiguresSource, Metric
@@ -43,11 +43,16 @@ class Services:
     learned: LearnedKnowledge
     survey: SurveyService
     feedback: FeedbackService
-    today: Today = vn_today  # the date dated changes are judged on (tests pin it)
+    clock: Clock = SYSTEM  # the one clock every service reads the time from (tests pass a FixedClock)
+    today: Today = vn_today  # the date dated changes are judged on: the clock's, unless a test pins a day
 
     async def close(self) -> None:
         """Release the database."""
         await self.storage.close()
+
+    async def purge_expired(self) -> int:
+        """Erase what citizens left longer ago than the retention period, as the clock tells it; rows erased."""
+        return await self.storage.purge_before(self.clock.now() - self.config.retention_days * 86400)
 
     async def dated_changes(self) -> int:
         """Tell the officers, once each, of the dated changes that passed while their topic was not checked again."""
@@ -75,9 +80,9 @@ def survey_of(config: Config) -> Survey:
 
 
 def staff_service(plan: PlanService, metrics: list[Metric], figures: FiguresSource, storage: Storage,
-                  renderer: Renderer, survey: Survey) -> StaffService:
+                  renderer: Renderer, survey: Survey, clock: Clock = SYSTEM) -> StaffService:
     """The staff service with every live source: the reply queue, then the survey and the feedback register."""
-    staff = StaffService(plan, metrics, figures, storage, renderer)
+    staff = StaffService(plan, metrics, figures, storage, renderer, clock)
     staff.live_sources.extend(voice_sources(storage, survey, plan))
     return staff
 
@@ -92,9 +97,11 @@ async def open_plan(config: Config, storage: Storage, today: Today) -> PlanServi
     return PlanService(storage, today)
 
 
-async def open_services(config: Config, today: Today = vn_today) -> Services:
-    """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services;
-    `today` gives the date replies and pages judge dated changes and the plan's due dates on."""
+async def open_services(config: Config, today: Today | None = None, clock: Clock = SYSTEM) -> Services:
+    """Open the database, load the knowledge with what officers taught (refusing a broken one), wire the services
+    to the one `clock`; `today` (by default the clock's date in Vietnam) gives the date replies and pages judge
+    dated changes and the plan's due dates on."""
+    today = today or today_of(clock)
     renderer = Renderer(config.knowledge_dir / "templates")
     metrics, figures = load_staff_figures(config.staff_file("metrics.yaml"))
     survey = survey_of(config)
@@ -106,7 +113,7 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         await storage.close()
         raise
     learned = LearnedKnowledge(brain, storage, version)
-    officers = Officers(storage, renderer, config.admin_chat_id, web_url=config.web_url)
+    officers = Officers(storage, renderer, config.admin_chat_id, web_url=config.web_url, clock=clock)
     surveys = SurveyService(survey, storage, renderer, today)
     return Services(
         config=config,
@@ -115,12 +122,13 @@ async def open_services(config: Config, today: Today = vn_today) -> Services:
         renderer=renderer,
         officers=officers,
         citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days,
-                               config.doubt_margin, today),
-        staff=staff_service(plan, metrics, figures, storage, renderer, survey),
-        admin=AdminService(brain, storage, renderer, learned, surveys),
+                               config.doubt_margin, today, clock),
+        staff=staff_service(plan, metrics, figures, storage, renderer, survey, clock),
+        admin=AdminService(brain, storage, renderer, learned, surveys, clock),
         plan=plan,
         learned=learned,
         survey=surveys,
         feedback=FeedbackService(storage, renderer, officers),
+        clock=clock,
         today=today,
     )

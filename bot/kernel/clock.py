@@ -62,3 +62,13 @@ SYSTEM = SystemClock()
 def vn_today(clock: Clock = SYSTEM) -> dt.date:
     """Today's date in Vietnam (UTC+7), whatever the server's time zone."""
     return dt.datetime.fromtimestamp(clock.now(), VN_TZ).date()
+
+
+def today_of(clock: Clock) -> Today:
+    """The date in Vietnam as `clock` tells it, for services that judge dated things on a day."""
+    return lambda: vn_today(clock)
+
+
+def vn_moment(day: dt.date, hour: int = 12) -> float:
+    """Seconds since the epoch at `hour` o'clock of `day` in Vietnam: where a test starts a FixedClock."""
+    return dt.datetime.combine(day, dt.time(hour), VN_TZ).timestamp()

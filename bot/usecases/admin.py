@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-
 from bot.kernel import codec
+from bot.kernel.clock import SYSTEM, Clock, vn_today
 from bot.kernel.models import PENDING, Reply, Ticket, User
 from bot.kernel.render import Renderer
 from bot.store.storage import AlreadyProcessed, Storage, Turn
@@ -29,7 +27,8 @@ class AdminService:
     """What an admin can do with the reply queue; the router checks the role, and so does every method here."""
 
     def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, learned: LearnedKnowledge,
-                 survey: SurveyService | None = None) -> None:
+                 survey: SurveyService | None = None, clock: Clock = SYSTEM) -> None:
+        self.clock = clock
         self.survey = survey  # invites the citizen to the satisfaction survey after an answer (once per period)
         self.brain = brain
         self.learned = learned
@@ -53,7 +52,7 @@ class AdminService:
         page = max(0, page)
         tickets, total = await self.storage.pending_tickets(PAGE, page * PAGE)
         html = self.renderer.render("queue.html", tickets=tickets, total=total, page=page, pages=-(-total // PAGE),
-                                    now=time.time(), takeovers=await self.storage.takeovers_now())
+                                    now=self.clock.now(), takeovers=await self.storage.takeovers_now())
         nav = []
         if page > 0:
             nav.append(("◀ Trước", codec.encode("q", page - 1)))
@@ -163,7 +162,7 @@ class AdminService:
         if not title:
             return self._refuse("Chủ đề mới cần tiêu đề do cán bộ viết (--title).")
         answer = (answer or ticket.answer or "").strip()
-        topic = promoted_topic(number, title, question, answer, dt.date.today())
+        topic = promoted_topic(number, title, question, answer, vn_today(self.clock))
         try:
             problems = await self.learned.add_topic(topic, override=override)
         except PersonalDataRefused as exc:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.kernel import codec
-from bot.kernel.clock import Today, vn_today
+from bot.kernel.clock import SYSTEM, Clock, Today, today_of
 from bot.kernel.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
 from bot.kernel.render import Renderer
 from bot.store.storage import Storage, Turn
@@ -35,7 +33,7 @@ class CitizenService:
 
     def __init__(self, brain: Brain, storage: Storage, renderer: Renderer, officers: Officers,
                  learned: LearnedKnowledge, retention_days: int = 365, doubt_margin: float = 15.0,
-                 today: Today = vn_today) -> None:
+                 today: Today | None = None, clock: Clock = SYSTEM) -> None:
         self.retention_days = retention_days
         self.doubt_margin = doubt_margin
         self.brain = brain
@@ -43,7 +41,8 @@ class CitizenService:
         self.storage = storage
         self.renderer = renderer
         self.officers = officers
-        self.present = Presenter(renderer, today)
+        self.clock = clock
+        self.present = Presenter(renderer, today or today_of(clock))
 
     def _welcome(self, user: User, commands: list[tuple[str, str, str]] | None = None) -> str:
         return self.renderer.render("welcome.html", role=user.role, commands=commands or [])
@@ -61,7 +60,7 @@ class CitizenService:
     async def start(self, user: User, commands: list[tuple[str, str, str]], turn: Turn | None = None) -> Reply:
         """/start: a new conversation (the current topic is forgotten) and the greeting."""
         if await self.storage.conversation(user) is not None:
-            await self.storage.save_conversation(user, Context(at=time.time()), turn)
+            await self.storage.save_conversation(user, Context(at=self.clock.now()), turn)
         return self.welcome(user, commands)
 
     async def ask(self, user: User, text: str, turn: Turn | None = None) -> Reply:
@@ -73,7 +72,7 @@ class CitizenService:
         text = clean(text)[:MAX_QUESTION]
         if not text:
             return Reply(self.renderer.render("empty.html"), decision=QUEUE)
-        d = self.brain.dialogue.decide(text, await self.storage.conversation(user), time.time())
+        d = self.brain.dialogue.decide(text, await self.storage.conversation(user), self.clock.now())
         m = d.match
         if d.decision == SMALLTALK and d.smalltalk in OFFER_OFFICER:
             # Asking for a person, or chit-chat that may hide a question: an officer is one tap away.
@@ -104,7 +103,8 @@ class CitizenService:
             return Reply(self.renderer.message("expired"), ok=False)
         facet, seen = parse_part(part)
         shown = None if facet == "summary" else facet
-        talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown, time.time())
+        talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown,
+                                                                          self.clock.now())
         await self.storage.save_conversation(user, talk, turn)
         return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else (), whole=True, seen=seen)
 
@@ -119,7 +119,7 @@ class CitizenService:
         topic = self.brain.kb.topic(topic_id)
         if topic is None:
             return Reply(self.renderer.message("expired"), ok=False)
-        talk = (await self.storage.conversation(user) or Context()).after(topic.title, topic_id, None, time.time())
+        talk = (await self.storage.conversation(user) or Context()).after(topic.title, topic_id, None, self.clock.now())
         qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0, turn, talk)
         return self.present.answer(self.brain.kb, topic_id, None, qid)
 
@@ -129,7 +129,7 @@ class CitizenService:
         if q is None or self.brain.kb.topic(topic_id) is None:
             return Reply(self.renderer.message("expired"))
         await self.storage.update_question(q.id, ANSWER, topic_id, turn)
-        talk = (await self.storage.conversation(user) or Context()).after(q.text, topic_id, None, time.time())
+        talk = (await self.storage.conversation(user) or Context()).after(q.text, topic_id, None, self.clock.now())
         await self.storage.save_conversation(user, talk)
         return self.present.answer(self.brain.kb, topic_id, self.brain.dialogue.facets(self.brain.matcher.normalize(
             q.text)), q.id)

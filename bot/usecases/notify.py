@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable
 
 from bot.kernel import codec
+from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.models import OutboxItem, Ticket
 from bot.kernel.registry import CITIZEN_LABELS, kind, place_label
 from bot.kernel.render import Renderer
@@ -31,7 +31,8 @@ class Officers:
     """Where officers hear about work: the configured destinations (`channel:chat`), through the outbox."""
 
     def __init__(self, storage: Storage, renderer: Renderer, destinations: tuple[str, ...] = (),
-                 wake: Callable[[], None] = lambda: None, web_url: str = "") -> None:
+                 wake: Callable[[], None] = lambda: None, web_url: str = "", clock: Clock = SYSTEM) -> None:
+        self.clock = clock
         self.storage = storage
         self.renderer = renderer
         self.destinations = destinations
@@ -118,7 +119,7 @@ class Officers:
     async def error(self, exc: BaseException, module: str) -> None:
         """Report a failure, at most once per (error type, module) every ERROR_QUIET seconds, with a count."""
         key = (type(exc).__name__, module)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         last, repeats = self._errors.get(key, (float("-inf"), 0))
         if now - last < ERROR_QUIET:
             self._errors[key] = (last, repeats + 1)

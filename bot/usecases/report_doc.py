@@ -8,7 +8,6 @@ opening from disk) and the PDF printed from that file by Chromium.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ async def report_data(staff: StaffService, signing: Signing, period_id: int | No
     view = await staff.plan.view(period_id)
     if view is None:
         return None
-    moment = time.time() if now is None else now
+    moment = staff.clock.now() if now is None else now
     data = staff.plan_dict(view)
     figures = staff.figures
     own_figures = bool(figures.plan) and figures.plan == view.period.name  # the report's figures belong here

@@ -5,10 +5,10 @@ Every answer names the plan period it belongs to and the day its statuses hold f
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
+from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.models import Reply, User
 from bot.kernel.render import Renderer
 from bot.papi.deadlines import STATUS_LABELS, STATUSES, UPCOMING
@@ -80,8 +80,9 @@ class StaffService:
     """What staff and admins can ask about the office's PAPI plan; citizens are politely refused."""
 
     def __init__(self, plan: PlanService, metrics: list[Metric], figures: FiguresSource, storage: Storage,
-                 renderer: Renderer) -> None:
+                 renderer: Renderer, clock: Clock = SYSTEM) -> None:
         self.plan = plan
+        self.clock = clock
         self.metrics = metrics
         self.figures = figures
         self.storage = storage
@@ -130,7 +131,7 @@ class StaffService:
 
     async def live(self, now: float | None = None) -> list[dict[str, Any]]:
         """Every live section (the reply queue first), counted now."""
-        stamp = time.time() if now is None else now
+        stamp = self.clock.now() if now is None else now
         return [(await source(stamp)).as_dict() for source in self.live_sources]
 
     async def counts_data(self, topic: str = "", now: float | None = None) -> dict[str, Any]:
@@ -141,7 +142,7 @@ class StaffService:
         source = {"title": self.figures.title, "plan": self.figures.plan,
                   "as_of": self.figures.as_of.isoformat() if self.figures.as_of else None,
                   "as_of_text": f"{self.figures.as_of:%d/%m/%Y}" if self.figures.as_of else ""}
-        queue = await queue_ledger(self.storage, time.time() if now is None else now)
+        queue = await queue_ledger(self.storage, self.clock.now() if now is None else now)
         return {"topic": topic.strip(), "live": live, "queue": queue, "metrics": metrics, "source": source}
 
     # Replies for the chat channels

@@ -90,5 +90,6 @@ def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
     ], middleware=[Middleware(SecurityHeaders)], exception_handlers={
         HTTPException: http_error, StorageUnavailable: storage_unavailable, Exception: server_error})
     app.state.services = services
-    app.state.auth = Auth(services.storage, services.config.web_url.startswith("https://"), failure_delay)
+    app.state.auth = Auth(services.storage, services.config.web_url.startswith("https://"), failure_delay,
+                          services.clock)
     return app

@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.models import ADMIN, STAFF, User
 from bot.kernel.render import age, local_time
 from bot.store.sqlite import StorageUnavailable
@@ -78,8 +78,10 @@ class Officer:
 class Auth:
     """Sign-in state over the database; `secure` marks cookies Secure (the console is served over https)."""
 
-    def __init__(self, storage: Storage, secure: bool = False, failure_delay: float = 0.5) -> None:
+    def __init__(self, storage: Storage, secure: bool = False, failure_delay: float = 0.5,
+                 clock: Clock = SYSTEM) -> None:
         self.storage = storage
+        self.clock = clock
         self.secure = secure
         self.failure_delay = failure_delay
 
@@ -90,11 +92,11 @@ class Auth:
 
     async def locked_until(self, login: str, client: str) -> float | None:
         """When the lock on this (login, address) ends, or None when it may try."""
-        failures = await self.storage.login_failures(login, client, time.time() - WINDOW - LOCK)
+        failures = await self.storage.login_failures(login, client, self.clock.now() - WINDOW - LOCK)
         for i in range(len(failures) - MAX_FAILURES + 1):
             if failures[i + MAX_FAILURES - 1] - failures[i] <= WINDOW:
                 until = failures[i + MAX_FAILURES - 1] + LOCK
-                if until > time.time():
+                if until > self.clock.now():
                     return until
         return None
 
@@ -106,7 +108,7 @@ class Auth:
         ok = check_password(account.password_hash if account else _DUMMY, password)
         if not ok or account is None or account.disabled:
             await self.storage.add_login_failure(login, client)
-            recent = await self.storage.login_failures(login, client, time.time() - WINDOW)
+            recent = await self.storage.login_failures(login, client, self.clock.now() - WINDOW)
             await asyncio.sleep(min(self.failure_delay * len(recent), 5.0))  # slow down guessing
             return None, "Sai tên đăng nhập hoặc mật khẩu."
         await self.storage.clear_login_failures(login, client)

@@ -4,7 +4,6 @@ the report a leader signs (a print view in the browser, or PDF)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -62,7 +61,7 @@ async def dashboard(request: Request, officer: Officer) -> Response:
     services: Services = request.app.state.services
     q = request.query_params
     area, status, overdue = q.get("area", ""), q.get("status", ""), q.get("overdue") == "1"
-    now = time.time()
+    now = services.clock.now()
     view = await services.plan.view(chosen_period(request))
     periods = await services.plan.periods()
     since, _, _ = half_year(now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -65,11 +64,12 @@ async def inbox(request: Request, officer: Officer) -> Response:
     mine = q.get("mine") == "1"
     rows = await request.app.state.services.storage.inbox_tickets(status, channel, officer.user.key if mine else "",
                                                                   search)
-    storage = request.app.state.services.storage
+    services: Services = request.app.state.services
+    storage = services.storage
     before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
-    return render(request, "inbox.html", officer, rows=rows, now=time.time(), status=status, channel=channel,
+    return render(request, "inbox.html", officer, rows=rows, now=services.clock.now(), status=status, channel=channel,
                   search=search, mine=mine, channels=CHANNEL_NAMES, before=before,
-                  undelivered=await inbox_notice(request.app.state.services), inbox_live=await storage.inbox_live(),
+                  undelivered=await inbox_notice(services), inbox_live=await storage.inbox_live(),
                   problems=await notice_problems(storage))
 
 
@@ -88,7 +88,7 @@ async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft
     return render(request, "ticket.html", officer, t=ticket, before=before, deliveries=deliveries,
                   states=DELIVERY_STATES, kind_name=kind_name, canned=await storage.canned_replies(),
                   officers=officers, assigned=await storage.assigned_to(ticket.id), draft=draft, preview=preview,
-                  error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=time.time(),
+                  error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=services.clock.now(),
                   undelivered=await ticket_notice(services, deliveries))
 
 

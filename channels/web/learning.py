@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -15,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.engine.services import Services
+from bot.kernel.clock import vn_today
 from bot.kernel.models import ADMIN
 from bot.understanding.brain import Brain
 from bot.understanding.doubt import TAUGHT
@@ -38,7 +38,8 @@ def variants(question: str) -> list[str]:
     return list(dict.fromkeys([question, fold(question), opener, shortened]))
 
 
-def trial_matcher(brain: Brain, topic_id: str, title: str, questions: list[str], answer: str) -> Matcher:
+def trial_matcher(brain: Brain, topic_id: str, title: str, questions: list[str], answer: str,
+                  day: dt.date) -> Matcher:
     """The matcher as it would be with the new knowledge, without writing anything."""
     kb = brain.kb
     if kb.topic(topic_id):
@@ -47,7 +48,7 @@ def trial_matcher(brain: Brain, topic_id: str, title: str, questions: list[str],
     else:
         topics = (*kb.topics, Topic(topic_id, title, "Dịch vụ hành chính công", tuple(questions),
                                     (("summary", answer),), ("Trả lời của cán bộ",), "https://sonla.gov.vn",
-                                    dt.date.today()))
+                                    day))
     return Matcher(dataclasses.replace(kb, topics=topics), *brain.thresholds)
 
 
@@ -67,8 +68,8 @@ def _verdict(request: Request, draft: dict[str, Any]) -> Verdict:
     return check(fields, request.app.state.services.brain.directory)
 
 
-def _new_id(draft: dict[str, Any]) -> str:
-    seed = str(row_id(draft["ticket"]) or int(time.time()))
+def _new_id(draft: dict[str, Any], now: float) -> str:
+    seed = str(row_id(draft["ticket"]) or int(now))
     return f"hoi-dap-{seed}"
 
 
@@ -78,9 +79,9 @@ async def _learn_page(request: Request, officer: Officer, draft: dict[str, Any],
     verdict = _verdict(request, draft)
     trials: list[dict[str, Any]] = []
     if checked and draft["questions"]:
-        target = draft["topic"] or _new_id(draft)
+        target = draft["topic"] or _new_id(draft, services.clock.now())
         after = trial_matcher(brain, target, draft["title"] or draft["questions"][0], draft["questions"],
-                              draft["answer"] or "…")
+                              draft["answer"] or "…", vn_today(services.clock))
         for q in draft["questions"][:3]:
             for v in variants(q):
                 old, new = brain.matcher.match(v), after.match(v)
@@ -137,9 +138,9 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
             problems = await services.learned.add_questions(topic_id, draft["questions"], ticket, origins=origins,
                                                             override=allow)
         elif draft["title"] and draft["answer"]:
-            topic_id = _new_id(draft)
+            topic_id = _new_id(draft, services.clock.now())
             problems = await services.learned.add_topic(new_topic(
-                topic_id, draft["title"], draft["questions"], draft["answer"], dt.date.today(),
+                topic_id, draft["title"], draft["questions"], draft["answer"], vn_today(services.clock),
                 "Trả lời của cán bộ Văn phòng UBND tỉnh", ticket), origins=origins, override=allow)
         else:
             return back("/knowledge", err="Chủ đề mới cần tiêu đề và câu trả lời.")

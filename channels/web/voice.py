@@ -3,7 +3,6 @@ and the survey's chart by month that the dashboard shows in the survey's live se
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from markupsafe import Markup
@@ -47,7 +46,7 @@ async def register(request: Request, officer: Officer) -> Response:
     items = await services.feedback.register(status)
     deadlines = dict(services.config.feedback_deadlines)
     return render(request, "feedback.html", officer, items=items, status=status, labels=FEEDBACK_LABELS,
-                  due={i.id: due(i, deadlines) for i in items}, now=time.time(), deadlines=deadlines)
+                  due={i.id: due(i, deadlines) for i in items}, now=services.clock.now(), deadlines=deadlines)
 
 
 async def _item(request: Request) -> FeedbackItem | None:
@@ -64,7 +63,7 @@ async def item_page(request: Request, officer: Officer) -> Response:
     deadlines = dict(services.config.feedback_deadlines)
     return render(request, "feedback_item.html", officer, item=item, labels=FEEDBACK_LABELS,
                   deliveries=await services.storage.feedback_deliveries(item.id), states=DELIVERY_STATES,
-                  due=due(item, deadlines), now=time.time(), finished=item.status in FINISHED)
+                  due=due(item, deadlines), now=services.clock.now(), finished=item.status in FINISHED)
 
 
 @page(ADMIN)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from typing import Any
 
 import httpx
@@ -49,10 +48,11 @@ class ZaloOAChannel:
 
     def __init__(self, config: Config, core: Core, router: Router) -> None:
         self.config, self.core, self.router = config, core, router
+        self.clock = core.services.clock
         self.store = channel_store(config)
         self.client = httpx.AsyncClient(timeout=TIMEOUT)
         self.tokens = TokenKeeper(self.store, self.client, config.zalo_oauth_api, config.zalo_oa_app_id,
-                                  config.zalo_oa_app_secret, config.zalo_oa_refresh_token)
+                                  config.zalo_oa_app_secret, config.zalo_oa_refresh_token, self.clock)
         self.sender = ZaloOASender(self.client, config.zalo_oa_api, self.tokens, self.store)
         self.inbound = InboundWorker(self.store, CHANNEL, self.handle)
         self.variants: set[str] = set()
@@ -110,7 +110,7 @@ class ZaloOAChannel:
             if await self.store.was_sent(CHANNEL, stored.msg_id):
                 return
             await asyncio.sleep(ECHO_GRACE)
-        await self.store.take_over(CHANNEL, stored.user_id, time.time() + TAKEOVER)
+        await self.store.take_over(CHANNEL, stored.user_id, self.clock.now() + TAKEOVER)
         log.info("a person wrote to a Zalo OA user from Zalo's inbox: the bot is silent there for %d min",
                  TAKEOVER // 60)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 
 import httpx
 
 from bot.engine.guard import MaskingFilter
+from bot.kernel.clock import SYSTEM, Clock
 from bot.store.channel_store import ChannelStore, Tokens
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ def mask_in_logs(*secrets: str) -> None:
 
 
 async def request_tokens(client: httpx.AsyncClient, oauth_api: str, app_secret: str,
-                         form: dict[str, str]) -> Tokens:
+                         form: dict[str, str], clock: Clock = SYSTEM) -> Tokens:
     """POST /v4/oa/access_token (refresh or authorization code); the new tokens, or TokenError."""
     try:
         resp = await client.post(f"{oauth_api}/v4/oa/access_token", data=form, headers={"secret_key": app_secret})
@@ -42,7 +41,7 @@ async def request_tokens(client: httpx.AsyncClient, oauth_api: str, app_secret: 
         name = data.get("error_name", "") if isinstance(data, dict) else ""
         raise TokenError(f"Zalo OAuth refused ({error} {name})".strip())
     lifetime = float(str(data.get("expires_in") or "3600"))
-    tokens = Tokens(str(data["access_token"]), str(data["refresh_token"]), time.time() + lifetime)
+    tokens = Tokens(str(data["access_token"]), str(data["refresh_token"]), clock.now() + lifetime)
     mask_in_logs(tokens.access_token, tokens.refresh_token)
     return tokens
 
@@ -51,7 +50,7 @@ class TokenKeeper:
     """The OA's access token: loaded from the database (the setting only seeds an empty one), refreshed once."""
 
     def __init__(self, store: ChannelStore, client: httpx.AsyncClient, oauth_api: str, app_id: str,
-                 app_secret: str, seed: str, clock: Callable[[], float] = time.time) -> None:
+                 app_secret: str, seed: str, clock: Clock = SYSTEM) -> None:
         self.store, self.client, self.oauth_api = store, client, oauth_api
         self.app_id, self.app_secret, self.seed, self.clock = app_id, app_secret, seed, clock
         self.tokens: Tokens | None = None
@@ -73,7 +72,7 @@ class TokenKeeper:
         return self.status if self.status != "ok" else self._describe()
 
     def _fresh(self, tokens: Tokens | None) -> bool:
-        return tokens is not None and bool(tokens.access_token) and self.clock() < tokens.expires_at - EARLY
+        return tokens is not None and bool(tokens.access_token) and self.clock.now() < tokens.expires_at - EARLY
 
     def _describe(self) -> str:
         if self.tokens is None:
@@ -105,7 +104,7 @@ class TokenKeeper:
                 raise TokenError(self.status)
             form = {"app_id": self.app_id, "grant_type": "refresh_token", "refresh_token": refresh}
             try:
-                tokens = await request_tokens(self.client, self.oauth_api, self.app_secret, form)
+                tokens = await request_tokens(self.client, self.oauth_api, self.app_secret, form, self.clock)
             except TokenError as exc:
                 self.status = f"token refresh failed: {exc}"
                 log.error("Zalo OA %s", self.status)

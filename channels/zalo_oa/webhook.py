@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -63,12 +62,12 @@ def route_key(data: dict[str, Any]) -> tuple[str, str] | None:
     return sound_text(user), sound_text(str(msg_id))
 
 
-def _fresh(timestamp: str) -> bool:
+def _fresh(timestamp: str, now: float) -> bool:
     try:
         sent = int(timestamp) / 1000
     except ValueError:
         return False
-    return time.time() - MAX_AGE <= sent <= time.time() + MAX_AHEAD
+    return now - MAX_AGE <= sent <= now + MAX_AHEAD
 
 
 def webhook_route(channel: ZaloOAChannel) -> Callable[[Request], Awaitable[Response]]:
@@ -90,7 +89,7 @@ def webhook_route(channel: ZaloOAChannel) -> Callable[[Request], Awaitable[Respo
         timestamp = str(data.get("timestamp", ""))
         mac = request.headers.get(SIGNATURE_HEADER, "").strip().removeprefix("mac=")
         variant = signature_variant(body, timestamp, mac, config.zalo_oa_secret_key, firsts) if mac else None
-        if variant is None or not _fresh(timestamp):
+        if variant is None or not _fresh(timestamp, channel.clock.now()):
             log.warning("Zalo OA event refused: %s", "stale timestamp" if variant else "bad or missing signature")
             return PlainTextResponse("forbidden", status_code=403)
         channel.note_variant(variant)
