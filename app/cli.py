@@ -31,8 +31,6 @@ from bot.store.files import NoAccess, denied
 from bot.store.snapshots import BackupError
 from bot.store.sqlite import DatabaseError, StorageUnavailable
 from bot.understanding.brain import Brain
-from bot.understanding.publish import NameOverride
-from bot.usecases.citizen import parse_number
 from knowledge.loader import KnowledgeError
 
 CLI_ADMIN = User("cli", "0", "0", "papibot CLI", ADMIN)
@@ -131,7 +129,7 @@ def _day(text: str | None) -> float | None:
 
 async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
     """Operate the reply queue from the command line, through the same services as the bot."""
-    from bot.kernel.render import to_plain
+    from app.commands import queue as cli_queue
 
     async def work(s: Services) -> int:
         if args.queue_cmd == "list":
@@ -147,22 +145,7 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
                    "doubt": asdict(await s.storage.doubt_counts(*span))}
             print(json.dumps(out, ensure_ascii=False) if args.json else out)
             return 0
-        service = {"answer": s.admin.answer, "close": s.admin.close}.get(args.queue_cmd)
-        if service:
-            reply = await service(CLI_ADMIN, str(args.number), " ".join(args.text))
-        else:
-            number = parse_number(str(args.number))
-            if args.new and number is None:
-                print(f"Số câu hỏi không hợp lệ: {args.number}", file=sys.stderr)
-                return 2
-            allow = NameOverride(CLI_ADMIN.key, args.allow_name) if args.allow_name else None
-            reply = await (s.admin.promote_new(CLI_ADMIN, number or 0, args.title or "", args.question, allow,
-                                               args.answer)
-                           if args.new else
-                           s.admin.promote(CLI_ADMIN, " ".join([str(args.number), args.topic or "",
-                                                                 args.question or ""]).strip(), override=allow))
-        print(to_plain(reply.text))
-        return 0 if reply.ok else 1
+        return await cli_queue.act(s, CLI_ADMIN, args)
 
     return await _with_services(config, work)
 

@@ -105,7 +105,7 @@ async def more_options(req: Request) -> Reply:
     e = req.event
     rest = await req.services.storage.menu_rest(e.channel, e.chat_id, e.user_id)
     if not rest:
-        return Reply(req.services.renderer.message("expired"), ok=False)
+        return Reply(req.services.renderer.message("expired"), alert=True)
     return Reply(req.services.renderer.message("more_options"), [[option] for option in rest])
 
 
@@ -141,5 +141,5 @@ async def privacy(req: Request) -> Reply:
 async def whoami(req: Request) -> Reply:
     """/id: a person's own identity on this channel (private chats only), for officers being set up."""
     if not req.event.private:
-        return Reply(req.services.renderer.message("private_only_id"), ok=False)
+        return Reply(req.services.renderer.message("private_only_id"), alert=True)
     return Reply(req.services.renderer.message("your_id", identity=req.user.key))

@@ -132,3 +132,35 @@ def test_only_the_clock_reads_the_time() -> None:
                if name != CLOCK and not any(name == p or name.startswith(p + ".") for p in CLOCK_PENDING)
                and (found := _time_readings(path))}
     assert readers == {}
+
+
+SERVICES = ("admin", "inbox", "staff", "citizen", "plan", "survey", "feedback", "learned")
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _built_id(node: ast.expr) -> bool:
+    """An argument written as text for a use case to parse: str(…), an f-string or a .format() string."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    return isinstance(node, ast.Call) and (_dotted(node.func) == "str" or _dotted(node.func).endswith(".format"))
+
+
+def test_web_pages_call_typed_use_cases_and_say_outcomes_themselves() -> None:
+    """The console never scrapes a chat reply (no to_plain, no decision string) and never builds a command line."""
+    found = []
+    for path in sorted((ROOT / "channels" / "web").glob("*.py")):
+        text = path.read_text()
+        found += [f"{path.name}: {word}" for word in ("to_plain(", ".decision", ".diagnosis") if word in text]
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _dotted(node.func).split(".")
+            service = "services" in name and len(name) >= 2 and name[-2] in SERVICES
+            if service and any(_built_id(arg) for arg in [*node.args, *(k.value for k in node.keywords)]):
+                found.append(f"{path.name}:{node.lineno}: {'.'.join(name[-3:])}(…str…)")
+    assert found == [], found

@@ -81,7 +81,7 @@ async def test_restore_refuses_while_held_then_serves_the_restored_data(config: 
     services = await open_services(config)
     reply = await say(services, citizen(5), "xin phép bay flycam quay phim đám cưới ở Mộc Châu")
     await say(services, admin(), "/answer 1 Liên hệ Cục Tác chiến.")
-    assert (await say(services, admin(), f"/promote 1 tra-cuu-thu-tuc {LEARNED}")).ok
+    assert not (await say(services, admin(), f"/promote 1 tra-cuu-thu-tuc {LEARNED}")).alert
     await services.close()
     made = backup(config.db_path, tmp_path / "backups")
     # Later changes that the restore must undo.

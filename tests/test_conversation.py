@@ -182,18 +182,18 @@ async def test_context_lives_in_the_database_and_expires(config) -> None:
     clock = FixedClock()
     services: Services = await open_services(config, clock=clock)
     try:
-        assert (await say(services, citizen(), "làm hộ chiếu")).topic == "ho-chieu"
+        assert (await say(services, citizen(), "làm hộ chiếu")).diagnosis.topic == "ho-chieu"
     finally:
         await services.close()
     services = await open_services(config, clock=clock)  # a restart keeps the conversation
     try:
         reply = await say(services, citizen(), "bao lâu thì có")
-        assert reply.topic == "ho-chieu" and "Thời hạn" in reply.text
+        assert reply.diagnosis.topic == "ho-chieu" and "Thời hạn" in reply.text
         clock.advance(31 * 60)
-        assert (await say(services, citizen(), "bao lâu thì có")).topic != "ho-chieu"  # a long pause resets
+        assert (await say(services, citizen(), "bao lâu thì có")).diagnosis.topic != "ho-chieu"  # a long pause resets
         await say(services, citizen(), "làm hộ chiếu")
         await say(services, citizen(), "/start")
-        assert (await say(services, citizen(), "bao lâu thì có")).topic != "ho-chieu"  # so does /start
+        assert (await say(services, citizen(), "bao lâu thì có")).diagnosis.topic != "ho-chieu"  # so does /start
     finally:
         await services.close()
 
@@ -201,7 +201,7 @@ async def test_context_lives_in_the_database_and_expires(config) -> None:
 async def test_a_queued_follow_up_carries_the_previous_turns(services: Services) -> None:
     await say(services, citizen(), "làm hộ chiếu cho con")
     reply = await say(services, citizen(), "cấp phép bay flycam quay phim đám cưới")
-    ticket = await services.storage.ticket(reply.ticket_id or 0)
+    ticket = await services.storage.ticket(reply.diagnosis.ticket_id or 0)
     assert ticket is not None and ticket.previous == ["làm hộ chiếu cho con"]
     post = services.renderer.render("admin_post.html", t=ticket)
     assert "Trước đó công dân đã hỏi" in post and "làm hộ chiếu cho con" in post
@@ -209,11 +209,11 @@ async def test_a_queued_follow_up_carries_the_previous_turns(services: Services)
 
 async def test_a_bare_thu_tuc_opens_the_catalogue_and_sections_open_by_button(services: Services) -> None:
     catalogue = await say(services, citizen(), "thủ tục")
-    assert "Danh mục thủ tục" in catalogue.text and catalogue.ticket_id is None
+    assert "Danh mục thủ tục" in catalogue.text and catalogue.diagnosis.ticket_id is None
     answer = await say(services, citizen(), "đăng ký kết hôn")
     fee = next(data for row in answer.buttons for label, data in row if label == "Lệ phí")
     opened = await press(services, citizen(), fee)
-    assert "Lệ phí" in opened.text and opened.topic == "ket-hon"
+    assert "Lệ phí" in opened.text and opened.diagnosis.topic == "ket-hon"
     where = await say(services, citizen(), "còn làm ở đâu")  # the button moved the conversation there
-    assert where.topic == "ket-hon" and "Nơi nộp" in where.text
+    assert where.diagnosis.topic == "ket-hon" and "Nơi nộp" in where.text
     assert (await services.storage.stats()).received == 0  # nothing here needed an officer

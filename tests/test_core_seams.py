@@ -127,7 +127,7 @@ async def test_an_answered_message_costs_one_write_transaction(services, monkeyp
 
     monkeypatch.setattr(services.storage.db, "commit", counting)
     reply = await router.handle(Event("telegram", "9", "9", text="làm giấy khai sinh cho con", update_id="5"))
-    assert reply is not None and reply.topic == "khai-sinh"
+    assert reply is not None and reply.diagnosis.topic == "khai-sinh"
     assert commits == 1  # the question and the record that update 5 was processed, together
 
 

@@ -16,6 +16,7 @@ from app.commands import learned as cli_learned
 from app.commands import staff as cli_staff
 from bot.engine.services import open_services
 from bot.kernel.config import DEFAULT_KNOWLEDGE, load_config
+from bot.usecases.outcomes import succeeded
 from tests.conftest import ROOT_DIR, admin, citizen, say
 
 SEED = ROOT_DIR.parent / "shared" / "seed" / "bao-cao-papi-6-thang-2021.txt"
@@ -44,10 +45,10 @@ async def test_main_flows_write_only_to_the_data_dir(tmp_path: Path, knowledge_c
     config = load_config(env={"PAPIBOT_DATA_DIR": str(data)}, knowledge_dir=knowledge_copy)
     services = await open_services(config)
     try:
-        number = (await say(services, citizen(3), "xin phép bay flycam quay phim đám cưới")).ticket_id
-        await services.admin.answer(admin(), str(number), "Liên hệ Cục Tác chiến, Bộ Tổng Tham mưu.")
-        promoted = await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc xin phép bay flycam")
-        assert promoted.ok, promoted.text
+        number = (await say(services, citizen(3), "xin phép bay flycam quay phim đám cưới")).diagnosis.ticket_id
+        await services.admin.answer(admin(), number, "Liên hệ Cục Tác chiến, Bộ Tổng Tham mưu.")
+        promoted = await services.admin.promote(admin(), number, "tra-cuu-thu-tuc", "xin phép bay flycam")
+        assert succeeded(promoted), promoted
     finally:
         await services.close()
     assert (data / "papibot.db").exists() and not (data / "learned.yaml").exists()  # learned: in the database
@@ -77,9 +78,9 @@ async def test_a_legacy_learned_file_is_read_and_never_written(tmp_path: Path, k
         assert any("imported 1 learned questions" in r.getMessage() for r in caplog.records)
         topic = services.brain.kb.topic("tra-cuu-thu-tuc")
         assert topic is not None and "hỏi về giấy phép bay flycam" in topic.questions
-        number = (await say(services, citizen(4), "xin phép nuôi chim yến trong nhà")).ticket_id
-        await services.admin.answer(admin(), str(number), "Liên hệ Sở Văn hóa.")
-        assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc nuôi chim yến trong nhà")).ok
+        number = (await say(services, citizen(4), "xin phép nuôi chim yến trong nhà")).diagnosis.ticket_id
+        await services.admin.answer(admin(), number, "Liên hệ Sở Văn hóa.")
+        assert succeeded(await services.admin.promote(admin(), number, "tra-cuu-thu-tuc", "nuôi chim yến trong nhà"))
     finally:
         await services.close()
     assert legacy.read_bytes() == before and not config.learned_file.exists()

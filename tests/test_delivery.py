@@ -13,6 +13,7 @@ from bot.engine.delivery import wait_delivered
 from bot.kernel.config import load_config
 from bot.kernel.models import ADMIN, User
 from bot.store.outbox import OFFICER_LANE
+from bot.usecases.outcomes import succeeded
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
 from tests.stack import Stack, running
@@ -45,13 +46,13 @@ async def stack(fake: FakeBotAPI, tmp_path: Path, request: pytest.FixtureRequest
 async def ticket_of(stack: Stack, citizen: int) -> int:
     user = User("telegram", str(citizen), str(citizen), "Dân", "citizen")
     reply = await stack.services.citizen.ask(user, UNKNOWN.format(citizen))
-    assert reply.ticket_id is not None
-    return reply.ticket_id
+    assert reply.diagnosis.ticket_id is not None
+    return reply.diagnosis.ticket_id
 
 
 async def answer(stack: Stack, ticket: int, text: str) -> None:
-    done = await stack.services.admin.answer(OFFICER, str(ticket), text)
-    assert done.ok, done.text
+    done = await stack.services.admin.answer(OFFICER, ticket, text)
+    assert succeeded(done), done
     stack.worker.wake()
 
 

@@ -7,6 +7,7 @@ import time
 
 from bot.engine.services import Services
 from bot.store.heartbeat import BEAT_TTL
+from bot.usecases.outcomes import succeeded
 from tests.conftest import admin, citizen
 from tests.webkit import add_accounts, client, login
 
@@ -16,9 +17,10 @@ NO_CHANNEL = "chưa cấu hình kênh nào"
 
 
 async def _answered_ticket(services: Services, channel: str) -> int:
-    ticket = (await services.citizen.ask(citizen(5, channel), "cấp phép bay flycam quay phim đám cưới")).ticket_id
+    asked = await services.citizen.ask(citizen(5, channel), "cấp phép bay flycam quay phim đám cưới")
+    ticket = asked.diagnosis.ticket_id
     assert ticket is not None
-    assert (await services.admin.answer(admin(), str(ticket), "Liên hệ Sở Xây dựng.")).ok
+    assert succeeded(await services.admin.answer(admin(), ticket, "Liên hệ Sở Xây dựng."))
     return ticket
 
 

@@ -64,7 +64,8 @@ def test_queue_stats_count_doubts_and_verdicts(tmp_path, monkeypatch, capsys) ->
         services = await open_services(load_config())
         try:
             for user in (1, 2):
-                assert (await services.citizen.ask(citizen(user), "làm căn cước công dân ở đâu")).decision == ANSWER
+                reply = await services.citizen.ask(citizen(user), "làm căn cước công dân ở đâu")
+                assert reply.diagnosis.decision == ANSWER
             first = (await services.storage.doubtful_answers())[-1]
             assert await services.storage.judge(first.id, RIGHT, "web:lan")
         finally:

@@ -49,15 +49,15 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
     storage = services.storage
     await say(services, PERSON, "làm hộ chiếu")  # a conversation, a contact, a question
     reply = await say(services, PERSON, WORDS)  # a follow-up queued with the previous turns
-    number = reply.ticket_id
+    number = reply.diagnosis.ticket_id
     assert number is not None
     await storage._write(
         "INSERT INTO inbound_events (channel, msg_id, user_id, body, status, received_at) VALUES (?, ?, ?, ?, ?, ?)",
         ("zalo_oa", "m1", PERSON.user_id, json.dumps({"text": WORDS, "sender": PERSON.user_id}), "done", time.time()))
     await storage._write("INSERT INTO takeovers (channel, user_id, until) VALUES (?, ?, ?)",
                          ("zalo_oa", PERSON.user_id, time.time() + 60))
-    await services.admin.answer(admin(), str(number), f"Chị Lò Thị Mai hỏi về {WORDS}: liên hệ Cảng vụ.")
-    await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc xin phép quay phim bằng flycam")
+    await services.admin.answer(admin(), number, f"Chị Lò Thị Mai hỏi về {WORDS}: liên hệ Cảng vụ.")
+    await services.admin.promote(admin(), number, "tra-cuu-thu-tuc", "xin phép quay phim bằng flycam")
     promoted = "xin phép quay phim bằng flycam"
     assert await storage._value("SELECT count(*) FROM learned_items WHERE body = ?", (promoted,)) == 1
     assert promoted in services.brain.kb.topic("tra-cuu-thu-tuc").questions
@@ -81,13 +81,13 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
     row = await storage._one("SELECT action, admin_id, detail FROM admin_actions WHERE ticket_id = ? AND action = "
                              "'answer'", (number,))
     assert tuple(row) == ("answer", "console:7", "")
-    assert (await storage.stats()).answered == 1 and other.decision in ("suggest", "queue", "answer")
+    assert (await storage.stats()).answered == 1 and other.diagnosis.decision in ("suggest", "queue", "answer")
 
 
 async def test_retention_purge_erases_old_messages_and_audit_excerpts(services: Services) -> None:
     storage = services.storage
-    ticket = (await say(services, citizen(), "cấp phép bay flycam quay phim")).ticket_id
-    await services.admin.answer(admin(), str(ticket), "Liên hệ Cảng vụ hàng không.")
+    ticket = (await say(services, citizen(), "cấp phép bay flycam quay phim")).diagnosis.ticket_id
+    await services.admin.answer(admin(), ticket, "Liên hệ Cảng vụ hàng không.")
     async with storage._tx() as db:
         await db.execute("UPDATE outbox SET status = 'sent'")
         await db.execute("UPDATE tickets SET created_at = 1")
@@ -114,7 +114,7 @@ def test_zero_or_negative_retention_is_refused(tmp_path: Path, days: str) -> Non
 async def test_doubtful_answers_and_verdicts_on_both_backends_and_their_erasure(services: Services) -> None:
     storage = services.storage
     for text in ("xin giấy xác nhận tình trạng hôn nhân", "ở tỉnh khác thì xin ở đâu", "làm hộ chiếu ở đâu"):
-        assert (await say(services, PERSON, text)).decision == "answer"
+        assert (await say(services, PERSON, text)).diagnosis.decision == "answer"
     [item] = await storage.doubtful_answers()
     assert (item.text, item.doubt, item.topic) == ("ở tỉnh khác thì xin ở đâu", "context",
                                                    "xac-nhan-tinh-trang-hon-nhan")
@@ -151,7 +151,7 @@ async def test_erased_words_leave_no_bytes_in_the_database_files_while_it_is_ope
         await say(services, PERSON, "/xoadulieu")
         assert "Đã xóa" in (await press(services, PERSON, "del:yes")).text
         assert raw_traces(config.db_path, marker) == []  # not in the file, its free pages, the WAL or its index
-        assert other.ticket_id is None or await services.storage.ticket(other.ticket_id) is not None
+        assert other.diagnosis.ticket_id is None or await services.storage.ticket(other.diagnosis.ticket_id) is not None
     finally:
         await services.close()
 

@@ -68,7 +68,7 @@ async def test_a_redelivered_update_creates_nothing_twice(services) -> None:
     router = Router(services, ROUTES, FloodGuard(20))
     event = Event("telegram", "42", "42", text="cấp phép bay flycam quay phim đám cưới", update_id="1001")
     first = await router.handle(event)
-    assert first is not None and first.ticket_id == 1
+    assert first is not None and first.diagnosis.ticket_id == 1
     assert await services.storage.processed("telegram", "1001")
     assert await router.handle(event) is None  # redelivered after a crash: nothing said, nothing stored
     with pytest.raises(AlreadyProcessed):

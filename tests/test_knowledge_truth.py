@@ -22,7 +22,7 @@ def nowhere(reply: Reply, *needles: str) -> bool:
 
 async def ask(services: Services, n: int, text: str, topic: str) -> Reply:
     reply = await say(services, citizen(n), text)
-    assert reply.topic == topic, (text, reply.topic, reply.text)
+    assert reply.diagnosis.topic == topic, (text, reply.diagnosis.topic, reply.text)
     return reply
 
 
@@ -63,7 +63,7 @@ async def test_a_card_for_a_13_year_old_in_english(services: Services) -> None:
 async def test_no_part_of_the_card_topic_says_a_childs_card_lasts_only_until_14(services: Services) -> None:
     user = citizen(6)
     first = await say(services, user, "căn cước")
-    assert first.topic == "can-cuoc" and nowhere(first, "chỉ dùng đến khi trẻ đủ 14")
+    assert first.diagnosis.topic == "can-cuoc" and nowhere(first, "chỉ dùng đến khi trẻ đủ 14")
     payloads = [data for row in first.buttons for _, data in row if data.startswith("sec:can-cuoc:")]
     assert len(payloads) >= 8
     for payload in payloads:  # every part, opened whole by its button

@@ -30,7 +30,7 @@ async def learned(services: Services) -> list[tuple[str, str, int | None]]:
 
 async def test_erasing_a_citizen_erases_what_was_taught_from_their_words(services: Services) -> None:
     for user, text in ((PERSON, ASKED), (citizen(5), OTHER)):
-        assert (await services.citizen.ask(user, text)).decision in ("queue", "suggest")
+        assert (await services.citizen.ask(user, text)).diagnosis.decision in ("queue", "suggest")
     doubtful = await services.storage.log_question(PERSON, DOUBT, "answer", "khai-sinh", 30.0, doubt="context")
     await add_accounts(services)
     async with client(services) as web:
@@ -52,7 +52,8 @@ async def test_erasing_a_citizen_erases_what_was_taught_from_their_words(service
     [topic_id] = [t.id for t in services.brain.kb.topics if t.title == "Nuôi ong mật"]
     assert {EDITED, OTHER, OWN} <= set(services.brain.kb.topic(topic_id).questions)
     assert TAUGHT in services.brain.kb.topic("khai-sinh").questions
-    assert (await services.citizen.ask(citizen(6), "nuôi ong mật ở bản có phải khai báo gì không")).topic == topic_id
+    reply = await services.citizen.ask(citizen(6), "nuôi ong mật ở bản có phải khai báo gì không")
+    assert reply.diagnosis.topic == topic_id
     audit = " ".join(a["detail"] for a in await services.storage.audit_log())
     assert "câu hỏi #" in audit and EDITED not in audit and TAUGHT not in audit
 

@@ -15,6 +15,7 @@ import pytest
 from app.commands import learned as cli_learned
 from bot.engine.services import Services, open_services
 from bot.kernel.config import Config
+from bot.usecases.outcomes import succeeded
 from tests.conftest import admin, citizen, press, say
 
 BOTH_BACKENDS = True  # two processes on one PostgreSQL database, and on one SQLite file
@@ -33,28 +34,28 @@ async def pair(config: Config) -> AsyncIterator[tuple[Services, Services]]:
 
 
 async def _answered_ticket(services: Services, user: int = 5) -> int:
-    number = (await say(services, citizen(user), ASKED)).ticket_id
+    number = (await say(services, citizen(user), ASKED)).diagnosis.ticket_id
     assert number is not None
-    await services.admin.answer(admin(), str(number), "Liên hệ Cục Tác chiến, Bộ Tổng Tham mưu.")
+    await services.admin.answer(admin(), number, "Liên hệ Cục Tác chiến, Bộ Tổng Tham mưu.")
     return number
 
 
 async def test_a_promotion_in_one_process_is_answered_by_the_other(pair: tuple[Services, Services]) -> None:
     first, second = pair
     number = await _answered_ticket(first)
-    assert (await say(second, citizen(6), ASKED)).topic != TOPIC
-    assert (await first.admin.promote(admin(), f"{number} {TOPIC} {ASKED}")).ok
-    assert (await say(first, citizen(6), ASKED)).topic == TOPIC  # the writer reloaded at once
-    assert (await say(second, citizen(7), ASKED)).topic != TOPIC  # the other one until its next check
+    assert (await say(second, citizen(6), ASKED)).diagnosis.topic != TOPIC
+    assert succeeded(await first.admin.promote(admin(), number, TOPIC, ASKED))
+    assert (await say(first, citizen(6), ASKED)).diagnosis.topic == TOPIC  # the writer reloaded at once
+    assert (await say(second, citizen(7), ASKED)).diagnosis.topic != TOPIC  # the other one until its next check
     assert await second.learned.check()
-    assert (await say(second, citizen(7), ASKED)).topic == TOPIC
+    assert (await say(second, citizen(7), ASKED)).diagnosis.topic == TOPIC
     assert not await second.learned.check()  # nothing changed since: nothing reloaded
 
 
 async def test_a_new_topic_and_its_removal_reach_the_other_process(pair: tuple[Services, Services]) -> None:
     first, second = pair
     number = await _answered_ticket(first)
-    assert (await first.admin.promote_new(admin(), number, "Xin phép bay flycam")).ok
+    assert succeeded(await first.admin.promote_new(admin(), number, "Xin phép bay flycam"))
     await second.learned.check()
     assert second.brain.kb.topic(f"hoi-dap-{number}") is not None
     assert await first.learned.remove(f"hoi-dap-{number}") == []
@@ -68,7 +69,7 @@ async def test_a_reload_of_the_knowledge_files_reaches_the_other_process(pair: t
     path.write_text(path.read_text(encoding="utf-8").replace(
         "questions:\n", f"questions:\n  - {ASKED}\n", 1), encoding="utf-8")
     assert ASKED not in second.brain.kb.topic(TOPIC).questions
-    assert (await first.admin.reload(admin())).ok
+    assert succeeded(await first.admin.reload(admin()))
     assert ASKED in first.brain.kb.topic(TOPIC).questions
     assert await second.learned.check()
     assert ASKED in second.brain.kb.topic(TOPIC).questions
@@ -83,7 +84,7 @@ async def test_a_failed_reload_keeps_the_previous_knowledge(config: Config, tmp_
     try:
         (own / "topics" / "ket-hon.yaml").write_text("id: ket-hon\ntitle: [broken\n", encoding="utf-8")
         number = await _answered_ticket(first)
-        assert (await first.admin.promote(admin(), f"{number} {TOPIC} {ASKED}")).ok
+        assert succeeded(await first.admin.promote(admin(), number, TOPIC, ASKED))
         before = second.brain.kb
         assert await second.learned.check()  # the version moved, but its folder is broken
         assert second.brain.kb is before and second.brain.kb.topic("ket-hon") is not None
@@ -96,7 +97,7 @@ async def test_a_failed_reload_keeps_the_previous_knowledge(config: Config, tmp_
 async def test_erasure_in_one_process_removes_what_was_learned_everywhere(pair: tuple[Services, Services]) -> None:
     first, second = pair
     number = await _answered_ticket(first)
-    assert (await first.admin.promote(admin(), f"{number} {TOPIC} {ASKED}")).ok
+    assert succeeded(await first.admin.promote(admin(), number, TOPIC, ASKED))
     await second.learned.check()
     assert ASKED in second.brain.kb.topic(TOPIC).questions
     await say(first, citizen(5), "/xoadulieu")
@@ -135,7 +136,7 @@ async def test_learned_yaml_is_imported_once_on_upgrade(config: Config, caplog: 
 async def test_export_then_import_round_trip_through_the_cli(services: Services, config: Config, tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     number = await _answered_ticket(services)
-    assert (await services.admin.promote_new(admin(), number, "Xin phép bay flycam")).ok
+    assert succeeded(await services.admin.promote_new(admin(), number, "Xin phép bay flycam"))
     exported = tmp_path / "learned-edit.yaml"
     assert await cli_learned.cmd_learned_export(argparse.Namespace(file=str(exported)), config) == 0
     text = exported.read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ import time
 from bot.engine.services import open_services
 from bot.kernel.config import Config, load_config
 from bot.store.storage import Storage
+from bot.usecases.outcomes import succeeded
 from tests.conftest import ROOT_DIR, admin, citizen, say
 from tests.pgserver import PgServer
 
@@ -30,8 +31,8 @@ async def test_a_sqlite_database_is_copied_whole_and_new_ids_follow_on(config: C
     try:
         for n in range(3):
             await say(services, citizen(40 + n), f"{UNKNOWN} lần {n}")
-        await services.admin.answer(admin(), "1", "Liên hệ Cảng vụ hàng không.")
-        assert (await services.admin.promote(admin(), f"1 tra-cuu-thu-tuc {LEARNED}")).ok
+        await services.admin.answer(admin(), 1, "Liên hệ Cảng vụ hàng không.")
+        assert succeeded(await services.admin.promote(admin(), 1, "tra-cuu-thu-tuc", LEARNED))
         await services.storage.save_canned(None, "Chào", "Xin chào anh/chị", "console:7")
         await services.storage._write("INSERT INTO inbound_events (channel, msg_id, user_id, body, received_at)"
                                       " VALUES ('zalo_oa', 'm1', '9', '{}', ?)", (time.time(),))
@@ -50,7 +51,7 @@ async def test_a_sqlite_database_is_copied_whole_and_new_ids_follow_on(config: C
             ticket = await moved.storage.ticket(1)
             assert ticket is not None and ticket.status == "answered" and ticket.answer == "Liên hệ Cảng vụ hàng không."
             reply = await say(moved, citizen(50), UNKNOWN)
-            assert reply.ticket_id == 4  # after the highest id SQLite ever gave out
+            assert reply.diagnosis.ticket_id == 4  # after the highest id SQLite ever gave out
             assert LEARNED in moved.brain.kb.topic("tra-cuu-thu-tuc").questions  # learned knowledge moved too
         finally:
             await moved.close()

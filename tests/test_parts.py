@@ -20,6 +20,7 @@ from bot.kernel.models import ADMIN, Progress, Reply, User
 from bot.kernel.render import plain_messages, split_message
 from bot.store.outbox import CITIZEN_LANE
 from bot.store.storage import Storage
+from bot.usecases.outcomes import succeeded
 from channels.telegram import TelegramChannel
 from channels.zalo_oa.sender import HINT, LIMIT
 from tests.fakebotapi import FakeBotAPI
@@ -79,8 +80,8 @@ async def each_part_once(citizen: Citizen, answer_size: int) -> None:
     await citizen.say(QUESTION)
     mark = len(await arrived(citizen, 1))
     citizen.fail_second_send()
-    done = await citizen.stack.services.admin.answer(citizen.officer, "1", long_answer(answer_size))
-    assert done.ok, done.text
+    done = await citizen.stack.services.admin.answer(citizen.officer, 1, long_answer(answer_size))
+    assert succeeded(done), done
     citizen.stack.worker.wake()
     expected = citizen.parts(*await outbox_row(citizen.stack.services.storage, "answer"))
     assert len(expected) == 3

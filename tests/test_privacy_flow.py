@@ -7,6 +7,7 @@ from bot.engine.router import Router
 from bot.engine.services import Services
 from bot.kernel.events import FOLLOW, Event
 from bot.kernel.models import CITIZEN, User
+from bot.usecases.outcomes import PersonalData, succeeded
 from handlers.routes import ROUTES
 from tests.conftest import admin, citizen, say
 
@@ -15,21 +16,21 @@ ASKED = ("Tôi là Lò Thị Mai, SĐT 0912345678, CCCD 014190001234, nhà em �
 
 
 async def test_promotion_never_publishes_a_citizens_personal_data(services: Services) -> None:
-    number = (await say(services, citizen(5), ASKED)).ticket_id
-    await services.admin.answer(admin(), str(number), "Cần xin phép Cục Tác chiến, Bộ Quốc phòng trước khi bay.")
-    alone = await services.admin.promote(admin(), str(number))
-    assert not alone.ok and "--new --title" in alone.text  # /promote N alone is refused with the way forward
-    refused = await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc")
-    assert not refused.ok
+    number = (await say(services, citizen(5), ASKED)).diagnosis.ticket_id
+    await services.admin.answer(admin(), number, "Cần xin phép Cục Tác chiến, Bộ Quốc phòng trước khi bay.")
+    alone = await say(services, admin(), f"/promote {number}")
+    assert alone.alert and "--new --title" in alone.text  # /promote N alone is refused with the way forward
+    refused = await say(services, admin(), f"/promote {number} tra-cuu-thu-tuc")
+    assert refused.alert
     for found in ("0912345678", "014190001234", "Lò Thị Mai"):
         assert found in refused.text  # the officer is shown what to edit
     new = await services.admin.promote_new(admin(), number or 0, "Xin phép bay flycam của Lò Thị Mai")
-    assert not new.ok  # a title with a name is refused too
+    assert isinstance(new, PersonalData)  # a title with a name is refused too
     assert await services.storage._value("SELECT count(*) FROM learned_items") == 0  # nothing stored yet
     edited = "xin phép bay flycam quay phim đám cưới thì làm thế nào"
-    assert (await services.admin.promote(admin(), f"{number} tra-cuu-thu-tuc {edited}")).ok
+    assert succeeded(await services.admin.promote(admin(), number or 0, "tra-cuu-thu-tuc", edited))
     reply = await say(services, citizen(6), "xin phép bay flycam quay phim đám cưới")
-    assert reply.topic == "tra-cuu-thu-tuc"
+    assert reply.diagnosis.topic == "tra-cuu-thu-tuc"
     stored = " ".join(str(r[0]) for r in await services.storage._all("SELECT body FROM learned_items"))
     assert edited in stored
     for private in ("Lò Thị Mai", "0912345678", "014190001234", "Hua La"):

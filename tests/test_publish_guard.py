@@ -15,6 +15,7 @@ from bot.engine.services import Services, open_services
 from bot.kernel.config import DEFAULT_KNOWLEDGE, Config
 from bot.understanding.learn import TOPIC, LearnedItem
 from bot.understanding.publish import NameOverride, PersonalDataRefused, Verdict, check, guard
+from bot.usecases.outcomes import succeeded
 from knowledge.loader import KnowledgeError
 from tests.conftest import ROOT_DIR, admin, citizen
 
@@ -99,9 +100,9 @@ def test_a_topic_is_checked_in_every_field_a_citizen_sees() -> None:
 
 async def answered(services: Services, answer: str) -> int:
     """A citizen's question the bot could not answer, answered by an officer with these words."""
-    number = (await services.citizen.ask(citizen(9), "xin phép nuôi ong mật ở bản thì làm thế nào")).ticket_id
+    number = (await services.citizen.ask(citizen(9), "xin phép nuôi ong mật ở bản thì làm thế nào")).diagnosis.ticket_id
     assert number is not None
-    assert (await services.admin.answer(admin(), str(number), answer)).ok
+    assert succeeded(await services.admin.answer(admin(), number, answer))
     return number
 
 

@@ -17,6 +17,7 @@ from bot.kernel.models import OutboxItem, Progress, Reply
 from bot.kernel.render import split_message
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.storage import Storage
+from bot.usecases.outcomes import Answered, NotPending, Overtaken, Promoted, succeeded
 from handlers.routes import ROUTES
 from tests.conftest import admin, citizen, deliver_due, event_for, say
 
@@ -27,24 +28,24 @@ UNKNOWN = "cấp phép bay flycam quay phim đám cưới"
 async def test_unknown_question_gets_a_ticket_once(services) -> None:
     first = await services.citizen.ask(citizen(), UNKNOWN)
     again = await services.citizen.ask(citizen(), UNKNOWN.upper() + " ?")
-    assert first.ticket_id is not None and again.ticket_id == first.ticket_id
-    assert f"#{first.ticket_id}" in first.text and "đang chờ trả lời" in again.text
+    assert first.diagnosis.ticket_id is not None and again.diagnosis.ticket_id == first.diagnosis.ticket_id
+    assert f"#{first.diagnosis.ticket_id}" in first.text and "đang chờ trả lời" in again.text
     tickets, total = await services.storage.pending_tickets()
     assert total == 1 and tickets[0].question == UNKNOWN
 
 
 async def test_other_citizens_ticket_reveals_nothing(services) -> None:
     reply = await services.citizen.ask(citizen(42), UNKNOWN)
-    other = await services.citizen.follow(citizen(43), str(reply.ticket_id))
+    other = await services.citizen.follow(citizen(43), str(reply.diagnosis.ticket_id))
     assert UNKNOWN not in other.text and "Không tìm thấy" in other.text
-    own = await services.citizen.follow(citizen(42), f"#{reply.ticket_id}")
+    own = await services.citizen.follow(citizen(42), f"#{reply.diagnosis.ticket_id}")
     assert UNKNOWN in own.text
     assert "không hợp lệ" in (await services.citizen.follow(citizen(42), "abc")).text
 
 
 async def test_answer_is_delivered_once_quoting_the_question(services) -> None:
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
-    done = await services.admin.answer(admin(), str(ticket), "Nộp hồ sơ tại UBND cấp xã.")
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
+    done = await say(services, admin(), f"/answer {ticket} Nộp hồ sơ tại UBND cấp xã.")
     assert "Đã trả lời" in done.text
     sent: list[str] = []
 
@@ -59,8 +60,8 @@ async def test_answer_is_delivered_once_quoting_the_question(services) -> None:
 
 async def test_answer_survives_a_restart_before_delivery(config) -> None:
     s = await open_services(config)
-    ticket = (await s.citizen.ask(citizen(), UNKNOWN)).ticket_id
-    await s.admin.answer(admin(), str(ticket), "Trả lời sau khi khởi động lại.")
+    ticket = (await s.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
+    await s.admin.answer(admin(), ticket, "Trả lời sau khi khởi động lại.")
     await s.close()
     s = await open_services(config)
     try:
@@ -75,8 +76,8 @@ async def test_answer_survives_a_restart_before_delivery(config) -> None:
 
 
 async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -> None:
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
-    await services.admin.answer(admin(), str(ticket), "Trả lời.")
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
+    await services.admin.answer(admin(), ticket, "Trả lời.")
 
     async def broken(chat_id: str, reply: Reply) -> None:
         raise ConnectionError("network down")
@@ -99,34 +100,33 @@ async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -
 
 
 async def test_two_admins_answering_at_once_one_wins(config, services) -> None:
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
     other = await open_services(config)
     try:
-        replies = await asyncio.gather(services.admin.answer(admin(7), str(ticket), "A"),
-                                       other.admin.answer(admin(8), str(ticket), "B"))
+        outcomes = await asyncio.gather(services.admin.answer(admin(7), ticket, "A"),
+                                        other.admin.answer(admin(8), ticket, "B"))
     finally:
         await other.close()
-    texts = sorted(r.text for r in replies)
-    assert sum("Đã trả lời" in t for t in texts) == 1
-    assert any("khác trả lời trước" in t or "đã trả lời" in t for t in texts)
+    assert sum(isinstance(o, Answered) for o in outcomes) == 1
+    assert any(isinstance(o, Overtaken | NotPending) for o in outcomes)
     outbox = await services.storage.due_outbox("citizen", ("console",))
     assert len(outbox) == 1
 
 
 async def test_bad_admin_input_gets_usage_not_a_crash(services) -> None:
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
-    assert "Cách dùng" in (await services.admin.answer(admin(), "abc", "x")).text
-    assert "Cách dùng" in (await services.admin.answer(admin(), str(ticket), "   ")).text
-    assert "Không có câu hỏi #999" in (await services.admin.answer(admin(), "999", "x")).text
-    await services.admin.close(admin(), str(ticket), "trùng lặp")
-    assert "không trả lời lại" in (await services.admin.answer(admin(), str(ticket), "muộn")).text
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
+    assert "Cách dùng" in (await say(services, admin(), "/answer abc x")).text
+    assert "Cách dùng" in (await say(services, admin(), f"/answer {ticket}    ")).text
+    assert "Không có câu hỏi #999" in (await say(services, admin(), "/answer 999 x")).text
+    await services.admin.close(admin(), ticket, "trùng lặp")
+    assert "không trả lời lại" in (await say(services, admin(), f"/answer {ticket} muộn")).text
 
 
 async def test_long_answer_is_delivered_in_telegram_sized_parts(services) -> None:
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
     long_answer = ("Hồ sơ gồm tờ khai và giấy tờ tùy thân. " * 130).strip()
     assert len(long_answer) > 5000
-    await services.admin.answer(admin(), str(ticket), long_answer)
+    await services.admin.answer(admin(), ticket, long_answer)
     item = (await services.storage.due_outbox("citizen", ("console",)))[0]
     parts = split_message(item.text)
     assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
@@ -134,10 +134,10 @@ async def test_long_answer_is_delivered_in_telegram_sized_parts(services) -> Non
 
 
 async def test_close_spam_silently_and_duplicates_politely(services) -> None:
-    spam = (await services.citizen.ask(citizen(1), "mua hàng giá rẻ tại đây")).ticket_id
-    dup = (await services.citizen.ask(citizen(2), UNKNOWN)).ticket_id
-    await services.admin.close(admin(), str(spam), "spam")
-    await services.admin.close(admin(), str(dup), "trùng câu hỏi đã trả lời")
+    spam = (await services.citizen.ask(citizen(1), "mua hàng giá rẻ tại đây")).diagnosis.ticket_id
+    dup = (await services.citizen.ask(citizen(2), UNKNOWN)).diagnosis.ticket_id
+    await services.admin.close(admin(), spam, "spam")
+    await services.admin.close(admin(), dup, "trùng câu hỏi đã trả lời")
     outbox = await services.storage.due_outbox("citizen", ("console",))
     assert [i.chat_id for i in outbox] == ["2"] and "đã được đóng" in outbox[0].text
     actions = [a["action"] for a in await services.storage.audit_log()]
@@ -147,30 +147,30 @@ async def test_close_spam_silently_and_duplicates_politely(services) -> None:
 async def test_promoted_answer_answers_the_next_citizen_directly(config, services) -> None:
     question = "xin giấy phép tổ chức lễ hội truyền thống của bản"
     first = await services.citizen.ask(citizen(1), question)
-    assert first.decision == "queue"  # "giấy phép" alone names no procedure: nothing to suggest
-    assert question in (await services.admin.queue(admin())).text
-    await services.admin.answer(admin(), "1", "Liên hệ UBND cấp xã nơi tổ chức lễ hội để được hướng dẫn.")
-    assert "Cách dùng" in (await services.admin.promote(admin(), "1")).text  # never the citizen's words as is
+    assert first.diagnosis.decision == "queue"  # "giấy phép" alone names no procedure: nothing to suggest
+    assert question in (await say(services, admin(), "/queue")).text
+    await services.admin.answer(admin(), 1, "Liên hệ UBND cấp xã nơi tổ chức lễ hội để được hướng dẫn.")
+    assert "Cách dùng" in (await say(services, admin(), "/promote 1")).text  # never the citizen's words as is
     done = await services.admin.promote_new(admin(), 1, "Xin phép tổ chức lễ hội truyền thống")
-    assert "Đã tạo chủ đề mới" in done.text
+    assert isinstance(done, Promoted) and done.new
     reply = await services.citizen.ask(citizen(2), question)
-    assert reply.decision == "answer" and "Liên hệ UBND cấp xã" in reply.text
+    assert reply.diagnosis.decision == "answer" and "Liên hệ UBND cấp xã" in reply.text
     restarted = await open_services(config)  # survives a restart: it lives in the knowledge folder
     try:
-        assert (await restarted.citizen.ask(citizen(3), question)).decision == "answer"
+        assert (await restarted.citizen.ask(citizen(3), question)).diagnosis.decision == "answer"
     finally:
         await restarted.close()
 
 
 async def test_promote_as_example_of_existing_topic(services) -> None:
     question = "em bé chào đời rồi thì làm gì tiếp"
-    assert (await services.citizen.ask(citizen(), question)).decision != "answer"
+    assert (await services.citizen.ask(citizen(), question)).diagnosis.decision != "answer"
     await services.storage.create_ticket(citizen(), question, "x")
-    await services.admin.answer(admin(), "1", "Xem hướng dẫn đăng ký khai sinh.")
-    assert "khai-sinh" in (await services.admin.promote(admin(), "1 khai-sinh")).text
+    await services.admin.answer(admin(), 1, "Xem hướng dẫn đăng ký khai sinh.")
+    assert "khai-sinh" in (await say(services, admin(), "/promote 1 khai-sinh")).text
     reply = await services.citizen.ask(citizen(5), question)
-    assert reply.decision == "answer" and reply.topic == "khai-sinh"
-    assert "Không có chủ đề" in (await services.admin.promote(admin(), "1 khong-co")).text
+    assert reply.diagnosis.decision == "answer" and reply.diagnosis.topic == "khai-sinh"
+    assert "Không có chủ đề" in (await say(services, admin(), "/promote 1 khong-co")).text
 
 
 async def test_ratings_and_counts(services) -> None:
@@ -179,8 +179,8 @@ async def test_ratings_and_counts(services) -> None:
     assert "Cảm ơn" in (await services.citizen.rate(citizen(), qid, True)).text
     assert "không còn hiệu lực" in (await services.citizen.rate(citizen(9), qid, False)).text
     assert (await services.storage.stats()).helpful == 1  # the stranger's rating was refused
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).ticket_id
-    await services.admin.answer(admin(), str(ticket), "ok")
+    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
+    await services.admin.answer(admin(), ticket, "ok")
     stats = await services.storage.stats()
     assert (stats.received, stats.answered, stats.pending, stats.bot_answers) == (1, 1, 0, 1)
     assert stats.helpful_rate == 1.0 and stats.median_hours is not None
@@ -212,13 +212,14 @@ async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
 
 async def test_a_learned_topic_outranks_the_out_of_scope_entry_it_now_covers(services) -> None:
     asked = await services.citizen.ask(citizen(1), "nhận con nuôi cần giấy tờ gì")
-    assert asked.decision == "queue" and asked.ticket_id is not None  # adoption is known to be out of scope
-    await services.admin.answer(admin(), str(asked.ticket_id), "Nộp hồ sơ tại UBND cấp xã nơi trẻ thường trú.")
-    assert (await services.admin.promote_new(admin(), asked.ticket_id, "Đăng ký nuôi con nuôi trong nước")).ok
+    number = asked.diagnosis.ticket_id
+    assert asked.diagnosis.decision == "queue" and number is not None  # adoption is known to be out of scope
+    await services.admin.answer(admin(), number, "Nộp hồ sơ tại UBND cấp xã nơi trẻ thường trú.")
+    assert succeeded(await services.admin.promote_new(admin(), number, "Đăng ký nuôi con nuôi trong nước"))
     for paraphrase in ("nhận con nuôi cần giấy tờ gì", "nhận con nuôi ở đâu", "nhan con nuoi can gi"):
         reply = await services.citizen.ask(citizen(2), paraphrase)
-        assert reply.decision == "answer" and "UBND cấp xã nơi trẻ" in reply.text, paraphrase
-    assert (await services.citizen.ask(citizen(2), "sang tên xe máy")).decision == "queue"  # others stay out
+        assert reply.diagnosis.decision == "answer" and "UBND cấp xã nơi trẻ" in reply.text, paraphrase
+    assert (await services.citizen.ask(citizen(2), "sang tên xe máy")).diagnosis.decision == "queue"  # others stay out
 
 
 @pytest.mark.sqlite_only
@@ -230,8 +231,8 @@ async def test_a_new_ticket_number_does_not_depend_on_what_the_reader_sees(servi
         reply = await say(services, citizen(), UNKNOWN)
     finally:
         await reader.execute("ROLLBACK")
-    assert reply.ticket_id is not None and f"#{reply.ticket_id}" in reply.text
-    assert [t.id for t in await services.storage.list_tickets()] == [reply.ticket_id]
+    assert reply.diagnosis.ticket_id is not None and f"#{reply.diagnosis.ticket_id}" in reply.text
+    assert [t.id for t in await services.storage.list_tickets()] == [reply.diagnosis.ticket_id]
 
 
 @pytest.mark.sqlite_only

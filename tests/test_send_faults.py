@@ -14,6 +14,7 @@ import pytest
 
 from bot.kernel.config import load_config
 from bot.kernel.models import ADMIN, User
+from bot.usecases.outcomes import succeeded
 from channels.http import build_app
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
@@ -133,8 +134,8 @@ async def test_a_429_is_one_warning_line_naming_the_chat_and_the_wait(fake: Fake
         fake.inject_message(71, "thủ tục nhận con nuôi")  # a direct reply meets the 429
         await fake.wait_sent_async(71, 1, timeout=10)
         fake.fail_next("sendMessage", 429, retry_after=2, chat_id=71)
-        done = await stack.services.admin.answer(User("telegram", "7", "7", "Cán bộ", ADMIN), "1", "Nộp tại xã.")
-        assert done.ok
+        done = await stack.services.admin.answer(User("telegram", "7", "7", "Cán bộ", ADMIN), 1, "Nộp tại xã.")
+        assert succeeded(done)
         stack.worker.wake()  # the officer's answer, through the outbox, meets the next one
         await fake.wait_sent_async(71, 2, timeout=10)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

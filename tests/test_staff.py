@@ -17,6 +17,7 @@ from bot.engine.services import open_services
 from bot.kernel.models import CITIZEN, STAFF, User
 from bot.kernel.render import split_message, to_plain
 from bot.papi.figures import check_metrics, check_text, load_metrics
+from bot.usecases.outcomes import AreaNotFound, OneArea, UnknownTask
 from tests.conftest import say
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +50,8 @@ async def test_citizens_are_politely_refused(services):
     assert task is not None and task.status_by.startswith("import:")  # nothing recorded
 
 
-async def test_status_names_the_2021_plan_and_its_as_of_day(staff):
-    text = to_plain((await staff.status(OFFICER, "")).text)
+async def test_status_names_the_2021_plan_and_its_as_of_day(services):
+    text = to_plain((await say(services, OFFICER, "/status")).text)
     assert "Kế hoạch 6 tháng cuối năm 2021" in text and "kỳ đã kết thúc" in text
     assert "tính đến ngày 30/06/2021 theo báo cáo" in text
     for name in ("Tham gia của người dân ở cấp cơ sở", "Thủ tục hành chính công", "Quản trị điện tử"):
@@ -65,49 +66,51 @@ AREA_VIII_QUERIES = ["quan-tri-dien-tu", "8", "VIII", "viii", "điện tử", "d
 
 
 @pytest.mark.parametrize("query", AREA_VIII_QUERIES)
-async def test_area_lookup(staff, query):
-    reply = await staff.status(OFFICER, query)
-    assert reply.decision == "status"
+async def test_area_lookup(services, staff, query):
+    assert isinstance(await staff.status(OFFICER, query), OneArea)
+    reply = await say(services, OFFICER, f"/status {query}")
     assert "Phòng TCHCQT" in reply.text and "8.1" in reply.text and "tính đến 30/06/2021" in reply.text
 
 
-async def test_loose_name_and_ambiguous_area(staff):
-    assert "Kiểm soát tham nhũng" in (await staff.status(OFFICER, "tham nhung")).text
-    reply = await staff.status(OFFICER, "công")
-    assert reply.decision == "ambiguous_area"
+async def test_loose_name_and_ambiguous_area(services, staff):
+    assert "Kiểm soát tham nhũng" in (await say(services, OFFICER, "/status tham nhung")).text
+    ambiguous = await staff.status(OFFICER, "công")
+    assert isinstance(ambiguous, AreaNotFound) and ambiguous.candidates
+    reply = await say(services, OFFICER, "/status công")
     data = [b[0][1] for b in reply.buttons]
     assert "st:thu-tuc-hanh-chinh-cong" in data and "st:cung-ung-dich-vu-cong" in data
     assert all(d.startswith("st:") and len(d.encode()) <= 64 for d in data)  # Telegram's callback limit
 
 
-async def test_unknown_area_offers_every_area(staff):
-    reply = await staff.status(OFFICER, "thể thao")
-    assert reply.decision == "unknown_area"
+async def test_unknown_area_offers_every_area(services, staff):
+    unknown = await staff.status(OFFICER, "thể thao")
+    assert isinstance(unknown, AreaNotFound) and not unknown.candidates
+    reply = await say(services, OFFICER, "/status thể thao")
     assert "thể thao" in reply.text and len(reply.buttons) == 8
 
 
-async def test_area_v_lists_nine_tasks(staff):
+async def test_area_v_lists_nine_tasks(services, staff):
     data = await staff.status_data("5")
     assert [t["id"] for t in data["tasks"]] == [f"5.{i}" for i in range(1, 10)]
     assert data["area"]["total"] == 9
-    reply = await staff.status(OFFICER, "thu-tuc-hanh-chinh-cong")
+    reply = await say(services, OFFICER, "/status thu-tuc-hanh-chinh-cong")
     assert all(len(part) <= 4096 for part in split_message(reply.text))
 
 
-async def test_task_in_full_names_its_period_and_bad_task(staff):
-    reply = await staff.task(OFFICER, "8.1")
+async def test_task_in_full_names_its_period_and_bad_task(services, staff):
+    reply = await say(services, OFFICER, "/task 8.1")
     assert "Kế hoạch số 183/KH-UBND" in reply.text and "18 câu hỏi" in reply.text
     assert "Phòng TCHCQT" in reply.text and "Hoàn thành" in reply.text
     assert "Kế hoạch 6 tháng cuối năm 2021" in reply.text and "tính đến 30/06/2021" in reply.text
-    later = to_plain((await staff.task(OFFICER, "7.3")).text)
+    later = to_plain((await say(services, OFFICER, "/task 7.3")).text)
     assert "Chưa có kết quả" in later and "Chưa đến hạn" not in later  # due Quý IV/2021, never reported
-    bad = await staff.task(OFFICER, "99.99")
-    assert bad.decision == "unknown_task" and "99.99" in bad.text
-    assert (await staff.task(OFFICER, "<b>")).decision == "unknown_task"
+    assert await staff.task(OFFICER, "99.99") == UnknownTask("99.99")
+    assert "Không có nhiệm vụ «99.99»" in (await say(services, OFFICER, "/task 99.99")).text
+    assert await staff.task(OFFICER, "<b>") == UnknownTask("<b>")
 
 
-async def test_output_is_escaped(staff):
-    reply = await staff.status(OFFICER, "<script>")
+async def test_output_is_escaped(services):
+    reply = await say(services, OFFICER, "/status <script>")
     assert "<script>" not in reply.text and "&lt;script&gt;" in reply.text
 
 
@@ -115,7 +118,7 @@ async def test_capnhat_records_who_and_when_and_survives_reimport(services, staf
     before = await staff.task_data("5.6")
     assert before is not None and before["status"] == "ongoing"
     reply = await say(services, OFFICER, "/capnhat 5.6 hoàn thành Đã trả lời 12 phản ánh")
-    assert reply.decision == "updated" and "Hoàn thành" in reply.text and "Chị Hòa" in reply.text
+    assert "Đã cập nhật nhiệm vụ" in reply.text and "Hoàn thành" in reply.text and "Chị Hòa" in reply.text
     assert "05/03/2026" in reply.text
     if SEED.exists():  # the office imports the report again: what the officer recorded stays
         counts, _ = await services.plan.import_report("cli:lan", SEED)
@@ -124,7 +127,7 @@ async def test_capnhat_records_who_and_when_and_survives_reimport(services, staf
     assert after is not None and after["status"] == "done" and after["note"] == "Đã trả lời 12 phản ánh"
     assert after["status_by"] == "console:7" and after["status_on"] == "2026-03-05"
     assert (await staff.status_data("V"))["area"]["done"] == 7
-    status = to_plain((await staff.status(OFFICER, "")).text)
+    status = to_plain((await say(services, OFFICER, "/status")).text)
     assert "1 nhiệm vụ được cập nhật sau ngày đó" in status  # the report's day stays the period's "as of"
     history = await services.storage.plan_changes(int(after["row"]))
     assert [(c.field, c.new, c.changed_by) for c in history[:2]] == [
@@ -132,14 +135,15 @@ async def test_capnhat_records_who_and_when_and_survives_reimport(services, staf
 
 
 async def test_capnhat_bad_input(services):
-    assert (await say(services, OFFICER, "/capnhat 5.6 finished")).decision == "bad_status"
-    assert (await say(services, OFFICER, "/capnhat 99.99 done")).decision == "unknown_task"
-    assert (await say(services, OFFICER, "/capnhat 5.6")).decision == "usage_capnhat"
+    assert "Tình trạng «finished» không hợp lệ" in (await say(services, OFFICER, "/capnhat 5.6 finished")).text
+    assert "Không có nhiệm vụ «99.99»" in (await say(services, OFFICER, "/capnhat 99.99 done")).text
+    assert "Cách dùng: /capnhat" in (await say(services, OFFICER, "/capnhat 5.6")).text
+    assert await services.staff.set_status(OFFICER, "99.99", "done", None) == UnknownTask("99.99")
     task = await services.plan.task_by_code("5.6")
     assert task is not None and task.status_by.startswith("import:")
 
 
-async def test_counts_show_live_queue_beside_report_figures_each_with_its_dates(staff):
+async def test_counts_show_live_queue_beside_report_figures_each_with_its_dates(services, staff):
     await staff.storage.create_ticket(CITIZEN_USER, "Xin hỏi thủ tục?", "xin hoi thu tuc")
     data = await staff.counts_data()
     assert data["queue"]["received"] == 1 and data["queue"]["pending"] == 1
@@ -150,7 +154,7 @@ async def test_counts_show_live_queue_beside_report_figures_each_with_its_dates(
     values = {m["key"]: m["value"] for m in data["metrics"]}
     assert values["dossiers_received"] == 609 and values["petitions_received"] == 255
     assert values["online_meetings_government"] == 28 and values["paperless_rooms"] == 3
-    text = to_plain((await staff.counts(OFFICER, "hồ sơ")).text)
+    text = to_plain((await say(services, OFFICER, "/counts hồ sơ")).text)
     assert "609" in text and "01/12/2020–31/05/2021" in text and "255" not in text
     assert "tính đến 30/06/2021" in text and "tính đến" in text.split("Theo")[0]  # both sides carry a date
 

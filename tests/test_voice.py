@@ -129,8 +129,8 @@ async def test_the_survey_in_english(pinned) -> None:
 async def test_skip_typed_on_a_channel_without_buttons_skips_and_other_text_is_a_question(pinned) -> None:
     await take(pinned, citizen(), "1", "1")
     assert "Câu 4." in (await say(pinned, citizen(), "0")).text  # Câu 3 skipped
-    assert (await say(pinned, citizen(), "làm hộ chiếu ở đâu")).decision == "answer"  # not a survey answer
-    assert (await say(pinned, citizen(), "0")).decision != "survey"  # the survey's menu was replaced
+    assert (await say(pinned, citizen(), "làm hộ chiếu ở đâu")).diagnosis.decision == "answer"  # not a survey answer
+    assert (await say(pinned, citizen(), "0")).diagnosis.decision != "survey"  # the survey's menu was replaced
     [(_, answers)] = await pinned.storage.survey_answers()
     assert answers == {"viec": "ho-tich", "noi": "xa", "tiep-can": ""}
 
@@ -142,10 +142,10 @@ async def test_an_officers_answer_invites_once_and_danhgia_follows_the_invitatio
     async def send(chat_id: str, reply: Reply) -> None:
         received.append(reply.text)
 
-    first = (await say(pinned, person, "cấp phép bay flycam quay phim đám cưới")).ticket_id
-    await pinned.admin.answer(admin(), str(first), "Liên hệ Sở Văn hóa, Thể thao và Du lịch.")
-    second = (await say(pinned, person, "xin phép bắn pháo hoa đám cưới")).ticket_id
-    await pinned.admin.answer(admin(), str(second), "Liên hệ Công an tỉnh.")
+    first = (await say(pinned, person, "cấp phép bay flycam quay phim đám cưới")).diagnosis.ticket_id
+    await pinned.admin.answer(admin(), first, "Liên hệ Sở Văn hóa, Thể thao và Du lịch.")
+    second = (await say(pinned, person, "xin phép bắn pháo hoa đám cưới")).diagnosis.ticket_id
+    await pinned.admin.answer(admin(), second, "Liên hệ Công an tỉnh.")
     await deliver_due(pinned.storage, "console", send)
     await deliver_due(pinned.storage, "console", send)
     assert len(received) == 2 and "/danhgia" in received[0] and "/danhgia" not in received[1]
@@ -216,7 +216,7 @@ async def test_feedback_button_cancel_group_and_privacy_notice(services) -> None
     assert ("Gửi phản ánh", "pa:new") in [b for row in answer.buttons for b in row]
     assert "1/5" in (await press(services, citizen(), "pa:new")).text
     assert "Đã hủy" in (await say(services, citizen(), "hủy")).text
-    assert (await say(services, citizen(), "làm hộ chiếu ở đâu")).decision == "answer"  # questions again
+    assert (await say(services, citizen(), "làm hộ chiếu ở đâu")).diagnosis.decision == "answer"  # questions again
     router = Router(services, ROUTES, FloodGuard(0))
     group = await router.handle(Event("telegram", "5", "-100777", text="/phananh", private=False))
     assert group is not None and "tin nhắn riêng" in group.text

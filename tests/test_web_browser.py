@@ -89,7 +89,7 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
     from playwright.async_api import async_playwright
 
     await add_accounts(services)
-    ticket = (await services.citizen.ask(citizen(), QUESTION)).ticket_id
+    ticket = (await services.citizen.ask(citizen(), QUESTION)).diagnosis.ticket_id
     await services.citizen.ask(citizen(44), "xin phép bay flycam ở đám cưới được không")
     await services.citizen.ask(citizen(45), "xin giấy xác nhận tình trạng hôn nhân")
     await services.citizen.ask(citizen(45), "ở tỉnh khác thì xin ở đâu")  # from the context: in doubt
@@ -130,7 +130,7 @@ async def test_officer_answers_and_teaches_in_a_real_browser(services, tmp_path)
             await page.get_by_role("button", name="Xác nhận lưu").click()
             await page.wait_for_url(f"{base}/knowledge?*")
             reply = await services.citizen.ask(citizen(51), QUESTION)
-            assert reply.decision == "answer" and "Sở Văn hóa" in reply.text
+            assert reply.diagnosis.decision == "answer" and "Sở Văn hóa" in reply.text
             # The other pages; the doubtful answer is marked right from its card
             for name in ("misunderstood", "knowledge", "dashboard"):
                 await _goto(page, f"{base}/{name}")

@@ -96,7 +96,7 @@ async def _health_of(app: Any) -> httpx.Response:
 async def test_a_full_disk_keeps_pages_readable_and_healthz_says_so(disk: Disk) -> None:
     services = disk.services
     await add_accounts(services)
-    ticket = (await services.citizen.ask(citizen(), "cấp phép bay flycam quay phim đám cưới")).ticket_id
+    ticket = (await services.citizen.ask(citizen(), "cấp phép bay flycam quay phim đám cưới")).diagnosis.ticket_id
     webhooks = build_app([], _health(services, []))
     async with client(services) as web:
         assert (await login(web, "lan")).status_code == 303

@@ -26,7 +26,7 @@ def _secured(response: httpx.Response) -> None:
 
 async def test_every_response_carries_the_security_headers(services) -> None:
     await add_accounts(services)
-    ticket = (await services.citizen.ask(citizen(), "cấp phép bay flycam quay phim đám cưới")).ticket_id
+    ticket = (await services.citizen.ask(citizen(), "cấp phép bay flycam quay phim đám cưới")).diagnosis.ticket_id
     async with client(services) as web:
         for path in ("/login", "/inbox", "/static/web.css", "/khong-co-trang-nay", "/healthz"):
             _secured(await web.get(path))  # signed out: a redirect, the form, a static file, a 404, health

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine.services import Services
+from bot.usecases.outcomes import succeeded
 from tests.conftest import admin, citizen
 from tests.webkit import add_accounts, client, csrf, login
 
@@ -22,9 +23,9 @@ async def web(services):
 
 
 async def answered_ticket(services: Services, answer: str) -> int:
-    number = (await services.citizen.ask(citizen(9), UNKNOWN)).ticket_id
+    number = (await services.citizen.ask(citizen(9), UNKNOWN)).diagnosis.ticket_id
     assert number is not None
-    assert (await services.admin.answer(admin(), str(number), answer)).ok
+    assert succeeded(await services.admin.answer(admin(), number, answer))
     return number
 
 
@@ -46,7 +47,7 @@ async def test_an_answer_with_a_name_or_a_number_is_never_shown_to_the_next_citi
     saved = await web.post("/learn", data=form(page.text, ticket, clean))
     assert saved.status_code == 303 and services.brain.kb.topic(f"hoi-dap-{ticket}") is not None
     reply = await services.citizen.ask(citizen(50), UNKNOWN)
-    assert reply.decision == "answer" and "0212 3852 360" in reply.text
+    assert reply.diagnosis.decision == "answer" and "0212 3852 360" in reply.text
     assert "Páo" not in reply.text and "0912345678" not in reply.text
 
 

@@ -15,8 +15,10 @@ from bot.kernel.render import to_plain
 from bot.papi.figures import MetricsError, check_metrics, check_text, load_metrics
 from bot.papi.pdf import PdfError, find_chromium, html_to_pdf
 from bot.papi.report_import import ReportError
+from bot.usecases.outcomes import succeeded
 from bot.usecases.report_doc import Signing, report_data, report_html
 from bot.usecases.staff import StaffService
+from handlers import render_staff as say_staff
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> Awaitable[int]:
@@ -79,9 +81,9 @@ def cmd_status(args: argparse.Namespace, config: Config) -> Awaitable[int]:
                 print(to_plain(staff.renderer.render("status.html" if "areas" in data else "area.html", **data))
                       if "areas" in data or "area" in data else "Không tìm thấy lĩnh vực.")
             return 1 if "candidates" in data or data["period"] is None else 0
-        reply = await staff.status(CONSOLE, args.area or "")
-        print(to_plain(reply.text))
-        return 1 if reply.decision in ("unknown_area", "ambiguous_area", "no_plan") else 0
+        outcome = await staff.status(CONSOLE, args.area or "")
+        print(to_plain(say_staff.status(staff.renderer, outcome).text))
+        return 0 if succeeded(outcome) else 1
     return with_staff(config, args, work)
 
 
@@ -100,7 +102,7 @@ def cmd_task(args: argparse.Namespace, config: Config) -> Awaitable[int]:
             else:
                 print(to_plain(staff.renderer.render("task.html", task=data, period=data["period_info"])))
             return 0
-        reply = await staff.task(CONSOLE, args.words[0])
+        reply = say_staff.task(staff.renderer, await staff.task(CONSOLE, args.words[0]))
         print(to_plain(reply.text), file=sys.stdout if data else sys.stderr)
         return 0 if data else 1
     return with_staff(config, args, work)
@@ -112,7 +114,7 @@ def cmd_counts(args: argparse.Namespace, config: Config) -> Awaitable[int]:
         if args.json:
             print_json(await staff.counts_data(args.topic or ""))
         else:
-            print(to_plain((await staff.counts(CONSOLE, args.topic or "")).text))
+            print(to_plain(say_staff.counts(staff.renderer, await staff.counts(CONSOLE, args.topic or "")).text))
         return 0
     return with_staff(config, args, work)
 
@@ -125,7 +127,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> Awaitable[int]:
             return 2
         data = await report_data(staff, Signing.from_config(config), await period_id(staff.plan, args))
         if data is None:
-            print(to_plain(staff.notice("no_plan").text), file=sys.stderr)
+            print(to_plain(say_staff.notice(staff.renderer, "no_plan").text), file=sys.stderr)
             return 1
         if args.format == "md":
             text = staff.renderer.render_plain("report.md", **data)

@@ -118,7 +118,7 @@ class Core:
         except Exception as exc:
             log.exception("error while handling an event from %s", event.channel)
             await self._report(exc)
-            return Reply(self.services.renderer.message("error_user"), ok=False) if event.private else None
+            return Reply(self.services.renderer.message("error_user"), alert=True) if event.private else None
 
     async def _report(self, exc: Exception) -> None:
         tb = exc.__traceback__

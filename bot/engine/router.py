@@ -172,11 +172,11 @@ class Router:
         renderer = self.services.renderer
         command = self._commands.get(name)
         if command is None:
-            return Reply(renderer.message("unknown_command"), ok=False) if req.event.private else None
+            return Reply(renderer.message("unknown_command"), alert=True) if req.event.private else None
         if not may(req.user.role, command.role):
-            return Reply(renderer.message("refused"), ok=False)
+            return Reply(renderer.message("refused"), alert=True)
         if command.role != CITIZEN and not req.event.private and not self.in_officers_chat(req.event):
-            return Reply(renderer.message("private_only"), ok=False)  # office figures stay out of public groups
+            return Reply(renderer.message("private_only"), alert=True)  # office figures stay out of public groups
         return await command.handler(req)
 
     async def _press(self, req: Request, payload: str) -> Reply | None:
@@ -186,9 +186,9 @@ class Router:
         args = button.parse(decoded[1]) if button and decoded else None
         if button is None or args is None:
             log.warning("rejected button data %r from %s", payload[:64], req.event.key)
-            return Reply(renderer.message("expired"), ok=False)
+            return Reply(renderer.message("expired"), alert=True)
         if not may(req.user.role, button.role):
             log.warning("button %s refused to %s (%s)", button.prefix, req.event.key, req.user.role)
-            return Reply(renderer.message("refused"), ok=False)
+            return Reply(renderer.message("refused"), alert=True)
         req.parts = args
         return await button.handler(req)

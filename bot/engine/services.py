@@ -16,6 +16,7 @@ from bot.understanding.learn import LearnedFormatError
 from bot.usecases.admin import AdminService
 from bot.usecases.changes import notify_passed
 from bot.usecases.citizen import CitizenService
+from bot.usecases.corrections import InboxService
 from bot.usecases.feedback import FeedbackService
 from bot.usecases.learned import LearnedKnowledge, import_once, stored_document
 from bot.usecases.notify import Officers
@@ -39,6 +40,7 @@ class Services:
     citizen: CitizenService
     staff: StaffService
     admin: AdminService
+    inbox: InboxService
     plan: PlanService
     learned: LearnedKnowledge
     survey: SurveyService
@@ -125,6 +127,7 @@ async def open_services(config: Config, today: Today | None = None, clock: Clock
                                config.doubt_margin, today, clock),
         staff=staff_service(plan, metrics, figures, storage, renderer, survey, clock),
         admin=AdminService(brain, storage, renderer, learned, surveys, clock),
+        inbox=InboxService(storage, renderer),
         plan=plan,
         learned=learned,
         survey=surveys,

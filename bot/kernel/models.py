@@ -139,7 +139,20 @@ class TaskOverride:
     at: float
 
 
-@dataclass
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the bot made of a message (its decision, the topic answered, the ticket opened): for `papibot ask`,
+    evaluation and tests. Channels never read it."""
+
+    decision: str = ""
+    topic: str | None = None
+    ticket_id: int | None = None
+
+
+NO_DIAGNOSIS = Diagnosis()
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a channel shows the user: text in the neutral markup (b, i, a, "• " bullets) and button rows.
 
@@ -148,8 +161,7 @@ class Reply:
 
     text: str
     buttons: Buttons = field(default_factory=list)
-    decision: str = ""
-    topic: str | None = None
-    ticket_id: int | None = None
-    ok: bool = True  # False when the request was refused or invalid (the CLI's exit code)
     plain: str = ""  # the text for channels without buttons when it differs (the catalogue: categories only)
+    alert: bool = False  # a refusal or an invalid request: a pressed button shows it as an alert
+    prompt: str = ""  # asks for a reply to this very message, with this placeholder (the officers' answer prompt)
+    diagnosis: Diagnosis = field(default=NO_DIAGNOSIS, compare=False)

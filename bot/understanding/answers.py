@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.kernel import codec
 from bot.kernel.clock import Today, vn_today
-from bot.kernel.models import Buttons, Reply, Ticket
+from bot.kernel.models import Buttons, Diagnosis, Reply, Ticket
 from bot.kernel.render import Renderer
 from bot.understanding.dialogue import CATALOGUE
 from bot.understanding.matcher import ANSWER, QUEUE, SMALLTALK, SUGGEST
@@ -135,7 +135,8 @@ class Presenter:
             english_parts = [(SECTION_LABELS_EN[p], _section(topic, p)) for p in shown if p != "basis"]
             text = self.renderer.render("answer_en.html", topic=topic, parts=english_parts, caution=caution,
                                         missing=[FACET_LABELS_EN.get(m, m) for m in missing])
-            return Reply(text, self._buttons(topic, (), question_id, True, summary_shown=True), ANSWER, topic_id)
+            return Reply(text, self._buttons(topic, (), question_id, True, summary_shown=True),
+                         diagnosis=Diagnosis(ANSWER, topic_id))
         budget = FULL if whole else (MULTI_BUDGET if len(shown) > 1 else SINGLE_BUDGET) // max(len(shown), 1)
         parts = [(p, SECTION_LABELS.get(p, CONTACT_LABEL), excerpt(_section(topic, p), budget)) for p in shown]
         whole_parts = tuple(p for p, _, body in parts if body == _section(topic, p) and p != "contact")
@@ -146,8 +147,8 @@ class Presenter:
         text = self.renderer.render("answer.html", topic=topic, parts=parts, missing=[FACET_LABELS[m] for m in missing],
                                     summary=topic.summary if summary_shown else "", rate=bool(question_id),
                                     contact=contact, sources=sources, caution=caution)
-        return Reply(text, self._buttons(topic, whole_parts, question_id, False, summary_shown, on_screen), ANSWER,
-                     topic_id)
+        return Reply(text, self._buttons(topic, whole_parts, question_id, False, summary_shown, on_screen),
+                     diagnosis=Diagnosis(ANSWER, topic_id))
 
     def facets_shown(self, kb: KnowledgeBase, topic_id: str | None, facets: tuple[str, ...]) -> tuple[str, ...]:
         """The parts the reply really opens, in order (none: the summary)."""
@@ -169,14 +170,15 @@ class Presenter:
         escalate = self.renderer.message("button_escalate_en" if english else "button_escalate")
         rows.append([(escalate, codec.encode("esc", question_id))])
         text = self.renderer.render("suggest_en.html" if english else "suggest.html", topics=topics)
-        return Reply(text, rows, SUGGEST)
+        return Reply(text, rows, diagnosis=Diagnosis(SUGGEST))
 
     def catalogue(self, kb: KnowledgeBase) -> Reply:
         """Every procedure, with one button per category; without buttons, the categories alone (`plain`)."""
         names = categories_of(kb)
         rows: Buttons = [[(name, codec.encode("cat", i, 0))] for i, name in enumerate(names)]
-        return Reply(self.renderer.render("catalogue.html", topics=kb.topics, brief=False), rows, SMALLTALK,
-                     plain=self.renderer.render("catalogue.html", topics=kb.topics, brief=True))
+        return Reply(self.renderer.render("catalogue.html", topics=kb.topics, brief=False), rows,
+                     plain=self.renderer.render("catalogue.html", topics=kb.topics, brief=True),
+                     diagnosis=Diagnosis(SMALLTALK))
 
     def smalltalk(self, kb: KnowledgeBase, intent: str | None, welcome: str, english: bool = False,
                   question_id: int = 0) -> Reply:
@@ -191,10 +193,10 @@ class Presenter:
         if english:
             name = f"smalltalk_en_{intent}" if self.renderer.has_message(f"smalltalk_en_{intent}") else "smalltalk_en"
             return Reply(self.renderer.render("message.html", text=self.renderer.message(name)), rows,
-                         decision=SMALLTALK)
+                         diagnosis=Diagnosis(SMALLTALK))
         found = next((s for s in kb.smalltalk if s.id == intent), None)
         text = self.renderer.render("message.html", text=found.reply) if found else welcome
-        return Reply(text, rows, decision=SMALLTALK)
+        return Reply(text, rows, diagnosis=Diagnosis(SMALLTALK))
 
     def queued(self, ticket: Ticket, created: bool, out_of_scope: str | None = None, escalated: bool = False,
                english: bool = False) -> Reply:
@@ -202,7 +204,7 @@ class Presenter:
         name = "queued_en.html" if english else "queued.html"
         text = self.renderer.render(name, ticket=ticket, created=created, out_of_scope=out_of_scope,
                                     escalated=escalated)
-        return Reply(text, decision=QUEUE, ticket_id=ticket.id)
+        return Reply(text, diagnosis=Diagnosis(QUEUE, ticket_id=ticket.id))
 
     def decision(self, kb: KnowledgeBase, d: Decision, question_id: int, welcome: str) -> Reply:
         """The reply to any decision but a queued one (which needs its ticket)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.kernel import codec
 from bot.kernel.clock import SYSTEM, Clock, Today, today_of
-from bot.kernel.models import ANSWERED, CLOSED, PENDING, Question, Reply, Ticket, User
+from bot.kernel.models import ANSWERED, CLOSED, PENDING, Diagnosis, Question, Reply, Ticket, User
 from bot.kernel.render import Renderer
 from bot.store.storage import Storage, Turn
 from bot.understanding.answers import Presenter, parse_part
@@ -71,7 +71,7 @@ class CitizenService:
         """
         text = clean(text)[:MAX_QUESTION]
         if not text:
-            return Reply(self.renderer.render("empty.html"), decision=QUEUE)
+            return Reply(self.renderer.render("empty.html"), diagnosis=Diagnosis(QUEUE))
         d = self.brain.dialogue.decide(text, await self.storage.conversation(user), self.clock.now())
         m = d.match
         if d.decision == SMALLTALK and d.smalltalk in OFFER_OFFICER:
@@ -81,7 +81,7 @@ class CitizenService:
         if d.decision == SMALLTALK:
             return self.present.smalltalk(self.brain.kb, d.smalltalk, self._welcome(user), d.english)
         if d.decision == QUEUE and not m.normalized:
-            return Reply(self.renderer.render("empty.html"), decision=QUEUE)
+            return Reply(self.renderer.render("empty.html"), diagnosis=Diagnosis(QUEUE))
         if d.decision == QUEUE:
             _, ticket, created = await self.storage.queue_question(user, text, m.normalized, QUEUE, m.score, turn,
                                                                    d.context, d.previous)
@@ -100,7 +100,7 @@ class CitizenService:
         """One part of a topic, opened by its button; the conversation moves to that topic and part. The legal
         basis's button names the parts that were on screen (`basis_fee`): their own sources come first."""
         if self.brain.kb.topic(topic_id) is None:
-            return Reply(self.renderer.message("expired"), ok=False)
+            return Reply(self.renderer.message("expired"), alert=True)
         facet, seen = parse_part(part)
         shown = None if facet == "summary" else facet
         talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown,
@@ -118,7 +118,7 @@ class CitizenService:
         """A topic chosen by id (catalogue, deep link): answered, logged and rateable like any answer."""
         topic = self.brain.kb.topic(topic_id)
         if topic is None:
-            return Reply(self.renderer.message("expired"), ok=False)
+            return Reply(self.renderer.message("expired"), alert=True)
         talk = (await self.storage.conversation(user) or Context()).after(topic.title, topic_id, None, self.clock.now())
         qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0, turn, talk)
         return self.present.answer(self.brain.kb, topic_id, None, qid)

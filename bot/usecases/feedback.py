@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.kernel import codec
-from bot.kernel.models import Reply, User
+from bot.kernel.models import Diagnosis, Reply, User
 from bot.kernel.render import Renderer
 from bot.store.feedback import ANSWERED, FEEDBACK_STATUSES, PUBLISHED, TRANSFERRED, FeedbackItem
 from bot.store.storage import Storage, Turn
@@ -51,15 +51,15 @@ class FeedbackService:
         self.renderer = renderer
         self.officers = officers
 
-    def _say(self, kind: str, buttons: list[list[tuple[str, str]]] | None = None, ok: bool = True, **ctx: object
+    def _say(self, kind: str, buttons: list[list[tuple[str, str]]] | None = None, alert: bool = False, **ctx: object
              ) -> Reply:
-        return Reply(self.renderer.render("feedback.html", kind=kind, **ctx), buttons or [], decision="feedback",
-                     ok=ok)
+        return Reply(self.renderer.render("feedback.html", kind=kind, **ctx), buttons or [], alert=alert,
+                     diagnosis=Diagnosis("feedback"))
 
     async def start(self, user: User, turn: Turn | None = None) -> Reply:
         """/phananh or «Gửi phản ánh»: begin a new feedback (private chats only: it holds contact details)."""
         if not user.private:
-            return self._say("private", ok=False)
+            return self._say("private", alert=True)
         await self.storage.save_feedback_draft(user, STEPS[0], {}, turn)
         return self._say("ask", step=STEPS[0])
 
@@ -92,7 +92,7 @@ class FeedbackService:
         """File the feedback written so far (all five answers given) and tell the officers."""
         draft = await self.storage.feedback_draft(user.channel, user.user_id)
         if draft is None or draft[0] != CONFIRM:
-            return Reply(self.renderer.message("expired"), ok=False)
+            return Reply(self.renderer.message("expired"), alert=True)
         # Told in the same transaction as the filing, so to the first destination only (the inbox lists it too).
         first = self.officers.destinations[0] if self.officers.destinations else None
         where = first.partition(":") if first else None

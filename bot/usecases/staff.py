@@ -9,18 +9,34 @@ from pathlib import Path
 from typing import Any
 
 from bot.kernel.clock import SYSTEM, Clock
-from bot.kernel.models import Reply, User
+from bot.kernel.models import User
 from bot.kernel.render import Renderer
-from bot.papi.deadlines import STATUS_LABELS, STATUSES, UPCOMING
+from bot.papi.deadlines import STATUSES, UPCOMING
 from bot.papi.figures import FiguresSource, Metric, MetricsError, load_figures_source, load_metrics, visible
 from bot.papi.plan import UNREPORTED, VIEW_LABELS, VIEW_STATUSES, PlanArea, PlanTask
 from bot.papi.tasks import find_area
 from bot.store.storage import Storage, Turn
 from bot.usecases.live_figures import LiveSource, queue_ledger, reply_queue
+from bot.usecases.outcomes import (
+    STAFF_ONLY,
+    AllAreas,
+    AreaNotFound,
+    Counts,
+    NoPlan,
+    NotSaved,
+    OneArea,
+    Refused,
+    SetStatusOutcome,
+    StatusOutcome,
+    StatusSet,
+    TaskOutcome,
+    TaskShown,
+    TaskStatus,
+    UnknownTask,
+)
 from bot.usecases.planning import PlanService, PlanView, TaskDraft
 from knowledge.loader import KnowledgeError
 
-AREA_CALLBACK = "st:"  # button data "st:<slug>" reopens /status for that area
 MAX_NOTE = 500  # a status note is a remark, not a report
 
 
@@ -145,70 +161,56 @@ class StaffService:
         queue = await queue_ledger(self.storage, self.clock.now() if now is None else now)
         return {"topic": topic.strip(), "live": live, "queue": queue, "metrics": metrics, "source": source}
 
-    # Replies for the chat channels
+    # The staff use cases: every one checks the role itself
 
-    def notice(self, kind: str, **context: Any) -> Reply:
-        """A short staff notice (usage, unknown task, update done…) from staff_notice.html."""
-        return Reply(self.renderer.render("staff_notice.html", kind=kind, **context), decision=kind)
-
-    def refused(self) -> Reply:
-        """The polite refusal a citizen gets for a staff command."""
-        return Reply(self.renderer.message("refused"), decision="refused")
-
-    def _area_buttons(self, areas: list[dict[str, Any]]) -> list[list[tuple[str, str]]]:
-        return [[(f"{a['number']}. {a['name']}", f"{AREA_CALLBACK}{a['slug']}")] for a in areas]
-
-    async def status(self, user: User, area: str = "") -> Reply:
-        """/status: every area's progress in the current period; /status AREA: that area's tasks."""
+    async def status(self, user: User, area: str = "") -> StatusOutcome:
+        """Every area's progress in the current period; with an area, that area's tasks."""
         if not user.is_staff:
-            return self.refused()
+            return Refused(STAFF_ONLY)
         data = await self.status_data(area)
         if data["period"] is None:
-            return self.notice("no_plan")
+            return NoPlan()
         if "areas" in data:
-            return Reply(self.renderer.render("status.html", **data), decision="status")
+            return AllAreas(data)
         if "area" in data:
-            return Reply(self.renderer.render("area.html", **data), decision="status")
-        if data["candidates"]:
-            reply = self.notice("ambiguous_area", query=data["query"], candidates=data["candidates"])
-            reply.buttons = self._area_buttons(data["candidates"])
-            return reply
-        reply = self.notice("unknown_area", query=data["query"], areas=data["all_areas"])
-        reply.buttons = self._area_buttons(data["all_areas"])
-        return reply
+            return OneArea(data)
+        return AreaNotFound(data["query"], data["candidates"], data["all_areas"])
 
-    async def task(self, user: User, code: str = "") -> Reply:
-        """/task 8.1: one task of the current period in full."""
+    async def task(self, user: User, code: str) -> TaskOutcome:
+        """One task of the current period in full, by its number ("8.1")."""
         if not user.is_staff:
-            return self.refused()
-        if not code.strip():
-            return self.notice("usage_task")
-        data = await self.task_data(code)
-        if data is None:
-            return self.notice("unknown_task", task_id=code.strip()[:20])
-        return Reply(self.renderer.render("task.html", task=data, period=data["period_info"]), decision="task")
+            return Refused(STAFF_ONLY)
+        data = await self.task_data(code) if code.strip() else None
+        return TaskShown(data) if data is not None else UnknownTask(code.strip()[:20])
 
-    async def set_status(self, user: User, code: str, status: str, note: str | None,
-                         turn: Turn | None = None) -> Reply:
-        """/capnhat 5.6 done [ghi chú]: record a status of a current-period task (note None keeps the earlier one)."""
+    async def set_status(self, user: User, code: str, status: TaskStatus, note: str | None,
+                         turn: Turn | None = None) -> SetStatusOutcome:
+        """Record the status of a current-period task by its number (note None keeps the earlier one)."""
         if not user.is_staff:
-            return self.refused()
-        if status not in STATUSES:
-            return self.notice("bad_status", word=status[:30], statuses=STATUS_LABELS)
+            return Refused(STAFF_ONLY)
         task = await self.plan.task_by_code(code)
         if task is None:
-            return self.notice("unknown_task", task_id=code.strip()[:20])
-        before = await self.task_data(task.code)
+            return UnknownTask(code.strip()[:20])
+        return await self.set_task_status(user, task.id, status, note, turn)
+
+    async def set_task_status(self, user: User, task_id: int, status: TaskStatus, note: str | None,
+                              turn: Turn | None = None) -> SetStatusOutcome:
+        """Record the status of a task of any period by its row id (note None keeps the earlier one)."""
+        if not user.is_staff:
+            return Refused(STAFF_ONLY)
+        task = await self.storage.plan_task(task_id)
+        if task is None:
+            return UnknownTask(str(task_id))
+        before = await self.task_data(task.code, task.period_id)
         draft = TaskDraft(status=status, note=note[:MAX_NOTE] if note else None)
         outcome = await self.plan.edit_task(user.key, task.id, draft, turn)
-        after = await self.task_data(task.code)
+        after = await self.task_data(task.code, task.period_id)
         if not outcome.ok or before is None or after is None:
-            return self.notice("not_saved", text=outcome.message)
-        return self.notice("updated", task=after, before=before["status_label"], who=user.name or user.key)
+            return NotSaved(outcome.message)
+        return StatusSet(after, before["status_label"], outcome.changed)
 
-    async def counts(self, user: User, topic: str = "") -> Reply:
-        """/counts [chủ đề]: the live figures beside the report's."""
+    async def counts(self, user: User, topic: str = "") -> Counts | Refused:
+        """The live figures beside the report's (of one topic, when given)."""
         if not user.is_staff:
-            return self.refused()
-        data = await self.counts_data(topic)
-        return Reply(self.renderer.render("counts.html", **data), decision="counts")
+            return Refused(STAFF_ONLY)
+        return Counts(await self.counts_data(topic))

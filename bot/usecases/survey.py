@@ -13,7 +13,7 @@ import string
 
 from bot.kernel import codec
 from bot.kernel.clock import Today, vn_today
-from bot.kernel.models import Buttons, Reply, User
+from bot.kernel.models import Buttons, Diagnosis, Reply, User
 from bot.kernel.render import Renderer
 from bot.papi.survey_form import SKIP, Survey
 from bot.store.storage import Storage, Turn
@@ -25,6 +25,7 @@ VI, EN = "v", "e"
 BUTTONS = {VI: ("Bỏ qua", "Dừng"), EN: ("Skip", "Stop")}
 SKIP_WORDS = {"0", "bo qua", "skip"}  # typed on a channel without buttons (compared without diacritics)
 STOP_WORDS = {"dung", "stop"}
+SURVEY = Diagnosis("survey")  # what tests and evaluation see of a survey step
 
 
 def new_token() -> str:
@@ -70,7 +71,7 @@ class SurveyService:
         if again is not None and offer is not None:
             day = dt.date.fromisoformat(offer[0])
             return Reply(self.renderer.render("survey.html", kind="later", en=english, day=f"{day:%d/%m/%Y}",
-                                              again=f"{again:%d/%m/%Y}"), decision="survey")
+                                              again=f"{again:%d/%m/%Y}"), diagnosis=SURVEY)
         await self.storage.record_survey_offer(user.channel, user.user_id, self.today().isoformat(), True, turn)
         return self._ask(EN if english else VI, new_token(), "", numbered)
 
@@ -81,17 +82,17 @@ class SurveyService:
         _, question = self.survey.replay(digits)
         if offer is None or not offer[1] or question is None or \
                 (choice != SKIP and int(choice) > len(self.survey.choices(question))):
-            return Reply(self.renderer.message("expired"), ok=False)  # not a survey this person started
+            return Reply(self.renderer.message("expired"), alert=True)  # not a survey this person started
         answers, following = self.survey.replay(digits + choice)
         month = self.today().strftime("%Y-%m")
         await self.storage.save_survey_answers(token, month, lang, answers, len(digits) + 1, turn)
         if following is None:
-            return Reply(self.renderer.render("survey.html", kind="done", en=lang == EN), decision="survey")
+            return Reply(self.renderer.render("survey.html", kind="done", en=lang == EN), diagnosis=SURVEY)
         return self._ask(lang, token, digits + choice, numbered)
 
     def stop(self, lang: str) -> Reply:
         """«Dừng»: the survey ends; what was answered is already stored."""
-        return Reply(self.renderer.render("survey.html", kind="stopped", en=lang == EN), decision="survey")
+        return Reply(self.renderer.render("survey.html", kind="stopped", en=lang == EN), diagnosis=SURVEY)
 
     def _ask(self, lang: str, token: str, digits: str, numbered: bool = False) -> Reply:
         _, question = self.survey.replay(digits)
@@ -105,7 +106,7 @@ class SurveyService:
                          (stop, codec.encode("svx", lang))])
         text = self.renderer.render("survey.html", kind="question", en=english, number=len(digits) + 1,
                                     question=question.label(english), scale=not question.options, typed=numbered)
-        return Reply(text, rows, decision="survey")
+        return Reply(text, rows, diagnosis=SURVEY)
 
 
 def typed_choice(payload: str | None, text: str) -> str | None:

@@ -54,7 +54,7 @@ class _PressedSender:
     async def send(self, chat_id: str, reply: Reply, reply_to: str | None = None,
                    progress: Progress | None = None) -> str | None:
         """Alert, edit in place, or send."""
-        if not reply.ok:
+        if reply.alert:
             await self.answer(to_plain(reply.text)[:200])
             return None
         await self.answer()

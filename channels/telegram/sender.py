@@ -57,9 +57,8 @@ class TelegramSender:
 
     async def _send(self, chat_id: str, reply: Reply, reply_to: str | None, progress: Progress | None) -> str | None:
         parts = split_message(reply.text, utf16=True)
-        if reply.decision == "answer_prompt":  # an officer answers by replying to this prompt
-            markup: InlineKeyboardMarkup | ForceReply | None = ForceReply(
-                input_field_placeholder=f"Trả lời câu hỏi #{reply.ticket_id}")
+        if reply.prompt:  # an officer answers by replying to this prompt
+            markup: InlineKeyboardMarkup | ForceReply | None = ForceReply(input_field_placeholder=reply.prompt)
         else:
             markup = keyboard(reply.buttons)
 

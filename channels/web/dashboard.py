@@ -12,9 +12,10 @@ from starlette.routing import Route
 
 from bot.engine.services import Services
 from bot.kernel.render import VN_TZ
-from bot.papi.deadlines import OVERDUE, STATUSES
+from bot.papi.deadlines import OVERDUE
 from bot.usecases.live_figures import half_year
-from bot.usecases.planning import TaskDraft
+from bot.usecases.outcomes import StatusSet, task_status
+from channels.web import said
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.charts import progress_bars, weekly_chart
 from channels.web.voice import survey_chart
@@ -89,14 +90,13 @@ async def edit_task(request: Request, officer: Officer) -> Response:
     task_id, status = row_id(form_text(form, "task", 20)), form_text(form, "status", 20)
     note = form_text(form, "note", 500)
     target = "/dashboard" + (f"?period={form_text(form, 'period', 20)}" if row_id(form_text(form, "period")) else "")
-    if status not in STATUSES or task_id is None:
+    chosen = task_status(status)
+    if chosen is None or task_id is None:
         return back(target, err="Tình trạng không hợp lệ.")
-    outcome = await services.plan.edit_task(officer.user.key, task_id, TaskDraft(status=status, note=note or None))
-    if not outcome.ok:
-        return back(target, err=outcome.message)
-    await services.storage.audit(officer.user.key, "task_status", None,
-                                 f"{outcome.task.code if outcome.task else task_id}: {status}")
-    return back(target, msg=outcome.message)
+    outcome = await services.staff.set_task_status(officer.user, task_id, chosen, note or None)
+    if isinstance(outcome, StatusSet):
+        await services.storage.audit(officer.user.key, "task_status", None, f"{outcome.task['id']}: {status}")
+    return said.status_set(outcome).back(target)
 
 
 def routes() -> list[Route]:

@@ -26,7 +26,7 @@ def _title(services: Services, topic_id: str | None) -> str:
 
 
 def _turn(services: Services, t: NearbyTurn) -> dict[str, Any]:
-    return {"text": t.text, "decision": t.decision, "topic": _title(services, t.topic), "at": t.created_at}
+    return {"text": t.text, "topic": _title(services, t.topic), "at": t.created_at}
 
 
 def suggested_topic(services: Services, item: DoubtItem) -> str:

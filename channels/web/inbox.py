@@ -12,8 +12,10 @@ from starlette.routing import Route
 from bot.engine.services import Services
 from bot.kernel.models import ADMIN, ANSWERED, PENDING, Ticket
 from bot.kernel.registry import place_label
-from bot.kernel.render import to_plain
+from bot.usecases.admin import NO_REASON
 from bot.usecases.notify import CHANNEL_NAMES, LOST
+from bot.usecases.outcomes import Answered, Assigned, Closed, Corrected, Preview
+from channels.web import said
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.delivering import inbox_notice, ticket_notice
 from channels.web.live import notice_problems
@@ -23,22 +25,6 @@ DELIVERY_STATES = {"pending": "đang chờ gửi", "uncertain": "chưa chắc đ
 KIND_NAMES = {"answer": "Câu trả lời", "closed": "Thông báo đóng", "admin_post": "Thông báo cho cán bộ",
               LOST: "Báo cán bộ: một thông báo không tới được"}
 CONTEXT_ROWS = 100  # tickets in the list shown with the questions asked just before them
-HTML_CHANNELS = ("telegram",)  # channels that show the neutral markup as formatting; the others get plain text
-
-
-def delivery_template(ticket: Ticket) -> str:
-    """The template of what the citizen receives: the answer, or a correction of an answer already sent."""
-    return "correction.html" if ticket.status == ANSWERED else "delivery.html"
-
-
-def citizen_view(services: Services, ticket: Ticket, answer: str) -> tuple[str, bool]:
-    """The delivery exactly as the citizen's channel shows it: (text, is_html)."""
-    delivery = services.renderer.render(delivery_template(ticket), t=ticket, answer=answer)
-    if ticket.channel in HTML_CHANNELS:
-        return delivery, True
-    return to_plain(delivery), False
-
-
 def kind_name(kind: str, channel: str = "", chat_id: str = "") -> str:
     """A Vietnamese name for an outbox message kind, with the officers' destination it went to when given."""
     base = kind.partition("@")[0]  # `…@n`: the same notice at another officers' destination
@@ -74,7 +60,7 @@ async def inbox(request: Request, officer: Officer) -> Response:
 
 
 async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft: str = "",
-                       preview: tuple[str, bool] | None = None, error: str = "") -> Response:
+                       preview: Preview | None = None, error: str = "") -> Response:
     services: Services = request.app.state.services
     storage = services.storage
     before: list[dict[str, Any]] = await storage.questions_before(ticket)
@@ -120,30 +106,28 @@ async def answer(request: Request, officer: Officer) -> Response:
         return await _ticket_page(request, officer, ticket, draft=text)
     if action == "preview" or not text:
         error = "" if text else "Hãy viết câu trả lời trước khi gửi."
-        return await _ticket_page(request, officer, ticket, text, citizen_view(services, ticket, text), error)
+        preview = services.inbox.preview(officer.user, ticket, text)
+        return await _ticket_page(request, officer, ticket, text, preview if isinstance(preview, Preview) else None,
+                                  error)
     if ticket.status == ANSWERED:
-        return await _correct(request, services, officer, ticket, text)
-    reply = await services.admin.answer(officer.user, str(ticket.id), text)
-    if not reply.ok:
-        return await _ticket_page(request, officer, ticket, text, error=to_plain(reply.text))
+        return await _correct(services, officer, ticket, text)
+    outcome = await services.admin.answer(officer.user, ticket.id, text)
+    if not isinstance(outcome, Answered):
+        return await _ticket_page(request, officer, ticket, text, error=said.answered(outcome).text)
     services.officers.wake()
     who = officer.name or officer.login
     await tell_officers(services, ticket, "web_answer", f"✅ Câu hỏi #{ticket.id} đã được {who} trả lời trên"
                         " bảng điều khiển web.")
-    return back(f"/inbox/{ticket.id}", msg=f"Đã gửi câu trả lời cho câu hỏi #{ticket.id}.")
+    return said.answered(outcome).back(f"/inbox/{ticket.id}")
 
 
-async def _correct(request: Request, services: Services, officer: Officer, ticket: Ticket, text: str) -> Response:
-    if text == (ticket.answer or "").strip():
-        return back(f"/inbox/{ticket.id}", err="Nội dung đính chính giống câu trả lời đã gửi.")
-    delivery = services.renderer.render(delivery_template(ticket), t=ticket, answer=text)
-    number = await services.storage.correct_answer(ticket.id, text, officer.user.key, delivery)
-    if number is None:
-        return back(f"/inbox/{ticket.id}", err="Câu hỏi này chưa được trả lời nên không đính chính được.")
-    services.officers.wake()
-    await tell_officers(services, ticket, f"web_correction:{number}",
-                        f"✏️ Câu trả lời cho câu hỏi #{ticket.id} đã được đính chính (lần {number}).")
-    return back(f"/inbox/{ticket.id}", msg=f"Đã gửi đính chính lần {number} cho công dân.")
+async def _correct(services: Services, officer: Officer, ticket: Ticket, text: str) -> Response:
+    outcome = await services.inbox.correct(officer.user, ticket.id, text)
+    if isinstance(outcome, Corrected):
+        services.officers.wake()
+        await tell_officers(services, ticket, f"web_correction:{outcome.number}",
+                            f"✏️ Câu trả lời cho câu hỏi #{ticket.id} đã được đính chính (lần {outcome.number}).")
+    return said.corrected(outcome).back(f"/inbox/{ticket.id}")
 
 
 @page(ADMIN)
@@ -154,45 +138,36 @@ async def close(request: Request, officer: Officer) -> Response:
     if ticket is None:
         return back("/inbox", err="Không có câu hỏi này.")
     reason = form_text(await request.form(), "reason", 300)
-    reply = await services.admin.close(officer.user, str(ticket.id), reason)
-    if not reply.ok:
-        return back(f"/inbox/{ticket.id}", err=to_plain(reply.text))
-    services.officers.wake()
-    who = officer.name or officer.login
-    await tell_officers(services, ticket, "web_close", f"🚫 Câu hỏi #{ticket.id} đã được {who} đóng trên"
-                        f" bảng điều khiển web: {reason or 'không nêu lý do'}.")
-    return back(f"/inbox/{ticket.id}", msg=to_plain(reply.text))
+    outcome = await services.admin.close(officer.user, ticket.id, reason)
+    if isinstance(outcome, Closed):
+        services.officers.wake()
+        who = officer.name or officer.login
+        await tell_officers(services, ticket, "web_close", f"🚫 Câu hỏi #{ticket.id} đã được {who} đóng trên"
+                            f" bảng điều khiển web: {reason or NO_REASON}.")
+    return said.closed(outcome).back(f"/inbox/{ticket.id}")
 
 
 @page(ADMIN)
 async def assign(request: Request, officer: Officer) -> Response:
     """POST /inbox/<id>/assign: assign to myself or another officer."""
-    storage = request.app.state.services.storage
-    ticket = await _ticket(request)
+    services: Services = request.app.state.services
     login = form_text(await request.form(), "officer", 64) or officer.login
-    account = await storage.web_user(login)
-    if ticket is None or account is None:
-        return back("/inbox", err="Không có câu hỏi hoặc cán bộ này.")
-    await storage.assign(ticket.id, f"web:{login}", officer.user.key)
-    return back(f"/inbox/{ticket.id}", msg=f"Đã giao câu hỏi #{ticket.id} cho {account.name or login}.")
+    outcome = await services.inbox.assign(officer.user, int(request.path_params["id"]), login)
+    return said.assigned(outcome).back(f"/inbox/{outcome.ticket.id}" if isinstance(outcome, Assigned) else "/inbox")
 
 
 @page(ADMIN)
 async def canned(request: Request, officer: Officer) -> Response:
     """GET /canned: the canned replies; POST: create, edit or delete one."""
-    storage = request.app.state.services.storage
+    services: Services = request.app.state.services
     if request.method == "POST":
         form = await request.form()
         reply_id = row_id(form_text(form, "id"))
         if form_text(form, "action") == "delete" and reply_id is not None:
-            await storage.delete_canned(reply_id, officer.user.key)
-            return back("/canned", msg="Đã xóa câu trả lời mẫu.")
+            return said.canned(await services.inbox.delete_canned(officer.user, reply_id)).back("/canned")
         title, body = form_text(form, "title", 200), form_text(form, "body", 5000)
-        if not title or not body:
-            return back("/canned", err="Cần cả tiêu đề và nội dung.")
-        await storage.save_canned(reply_id, title, body, officer.user.key)
-        return back("/canned", msg="Đã lưu câu trả lời mẫu.")
-    return render(request, "canned.html", officer, items=await storage.canned_replies())
+        return said.canned(await services.inbox.save_canned(officer.user, reply_id, title, body)).back("/canned")
+    return render(request, "canned.html", officer, items=await services.storage.canned_replies())
 
 
 def routes() -> list[Route]:

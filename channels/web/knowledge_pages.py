@@ -9,11 +9,11 @@ from starlette.routing import Route
 
 from bot.engine.services import Services
 from bot.kernel.models import ADMIN
-from bot.kernel.render import to_plain
 from bot.understanding.curation import cluster
 from bot.understanding.learn import learned_items
 from bot.usecases.changes import changes_of
 from bot.usecases.learned import stored_document
+from channels.web import said
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.doubt import doubt_items
 from channels.web.topics import STALE_DAYS, findings
@@ -80,9 +80,8 @@ async def knowledge_page(request: Request, officer: Officer) -> Response:
 @page(ADMIN)
 async def reload(request: Request, officer: Officer) -> Response:
     """POST /knowledge/reload: load the folder again; on error the old knowledge keeps serving."""
-    reply = await request.app.state.services.admin.reload(officer.user)
-    text = to_plain(reply.text)
-    return back("/knowledge", msg=text if reply.ok else "", err="" if reply.ok else text)
+    services: Services = request.app.state.services
+    return said.reloaded(await services.admin.reload(officer.user)).back("/knowledge")
 
 
 def routes() -> list[Route]:

@@ -4,7 +4,6 @@ cluster's questions), so what is learned from a citizen's words is erased with t
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -16,40 +15,15 @@ from starlette.routing import Route
 from bot.engine.services import Services
 from bot.kernel.clock import vn_today
 from bot.kernel.models import ADMIN
-from bot.understanding.brain import Brain
 from bot.understanding.doubt import TAUGHT
 from bot.understanding.learn import new_topic, origins_of
-from bot.understanding.matcher import ANSWER, Matcher
 from bot.understanding.publish import NameOverride, PersonalDataRefused, Verdict, check
-from bot.understanding.text import fold
+from bot.usecases.trials import try_knowledge
 from channels.web import knowledge_pages
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.doubt import suggested_topic
-from knowledge.schema import Topic
 
 DECISIONS = {"answer": "trả lời", "suggest": "gợi ý chủ đề", "queue": "chuyển cán bộ", "smalltalk": "xã giao"}
-
-
-def variants(question: str) -> list[str]:
-    """A few paraphrases an officer can check: as typed, without diacritics, with a polite opener, shortened."""
-    words = question.split()
-    shortened = " ".join(words[: max(3, len(words) * 2 // 3)])
-    opener = f"Cho tôi hỏi {question[:1].lower()}{question[1:]}"
-    return list(dict.fromkeys([question, fold(question), opener, shortened]))
-
-
-def trial_matcher(brain: Brain, topic_id: str, title: str, questions: list[str], answer: str,
-                  day: dt.date) -> Matcher:
-    """The matcher as it would be with the new knowledge, without writing anything."""
-    kb = brain.kb
-    if kb.topic(topic_id):
-        topics = tuple(dataclasses.replace(t, questions=t.questions + tuple(questions)) if t.id == topic_id else t
-                       for t in kb.topics)
-    else:
-        topics = (*kb.topics, Topic(topic_id, title, "Dịch vụ hành chính công", tuple(questions),
-                                    (("summary", answer),), ("Trả lời của cán bộ",), "https://sonla.gov.vn",
-                                    day))
-    return Matcher(dataclasses.replace(kb, topics=topics), *brain.thresholds)
 
 
 def _draft(form: FormData) -> dict[str, Any]:
@@ -80,14 +54,10 @@ async def _learn_page(request: Request, officer: Officer, draft: dict[str, Any],
     trials: list[dict[str, Any]] = []
     if checked and draft["questions"]:
         target = draft["topic"] or _new_id(draft, services.clock.now())
-        after = trial_matcher(brain, target, draft["title"] or draft["questions"][0], draft["questions"],
-                              draft["answer"] or "…", vn_today(services.clock))
-        for q in draft["questions"][:3]:
-            for v in variants(q):
-                old, new = brain.matcher.match(v), after.match(v)
-                trials.append({"text": v, "before": DECISIONS.get(old.decision, old.decision),
-                               "after": DECISIONS.get(new.decision, new.decision),
-                               "answered": new.decision == ANSWER and new.topic == target})
+        for t in try_knowledge(brain, target, draft["title"] or draft["questions"][0], draft["questions"],
+                               draft["answer"] or "…", vn_today(services.clock)):
+            trials.append({"text": t.text, "before": DECISIONS.get(t.before, t.before),
+                           "after": DECISIONS.get(t.after, t.after), "answered": t.answered})
     topics = [{"id": t.id, "title": t.title, "first": t.answer.strip().splitlines()[0][:160]}
               for t in sorted(brain.kb.topics, key=lambda t: t.title)]
     return render(request, "learn.html", officer, d=draft, topics=topics, problems=verdict.lines(), trials=trials,
