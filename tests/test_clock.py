@@ -49,8 +49,8 @@ def test_a_fixed_clock_moves_only_when_told() -> None:
 async def test_an_answered_ticket_is_erased_once_the_clock_passes_the_retention_period(on_clock) -> None:
     clock = FixedClock(SYSTEM.now())  # starts at the machine's time: rows stamped by either clock age alike
     services = await on_clock(clock, retention_days=30)
-    ticket = (await say(services, citizen(1), "cấp phép bay flycam quay phim đám cưới")).ticket_id
-    await services.admin.answer(admin(), str(ticket), "Liên hệ Sở Văn hóa, Thể thao và Du lịch.")
+    ticket = (await say(services, citizen(1), "cấp phép bay flycam quay phim đám cưới")).diagnosis.ticket_id
+    await services.admin.answer(admin(), ticket, "Liên hệ Sở Văn hóa, Thể thao và Du lịch.")
     clock.advance(29 * DAY)
     assert await services.purge_expired() == 0  # within the period: kept
     assert f"#{ticket}" in (await services.citizen.my_tickets(citizen(1))).text
@@ -77,10 +77,10 @@ async def test_a_dated_change_turns_on_the_clocks_day_without_a_restart(on_clock
     clock = FixedClock(vn_moment(BEFORE))
     services = await on_clock(clock)
     before = await say(services, citizen(3), "cấp lại căn cước bị mất hết bao nhiêu tiền")
-    assert before.topic == "can-cuoc" and not everywhere(before, CAUTION)
+    assert before.diagnosis.topic == "can-cuoc" and not everywhere(before, CAUTION)
     clock.advance(2 * DAY)
     after = await say(services, citizen(4), "cấp lại căn cước bị mất hết bao nhiêu tiền")
-    assert after.topic == "can-cuoc" and everywhere(after, CAUTION, "Lệ phí")
+    assert after.diagnosis.topic == "can-cuoc" and everywhere(after, CAUTION, "Lệ phí")
 
 
 async def test_the_survey_is_offered_again_once_the_clock_passed_its_interval(on_clock) -> None:

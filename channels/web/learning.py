@@ -4,7 +4,6 @@ cluster's questions), so what is learned from a citizen's words is erased with t
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from starlette.datastructures import FormData
