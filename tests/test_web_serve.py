@@ -86,8 +86,8 @@ async def test_papibot_run_serves_the_console_and_follows_the_knowledge_version(
     opened = []
     real_open = app_module.open_services
 
-    async def open_and_keep(c: Config):
-        opened.append(await real_open(c))
+    async def open_and_keep(c: Config, **kwargs: object):
+        opened.append(await real_open(c, **kwargs))
         return opened[-1]
 
     monkeypatch.setattr(app_module, "open_services", open_and_keep)
