@@ -25,7 +25,7 @@ from bot.engine.services import Services
 from bot.kernel.clock import SYSTEM
 from bot.kernel.config import Config, ConfigError, load_config
 from bot.kernel.models import ADMIN, CITIZEN, STAFF, Ticket, User
-from bot.kernel.registry import started
+from bot.kernel.registry import REGISTRY
 from bot.ops.backup import while_holding
 from bot.store.files import NoAccess, denied
 from bot.store.snapshots import BackupError
@@ -95,13 +95,12 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_run(args: argparse.Namespace, config: Config) -> Coroutine[Any, Any, int]:
     """Every configured channel in one process; with none, the console chat at a terminal, else the web console."""
-    from app.run import run
+    from app.run import NO_CHANNEL_SETTINGS, run
     from channels.console import stdin_is_terminal
 
     logging.getLogger("papibot").debug("settings: %s", config.redacted())
-    if not any(entry.citizens for entry in started(config)) and stdin_is_terminal():
-        print("Chưa cấu hình kênh nào (TELEGRAM_BOT_TOKEN, PAPIBOT_ZALO_OA_..., ZALO_BOT_TOKEN): "
-              "mở trò chuyện trên console (vai công dân).",
+    if not any(entry.citizens for entry in REGISTRY.started(config)) and stdin_is_terminal():
+        print(f"Chưa cấu hình kênh nào ({NO_CHANNEL_SETTINGS}): mở trò chuyện trên console (vai công dân).",
               file=sys.stderr)
     return while_holding(config.db_path, run(config))
 
@@ -247,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config()
         _logging(args.verbose, config.log_content)
-        install_log_masking(config.secret_values())
+        install_log_masking(REGISTRY.secret_values(config))
         result = args.func(args, config)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)

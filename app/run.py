@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import signal
+from functools import partial
 from typing import Any
 
 from bot.engine.core import Core
@@ -17,11 +18,13 @@ from bot.engine.services import Services, open_services
 from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.config import Config
 from bot.kernel.models import CITIZEN
-from bot.kernel.registry import ChannelKind, kind, place_warnings, started
+from bot.kernel.registry import REGISTRY, Registry
+from bot.store.channel_store import channel_store
 from bot.store.heartbeat import keep_beating
+from bot.store.lease import poll_lease
 from bot.store.outbox import CITIZEN_LANE, OFFICER_LANE
 from bot.usecases.learned import follow_knowledge
-from channels.base import Channel
+from channels.base import Channel, ChannelContext
 from channels.console import ConsoleChannel, stdin_is_terminal
 from channels.http import build_app, serve_http
 from channels.watch import alert_officers, watch_database
@@ -34,20 +37,25 @@ KNOWLEDGE_POLL = 5.0  # seconds between checks of the knowledge version other pr
 REPLY_GRACE = 1.0  # seconds replies in flight get at shutdown; the rest are handed to the outbox for the next start
 
 
-def build_channels(config: Config, core: Core, router: Router,
-                   entries: list[ChannelKind] | None = None) -> list[Channel]:
-    """Every channel of the registry whose settings are present (send-only ones, such as e-mail, included), or
-    the given registry entries."""
+def channel_context(core: Core) -> ChannelContext:
+    """What the adapters may use of this process: the settings, the core's door, the command table, the polling
+    lock, stores of their own that ring the outbox, and the send schedule processes sharing a database share."""
+    services = core.services
+    storage = services.storage
+    return ChannelContext(settings=services.config, submit=core.handle, commands=core.router.commands_for,
+                          poll_lock=partial(poll_lease, storage),
+                          open_store=partial(channel_store, services.config, storage.queued), clock=services.clock,
+                          send_slots=storage if storage.shared else None)
+
+
+def build_channels(config: Config, context: ChannelContext, registry: Registry = REGISTRY) -> list[Channel]:
+    """An adapter, given `context`, for every channel of the registry whose settings are present (send-only ones,
+    such as e-mail, included), in registry order."""
     channels: list[Channel] = []
-    for entry in started(config) if entries is None else entries:
-        module, _, name = entry.adapter.partition(":")
-        channels.append(getattr(importlib.import_module(module), name)(config, core, router))
+    for entry in registry.started(config):
+        module, _, name = entry.build.partition(":")
+        channels.append(getattr(importlib.import_module(module), name)(context))
     return channels
-
-
-def secrets(config: Config) -> tuple[str, ...]:
-    """Every secret that must never reach a log line."""
-    return config.secret_values()
 
 
 async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -> None:
@@ -66,14 +74,14 @@ async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -
             await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
 
 
-def _health(services: Services, channels: list[Channel]) -> Any:
+def _health(services: Services, channels: list[Channel], registry: Registry = REGISTRY) -> Any:
     async def health() -> tuple[bool, dict[str, Any]]:
         state = await services.storage.storage_state()
         ok = state == "ok"
         detail: dict[str, Any] = {"database": state,
                                   "channels": {c.name: c.state() for c in channels},
                                   "officers_destinations": list(services.config.admin_chat_id)}
-        warnings = [] if any(kind(c.name).citizens for c in channels) else [
+        warnings = [] if any(registry.kind(c.name).citizens for c in channels) else [
             f"no channel is configured ({NO_CHANNEL_SETTINGS}): only the web console runs, citizens cannot write "
             "and nothing is delivered"]
         if not services.config.admin_chat_id:
@@ -105,11 +113,11 @@ async def _serve_web(services: Services, stop: asyncio.Event) -> None:
 
 
 async def run(config: Config, stop: asyncio.Event | None = None, interactive: bool | None = None,
-              clock: Clock = SYSTEM) -> int:
-    """Run every configured channel in one process until SIGINT/SIGTERM; with none, the console chat at a
-    terminal (`interactive`, default: standard input is one), else the web console and /healthz alone. Every
-    part reads the time from the one `clock`."""
-    install_log_masking(secrets(config))
+              clock: Clock = SYSTEM, registry: Registry = REGISTRY) -> int:
+    """Run every configured channel of the `registry` in one process until SIGINT/SIGTERM; with none, the console
+    chat at a terminal (`interactive`, default: standard input is one), else the web console and /healthz alone.
+    Every part reads the time from the one `clock`."""
+    install_log_masking(registry.secret_values(config))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the bot token
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -122,8 +130,8 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
     router = Router(services, ROUTES, flood)
     core = Core(services, router)
     # Channels: with none, the console chat at a terminal; the web console alone under a service manager
-    channels = build_channels(config, core, router)
-    citizens = any(kind(c.name).citizens for c in channels)  # e-mail alone reaches officers, not citizens
+    channels = build_channels(config, channel_context(core), registry)
+    citizens = any(registry.kind(c.name).citizens for c in channels)  # e-mail alone reaches officers, not citizens
     if not citizens and (stdin_is_terminal() if interactive is None else interactive):
         try:
             return await run_console(services, core, CITIZEN, "1", "Công dân")
@@ -135,12 +143,11 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
     if not config.admin_chat_id:
         log.warning("no officers' destination is configured (PAPIBOT_ADMIN_CHAT_ID): new tickets will not be "
                     "announced to anyone; officers must check /queue")
-    for warning in place_warnings(config):
+    for warning in registry.place_warnings(config):
         log.warning("officers' destination: %s", warning)
     # Delivery, and alerts that cannot wait for the database
     worker = DeliveryWorker(services.storage, {c.name: c.sender for c in channels}, services.officers.undeliverable,
                             on_notice_lost=services.officers.notice_lost)
-    services.officers.wake = worker.wake
 
     async def alert(text: str) -> None:
         await alert_officers(channels, config.admin_chat_id, text)
@@ -160,7 +167,7 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
             await channel.start()
         # HTTP server, then everything that runs until stopped
         routes = [route for c in channels for route in c.routes()]
-        app = build_app(routes, _health(services, channels))
+        app = build_app(routes, _health(services, channels, registry))
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
         tasks += [asyncio.create_task(_serve_web(services, stop)),
@@ -183,7 +190,7 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
 
 async def run_console(services: Services, core: Core, role: str, user_id: str, name: str) -> int:
     """The console chat over the given services: one local user, numbered options for buttons."""
-    console = ConsoleChannel(core, role, user_id, name)
+    console = ConsoleChannel(core.process, role, user_id, name)
     worker = DeliveryWorker(services.storage, {"console": console.sender})
 
     async def flush() -> None:

@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 
-from bot.engine.core import Core
 from bot.engine.delivery import RetryLater, send_parts
 from bot.kernel.events import MESSAGE, Event
 from bot.kernel.models import Progress, Reply
 from bot.kernel.render import plain_messages
+from channels.base import Submit
 
 CHANNEL = "console"
 LIMIT = 4000
@@ -40,13 +40,14 @@ class ConsoleSender:
 
 
 class ConsoleChannel:
-    """Reads lines, one event each; the role is the one given on the command line (a local, trusted channel)."""
+    """Reads lines, one event each; the role is the one given on the command line (a local, trusted channel).
+    Each event is handed to `submit`, which returns once its reply is sent."""
 
     name = CHANNEL
 
-    def __init__(self, core: Core, role: str, user_id: str, name: str,
+    def __init__(self, submit: Submit, role: str, user_id: str, name: str,
                  out: Callable[[str], None] | None = None) -> None:
-        self.core, self.role, self.user_id, self.display = core, role, user_id, name
+        self.submit, self.role, self.user_id, self.display = submit, role, user_id, name
         self.out = out or (lambda text: print(text, flush=True))
         self.sender = ConsoleSender(user_id, self._show)
         self._prompt = ""  # the prompt on screen while a line is awaited ("" when none is)
@@ -63,14 +64,14 @@ class ConsoleChannel:
         and, every `every` seconds, while a line is awaited (an officer's answer appears as it arrives)."""
         interactive = stdin_is_terminal() if interactive is None else interactive
         if interactive:
-            await self.core.process(Event(CHANNEL, self.user_id, self.user_id, MESSAGE, text="/start",
+            await self.submit(Event(CHANNEL, self.user_id, self.user_id, MESSAGE, text="/start",
                                           name=self.display, buttons=False, role=self.role), self.sender)
         await flush()
         while True:
             line = await self._read(flush, "> " if interactive else "", every)
             if line is None:
                 break
-            await self.core.process(self.event(line.strip()), self.sender)
+            await self.submit(self.event(line.strip()), self.sender)
             await flush()
             if interactive:
                 self.out("")

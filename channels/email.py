@@ -15,6 +15,7 @@ from bot.engine.delivery import RetryLater, Uncertain, Undeliverable
 from bot.kernel.config import Config
 from bot.kernel.models import Progress, Reply
 from bot.kernel.render import to_plain
+from channels.base import ChannelContext
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"
@@ -114,8 +115,8 @@ class EmailChannel:
 
     name = CHANNEL
 
-    def __init__(self, config: Config, core: object = None, router: object = None) -> None:
-        self.sender = EmailSender(config)
+    def __init__(self, context: ChannelContext) -> None:
+        self.sender = EmailSender(context.settings)
 
     def routes(self) -> list[Any]:
         """None: nothing comes in by e-mail."""

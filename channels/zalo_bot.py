@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
-import json
 import logging
 from typing import Any
 
 import httpx
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.engine.core import Core
 from bot.engine.delivery import RetryLater, Uncertain, Undeliverable, send_parts
-from bot.engine.router import Router
-from bot.kernel.config import Config
 from bot.kernel.events import MESSAGE, UNSUPPORTED, Event
 from bot.kernel.models import Progress, Reply
 from bot.kernel.render import plain_messages
-from bot.store.lease import STANDBY_WAIT, poll_lease
-from bot.store.sqlite import StorageUnavailable
-from channels.http import BodyTooLarge, Malformed, object_id, read_body
+from channels.base import ChannelContext, Polling, long_poll, until_stopped, verified_webhook
+from channels.http import Malformed, object_id
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_bot"
@@ -121,8 +112,9 @@ class ZaloBotChannel:
 
     name = CHANNEL
 
-    def __init__(self, config: Config, core: Core, router: Router) -> None:
-        self.config, self.core = config, core
+    def __init__(self, context: ChannelContext) -> None:
+        self.context = context
+        config = self.config = context.settings
         self.client = BotClient(config.zalo_bot_api, config.zalo_bot_token)
         self.sender = ZaloBotSender(self.client)
         self.mode = "webhook" if config.zalo_bot_webhook_url else "polling"
@@ -130,7 +122,10 @@ class ZaloBotChannel:
 
     def routes(self) -> list[BaseRoute]:
         """The webhook route, in webhook mode."""
-        return [Route("/zalo/bot/webhook", self._webhook, methods=["POST"])] if self.mode == "webhook" else []
+        if self.mode != "webhook":
+            return []
+        endpoint = verified_webhook("Zalo Bot", self._take, secret=(SECRET_HEADER, self.config.zalo_bot_webhook_secret))
+        return [Route("/zalo/bot/webhook", endpoint, methods=["POST"])]
 
     async def start(self) -> None:
         """Check the token, then set the webhook (or clear it for polling)."""
@@ -155,83 +150,41 @@ class ZaloBotChannel:
         """One update through the core: returns once it is handled; the reply goes out in the background."""
         event = to_event(update)
         if event is not None:
-            await self.core.handle(event, self.sender)
+            await self.context.submit(event, self.sender)
 
-    async def _webhook(self, request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self.config.zalo_bot_webhook_secret.encode()):
-            log.warning("Zalo Bot webhook request without the right secret refused")
-            return PlainTextResponse("forbidden", status_code=403)
-        try:
-            update = unwrap(json.loads(await read_body(request)))
-        except BodyTooLarge:
-            return PlainTextResponse("too large", status_code=413)
-        except (ValueError, RecursionError):
-            return PlainTextResponse("bad request", status_code=400)
-        if update is None:
-            return PlainTextResponse("ok")  # a kind papibot does not handle
-        try:
+    async def _take(self, data: dict[str, Any], body: bytes) -> bool:
+        """A webhook's update (given bare or wrapped); kinds papibot does not handle are acknowledged."""
+        update = unwrap(data)
+        if update is not None:
             await self.handle(update)
-        except Malformed as exc:  # it came with the secret: worth one line, not a 500 and a traceback
-            log.warning("Zalo Bot update refused: %s", exc)
-            return PlainTextResponse("bad request", status_code=400)
-        except StorageUnavailable:
-            return PlainTextResponse("try again", status_code=503)  # delivered again later
-        return PlainTextResponse("ok")
+        return True
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Long polling until stopped (webhook mode: just wait)."""
         if self.mode == "webhook":
             await stop.wait()
             return
-        delay = 1.0
-        while not stop.is_set():
-            if not await poll_lease(self.core.services.storage, f"poll:{CHANNEL}"):
-                self.status = "standby: another papibot process is polling"
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), STANDBY_WAIT)
-                continue
-            try:
-                update = await self._poll(stop)
-            except (httpx.HTTPError, BotAPIError) as exc:
-                if isinstance(exc, BotAPIError) and exc.code == 408:
-                    continue  # nothing new within the timeout
-                self.status = f"Zalo Bot API unreachable: {exc}"
-                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            delay, self.status = 1.0, "ok"
-            if update is not None and (found := unwrap(update)) is not None:
-                await self._handle_until_stored(found, stop)
+        polling = Polling(CHANNEL, "Zalo Bot API", self._poll, self._handle_polled, self._report,
+                          (httpx.HTTPError, BotAPIError), asked=_asked)
+        await long_poll(stop, polling, self.context.poll_lock)
 
-    async def _handle_until_stored(self, update: dict[str, Any], stop: asyncio.Event) -> None:
-        """getUpdates has no offsets: an update handed out is kept in memory until the database takes it."""
-        delay = 1.0
-        while not stop.is_set():
-            try:
-                await self.handle(update)
-                return
-            except Malformed as exc:  # one line, and the polling goes on
-                log.warning("Zalo Bot update skipped: %s", exc)
-                return
-            except StorageUnavailable:
-                self.status = "database unavailable"
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(delay * 2, 30.0)
+    def _report(self, status: str) -> None:
+        self.status = status
 
-    async def _poll(self, stop: asyncio.Event) -> Any:
-        """One getUpdates, abandoned as soon as a stop is requested."""
-        poll = asyncio.ensure_future(self.client.call("getUpdates", {"timeout": str(POLL_TIMEOUT)},
-                                                      timeout=POLL_TIMEOUT + 10.0))
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not poll.done():
-            poll.cancel()
-            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError, BotAPIError):
-                await poll
-            return None
-        return poll.result()
+    async def _handle_polled(self, update: dict[str, Any]) -> None:
+        """getUpdates has no offsets: an update handed out is held until the database takes it; a malformed one
+        is one log line, and the polling goes on."""
+        try:
+            await self.handle(update)
+        except Malformed as exc:
+            log.warning("Zalo Bot update skipped: %s", exc)
+
+    async def _poll(self, stop: asyncio.Event) -> dict[str, Any] | None:
+        """One getUpdates, abandoned as soon as a stop is requested; the update in it, if any."""
+        poll = self.client.call("getUpdates", {"timeout": str(POLL_TIMEOUT)}, timeout=POLL_TIMEOUT + 10.0)
+        return unwrap(await until_stopped(poll, stop, httpx.HTTPError, BotAPIError))
+
+
+def _asked(exc: Exception) -> float | None:
+    """Nothing new within the timeout (408): poll again at once; anything else is a fault."""
+    return 0.0 if isinstance(exc, BotAPIError) and exc.code == 408 else None

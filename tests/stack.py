@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.run import build_channels
+from app.run import build_channels, channel_context
 from bot.engine.core import Core
 from bot.engine.delivery import DeliveryWorker
 from bot.engine.guard import flood_guard
@@ -16,7 +16,7 @@ from bot.engine.router import Router
 from bot.engine.services import Services, open_services
 from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.config import Config
-from bot.kernel.registry import started
+from bot.kernel.registry import REGISTRY, Registry
 from handlers.routes import ROUTES
 
 
@@ -34,16 +34,16 @@ class Stack:
 @contextlib.asynccontextmanager
 async def running(config: Config, make_channel: Any, deliver: bool = True,
                   clock: Clock = SYSTEM) -> AsyncIterator[Stack]:
-    """Open the services on `clock`, build the channel with `make_channel(config, core, router)` (and the send-only
-    channels the settings configure, such as e-mail), run delivery."""
+    """Open the services on `clock`, build the channel with `make_channel(context)` (and the send-only channels the
+    settings configure, such as e-mail), run delivery."""
     services = await open_services(config, clock=clock)
     router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute, clock))
     core = Core(services, router)
-    channel = make_channel(config, core, router)
-    send_only = build_channels(config, core, router, [k for k in started(config) if not k.citizens])
+    context = channel_context(core)
+    channel = make_channel(context)
+    send_only = build_channels(config, context, Registry(k for k in REGISTRY.kinds if not k.citizens))
     worker = DeliveryWorker(services.storage, {c.name: c.sender for c in (channel, *send_only)},
                             services.officers.undeliverable, tick=0.2, on_notice_lost=services.officers.notice_lost)
-    services.officers.wake = worker.wake
     await channel.start()
     task = asyncio.create_task(worker.run()) if deliver else None
     try:

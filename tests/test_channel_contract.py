@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.kernel.config import Config, load_config
+from bot.kernel.config import load_config
+from channels.base import ChannelContext
 from channels.telegram import TelegramChannel
 from tests.contract_drivers import (
     ADMIN_ID,
@@ -41,7 +42,7 @@ class _PlainChannel:
 
     name = "console"
 
-    def __init__(self, config: Config, core: Any, router: Any) -> None:
+    def __init__(self, context: ChannelContext) -> None:
         self.sender = RecordingPlainSender("console")
 
     async def start(self) -> None:

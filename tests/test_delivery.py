@@ -14,6 +14,7 @@ from bot.kernel.config import load_config
 from bot.kernel.models import ADMIN, User
 from bot.store.outbox import OFFICER_LANE
 from bot.usecases.outcomes import succeeded
+from channels.base import ChannelContext
 from channels.telegram import TelegramChannel
 from tests.fakebotapi import FakeBotAPI
 from tests.stack import Stack, running
@@ -36,8 +37,8 @@ async def stack(fake: FakeBotAPI, tmp_path: Path, request: pytest.FixtureRequest
     config = load_config({}, telegram_token=fake.token, telegram_api=fake.url, db_path=tmp_path / "db.sqlite",
                          admin_ids=frozenset({"telegram:7"}), admin_chat_id=f"telegram:{GROUP}")
 
-    def channel(config: Any, core: Any, router: Any) -> TelegramChannel:
-        return TelegramChannel(config, core, router, timeout=timeout)
+    def channel(context: ChannelContext) -> TelegramChannel:
+        return TelegramChannel(context, timeout=timeout)
 
     async with running(config, channel) as s:
         yield s

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.run import channel_context
 from bot.engine.core import Core
 from bot.engine.guard import FloodGuard
 from bot.engine.router import Router
@@ -83,7 +84,7 @@ async def test_telegram_calls_go_through_the_proxy(proxy: list[str], tmp_path: P
     services = await open_services(config)
     try:
         router = Router(services, ROUTES, FloodGuard(0))
-        channel = TelegramChannel(config, Core(services, router), router)
+        channel = TelegramChannel(channel_context(Core(services, router)))
         me = await channel.bot.get_me()
         await channel.bot.shutdown()
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.commands import plan as cli_plan
 from app.commands.support import CONSOLE, period_id, print_json, today_of, where, who, with_staff
 from bot.kernel.config import Config
-from bot.kernel.registry import place_warnings
+from bot.kernel.registry import REGISTRY
 from bot.kernel.render import to_plain
 from bot.papi.figures import MetricsError, check_metrics, check_text, load_metrics
 from bot.papi.pdf import PdfError, find_chromium, html_to_pdf
@@ -53,7 +53,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> Awaitable[int]:
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
     """Warn of doubtful officers' destinations, then list every discrepancy in the report's figures; exit 1 only
     with --strict (and only for the figures)."""
-    for warning in place_warnings(config):
+    for warning in REGISTRY.place_warnings(config):
         print(f"Cảnh báo (PAPIBOT_ADMIN_CHAT_ID): {warning}")
     try:
         metrics = load_metrics(config.staff_file("metrics.yaml"))

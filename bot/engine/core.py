@@ -37,7 +37,7 @@ class Core:
         self.on_outage: Callable[[str], Awaitable[None]] | None = None
         self._chats: dict[str, tuple[asyncio.Lock, int]] = {}  # lock and how many events hold or await it
         self._limit = asyncio.Semaphore(CONCURRENT_CHATS)
-        self.replies = Replies(services.storage, lambda: services.officers.wake())
+        self.replies = Replies(services.storage)
 
     @contextlib.asynccontextmanager
     async def _chat(self, key: str) -> AsyncIterator[None]:

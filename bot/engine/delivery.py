@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 UNCERTAIN_WAIT = 60.0  # seconds before a send that timed out is tried again (once)
 CONCURRENT_SENDS = 8  # chats served at once per lane
-TICK = 1.0  # seconds between outbox runs when nobody wakes the worker
+TICK = 1.0  # seconds between outbox runs when the outbox's bell does not ring
 
 
 class Undeliverable(Exception):
@@ -86,7 +86,8 @@ Notify = Callable[[OutboxItem, str], Awaitable[None]]
 
 
 class DeliveryWorker:
-    """Runs two lanes (citizens' messages, officers' notices) over every channel that has a sender."""
+    """Runs two lanes (citizens' messages, officers' notices) over every channel that has a sender; each lane runs
+    when the storage's outbox bell rings (a message was queued) or at the next tick."""
 
     def __init__(self, storage: Storage, senders: dict[str, Sender], on_undeliverable: Notify | None = None,
                  tick: float = TICK, on_notice_lost: Notify | None = None) -> None:
@@ -95,7 +96,7 @@ class DeliveryWorker:
         self.on_undeliverable = on_undeliverable  # a message about a ticket did not reach the citizen
         self.on_notice_lost = on_notice_lost  # a notice did not reach one officers' destination
         self.tick = tick
-        self._wake = {CITIZEN_LANE: asyncio.Event(), OFFICER_LANE: asyncio.Event()}
+        self._wake = {CITIZEN_LANE: storage.queued.listen(), OFFICER_LANE: storage.queued.listen()}
 
     def wake(self) -> None:
         """Run the outbox now rather than at the next tick."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 from bot.engine.delivery import UNCERTAIN_WAIT, RetryLater, Sender, Uncertain, Undeliverable, backoff, rate_limited
 from bot.kernel.events import Event
@@ -31,9 +30,8 @@ UNSENT_AT_MOST = 16
 class Replies:
     """The direct replies in flight, chained per chat."""
 
-    def __init__(self, storage: Storage, wake: Callable[[], None]) -> None:
+    def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.wake = wake  # the delivery worker: a reply was handed to the outbox
         self._last: dict[str, asyncio.Task[None]] = {}  # each chat's newest reply in flight
         self._flying: set[asyncio.Task[None]] = set()
         self._room = asyncio.Semaphore(UNSENT_AT_MOST)
@@ -118,4 +116,3 @@ class Replies:
                          uncertain: bool) -> None:
         await self.storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
                                    delay=delay, status="uncertain" if uncertain else "pending", progress=progress)
-        self.wake()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import knowledge
+from bot.kernel.registry import REGISTRY, Registry
 from bot.kernel.values import ConfigError, deadlines, destinations, identity, ids, is_address, proxies
 
 __all__ = ["Config", "ConfigError", "identity", "is_pg_url", "load_config"]
@@ -112,32 +113,17 @@ class Config:
         return local if local.exists() else self.knowledge_dir / name
 
     @property
-    def zalo_oa_configured(self) -> bool:
-        """True when the Zalo OA channel has what it needs to verify events and get tokens."""
-        return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key and self.zalo_oa_app_secret)
-
-    @property
     def smtp_address(self) -> tuple[str, int]:
         """The SMTP server's host and port (the TLS mode's usual port when none is set)."""
         return self.smtp_host, self.smtp_port or SMTP_TLS.get(self.smtp_tls, 587)
 
-    def secret_values(self) -> tuple[str, ...]:
-        """Every secret setting's value, for masking in logs."""
-        return (self.telegram_token, self.webhook_secret, *(str(getattr(self, n)) for n in _SECRET_FIELDS))
-
-    def redacted(self) -> dict[str, object]:
-        """Settings as a dict safe to log: the token is never shown."""
+    def redacted(self, registry: Registry = REGISTRY) -> dict[str, object]:
+        """Settings as a dict safe to log: no channel's secret is shown, nor the database's password."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["telegram_token"] = "***" if self.telegram_token else ""
         out["db_url"] = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", self.db_url)
-        out["webhook_secret"] = "***" if self.webhook_secret else ""
-        for name in _SECRET_FIELDS:
+        for name in registry.secret_fields():
             out[name] = "***" if getattr(self, name) else ""
         return out
-
-
-_SECRET_FIELDS = ("zalo_oa_app_secret", "zalo_oa_secret_key", "zalo_oa_refresh_token", "zalo_bot_token",
-                  "zalo_bot_webhook_secret", "smtp_password")
 
 
 _ENV = {
@@ -207,17 +193,17 @@ def _renamed(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _convert(name: str, value: object) -> object:
-    """Turn a raw TOML or environment value into the field's type."""
+def _convert(name: str, value: object, known: tuple[str, ...] = REGISTRY.names) -> object:
+    """Turn a raw TOML or environment value into the field's type (identities on the `known` channels)."""
     try:
         if name in ("admin_ids", "staff_ids"):
-            return ids(value)
+            return ids(value, known)
         if name == "feedback_deadlines":
             return deadlines(value)
         if name == "trusted_proxies":
             return proxies(value)
         if name == "admin_chat_id":
-            return destinations(value)
+            return destinations(value, known)
         if name == "db_path" and is_pg_url(str(value).strip()):
             return str(value).strip()
         if name in ("db_path", "knowledge_dir", "data_dir"):
@@ -237,8 +223,9 @@ def _convert(name: str, value: object) -> object:
     return str(value).strip()
 
 
-def load_config(env: dict[str, str] | None = None, **overrides: object) -> Config:
-    """Build the config: TOML file (PAPIBOT_CONFIG) first, environment on top, overrides last."""
+def load_config(env: dict[str, str] | None = None, registry: Registry = REGISTRY, **overrides: object) -> Config:
+    """Build the config: TOML file (PAPIBOT_CONFIG) first, environment on top, overrides last; identities name
+    the `registry`'s channels."""
     env = _renamed(dict(os.environ if env is None else env))
     values: dict[str, object] = {}
     toml_path = env.get("PAPIBOT_CONFIG")
@@ -251,13 +238,14 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         for key, value in data.get("papibot", data).items():
             if key not in known:
                 raise ConfigError(f"{toml_path}: unknown setting {key!r}")
-            values[key] = _convert(key, value)
+            values[key] = _convert(key, value, registry.names)
     for var, name in _ENV.items():
         if env.get(var, "").strip():
-            values[name] = _convert(name, env[var])
+            values[name] = _convert(name, env[var], registry.names)
     values.update(overrides)
     if "admin_chat_id" in values and not isinstance(values["admin_chat_id"], tuple):
-        values["admin_chat_id"] = _convert("admin_chat_id", values["admin_chat_id"])  # a string, as in the setting
+        # a string, as in the setting
+        values["admin_chat_id"] = _convert("admin_chat_id", values["admin_chat_id"], registry.names)
     if is_pg_url(values.get("db_path")):
         values["db_url"] = values.pop("db_path")
     if "db_path" not in values:
@@ -281,14 +269,14 @@ def load_config(env: dict[str, str] | None = None, **overrides: object) -> Confi
         raise ConfigError(f"PAPIBOT_REPORT_DATE is not a date: {config.report_date!r}") from exc
     if not config.suggest_threshold <= config.answer_threshold:
         raise ConfigError("suggest_threshold must not be above answer_threshold")
-    _check_destinations(config)
+    _check_destinations(config, registry)
     return config
 
 
-def _check_destinations(config: Config) -> None:
+def _check_destinations(config: Config, registry: Registry) -> None:
     """Refuse destinations nothing can send to: the web console and the CLI, e-mail without an SMTP server."""
     for place in config.admin_chat_id:
-        if place.partition(":")[0] in ("web", "cli"):
+        if not registry.kind(place.partition(":")[0]).notices:
             raise ConfigError(f"PAPIBOT_ADMIN_CHAT_ID: {place} is not a place papibot can send notices to "
                               "(the web console shows every ticket anyway)")
     if config.smtp_tls not in SMTP_TLS:

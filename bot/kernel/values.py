@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 
-from bot.kernel.registry import CHANNELS
+from bot.kernel.registry import REGISTRY
+
+KNOWN = REGISTRY.names  # the channel names an identity may carry, unless the caller knows others
 
 _IDENTITY = re.compile(r"^(?:(?P<channel>[a-z_]+):)?(?P<id>-?[A-Za-z0-9_.@-]{1,64})$")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -21,8 +24,8 @@ def is_address(text: str) -> bool:
     return bool(_ADDRESS.match(text))
 
 
-def identity(value: str) -> str:
-    """One identity as `channel:id`; a bare id (negative ones included) is Telegram's."""
+def identity(value: str, known: Collection[str] = KNOWN) -> str:
+    """One identity as `channel:id` on one of the `known` channels; a bare id (negative ones included) is Telegram's."""
     if value.strip().startswith("email:"):
         address = value.strip()[6:].strip()
         if not is_address(address):
@@ -35,25 +38,25 @@ def identity(value: str) -> str:
     if m is None:
         raise ConfigError(f"not an identity (channel:id, or a Telegram number): {value!r}")
     channel = m["channel"] or "telegram"
-    if channel not in CHANNELS:
-        raise ConfigError(f"unknown channel {channel!r} in {value!r} (known: {', '.join(CHANNELS)})")
+    if channel not in known:
+        raise ConfigError(f"unknown channel {channel!r} in {value!r} (known: {', '.join(known)})")
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}", m["id"]):
         raise ConfigError(f"Telegram ids are whole numbers: {value!r}")
     return f"{channel}:{m['id']}"
 
 
-def ids(value: object) -> frozenset[str]:
+def ids(value: object, known: Collection[str] = KNOWN) -> frozenset[str]:
     """Identities, comma- or semicolon-separated (or a TOML list)."""
     items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
-    return frozenset(identity(v) for v in items if v.strip())
+    return frozenset(identity(v, known) for v in items if v.strip())
 
 
-def destinations(value: object) -> tuple[str, ...]:
+def destinations(value: object, known: Collection[str] = KNOWN) -> tuple[str, ...]:
     """The officers' destinations, comma- or semicolon-separated, in order, each once; a bare number is Telegram's."""
     if value is None:
         return ()
     items = [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
-    return tuple(dict.fromkeys(identity(v) for v in items if v.strip()))
+    return tuple(dict.fromkeys(identity(v, known) for v in items if v.strip()))
 
 
 def proxies(value: object) -> tuple[str, ...]:

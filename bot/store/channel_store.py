@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from bot.kernel.config import Config
 
+from bot.store.bell import Bell
 from bot.store.files import OpenedFile
 from bot.store.intake import Intake
 
@@ -55,6 +56,7 @@ class ChannelStore:
 
     busy: tuple[type[Exception], ...] = (sqlite3.OperationalError,)  # a write that could not happen now
     _intake: Intake | None = None
+    queued: Bell | None = None  # the core storage's outbox bell: rung when messages are put back in the outbox
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
@@ -217,15 +219,22 @@ class ChannelStore:
         params = (channel, chat_id, *(p + "%" for p in error_prefixes))
         if not await self._select(f"SELECT 1 FROM outbox WHERE {where} LIMIT 1", params):
             return 0  # the usual case: no write transaction for it
-        return await self._write([(
+        count = await self._write([(
             f"UPDATE outbox SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE {where}",
             (time.time(), *params))])
+        if count and self.queued is not None:
+            self.queued.ring()
+        return count
 
 
-def channel_store(config: Config) -> ChannelStore:
-    """The channel store for the configured database (not opened yet)."""
+def channel_store(config: Config, queued: Bell | None = None) -> ChannelStore:
+    """The channel store for the configured database (not opened yet), ringing `queued` when it puts messages
+    back in the outbox."""
     if config.db_url:
         from bot.store.channel_store_pg import PgChannelStore
 
-        return PgChannelStore(config.db_url)
-    return ChannelStore(config.db_path)
+        store: ChannelStore = PgChannelStore(config.db_url)
+    else:
+        store = ChannelStore(config.db_path)
+    store.queued = queued
+    return store

@@ -102,6 +102,7 @@ class FeedbackStore(OutboxStore, PeopleStore):
                     " VALUES (?, ?, ?, ?, 'officer', ?, ?)",
                     (notice[0], notice[1], f"feedback_new:{item_id}", notice[2].replace("{code}", f"PA-{item_id}"), now,
                      now))
+        self.queued.ring()
         item = await self.feedback_item(item_id)
         assert item is not None
         return item
@@ -138,6 +139,7 @@ class FeedbackStore(OutboxStore, PeopleStore):
                 await self._audit(db, officer, f"feedback_{status}", None, f"PA-{item_id} {body}".strip(), now)
                 if message is not None:
                     await self._tell(db, message, f"feedback:{item_id}:{status}", now)
+        self.queued.ring()
         return cur.rowcount == 1
 
     async def answer_feedback(self, item_id: int, answer: str, officer: str,
@@ -152,6 +154,7 @@ class FeedbackStore(OutboxStore, PeopleStore):
             if cur.rowcount == 1 and message is not None:
                 await self._tell(db, message, f"feedback:{item_id}:answer", now)
                 await self._audit(db, officer, "feedback_answered", None, f"PA-{item_id}", now)
+        self.queued.ring()
         return cur.rowcount == 1
 
     async def _tell(self, db: Conn, message: tuple[str, str, str], kind: str, now: float) -> None:

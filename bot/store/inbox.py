@@ -79,6 +79,7 @@ class InboxStore(OutboxStore, PeopleStore):
                 return None
             await self._enqueue_for_ticket(db, ticket_id, f"correction:{number}", delivery, now)
             await self._audit(db, officer, "correct", ticket_id, answer[:200], now)
+        self.queued.ring()
         return number
 
     async def officer_note(self, destination: tuple[str, str], ticket_id: int, kind: str, text: str,
@@ -89,6 +90,7 @@ class InboxStore(OutboxStore, PeopleStore):
             "INSERT INTO outbox (channel, chat_id, kind, ticket_id, text, lane, reply_to, next_attempt_at, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (*destination, kind, ticket_id, text, OFFICER_LANE, reply_to, now, now))
+        self.queued.ring()
 
     async def misunderstood_questions(self, limit: int = 500) -> list[dict[str, Any]]:
         """Questions the bot queued, only suggested for, or got a thumbs-down on; newest first."""

@@ -76,6 +76,7 @@ class OutboxStore(Database):
             (channel, chat_id, kind, ticket_id, text, json.dumps(buttons or [], ensure_ascii=False), lane, status,
              now + delay, now, done.sent, done.first), turn,
         )
+        self.queued.ring()
 
     async def due_outbox(self, lane: str, channels: tuple[str, ...], limit: int = 50) -> list[OutboxItem]:
         """The head message of each chat in `lane` whose next attempt is due, oldest first."""

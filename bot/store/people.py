@@ -47,6 +47,7 @@ class PeopleStore(Database):
                 await db.execute(
                     "INSERT INTO outbox (channel, chat_id, kind, text, lane, next_attempt_at, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)", (channel, chat_id, marker[:60], text, lane, now, now))
+        self.queued.ring()
         return True
 
     async def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import shutil
 import sqlite3
@@ -16,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.bell import Bell
 from bot.store.files import (
     RESTORE_HINT,
     DatabaseError,
@@ -142,6 +144,11 @@ class Database:
                 raise unusable(path, exc) from exc
             raise
         return cls(writer, reader, path)
+
+    @functools.cached_property
+    def queued(self) -> Bell:
+        """Rung once a write put a message in the outbox: the delivery worker listens to it."""
+        return Bell()
 
     async def close(self) -> None:
         """Close both connections."""

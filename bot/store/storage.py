@@ -182,6 +182,7 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Offi
             if cur.rowcount == 1:
                 await self._enqueue_for_ticket(db, ticket_id, "answer", delivery, now)
                 await self._audit(db, officer, "answer", ticket_id, answer[:200], now)
+        self.queued.ring()
         return cur.rowcount == 1
 
     async def close_ticket(self, ticket_id: int, reason: str, officer: str, notice: str | None,
@@ -198,6 +199,7 @@ class Storage(WebStore, DoubtStore, SurveyStore, FeedbackStore, InboxStore, Offi
                 if notice:
                     await self._enqueue_for_ticket(db, ticket_id, "closed", notice, now)
                 await self._audit(db, officer, "close", ticket_id, reason, now)
+        self.queued.ring()
         return cur.rowcount == 1
 
     async def set_admin_message(self, ticket_id: int, message_id: str) -> None:

@@ -6,6 +6,7 @@ Like AdminService, every method checks the role itself and returns a typed outco
 from __future__ import annotations
 
 from bot.kernel.models import ANSWERED, Ticket, User
+from bot.kernel.registry import REGISTRY
 from bot.kernel.render import Renderer, to_plain
 from bot.store.storage import Storage
 from bot.usecases.admin import MAX_ANSWER, admin_refusal
@@ -28,7 +29,6 @@ from bot.usecases.outcomes import (
     Unchanged,
 )
 
-HTML_CHANNELS = ("telegram",)  # channels that show the neutral markup as formatting; the others get plain text
 WEB = "web"  # web accounts act as `web:<login>`
 
 
@@ -49,7 +49,7 @@ class InboxService:
         if refused := admin_refusal(user):
             return refused
         delivery = self.renderer.render(delivery_template(ticket), t=ticket, answer=text)
-        if ticket.channel in HTML_CHANNELS:
+        if REGISTRY.kind(ticket.channel).renders_html:  # the others show plain text
             return Preview(delivery, True)
         return Preview(to_plain(delivery), False)
 

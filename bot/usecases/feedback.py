@@ -98,7 +98,6 @@ class FeedbackService:
         where = first.partition(":") if first else None
         notice = (where[0], where[2], self.renderer.render("feedback.html", kind="officers")) if where else None
         item = await self.storage.file_feedback(user, draft[1], notice, turn)
-        self.officers.wake()
         return self._say("filed", item=item)
 
     async def cancel(self, user: User, turn: Turn | None = None) -> Reply:
@@ -131,7 +130,6 @@ class FeedbackService:
                                                       officer.key, message):
             allowed = "chỉ công khai được phản ánh đã trả lời" if status == PUBLISHED else "phản ánh đã trả lời"
             return Outcome(False, f"Không đổi được tình trạng của {item.code}: {allowed}.")
-        self.officers.wake()
         return Outcome(True, f"{item.code}: {STATUS_NAMES[status]}{f' ({body})' if body else ''}.")
 
     async def answer(self, officer: User, number: int, text: str) -> Outcome:
@@ -146,7 +144,6 @@ class FeedbackService:
         message = (item.channel, item.chat_id, delivery) if item.chat_id != "erased" else None  # nobody to tell
         if not await self.storage.answer_feedback(number, text, officer.key, message):
             return Outcome(False, f"{item.code} đã được trả lời trước đó.")
-        self.officers.wake()
         return Outcome(True, f"Đã gửi câu trả lời cho {item.code}; công dân nhận tại kênh của mình.")
 
     async def register(self, status: str = "") -> list[FeedbackItem]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 
 from bot.kernel import codec
 from bot.kernel.clock import SYSTEM, Clock
@@ -31,13 +30,12 @@ class Officers:
     """Where officers hear about work: the configured destinations (`channel:chat`), through the outbox."""
 
     def __init__(self, storage: Storage, renderer: Renderer, destinations: tuple[str, ...] = (),
-                 wake: Callable[[], None] = lambda: None, web_url: str = "", clock: Clock = SYSTEM) -> None:
+                 web_url: str = "", clock: Clock = SYSTEM) -> None:
         self.clock = clock
         self.storage = storage
         self.renderer = renderer
         self.destinations = destinations
         self.places = [(channel, chat) for channel, _, chat in (d.partition(":") for d in destinations)]
-        self.wake = wake
         self.web_url = web_url.rstrip("/")
         self._errors: dict[tuple[str, str], tuple[float, int]] = {}
 
@@ -65,20 +63,16 @@ class Officers:
                 if can.reply_answers else []
             await self.storage.enqueue(channel, chat, self._kind("admin_post", i), post, ticket.id, buttons,
                                        lane=OFFICER_LANE)
-        self.wake()
 
     async def note(self, ticket: Ticket, name: str, text: str) -> None:
         """A note about a ticket (done on the console) to every destination, after that ticket's post there."""
         for i, (channel, chat) in enumerate(self.places):
             post = await self.storage.officer_post_id(ticket.id, channel, chat)
             await self.storage.officer_note((channel, chat), ticket.id, self._kind(name, i), text, post)
-        if self.places:
-            self.wake()
 
     async def _all(self, name: str, text: str) -> None:
         for channel, chat in self.places:
             await self.storage.enqueue(channel, chat, name, text, lane=OFFICER_LANE)
-        self.wake()
 
     async def undeliverable(self, item: OutboxItem, reason: str) -> None:
         """Tell the officers that a message about a ticket could not reach the citizen, and why."""
@@ -103,7 +97,6 @@ class Officers:
         for i, (channel, chat) in others:
             await self.storage.enqueue(channel, chat, f"{LOST}:{item.id}@{i}", text, item.ticket_id,
                                        lane=OFFICER_LANE)
-        self.wake()
 
     async def once(self, marker: str, kind: str, **values: object) -> bool:
         """A notice (`kind` of tg_notice.html) sent once ever, remembered by `marker` in the audit trail; False
@@ -111,10 +104,7 @@ class Officers:
         if not self.places:
             return False
         text = self.renderer.render("tg_notice.html", kind=kind, **values)
-        if not await self.storage.notice_once(marker, "papibot", self.places, text, OFFICER_LANE):
-            return False
-        self.wake()
-        return True
+        return await self.storage.notice_once(marker, "papibot", self.places, text, OFFICER_LANE)
 
     async def error(self, exc: BaseException, module: str) -> None:
         """Report a failure, at most once per (error type, module) every ERROR_QUIET seconds, with a count."""

@@ -15,14 +15,11 @@ from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.engine.core import Core
-from bot.engine.router import Router
-from bot.kernel.config import Config
 from bot.kernel.events import BUTTON, Event
 from bot.kernel.models import ADMIN, CITIZEN, STAFF, Progress, Reply
 from bot.kernel.render import to_plain
-from bot.store.lease import STANDBY_WAIT, poll_lease
 from bot.store.sqlite import StorageUnavailable
+from channels.base import ChannelContext, Polling, long_poll, until_stopped
 from channels.telegram.events import CHANNEL, to_event
 from channels.telegram.limiter import SharedRateLimiter, quiet_library_429s
 from channels.telegram.sender import TelegramSender, retry_seconds
@@ -83,8 +80,9 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, config: Config, core: Core, router: Router, timeout: float = 10.0) -> None:
-        self.config, self.core, self.router = config, core, router
+    def __init__(self, context: ChannelContext, timeout: float = 10.0) -> None:
+        self.context = context
+        config = context.settings
         # Opt in to the library's coming time-period type (our code reads both): no deprecation warning per 429.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         # No retries inside the limiter: a 429 for one chat goes back to the outbox with its own back-off
@@ -92,8 +90,8 @@ class TelegramChannel:
         local = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
                                group_time_period=60, max_retries=0)
         quiet_library_429s()
-        storage = core.services.storage  # processes sharing a database share the bot's one limit
-        limiter: BaseRateLimiter[Any] = SharedRateLimiter(storage, local) if storage.shared else local
+        slots = context.send_slots  # processes sharing a database share the bot's one limit
+        limiter: BaseRateLimiter[Any] = SharedRateLimiter(slots, local) if slots is not None else local
         # A pool wide enough for the delivery worker's parallel sends beside the long poll.
         request = HTTPXRequest(connection_pool_size=32, read_timeout=timeout, write_timeout=timeout,
                                connect_timeout=timeout, pool_timeout=timeout)
@@ -104,19 +102,22 @@ class TelegramChannel:
         self.typing_after = TYPING_AFTER
         self.in_hand = 0  # updates being handled now
         self.status = "starting"
+        self._offset: int | None = None  # the first update not yet confirmed to Telegram (long polling)
 
     def routes(self) -> list[BaseRoute]:
         """The webhook route, in webhook mode."""
         if self.mode != "webhook":
             return []
-        return [Route("/telegram/webhook", webhook_route(self), methods=["POST"])]
+        endpoint = webhook_route(self.context.settings.webhook_secret, self.bot, self.handle)
+        return [Route("/telegram/webhook", endpoint, methods=["POST"])]
 
     async def start(self) -> None:
         """Check the token, set the command menus, and point Telegram at the webhook (or clear it)."""
         await self.bot.initialize()
         await self._set_commands()
+        config = self.context.settings
         if self.mode == "webhook":
-            await self.bot.set_webhook(self.config.webhook_url, secret_token=self.config.webhook_secret,
+            await self.bot.set_webhook(config.webhook_url, secret_token=config.webhook_secret,
                                        allowed_updates=Update.ALL_TYPES, max_connections=8)
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
@@ -134,12 +135,12 @@ class TelegramChannel:
     async def _set_commands(self) -> None:
         """Per-scope menus from the router's table: citizens by default, more for officers."""
         def menu(role: str) -> list[BotCommand]:
-            return [BotCommand(c.name, c.help) for c in self.router.commands_for(role)]
+            return [BotCommand(c.name, c.help) for c in self.context.commands(role)]
 
         def telegram_ids(ids: frozenset[str]) -> list[int]:
             return sorted(int(i.split(":", 1)[1]) for i in ids if i.startswith(f"{CHANNEL}:"))[:50]
 
-        config = self.config
+        config = self.context.settings
         scopes: list[tuple[Any, list[BotCommand]]] = [(BotCommandScopeDefault(), menu(CITIZEN))]
         scopes += [(BotCommandScopeChat(uid), menu(ADMIN)) for uid in telegram_ids(frozenset(config.admin_chat_id))]
         scopes += [(BotCommandScopeChat(uid), menu(ADMIN)) for uid in telegram_ids(config.admin_ids)]
@@ -166,7 +167,7 @@ class TelegramChannel:
         self.in_hand += 1
         reply = None
         try:
-            reply = await self.core.handle(event, _Answering(sender, typing) if typing is not None else sender)
+            reply = await self.context.submit(event, _Answering(sender, typing) if typing is not None else sender)
         finally:
             self.in_hand -= 1
             if typing is not None:
@@ -184,58 +185,37 @@ class TelegramChannel:
         if self.mode == "webhook":
             await stop.wait()
             return
-        offset: int | None = None
-        delay = 1.0
-        while not stop.is_set():
-            if not await poll_lease(self.core.services.storage, f"poll:{CHANNEL}"):
-                self.status = "standby: another papibot process is polling"
-                offset = None  # whoever polls next starts from Telegram's unconfirmed updates
-                await _sleep(stop, STANDBY_WAIT)
-                continue
-            try:
-                updates = await self._fetch(offset, stop)
-            except RetryAfter as exc:
-                await _sleep(stop, retry_seconds(exc))
-                continue
-            except (TimedOut, NetworkError) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
-                self.status = f"Bot API unreachable: {exc}"
-                await _sleep(stop, delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            self.status = "ok"
-            if updates:
-                # Chats in parallel, each chat in order (the core serialises per chat); the next
-                # getUpdates, which confirms this batch to Telegram, is sent once all are handled (their
-                # effects stored), without waiting for the replies, which go out in the background.
-                results = await asyncio.gather(*(self.handle(u) for u in updates), return_exceptions=True)
-                if any(isinstance(r, StorageUnavailable) for r in results):
-                    # Nothing is confirmed: the batch comes again (handled ones are skipped by their ids).
-                    self.status = "database unavailable"
-                    await _sleep(stop, delay)
-                    delay = min(delay * 2, 30.0)
-                    continue
-                for failure in (r for r in results if isinstance(r, BaseException)):
-                    log.error("an update could not be handled", exc_info=failure)
-                offset = updates[-1].update_id + 1
-            delay = 1.0
+        polling = Polling(CHANNEL, "Bot API", self._fetch, self._handle_all, self._report,
+                          (RetryAfter, TimedOut, NetworkError), asked=_asked, standby=self._forget_offset,
+                          redelivers=True)
+        await long_poll(stop, polling, self.context.poll_lock)
 
-    async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Update]:
+    def _report(self, status: str) -> None:
+        self.status = status
+
+    def _forget_offset(self) -> None:
+        """Whoever polls next starts from Telegram's unconfirmed updates."""
+        self._offset = None
+
+    async def _handle_all(self, updates: list[Update]) -> None:
+        """Chats in parallel, each chat in order (the core serialises per chat); the next getUpdates, which
+        confirms this batch to Telegram, is sent once all are handled (their effects stored), without waiting
+        for the replies, which go out in the background. StorageUnavailable: nothing is confirmed, the batch
+        comes again."""
+        results = await asyncio.gather(*(self.handle(u) for u in updates), return_exceptions=True)
+        for result in results:
+            if isinstance(result, StorageUnavailable):
+                raise result  # handled ones are skipped by their ids when the batch comes again
+        for failure in (r for r in results if isinstance(r, BaseException)):
+            log.error("an update could not be handled", exc_info=failure)
+        self._offset = updates[-1].update_id + 1
+
+    async def _fetch(self, stop: asyncio.Event) -> list[Update]:
         """One long poll, abandoned as soon as a stop is requested."""
-        poll = asyncio.ensure_future(self.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT,
-                                                          allowed_updates=Update.ALL_TYPES))
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({poll, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not poll.done():
-            poll.cancel()
-            with contextlib.suppress(asyncio.CancelledError, NetworkError):
-                await poll
-            return []
-        return list(poll.result())
+        poll = self.bot.get_updates(offset=self._offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
+        return list(await until_stopped(poll, stop, NetworkError) or [])
 
 
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    """Sleep, but wake at once when a stop is requested."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
+def _asked(exc: Exception) -> float | None:
+    """The wait Telegram asked for (a 429), or None for a fault."""
+    return retry_seconds(exc) if isinstance(exc, RetryAfter) else None

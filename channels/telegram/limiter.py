@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any
 
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.store.sqlite import StorageUnavailable
+from channels.base import SendSlots
 
 PER_SECOND = 30.0  # Telegram's limit for one bot's messages
 BURST = 1.0  # seconds' worth of sends that may go at once after a quiet spell
@@ -37,13 +38,6 @@ def quiet_library_429s() -> None:
     logger = logging.getLogger("telegram.ext.AIORateLimiter")
     if not any(isinstance(f, _OneLinePer429) for f in logger.filters):
         logger.addFilter(_OneLinePer429())
-
-
-class SendSlots(Protocol):
-    """The storage's shared send schedule."""
-
-    async def send_slot(self, name: str, interval: float, burst: float, now: float | None = None) -> float:
-        """Seconds to wait for the next slot."""
 
 
 class SharedRateLimiter(BaseRateLimiter[Any]):

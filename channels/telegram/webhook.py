@@ -3,21 +3,14 @@ before Telegram hears 200, so anything a crash interrupted is delivered again.""
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from telegram import Update
+from telegram import Bot, Update
 
-from bot.store.sqlite import StorageUnavailable
-from channels.http import BodyTooLarge, read_body
-
-if TYPE_CHECKING:
-    from channels.telegram.channel import TelegramChannel
+from channels.base import Endpoint, verified_webhook
+from channels.http import Malformed
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -32,33 +25,17 @@ def valid_update(data: object) -> bool:
     return isinstance(uid, int) and not isinstance(uid, bool) and 0 <= uid < MAX_UPDATE_ID
 
 
-def webhook_route(channel: TelegramChannel) -> Callable[[Request], Awaitable[Response]]:
-    """The endpoint for POST /telegram/webhook."""
-    secret = channel.config.webhook_secret.encode()
-
-    async def endpoint(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, secret):
-            log.warning("webhook request from %s without the right secret refused",
-                        request.client.host if request.client else "?")
-            return PlainTextResponse("forbidden", status_code=403)
-        try:
-            data = json.loads(await read_body(request))
-        except BodyTooLarge:
-            return PlainTextResponse("too large", status_code=413)
-        except (ValueError, RecursionError):
-            return PlainTextResponse("bad request", status_code=400)
+def webhook_route(secret: str, bot: Bot, handle: Callable[[Update], Awaitable[None]]) -> Endpoint:
+    """The endpoint for POST /telegram/webhook: updates with the `secret` go to `handle`."""
+    async def take(data: dict[str, Any], body: bytes) -> bool:
         if not valid_update(data):
-            return PlainTextResponse("bad request", status_code=400)
+            raise Malformed("update_id is not a whole number in [0, 2^63)")
         try:
-            update = Update.de_json(data, channel.bot)
+            update = Update.de_json(data, bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             log.info("update %s of a kind not understood: ignored", data["update_id"])
-            return PlainTextResponse("ok")
-        try:
-            await channel.handle(update)
-        except StorageUnavailable:
-            return PlainTextResponse("try again", status_code=503)  # Telegram delivers it again
-        return PlainTextResponse("ok")
+            return True
+        await handle(update)
+        return True
 
-    return endpoint
+    return verified_webhook("Telegram", take, secret=(SECRET_HEADER, secret))

@@ -17,9 +17,16 @@ from starlette.staticfiles import StaticFiles
 from bot.engine.services import Services
 from bot.store.sqlite import StorageUnavailable
 from channels.http import Health, health_route
-from channels.web import dashboard, doubt, inbox, learning, live, plan_pages, report_pages, voice
 from channels.web.base import HERE, LOGIN_COOKIE, SESSION_COOKIE, Auth, Officer, form_text, page, render, too_large
+from channels.web.dashboard import routes as dashboard_routes
+from channels.web.doubt import routes as doubt_routes
+from channels.web.inbox import routes as inbox_routes
+from channels.web.learning import routes as learning_routes
+from channels.web.live import routes as live_routes
+from channels.web.plan_pages import routes as plan_pages_routes
+from channels.web.report_pages import routes as report_pages_routes
 from channels.web.safety import SecurityHeaders, http_error, server_error, storage_unavailable
+from channels.web.voice import routes as voice_routes
 
 
 def _client(request: Request) -> str:
@@ -83,8 +90,8 @@ def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        *inbox.routes(), *learning.routes(), *doubt.routes(), *dashboard.routes(), *plan_pages.routes(), *live.routes(),
-        *report_pages.routes(), *voice.routes(),
+        *inbox_routes(), *learning_routes(), *doubt_routes(), *dashboard_routes(), *plan_pages_routes(),
+        *live_routes(), *report_pages_routes(), *voice_routes(),
         health_route(_health(services)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], middleware=[Middleware(SecurityHeaders)], exception_handlers={

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import channels.web.said as said
 from bot.engine.services import Services
 from bot.kernel.render import VN_TZ
 from bot.papi.deadlines import OVERDUE
 from bot.usecases.live_figures import half_year
 from bot.usecases.outcomes import StatusSet, task_status
-from channels.web import said
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.charts import progress_bars, weekly_chart
 from channels.web.voice import survey_chart

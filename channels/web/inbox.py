@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import channels.web.said as said
 from bot.engine.services import Services
 from bot.kernel.models import ADMIN, ANSWERED, PENDING, Ticket
 from bot.kernel.registry import place_label
 from bot.usecases.admin import NO_REASON
 from bot.usecases.notify import CHANNEL_NAMES, LOST
 from bot.usecases.outcomes import Answered, Assigned, Closed, Corrected, Preview
-from channels.web import said
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.delivering import inbox_notice, ticket_notice
 from channels.web.live import notice_problems
@@ -114,7 +114,6 @@ async def answer(request: Request, officer: Officer) -> Response:
     outcome = await services.admin.answer(officer.user, ticket.id, text)
     if not isinstance(outcome, Answered):
         return await _ticket_page(request, officer, ticket, text, error=said.answered(outcome).text)
-    services.officers.wake()
     who = officer.name or officer.login
     await tell_officers(services, ticket, "web_answer", f"✅ Câu hỏi #{ticket.id} đã được {who} trả lời trên"
                         " bảng điều khiển web.")
@@ -124,7 +123,6 @@ async def answer(request: Request, officer: Officer) -> Response:
 async def _correct(services: Services, officer: Officer, ticket: Ticket, text: str) -> Response:
     outcome = await services.inbox.correct(officer.user, ticket.id, text)
     if isinstance(outcome, Corrected):
-        services.officers.wake()
         await tell_officers(services, ticket, f"web_correction:{outcome.number}",
                             f"✏️ Câu trả lời cho câu hỏi #{ticket.id} đã được đính chính (lần {outcome.number}).")
     return said.corrected(outcome).back(f"/inbox/{ticket.id}")
@@ -140,7 +138,6 @@ async def close(request: Request, officer: Officer) -> Response:
     reason = form_text(await request.form(), "reason", 300)
     outcome = await services.admin.close(officer.user, ticket.id, reason)
     if isinstance(outcome, Closed):
-        services.officers.wake()
         who = officer.name or officer.login
         await tell_officers(services, ticket, "web_close", f"🚫 Câu hỏi #{ticket.id} đã được {who} đóng trên"
                             f" bảng điều khiển web: {reason or NO_REASON}.")

@@ -7,13 +7,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import channels.web.said as said
 from bot.engine.services import Services
 from bot.kernel.models import ADMIN
 from bot.understanding.curation import cluster
 from bot.understanding.learn import learned_items
 from bot.usecases.changes import changes_of
 from bot.usecases.learned import stored_document
-from channels.web import said
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.doubt import doubt_items
 from channels.web.topics import STALE_DAYS, findings

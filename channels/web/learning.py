@@ -18,9 +18,9 @@ from bot.understanding.doubt import TAUGHT
 from bot.understanding.learn import new_topic, origins_of
 from bot.understanding.publish import NameOverride, PersonalDataRefused, Verdict, check
 from bot.usecases.trials import try_knowledge
-from channels.web import knowledge_pages
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.doubt import suggested_topic
+from channels.web.knowledge_pages import routes as knowledge_routes
 
 DECISIONS = {"answer": "trả lời", "suggest": "gợi ý chủ đề", "queue": "chuyển cán bộ", "smalltalk": "xã giao"}
 
@@ -132,5 +132,5 @@ def routes() -> list[Route]:
     return [
         Route("/learn", learn_form, methods=["GET"]),
         Route("/learn", learn_submit, methods=["POST"]),
-        *knowledge_pages.routes(),
+        *knowledge_routes(),
     ]

@@ -10,15 +10,13 @@ from typing import Any
 import httpx
 from starlette.routing import BaseRoute, Route
 
-from bot.engine.core import Core
-from bot.engine.router import Router
-from bot.kernel.config import Config
 from bot.kernel.events import FOLLOW, MESSAGE, UNSUPPORTED, Event
-from bot.store.channel_store import Inbound, channel_store
+from bot.store.channel_store import Inbound
+from channels.base import ChannelContext
 from channels.zalo_oa.inbound import InboundWorker
 from channels.zalo_oa.sender import WINDOW_PREFIXES, ZaloOASender
 from channels.zalo_oa.tokens import CHANNEL, TokenKeeper
-from channels.zalo_oa.webhook import webhook_route
+from channels.zalo_oa.webhook import STORE_WITHIN, webhook_route
 
 log = logging.getLogger(__name__)
 TAKEOVER = 30 * 60.0  # seconds the bot stays silent after a person wrote from Zalo's own inbox
@@ -46,10 +44,11 @@ class ZaloOAChannel:
 
     name = CHANNEL
 
-    def __init__(self, config: Config, core: Core, router: Router) -> None:
-        self.config, self.core, self.router = config, core, router
-        self.clock = core.services.clock
-        self.store = channel_store(config)
+    def __init__(self, context: ChannelContext) -> None:
+        config = self.config = context.settings
+        self.submit = context.submit
+        self.clock = context.clock
+        self.store = context.open_store()
         self.client = httpx.AsyncClient(timeout=TIMEOUT)
         self.tokens = TokenKeeper(self.store, self.client, config.zalo_oauth_api, config.zalo_oa_app_id,
                                   config.zalo_oa_app_secret, config.zalo_oa_refresh_token, self.clock)
@@ -60,7 +59,9 @@ class ZaloOAChannel:
 
     def routes(self) -> list[BaseRoute]:
         """The webhook, always (Zalo OA has no polling)."""
-        return [Route("/zalo/oa/webhook", webhook_route(self), methods=["POST"])]
+        firsts = {"app_id": self.config.zalo_oa_app_id, "oa_id": self.config.zalo_oa_id}
+        endpoint = webhook_route(self.config.zalo_oa_secret_key, firsts, self._keep, self.note_variant, self.clock.now)
+        return [Route("/zalo/oa/webhook", endpoint, methods=["POST"])]
 
     async def start(self) -> None:
         """Open the channel's own connection and load the tokens (no network call: Zalo has no getMe)."""
@@ -88,6 +89,13 @@ class ZaloOAChannel:
             self.variants.add(variant)
             log.info("Zalo OA events are signed with the %s", variant.replace("_", " "))
 
+    async def _keep(self, user_id: str, msg_id: str, body: str) -> bool:
+        """Store a verified event durably (False when not within STORE_WITHIN) and wake the inbound worker."""
+        if not await self.store.store_event(CHANNEL, msg_id, user_id, body, STORE_WITHIN):
+            return False
+        self.inbound.wake()
+        return True
+
     async def handle(self, stored: Inbound) -> None:
         """One stored event: an echo, a takeover check, then the core."""
         data = json.loads(stored.body)
@@ -102,7 +110,7 @@ class ZaloOAChannel:
                 return
         event = to_event(data, stored.user_id, stored.msg_id)
         if event is not None:
-            await self.core.handle(event, self.sender)
+            await self.submit(event, self.sender)
 
     async def _echo(self, stored: Inbound) -> None:
         """Our own message, or a person writing from Zalo's inbox: then the bot keeps quiet for a while."""
@@ -115,8 +123,7 @@ class ZaloOAChannel:
                  TAKEOVER // 60)
 
     async def _window_reopened(self, user_id: str) -> None:
-        """The citizen wrote: answers that failed for the 7-day window can go out now."""
+        """The citizen wrote: answers that failed for the 7-day window can go out now (the outbox is rung)."""
         count = await self.store.requeue_undeliverable(CHANNEL, user_id, WINDOW_PREFIXES)
         if count:
             log.info("%s answer(s) held by Zalo's 7-day window sent again", count)
-            self.core.services.officers.wake()

@@ -11,22 +11,20 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 
 from bot.kernel.events import sound_text
-from channels.http import BodyTooLarge, Malformed, object_id, read_body
-
-if TYPE_CHECKING:
-    from channels.zalo_oa.channel import ZaloOAChannel
+from channels.base import Endpoint, verified_webhook
+from channels.http import object_id
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 MAX_AGE = 2 * 3600.0  # seconds: Zalo's retries of an unacknowledged event span just under two hours
 MAX_AHEAD = 600.0  # seconds of clock difference tolerated for a timestamp in the future
 STORE_WITHIN = 1.5  # seconds the durable store may take before Zalo is told to deliver again
+Keep = Callable[[str, str, str], Awaitable[bool]]  # (user id, message id, body) stored durably; False: not in time
 
 
 def signature_variant(body: bytes, timestamp: str, mac: str, secret_key: str, firsts: dict[str, str]) -> str | None:
@@ -70,40 +68,26 @@ def _fresh(timestamp: str, now: float) -> bool:
     return now - MAX_AGE <= sent <= now + MAX_AHEAD
 
 
-def webhook_route(channel: ZaloOAChannel) -> Callable[[Request], Awaitable[Response]]:
-    """The endpoint for POST /zalo/oa/webhook."""
-    config = channel.config
-    firsts = {"app_id": config.zalo_oa_app_id, "oa_id": config.zalo_oa_id}
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            body = await read_body(request)
-        except BodyTooLarge:
-            return PlainTextResponse("too large", status_code=413)
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            data = None
-        if not isinstance(data, dict):
-            return PlainTextResponse("bad request", status_code=400)
+def webhook_route(secret_key: str, firsts: dict[str, str], keep: Keep, note_variant: Callable[[str], None],
+                  now: Callable[[], float]) -> Endpoint:
+    """The endpoint for POST /zalo/oa/webhook: events signed with `secret_key` and one of the `firsts` ids, fresh
+    by `now`, go to `keep` (user id, message id, body)."""
+    def check(request: Request, body: bytes, data: dict[str, Any]) -> str | None:
         timestamp = str(data.get("timestamp", ""))
         mac = request.headers.get(SIGNATURE_HEADER, "").strip().removeprefix("mac=")
-        variant = signature_variant(body, timestamp, mac, config.zalo_oa_secret_key, firsts) if mac else None
-        if variant is None or not _fresh(timestamp, channel.clock.now()):
-            log.warning("Zalo OA event refused: %s", "stale timestamp" if variant else "bad or missing signature")
-            return PlainTextResponse("forbidden", status_code=403)
-        channel.note_variant(variant)
-        try:
-            key = route_key(data)
-        except Malformed as exc:  # signed, so from Zalo or someone holding the key: worth one line, not a 500
-            log.warning("Zalo OA event refused: %s", exc)
-            return PlainTextResponse("bad request", status_code=400)
-        if key is None:
-            return PlainTextResponse("ok")
-        if not await channel.store.store_event(channel.name, key[1], key[0], body.decode(), STORE_WITHIN):
-            log.warning("Zalo OA event %s not stored in time; Zalo will deliver it again", key[1])
-            return PlainTextResponse("busy", status_code=503)
-        channel.inbound.wake()
-        return PlainTextResponse("ok")
+        variant = signature_variant(body, timestamp, mac, secret_key, firsts) if mac else None
+        if variant is None or not _fresh(timestamp, now()):
+            return "stale timestamp" if variant else "bad or missing signature"
+        note_variant(variant)
+        return None
 
-    return endpoint
+    async def take(data: dict[str, Any], body: bytes) -> bool:
+        key = route_key(data)
+        if key is None:
+            return True
+        if not await keep(key[0], key[1], body.decode()):
+            log.warning("Zalo OA event %s not stored in time; Zalo will deliver it again", key[1])
+            return False
+        return True
+
+    return verified_webhook("Zalo OA", take, check=check)
