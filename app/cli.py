@@ -132,16 +132,16 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
 
     async def work(s: Services) -> int:
         if args.queue_cmd == "list":
-            tickets = await s.storage.list_tickets(args.status)
+            tickets = await s.storage.tickets.by_status(args.status)
             rows = [asdict(t) for t in tickets]
             print(json.dumps({"tickets": rows}, ensure_ascii=False) if args.json else
                   "\n".join(f"#{t.id}\t{t.status}\t{t.question}" for t in tickets) or "(trống)")
             return 0
         if args.queue_cmd == "stats":
             span = (_day(args.since) or 0.0, _day(args.until) or float("inf"))
-            stats = await s.storage.stats(*span)
+            stats = await s.storage.tickets.stats(*span)
             out = {**asdict(stats), "helpful_rate": stats.helpful_rate,
-                   "doubt": asdict(await s.storage.doubt_counts(*span))}
+                   "doubt": asdict(await s.storage.doubts.counts(*span))}
             print(json.dumps(out, ensure_ascii=False) if args.json else out)
             return 0
         return await cli_queue.act(s, CLI_ADMIN, args)
@@ -159,7 +159,7 @@ async def cmd_purge(args: argparse.Namespace, config: Config) -> int:
         return 2
     storage = await Storage.open(config)
     try:
-        removed = await storage.purge_before(SYSTEM.now() - days * 86400)
+        removed = await storage.retention.purge(SYSTEM.now() - days * 86400)
     finally:
         await storage.close()
     print(f"Đã xóa {removed} bản ghi cũ hơn {days} ngày.")

@@ -19,7 +19,6 @@ from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.config import Config
 from bot.kernel.models import CITIZEN
 from bot.kernel.registry import REGISTRY, Registry
-from bot.store.channel_store import channel_store
 from bot.store.heartbeat import keep_beating
 from bot.store.lease import poll_lease
 from bot.store.outbox import CITIZEN_LANE, OFFICER_LANE
@@ -39,13 +38,13 @@ REPLY_GRACE = 1.0  # seconds replies in flight get at shutdown; the rest are han
 
 def channel_context(core: Core) -> ChannelContext:
     """What the adapters may use of this process: the settings, the core's door, the command table, the polling
-    lock, stores of their own that ring the outbox, and the send schedule processes sharing a database share."""
+    lock, the repositories a webhook channel keeps its records in, and the send schedule of the processes sharing
+    the database."""
     services = core.services
     storage = services.storage
     return ChannelContext(settings=services.config, submit=core.handle, commands=core.router.commands_for,
                           poll_lock=partial(poll_lease, storage),
-                          open_store=partial(channel_store, services.config, storage.queued), clock=services.clock,
-                          send_slots=storage if storage.shared else None)
+                          store=storage.channels, clock=services.clock, send_slots=storage.coordination)
 
 
 def build_channels(config: Config, context: ChannelContext, registry: Registry = REGISTRY) -> list[Channel]:
@@ -76,7 +75,7 @@ async def _housekeeping(services: Services, flood: Flood, stop: asyncio.Event) -
 
 def _health(services: Services, channels: list[Channel], registry: Registry = REGISTRY) -> Any:
     async def health() -> tuple[bool, dict[str, Any]]:
-        state = await services.storage.storage_state()
+        state = await services.storage.database.state()
         ok = state == "ok"
         detail: dict[str, Any] = {"database": state,
                                   "channels": {c.name: c.state() for c in channels},
@@ -126,7 +125,7 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
             loop.add_signal_handler(sig, stop.set)
     # Services, router and core
     services = await open_services(config, clock=clock)
-    flood = flood_guard(services.storage, config.rate_limit_per_minute, clock)
+    flood = flood_guard(services.storage, config.rate_limit_per_minute)
     router = Router(services, ROUTES, flood)
     core = Core(services, router)
     # Channels: with none, the console chat at a terminal; the web console alone under a service manager
@@ -172,7 +171,7 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
         tasks += [asyncio.create_task(_serve_web(services, stop)),
                   asyncio.create_task(follow_knowledge(services.learned, stop, KNOWLEDGE_POLL)),
-                  asyncio.create_task(keep_beating(services.storage, tuple(c.name for c in channels), stop))]
+                  asyncio.create_task(keep_beating(services.storage.heartbeat, tuple(c.name for c in channels), stop))]
         if not config.db_url:  # a SQLite file can be deleted under the bot; a server reports its own faults
             tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
         await serve_http(app, config.http_listen, config.http_port, stop, trusted=config.trusted_proxies)
@@ -198,7 +197,7 @@ async def run_console(services: Services, core: Core, role: str, user_id: str, n
         await worker.run_once(OFFICER_LANE)
 
     stop = asyncio.Event()
-    beating = asyncio.create_task(keep_beating(services.storage, (console.name,), stop))
+    beating = asyncio.create_task(keep_beating(services.storage.heartbeat, (console.name,), stop))
     try:
         await console.run(flush)
     finally:

@@ -74,7 +74,7 @@ async def bench_service(qs: list[str], n: int = 3000, db: str = "") -> dict[str,
                 text = f"flycam quay phim đám cưới lần {i}" if i % 10 < 3 else qs[i % len(qs)]
                 await services.citizen.ask(user, text)
             elapsed = time.perf_counter() - t0
-            _tickets, total = await services.storage.pending_tickets(1)
+            _tickets, total = await services.storage.tickets.pending(1)
         finally:
             await services.close()
     return {"backend": "postgresql" if db else "sqlite", "messages": n, "unknown_share": 0.3,

@@ -41,9 +41,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class SendSlots(Protocol):
-    """The storage's send schedule shared by processes on one database."""
+    """The send schedule processes on one database share (the database's coordination)."""
 
-    async def send_slot(self, name: str, interval: float, burst: float, now: float | None = None) -> float:
+    async def send_slot(self, name: str, interval: float, burst: float) -> float:
         """Seconds to wait for the next slot."""
 
 
@@ -55,9 +55,9 @@ class ChannelContext:
     submit: Submit  # an event to the core: returns once its effects are stored; the reply goes out through `sender`
     commands: Callable[[str], Sequence[Command]]  # the commands a role may use, for the platform's menus
     poll_lock: Callable[[str], Awaitable[bool]]  # whether this process may poll `poll:<platform>` now
-    open_store: Callable[[], ChannelStore]  # a store of the channel's own (inbound events, tokens, takeovers)
+    store: ChannelStore  # what a webhook channel keeps (inbound events, tokens, takeovers), in the core's database
     clock: Clock  # the one clock every part of the process reads
-    send_slots: SendSlots | None = None  # the send schedule processes sharing a database share, if they do
+    send_slots: SendSlots | None = None  # the send schedule of the processes sharing the database (none: the own)
 
 
 class Channel(Protocol):

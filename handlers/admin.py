@@ -94,7 +94,7 @@ async def answer_button(req: Request) -> Reply:
 async def reply_to_post(req: Request) -> Reply | None:
     """A reply, in an officers' chat, to a ticket post or to the answer prompt answers that ticket."""
     s, event = req.services, req.event
-    ticket = await s.storage.ticket_by_officer_post(event.channel, event.chat_id, event.reply_to_id or "")
+    ticket = await s.storage.tickets.by_officer_post(event.channel, event.chat_id, event.reply_to_id or "")
     prompt = PROMPT.match(event.reply_to_text)
     number = ticket.id if ticket else parse_number(prompt[1]) if prompt else None
     if ticket is None and prompt is None:

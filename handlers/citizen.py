@@ -103,7 +103,7 @@ async def categories(req: Request) -> Reply:
 async def more_options(req: Request) -> Reply:
     """more: the options «Xem thêm» hid in this chat's last numbered menu (channels without buttons)."""
     e = req.event
-    rest = await req.services.storage.menu_rest(e.channel, e.chat_id, e.user_id)
+    rest = await req.services.storage.menus.rest(e.channel, e.chat_id, e.user_id)
     if not rest:
         return Reply(req.services.renderer.message("expired"), alert=True)
     return Reply(req.services.renderer.message("more_options"), [[option] for option in rest])

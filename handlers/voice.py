@@ -55,7 +55,7 @@ async def text(req: Request) -> Reply:
         if reply is not None:
             return reply
     if not e.buttons:
-        first = await req.services.storage.menu_choice(e.channel, e.chat_id, e.user_id, 1)
+        first = await req.services.storage.menus.choice(e.channel, e.chat_id, e.user_id, 1)
         typed = codec.decode(typed_choice(first, e.text))
         if typed is not None:  # the survey's own payload, rebuilt from the live menu's (so already valid)
             req.parts = typed[1]

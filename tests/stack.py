@@ -37,7 +37,7 @@ async def running(config: Config, make_channel: Any, deliver: bool = True,
     """Open the services on `clock`, build the channel with `make_channel(context)` (and the send-only channels the
     settings configure, such as e-mail), run delivery."""
     services = await open_services(config, clock=clock)
-    router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute, clock))
+    router = Router(services, ROUTES, flood_guard(services.storage, config.rate_limit_per_minute))
     core = Core(services, router)
     context = channel_context(core)
     channel = make_channel(context)

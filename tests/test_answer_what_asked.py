@@ -27,7 +27,7 @@ def everywhere(reply: Reply, *needles: str) -> bool:
 
 
 async def tickets(services: Services) -> int:
-    return len(await services.storage.list_tickets())
+    return len(await services.storage.tickets.by_status())
 
 
 async def test_a_new_subject_after_a_topic_is_not_answered_from_that_topic(services: Services) -> None:

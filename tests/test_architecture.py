@@ -16,7 +16,7 @@ MAX_LINES = 300
 MAX_PUBLIC_METHODS = 25
 MAX_TOP_LEVEL = 10
 CLOCK = "bot.kernel.clock"  # the one module that reads the machine's time; every other is handed a Clock
-CLOCK_PENDING = ("bot.store",)  # still read the time themselves: to be emptied once they are given the clock
+CLOCK_PENDING: tuple[str, ...] = ()  # packages still reading the time themselves (none)
 TIME_READINGS = {("time", "time"), ("time", "monotonic"), ("time", "time_ns"), ("time", "monotonic_ns"),
                  ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today")}
 

@@ -86,8 +86,8 @@ async def test_restore_refuses_while_held_then_serves_the_restored_data(config: 
     made = backup(config.db_path, tmp_path / "backups")
     # Later changes that the restore must undo.
     storage = await Storage.open(config.db_path)
-    await storage.purge_before(time.time() + 86400 * 400)
-    assert await storage.remove_learned("tra-cuu-thu-tuc", LEARNED)
+    await storage.retention.purge(time.time() + 86400 * 400)
+    assert await storage.learned.remove("tra-cuu-thu-tuc", LEARNED)
     await storage.close()
     stray = made.database.with_name(made.database.name.replace("papibot-", "learned-").replace(".db", ".yaml"))
     stray.write_text("questions: {}\ntopics: []\n", encoding="utf-8")  # not read: the database holds it
@@ -97,7 +97,7 @@ async def test_restore_refuses_while_held_then_serves_the_restored_data(config: 
     assert moved is not None and moved.exists() and ".replaced-" in moved.name and not learned
     services = await open_services(config)
     try:
-        ticket = await services.storage.ticket(1)
+        ticket = await services.storage.tickets.get(1)
         assert ticket is not None and "flycam" in ticket.question and "#1" in reply.text
         assert LEARNED in services.brain.kb.topic("tra-cuu-thu-tuc").questions  # the learned question is back
     finally:
@@ -120,7 +120,7 @@ async def test_restoring_an_older_backup_brings_back_its_learned_file(config: Co
     services = await open_services(config)  # the first start imports it into the database
     try:
         assert LEARNED in services.brain.kb.topic("tra-cuu-thu-tuc").questions
-        assert await services.storage._value("SELECT count(*) FROM learned_items") == 1
+        assert await services.storage.database.value("SELECT count(*) FROM learned_items") == 1
     finally:
         await services.close()
     assert not config.learned_file.exists() and config.learned_file.with_name("learned.yaml.imported").exists()

@@ -174,7 +174,7 @@ async def test_numbered_options_on_channels_without_buttons(chat: Any) -> None:
     assert "Cảm ơn" in await chat.say(ALICE, helpful)  # the answer's own menu replaced the suggestions
     storage = chat.stack.services.storage
     await chat.say(ALICE, "làm giấy khai sinh cho con cần gì")
-    await storage._write("UPDATE menus SET expires_at = ?", (time.time() - 1,))
+    await storage.database.execute("UPDATE menus SET expires_at = ?", (time.time() - 1,))
     assert "Cảm ơn" not in await chat.say(ALICE, helpful)  # after 30 minutes the menu is gone
     assert "Cảm ơn" not in await chat.say(BOB, helpful)  # menus belong to their own chat
 

@@ -62,7 +62,7 @@ async def test_an_answered_ticket_is_erased_once_the_clock_passes_the_retention_
 async def test_a_flooding_citizen_may_write_again_once_the_clock_moved_a_minute(on_clock) -> None:
     clock, person = FixedClock(), citizen(2, "telegram")  # the console is trusted: no flood limit there
     services = await on_clock(clock, rate_limit_per_minute=3)
-    router = Router(services, ROUTES, flood_guard(services.storage, 3, services.clock))
+    router = Router(services, ROUTES, flood_guard(services.storage, 3))
     replies = [await router.handle(event_for(person, f"làm hộ chiếu ở đâu {n}")) for n in range(5)]
     assert all(r is not None and LIMITED not in r.text for r in replies[:3])
     assert replies[3] is not None and LIMITED in replies[3].text and replies[4] is None  # told once, then ignored

@@ -29,7 +29,7 @@ import asyncio, sys
 from bot.store.storage import Storage
 async def main():
     storage = await Storage.open(sys.argv[1])
-    print(await storage._value("SELECT max(version) FROM schema_version"))
+    print(await storage.database.value("SELECT max(version) FROM schema_version"))
     await storage.close()
 asyncio.run(main())
 """

@@ -201,7 +201,7 @@ async def test_context_lives_in_the_database_and_expires(config) -> None:
 async def test_a_queued_follow_up_carries_the_previous_turns(services: Services) -> None:
     await say(services, citizen(), "làm hộ chiếu cho con")
     reply = await say(services, citizen(), "cấp phép bay flycam quay phim đám cưới")
-    ticket = await services.storage.ticket(reply.diagnosis.ticket_id or 0)
+    ticket = await services.storage.tickets.get(reply.diagnosis.ticket_id or 0)
     assert ticket is not None and ticket.previous == ["làm hộ chiếu cho con"]
     post = services.renderer.render("admin_post.html", t=ticket)
     assert "Trước đó công dân đã hỏi" in post and "làm hộ chiếu cho con" in post
@@ -216,4 +216,4 @@ async def test_a_bare_thu_tuc_opens_the_catalogue_and_sections_open_by_button(se
     assert "Lệ phí" in opened.text and opened.diagnosis.topic == "ket-hon"
     where = await say(services, citizen(), "còn làm ở đâu")  # the button moved the conversation there
     assert where.diagnosis.topic == "ket-hon" and "Nơi nộp" in where.text
-    assert (await services.storage.stats()).received == 0  # nothing here needed an officer
+    assert (await services.storage.tickets.stats()).received == 0  # nothing here needed an officer

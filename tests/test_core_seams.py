@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,8 @@ from bot.engine.services import open_services
 from bot.kernel.config import ConfigError, load_config
 from bot.kernel.events import Event
 from bot.kernel.models import User
+from bot.store.database import Turn
+from bot.store.dbapi import Conn
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.sqlite import DatabaseError
 from bot.store.storage import Storage
@@ -74,10 +77,10 @@ async def test_an_old_database_is_copied_aside_then_carried_forward(tmp_path: Pa
     _version_3_database(path)
     storage = await Storage.open(path)
     try:
-        ticket = await storage.ticket(1)
+        ticket = await storage.tickets.get(1)
         assert ticket is not None and (ticket.chat_id, ticket.answered_by) == ("5", "telegram:7")
-        assert await storage.processed("telegram", "99")
-        assert (await storage.task_overrides())["5.6"].changed_by == "telegram:7"
+        assert await storage.database.processed("telegram", "99")
+        assert (await storage.plan.task_overrides())["5.6"].changed_by == "telegram:7"
     finally:
         await storage.close()
     backup = tmp_path / f"old.db.before-v{SCHEMA_VERSION}"
@@ -98,19 +101,21 @@ async def test_a_read_never_sees_another_tasks_uncommitted_rows(services) -> Non
     storage = services.storage
     inside, release = asyncio.Event(), asyncio.Event()
 
+    async def slow(db: Conn) -> None:  # a write held open, as the storage's own writes never are
+        await db.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at)"
+                         " VALUES ('console', '1', '1', 'chưa ghi xong', 1.0)")
+        inside.set()
+        await release.wait()
+
     async def writer() -> None:
-        async with storage._tx() as db:
-            await db.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at)"
-                             " VALUES ('console', '1', '1', 'chưa ghi xong', 1.0)")
-            inside.set()
-            await release.wait()
+        await storage.database.write(slow)
 
     task = asyncio.create_task(writer())
     await inside.wait()
-    assert (await storage.pending_tickets())[1] == 0  # the open transaction is invisible to readers
+    assert (await storage.tickets.pending())[1] == 0  # the open transaction is invisible to readers
     release.set()
     await task
-    assert (await storage.pending_tickets())[1] == 1
+    assert (await storage.tickets.pending())[1] == 1
 
 
 @pytest.mark.sqlite_only
@@ -118,17 +123,37 @@ async def test_an_answered_message_costs_one_write_transaction(services, monkeyp
     router = Router(services, ROUTES, FloodGuard(20))
     await router.handle(Event("telegram", "9", "9", text="xin chào", update_id="4"))  # first contact recorded
     commits = 0
-    commit = services.storage.db.commit
+    write = services.storage.database.write
 
-    async def counting() -> None:
+    async def counting(fn: Any, turn: Turn | None = None, serial: bool = True) -> Any:
         nonlocal commits
         commits += 1
-        await commit()
+        return await write(fn, turn, serial)
 
-    monkeypatch.setattr(services.storage.db, "commit", counting)
+    monkeypatch.setattr(services.storage.database, "write", counting)
     reply = await router.handle(Event("telegram", "9", "9", text="làm giấy khai sinh cho con", update_id="5"))
     assert reply is not None and reply.diagnosis.topic == "khai-sinh"
     assert commits == 1  # the question and the record that update 5 was processed, together
+
+
+@pytest.mark.sqlite_only
+async def test_a_numbered_menu_is_recorded_with_its_update_in_one_write(services, monkeypatch) -> None:
+    router = Router(services, ROUTES, FloodGuard(20))
+    await router.handle(Event("zalo_oa", "9", "9", text="xin chào", update_id="4", buttons=False))
+    writes = 0
+    write = services.storage.database.write
+
+    async def counting(fn: Any, turn: Turn | None = None, serial: bool = True) -> Any:
+        nonlocal writes
+        writes += 1
+        return await write(fn, turn, serial)
+
+    monkeypatch.setattr(services.storage.database, "write", counting)
+    reply = await router.handle(Event("zalo_oa", "9", "9", text="/thutuc", update_id="5", buttons=False))
+    assert reply is not None and reply.buttons  # a menu, answered by typing its numbers
+    assert writes == 1  # the menu and the record that update 5 was processed, together
+    assert await services.storage.menus.choice("zalo_oa", "9", "9", 1) == reply.buttons[0][0][1]
+    assert await services.storage.database.processed("zalo_oa", "5")
 
 
 async def test_healthz_reports_each_channel_and_the_missing_officers_destination(config) -> None:
@@ -159,8 +184,8 @@ async def test_corruption_in_the_middle_of_the_file_refuses_start_up(tmp_path: P
     path = tmp_path / "papibot.db"
     storage = await Storage.open(path)
     for i in range(300):
-        await storage.log_question(citizen_user(i), f"câu hỏi số {i} " * 20, "queue", None, 0.0)
-    await storage.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await storage.questions.log(citizen_user(i), f"câu hỏi số {i} " * 20, "queue", None, 0.0)
+    await storage.database.scrub()  # the WAL copied into the file
     await storage.close()
     data = bytearray(path.read_bytes())
     middle = len(data) // 2

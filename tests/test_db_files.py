@@ -97,7 +97,7 @@ def data(runner: Runner) -> Iterator[Path]:
 
     async def seed() -> None:
         storage = await Storage.open(load_config({}, data_dir=folder))
-        await storage.create_ticket(User("telegram", "71", "71", "Dân", CITIZEN), QUESTION, "flycam")
+        await storage.tickets.create(User("telegram", "71", "71", "Dân", CITIZEN), QUESTION, "flycam")
         await storage.close()
 
     asyncio.run(seed())
@@ -150,7 +150,7 @@ async def test_an_emptied_database_file_is_refused_when_backups_exist(tmp_path: 
     config.data_dir.mkdir()
     config.db_path.write_bytes(b"")  # a first start on an empty file: silently a new database
     storage = await Storage.open(config)
-    await storage.create_ticket(User("telegram", "71", "71", "Dân", CITIZEN), QUESTION, "flycam")
+    await storage.tickets.create(User("telegram", "71", "71", "Dân", CITIZEN), QUESTION, "flycam")
     await storage.close()
     env = {"PATH": "/usr/bin:/bin", "PAPIBOT_DATA_DIR": str(config.data_dir)}
     assert subprocess.run([sys.executable, "-m", "app.cli", "db", "backup"], cwd=ROOT, env=env,
@@ -169,6 +169,6 @@ async def test_an_emptied_database_file_is_refused_when_backups_exist(tmp_path: 
     assert restore.returncode == 0
     storage = await Storage.open(config)
     try:
-        assert [t.question for t in await storage.list_tickets()] == [QUESTION]
+        assert [t.question for t in await storage.tickets.by_status()] == [QUESTION]
     finally:
         await storage.close()

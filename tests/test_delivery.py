@@ -87,17 +87,13 @@ async def test_a_429_for_one_citizen_does_not_delay_another(stack: Stack, fake: 
 async def test_officer_notices_never_queue_in_front_of_citizens_answers(stack: Stack, fake: FakeBotAPI) -> None:
     ticket = await ticket_of(stack, 43)
     storage = stack.services.storage
-    now = time.time()
-    await storage.db.executemany(
-        "INSERT INTO outbox (channel, chat_id, kind, text, lane, next_attempt_at, created_at)"
-        " VALUES ('telegram', ?, ?, ?, ?, ?, ?)",
-        [(str(GROUP), f"notice:{i}", f"Thông báo {i}", OFFICER_LANE, now, now) for i in range(1000)])
-    await storage.db.commit()
+    for i in range(1000):
+        await storage.outbox.enqueue("telegram", str(GROUP), f"notice:{i}", f"Thông báo {i}", lane=OFFICER_LANE)
     await fake.wait_for_async(lambda m: m["text"].startswith("Thông báo "))  # the officers' lane is busy with it
     started = time.monotonic()
     await answer(stack, ticket, "Câu trả lời cho công dân")
     assert await arrival(fake, 43, "Câu trả lời cho công dân", started) < 2.0
-    counts = await storage.outbox_counts()
+    counts = await storage.outbox.counts()
     assert counts.get("pending", 0) > 900  # the backlog is still waiting on the group's rate limit
 
 
@@ -118,11 +114,10 @@ async def test_a_send_that_timed_out_is_not_sent_again_blindly(stack: Stack, fak
     fake.set_delay(0)
     assert [copies(c) for c in citizens] == [1] * 5  # each arrived once
     assert [requested(fake, c) for c in citizens] == [1] * 5  # none re-sent when it timed out (1 s before)
-    assert (await storage.outbox_counts()).get("uncertain") == 5
+    assert (await storage.outbox.counts()).get("uncertain") == 5
     # Sixty seconds later each uncertain send is tried once more: at most one extra copy per send in flight.
-    await storage.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'uncertain'")
-    await storage.db.commit()
+    await storage.database.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'uncertain'")
     stack.worker.wake()
     assert await wait_delivered(storage, 10)  # every uncertain send was tried again and settled
     assert sum(copies(c) for c in citizens) <= 5 + 5 and all(copies(c) >= 1 for c in citizens)
-    assert (await storage.outbox_counts()).get("uncertain", 0) == 0
+    assert (await storage.outbox.counts()).get("uncertain", 0) == 0

@@ -30,16 +30,16 @@ async def test_the_inbox_says_when_no_papibot_run_delivers(services: Services) -
         await login(web, "lan")
         page = (await web.get("/inbox")).text
         assert NOT_RUNNING in page and "chưa thấy lần nào" in page
-        await services.storage.beat("run:host:1", (), time.time())
+        await services.storage.heartbeat.beat("run:host:1", (), time.time())
         assert NO_CHANNEL in (await web.get("/inbox")).text
-        await services.storage.beat("run:host:1", ("telegram",), time.time())
+        await services.storage.heartbeat.beat("run:host:1", ("telegram",), time.time())
         page = (await web.get("/inbox")).text
         assert NOT_RUNNING not in page and NO_CHANNEL not in page
-        await services.storage.beat("run:host:1", ("telegram",), time.time() - BEAT_TTL - 5)  # a minute ago
+        await services.storage.heartbeat.beat("run:host:1", ("telegram",), time.time() - BEAT_TTL - 5)  # a minute ago
         page = (await web.get("/inbox")).text
         assert NOT_RUNNING in page and "lần cuối thấy lúc" in page
-        await services.storage.stop_beating("run:host:1")
-        await services.storage.beat("run:host:2", ("console",), time.time())  # a console chat only
+        await services.storage.heartbeat.stop("run:host:1")
+        await services.storage.heartbeat.beat("run:host:2", ("console",), time.time())  # a console chat only
         assert NO_CHANNEL in (await web.get("/inbox")).text
 
 
@@ -50,10 +50,10 @@ async def test_a_waiting_answer_says_its_channel_has_no_delivering_process(servi
         await login(web, "lan")
         page = (await web.get(f"/inbox/{ticket}")).text
         assert "đang chờ gửi" in page and NOT_RUNNING in page
-        await services.storage.beat("run:host:1", ("telegram",), time.time())
+        await services.storage.heartbeat.beat("run:host:1", ("telegram",), time.time())
         page = (await web.get(f"/inbox/{ticket}")).text
         assert "đang gửi tin trên kênh Zalo OA" in page
         assert "đang gửi tin trên kênh" not in (await web.get("/inbox")).text  # Telegram runs: the inbox is calm
-        await services.storage.beat("run:host:2", ("zalo_oa",), time.time())
+        await services.storage.heartbeat.beat("run:host:2", ("zalo_oa",), time.time())
         page = (await web.get(f"/inbox/{ticket}")).text
         assert "đang chờ gửi" in page and "đang gửi tin trên kênh" not in page and NOT_RUNNING not in page

@@ -66,8 +66,8 @@ def test_queue_stats_count_doubts_and_verdicts(tmp_path, monkeypatch, capsys) ->
             for user in (1, 2):
                 reply = await services.citizen.ask(citizen(user), "làm căn cước công dân ở đâu")
                 assert reply.diagnosis.decision == ANSWER
-            first = (await services.storage.doubtful_answers())[-1]
-            assert await services.storage.judge(first.id, RIGHT, "web:lan")
+            first = (await services.storage.doubts.pending())[-1]
+            assert await services.storage.doubts.judge(first.id, RIGHT, "web:lan")
         finally:
             await services.close()
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from bot.engine.services import Services, open_services
-from bot.kernel.models import CITIZEN, User
+from bot.kernel.clock import FixedClock
+from bot.kernel.models import CITIZEN, Reply, User
 from bot.store.postgres import ERASED_TABLES, PgDatabase
 from bot.store.storage import Storage
-from tests.conftest import ROOT_DIR, admin, citizen, press, say
+from tests.conftest import ROOT_DIR, admin, citizen, deliver_due, press, say
 
 PERSON = User("zalo_oa", "8421097412338840001", "8421097412338840001", "Lò Thị Mai", CITIZEN)
 WORDS = "flycam quay phim đám cưới bản Hua La"
@@ -25,13 +26,13 @@ BOTH_BACKENDS = True  # erasure and retention are checked on SQLite and on Postg
 
 async def text_columns(storage: Storage) -> list[tuple[str, str]]:
     """Every (table, column) that can hold text, from the schema itself (SQLite's or PostgreSQL's catalogue)."""
-    if isinstance(storage, PgDatabase):
-        rows = await storage._all("SELECT table_name, column_name FROM information_schema.columns"
-                                  " WHERE table_schema = 'public' AND data_type IN ('text', 'character varying',"
-                                  " 'character')")
+    if isinstance(storage.database, PgDatabase):
+        rows = await storage.database.all("SELECT table_name, column_name FROM information_schema.columns"
+                                          " WHERE table_schema = 'public' AND data_type IN ('text',"
+                                          " 'character varying', 'character')")
         return [(str(r[0]), str(r[1])) for r in rows]
-    tables = [r[0] for r in await storage._all("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return [(t, c[1]) for t in tables for c in await storage._all(f"PRAGMA table_info({t})")
+    tables = [r[0] for r in await storage.database.all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [(t, c[1]) for t in tables for c in await storage.database.all(f"PRAGMA table_info({t})")
             if c[2].upper() in ("TEXT", "") or "CHAR" in c[2].upper()]
 
 
@@ -40,7 +41,8 @@ async def traces(storage: Storage, needles: list[str]) -> list[str]:
     found = []
     for table, column in await text_columns(storage):
         for needle in needles:
-            if await storage._value(f'SELECT count(*) FROM {table} WHERE "{column}" LIKE ?', (f"%{needle}%",)):
+            if await storage.database.value(f'SELECT count(*) FROM {table} WHERE "{column}" LIKE ?',
+                                            (f"%{needle}%",)):
                 found.append(f"{table}.{column} holds {needle!r}")
     return found
 
@@ -51,15 +53,15 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
     reply = await say(services, PERSON, WORDS)  # a follow-up queued with the previous turns
     number = reply.diagnosis.ticket_id
     assert number is not None
-    await storage._write(
-        "INSERT INTO inbound_events (channel, msg_id, user_id, body, status, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-        ("zalo_oa", "m1", PERSON.user_id, json.dumps({"text": WORDS, "sender": PERSON.user_id}), "done", time.time()))
-    await storage._write("INSERT INTO takeovers (channel, user_id, until) VALUES (?, ?, ?)",
-                         ("zalo_oa", PERSON.user_id, time.time() + 60))
+    inbound = storage.channels.inbound  # what a webhook channel kept about them
+    assert await inbound.store("zalo_oa", "m1", PERSON.user_id, json.dumps({"text": WORDS, "sender": PERSON.user_id}),
+                               within=5.0)
+    await inbound.mark_done((await inbound.pending_events("zalo_oa", PERSON.user_id))[0].id)
+    await storage.channels.takeovers.take_over("zalo_oa", PERSON.user_id, time.time() + 60)
     await services.admin.answer(admin(), number, f"Chị Lò Thị Mai hỏi về {WORDS}: liên hệ Cảng vụ.")
     await services.admin.promote(admin(), number, "tra-cuu-thu-tuc", "xin phép quay phim bằng flycam")
     promoted = "xin phép quay phim bằng flycam"
-    assert await storage._value("SELECT count(*) FROM learned_items WHERE body = ?", (promoted,)) == 1
+    assert await storage.database.value("SELECT count(*) FROM learned_items WHERE body = ?", (promoted,)) == 1
     assert promoted in services.brain.kb.topic("tra-cuu-thu-tuc").questions
     other = await say(services, citizen(5), "cấp phép bay flycam")  # another citizen's data must stay
     needles = [PERSON.user_id, "Lò Thị Mai", "flycam", "Hua La"]
@@ -72,31 +74,36 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(services: Services, 
     left = [t for t in await traces(storage, needles) if not t.endswith("'flycam'")]
     assert left == []
     # What was learned from their question is gone too: from the database, and from what the bot knows.
-    assert await storage._value("SELECT count(*) FROM learned_items WHERE body LIKE '%flycam%'") == 0
+    assert await storage.database.value("SELECT count(*) FROM learned_items WHERE body LIKE '%flycam%'") == 0
     assert promoted not in services.brain.kb.topic("tra-cuu-thu-tuc").questions
-    flycam = await storage._value("SELECT count(*) FROM questions WHERE text LIKE '%flycam%'")
+    flycam = await storage.database.value("SELECT count(*) FROM questions WHERE text LIKE '%flycam%'")
     assert flycam == 1  # the other citizen's question is untouched
-    row = await storage._one("SELECT status, user_id, question FROM tickets WHERE id = ?", (number,))
+    row = await storage.database.one("SELECT status, user_id, question FROM tickets WHERE id = ?", (number,))
     assert tuple(row) == ("answered", "erased", "")  # statistics still count the ticket
-    row = await storage._one("SELECT action, admin_id, detail FROM admin_actions WHERE ticket_id = ? AND action = "
-                             "'answer'", (number,))
+    row = await storage.database.one("SELECT action, admin_id, detail FROM admin_actions WHERE ticket_id = ?"
+                                     " AND action = 'answer'", (number,))
     assert tuple(row) == ("answer", "console:7", "")
-    assert (await storage.stats()).answered == 1 and other.diagnosis.decision in ("suggest", "queue", "answer")
+    assert (await storage.tickets.stats()).answered == 1 and other.diagnosis.decision in ("suggest", "queue", "answer")
 
 
-async def test_retention_purge_erases_old_messages_and_audit_excerpts(services: Services) -> None:
-    storage = services.storage
-    ticket = (await say(services, citizen(), "cấp phép bay flycam quay phim")).diagnosis.ticket_id
-    await services.admin.answer(admin(), ticket, "Liên hệ Cảng vụ hàng không.")
-    async with storage._tx() as db:
-        await db.execute("UPDATE outbox SET status = 'sent'")
-        await db.execute("UPDATE tickets SET created_at = 1")
-        await db.execute("UPDATE questions SET created_at = 1")
-        await db.execute("UPDATE conversations SET updated_at = 1")
-        await db.execute("UPDATE outbox SET created_at = 1")
-        await db.execute("UPDATE admin_actions SET at = 1")
-    await storage.purge_before(time.time() - 86400)
-    assert await traces(storage, ["flycam", "Cảng vụ"]) == []
+async def test_retention_purge_erases_old_messages_and_audit_excerpts(config) -> None:
+    clock = FixedClock()
+    services = await open_services(config, clock=clock)
+    try:
+        storage = services.storage
+        ticket = (await say(services, citizen(), "cấp phép bay flycam quay phim")).diagnosis.ticket_id
+        assert ticket is not None
+        await services.admin.answer(admin(), ticket, "Liên hệ Cảng vụ hàng không.")
+
+        async def received(chat_id: str, reply: Reply) -> None:
+            """The citizen's console takes the answer."""
+
+        assert await deliver_due(storage, "console", received) == 1
+        clock.advance(config.retention_days * 86400 + 1)
+        assert await services.purge_expired() > 0
+        assert await traces(storage, ["flycam", "Cảng vụ"]) == []
+    finally:
+        await services.close()
 
 
 @pytest.mark.parametrize("days", ["-1", "0", "-30"])
@@ -115,17 +122,18 @@ async def test_doubtful_answers_and_verdicts_on_both_backends_and_their_erasure(
     storage = services.storage
     for text in ("xin giấy xác nhận tình trạng hôn nhân", "ở tỉnh khác thì xin ở đâu", "làm hộ chiếu ở đâu"):
         assert (await say(services, PERSON, text)).diagnosis.decision == "answer"
-    [item] = await storage.doubtful_answers()
+    [item] = await storage.doubts.pending()
     assert (item.text, item.doubt, item.topic) == ("ở tỉnh khác thì xin ở đâu", "context",
                                                    "xac-nhan-tinh-trang-hon-nhan")
-    before, after = await storage.turns_around(item)
+    before, after = await storage.doubts.turns_around(item)
     assert [t.text for t in before] == ["xin giấy xác nhận tình trạng hôn nhân"]
     assert [t.text for t in after] == ["làm hộ chiếu ở đâu"]
-    assert await storage.judge(item.id, "dismissed", "web:lan") and not await storage.judge(item.id, "right", "x")
+    assert await storage.doubts.judge(item.id, "dismissed", "web:lan")
+    assert not await storage.doubts.judge(item.id, "right", "x")
     await say(services, PERSON, "ở tỉnh khác thì làm ở đâu")  # still about the passport: in doubt again, left open
     await services.citizen.delete_data(PERSON, True)
-    assert await storage.doubtful_answers() == [] and await traces(storage, ["ở tỉnh khác"]) == []
-    counts = await storage.doubt_counts()  # what the statistics count stays, anonymous; nothing is left to judge
+    assert await storage.doubts.pending() == [] and await traces(storage, ["ở tỉnh khác"]) == []
+    counts = await storage.doubts.counts()  # what the statistics count stays, anonymous; nothing is left to judge
     assert (counts.flagged, counts.open, counts.dismissed) == (2, 0, 1)
 
 
@@ -145,13 +153,14 @@ async def test_erased_words_leave_no_bytes_in_the_database_files_while_it_is_ope
             text = f"cho hỏi về giấy phép {marker} lần {i}" + (" rất dài" * 230 if i == 7 else "")
             await say(services, PERSON, text)
         other = await say(services, citizen(5), "cấp phép bay flycam")  # another citizen's data must stay
-        await services.storage.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # as SQLite does every 1,000 pages
+        await services.storage.database.scrub()  # the WAL copied into the file, as SQLite does every 1,000 pages
         await say(services, PERSON, f"thêm một câu về {marker}")  # and the newest words only in the WAL
         assert raw_traces(config.db_path, marker) == ["papibot.db", "papibot.db-wal"]  # seen before erasure
         await say(services, PERSON, "/xoadulieu")
         assert "Đã xóa" in (await press(services, PERSON, "del:yes")).text
         assert raw_traces(config.db_path, marker) == []  # not in the file, its free pages, the WAL or its index
-        assert other.diagnosis.ticket_id is None or await services.storage.ticket(other.diagnosis.ticket_id) is not None
+        kept = other.diagnosis.ticket_id
+        assert kept is None or await services.storage.tickets.get(kept) is not None
     finally:
         await services.close()
 
@@ -162,6 +171,6 @@ async def test_housekeeping_vacuums_the_row_versions_an_erasure_left_on_postgres
         pytest.skip("SQLite leaves nothing behind at the erasure itself (the test above)")
     await say(services, PERSON, "cấp phép bay flycam quay phim đám cưới")
     await services.citizen.delete_data(PERSON, True)  # the old row versions stay until VACUUM
-    await services.storage.purge_before(time.time() - 86400)  # what housekeeping runs every 6 h
-    rows = await services.storage._all("SELECT relname FROM pg_stat_user_tables WHERE vacuum_count > 0")
+    await services.storage.retention.purge(time.time() - 86400)  # what housekeeping runs every 6 h
+    rows = await services.storage.database.all("SELECT relname FROM pg_stat_user_tables WHERE vacuum_count > 0")
     assert set(ERASED_TABLES) <= {str(r[0]) for r in rows}

@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 import httpx
 import pytest
 
@@ -52,15 +53,15 @@ async def test_a_full_disk_holds_updates_and_tells_each_person_once(polling: Sta
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     storage, alerts = polling.services.storage, []
     polling.core.on_outage = lambda text: _record(alerts, text)
-    commit = storage.db.commit
+    commit = aiosqlite.Connection.commit
     full = True
 
-    async def failing_commit() -> None:  # the one edge a test cannot reach for real: the disk
-        if full:
+    async def failing_commit(connection: aiosqlite.Connection) -> None:  # the one edge a test cannot reach for
+        if full:  # real: the disk (the storage's writer is the one connection that commits here)
             raise sqlite3.OperationalError("database or disk is full")
-        await commit()
+        await commit(connection)
 
-    monkeypatch.setattr(storage.db, "commit", failing_commit)
+    monkeypatch.setattr(aiosqlite.Connection, "commit", failing_commit)
     ids = [fake.inject_message(user, text)
            for user, text in ((71, "làm hộ chiếu ở đâu"), (72, "đăng ký khai sinh"), (71, "cấp lại căn cước"))]
 
@@ -157,7 +158,7 @@ async def test_webhook_validates_at_the_edge_and_never_alarms_the_officers(webho
     client, stack = webhook
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
     assert (await client.post("/telegram/webhook", content=body, headers=headers)).status_code == status
-    assert await stack.services.storage.outbox_counts() == {}  # no error notice queued for the officers
+    assert await stack.services.storage.outbox.counts() == {}  # no error notice queued for the officers
 
 
 async def test_error_notices_are_rate_limited_with_a_count(fake: FakeBotAPI, tmp_path: Path) -> None:
@@ -171,10 +172,10 @@ async def test_error_notices_are_rate_limited_with_a_count(fake: FakeBotAPI, tmp
             await officers.error(ValueError("boom"), "bot.usecases.citizen")
         await officers.error(KeyError("other"), "bot.usecases.citizen")  # another kind of error: reported on its own
         count = "SELECT count(*) FROM outbox WHERE kind = 'error'"
-        assert (await (await storage.db.execute(count)).fetchone())[0] == 2
+        assert await storage.database.value(count) == 2
         clock.advance(ERROR_QUIET + 1)
         await officers.error(ValueError("boom"), "bot.usecases.citizen")
-        rows = await (await storage.db.execute("SELECT text FROM outbox WHERE kind = 'error' ORDER BY id")).fetchall()
+        rows = await storage.database.all("SELECT text FROM outbox WHERE kind = 'error' ORDER BY id")
         assert len(rows) == 3 and "4 lần lặp lại" in rows[-1][0]
     finally:
         await services.close()

@@ -69,12 +69,12 @@ async def test_a_redelivered_update_creates_nothing_twice(services) -> None:
     event = Event("telegram", "42", "42", text="cấp phép bay flycam quay phim đám cưới", update_id="1001")
     first = await router.handle(event)
     assert first is not None and first.diagnosis.ticket_id == 1
-    assert await services.storage.processed("telegram", "1001")
+    assert await services.storage.database.processed("telegram", "1001")
     assert await router.handle(event) is None  # redelivered after a crash: nothing said, nothing stored
     with pytest.raises(AlreadyProcessed):
-        await services.storage.log_question(citizen(), "x", "answer", None, 0.0, Turn("telegram", "1001"))
-    assert (await services.storage.stats()).received == 1
-    row = await (await services.storage.db.execute("SELECT count(*) FROM questions")).fetchone()
+        await services.storage.questions.log(citizen(), "x", "answer", None, 0.0, Turn("telegram", "1001"))
+    assert (await services.storage.tickets.stats()).received == 1
+    row = await services.storage.database.one("SELECT count(*) FROM questions")
     assert row[0] == 1  # the rolled-back redelivery left no trace
     # The same update id on another channel is another update.
     assert await router.handle(dataclasses.replace(event, channel="zalo_bot")) is not None
@@ -83,6 +83,6 @@ async def test_a_redelivered_update_creates_nothing_twice(services) -> None:
 async def test_retention_purge_keeps_pending_tickets(services) -> None:
     await services.citizen.ask(citizen(1), "cấp phép bay flycam quay phim đám cưới")
     await services.citizen.ask(citizen(2), "làm giấy khai sinh cho con")
-    removed = await services.storage.purge_before(time.time() + 1)
+    removed = await services.storage.retention.purge(time.time() + 1)
     assert removed == 2  # both question-log rows; the pending ticket stays until answered
-    assert len(await services.storage.tickets_of("console", 1)) == 1
+    assert len(await services.storage.tickets.of("console", 1)) == 1

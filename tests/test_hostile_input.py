@@ -69,7 +69,7 @@ def test_any_text_gets_a_valid_reply(live: tuple[Loop, Services], text: str) -> 
 @pytest.mark.parametrize("text", CORPUS)
 def test_user_text_is_escaped_wherever_it_is_echoed(live: tuple[Loop, Services], text: str) -> None:
     loop, services = live
-    ticket, _ = loop.run(services.storage.create_ticket(citizen(78), text or "?", f"hostile-{hash(text)}"))
+    ticket, _ = loop.run(services.storage.tickets.create(citizen(78), text or "?", f"hostile-{hash(text)}"))
     for html in (services.renderer.render("admin_post.html", t=ticket),
                  loop.run(services.citizen.follow(citizen(78), str(ticket.id))).text,
                  queue_page(services.renderer, loop.run(services.admin.queue(admin()))).text):
@@ -85,10 +85,10 @@ def test_user_text_is_escaped_wherever_it_is_echoed(live: tuple[Loop, Services],
                                                      "del:yes", "sug:999999:../../etc", "fb:1:yy", "x" * 80]))
 def test_forged_button_data_never_acts_for_someone_else(live: tuple[Loop, Services], data: str) -> None:
     loop, services = live
-    before = loop.run(services.storage.stats())
+    before = loop.run(services.storage.tickets.stats())
     reply = loop.run(press(services, citizen(4242), data))
     assert_valid(reply.text)
-    after = loop.run(services.storage.stats())
+    after = loop.run(services.storage.tickets.stats())
     assert (after.received, after.answered, after.closed) == (before.received, before.answered, before.closed)
     assert "Câu hỏi đang chờ trả lời" not in reply.text  # the admin queue is never shown to a citizen
 

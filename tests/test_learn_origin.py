@@ -24,14 +24,14 @@ TAUGHT = "khai sinh mất bao lâu thì có giấy"
 
 
 async def learned(services: Services) -> list[tuple[str, str, int | None]]:
-    rows = await services.storage._all("SELECT kind, body, question_id FROM learned_items ORDER BY id")
+    rows = await services.storage.database.all("SELECT kind, body, question_id FROM learned_items ORDER BY id")
     return [(str(r[0]), str(r[1]), r[2]) for r in rows]
 
 
 async def test_erasing_a_citizen_erases_what_was_taught_from_their_words(services: Services) -> None:
     for user, text in ((PERSON, ASKED), (citizen(5), OTHER)):
         assert (await services.citizen.ask(user, text)).diagnosis.decision in ("queue", "suggest")
-    doubtful = await services.storage.log_question(PERSON, DOUBT, "answer", "khai-sinh", 30.0, doubt="context")
+    doubtful = await services.storage.questions.log(PERSON, DOUBT, "answer", "khai-sinh", 30.0, doubt="context")
     await add_accounts(services)
     async with client(services) as web:
         assert (await login(web, "lan")).status_code == 303
@@ -54,7 +54,7 @@ async def test_erasing_a_citizen_erases_what_was_taught_from_their_words(service
     assert TAUGHT in services.brain.kb.topic("khai-sinh").questions
     reply = await services.citizen.ask(citizen(6), "nuôi ong mật ở bản có phải khai báo gì không")
     assert reply.diagnosis.topic == topic_id
-    audit = " ".join(a["detail"] for a in await services.storage.audit_log())
+    audit = " ".join(a["detail"] for a in await services.storage.audit.recent())
     assert "câu hỏi #" in audit and EDITED not in audit and TAUGHT not in audit
 
     await services.citizen.delete_data(PERSON, True)

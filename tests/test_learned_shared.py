@@ -103,7 +103,7 @@ async def test_erasure_in_one_process_removes_what_was_learned_everywhere(pair: 
     await say(first, citizen(5), "/xoadulieu")
     assert "Đã xóa" in (await press(first, citizen(5), "del:yes")).text
     assert ASKED not in first.brain.kb.topic(TOPIC).questions
-    assert await first.storage._value("SELECT count(*) FROM learned_items") == 0
+    assert await first.storage.database.value("SELECT count(*) FROM learned_items") == 0
     assert await second.learned.check()
     assert ASKED not in second.brain.kb.topic(TOPIC).questions
 
@@ -143,10 +143,10 @@ async def test_export_then_import_round_trip_through_the_cli(services: Services,
     assert "Xin phép bay flycam" in text and f"ticket: {number}" in text
     edited = text.replace("questions: {}", f"questions:\n  {TOPIC}:\n  - tra cứu thủ tục bay flycam")
     exported.write_text(edited, encoding="utf-8")
-    version = await services.storage.knowledge_version()
+    version = await services.storage.learned.version()
     assert await cli_learned.cmd_learned_import(argparse.Namespace(file=str(exported)), config) == 0
     assert "Đã nhập 1 câu hỏi mẫu và 1 chủ đề" in capsys.readouterr().out
-    assert await services.storage.knowledge_version() > version
+    assert await services.storage.learned.version() > version
     assert await services.learned.check()  # the running bot reloads at its next check
     assert "tra cứu thủ tục bay flycam" in services.brain.kb.topic(TOPIC).questions
     assert services.brain.kb.topic(f"hoi-dap-{number}") is not None
@@ -165,8 +165,8 @@ async def test_import_refuses_a_file_with_problems_and_changes_nothing(
         content: str, reason: str) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(content, encoding="utf-8")
-    version = await services.storage.knowledge_version()
+    version = await services.storage.learned.version()
     assert await cli_learned.cmd_learned_import(argparse.Namespace(file=str(bad)), config) == 1
     err = capsys.readouterr().err
     assert "không nhập, tri thức đã học giữ nguyên" in err and reason in err
-    assert await services.storage.knowledge_version() == version and not await services.learned.check()
+    assert await services.storage.learned.version() == version and not await services.learned.check()

@@ -6,7 +6,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 
 from bot.engine.services import open_services
 from bot.kernel.config import Config, load_config
@@ -33,10 +32,9 @@ async def test_a_sqlite_database_is_copied_whole_and_new_ids_follow_on(config: C
             await say(services, citizen(40 + n), f"{UNKNOWN} lần {n}")
         await services.admin.answer(admin(), 1, "Liên hệ Cảng vụ hàng không.")
         assert succeeded(await services.admin.promote(admin(), 1, "tra-cuu-thu-tuc", LEARNED))
-        await services.storage.save_canned(None, "Chào", "Xin chào anh/chị", "console:7")
-        await services.storage._write("INSERT INTO inbound_events (channel, msg_id, user_id, body, received_at)"
-                                      " VALUES ('zalo_oa', 'm1', '9', '{}', ?)", (time.time(),))
-        await services.storage._write("DELETE FROM tickets WHERE id = 3")  # its id must never be reused
+        await services.storage.canned.save(None, "Chào", "Xin chào anh/chị", "console:7")
+        assert await services.storage.channels.inbound.store("zalo_oa", "m1", "9", "{}", within=5.0)
+        await services.storage.database.execute("DELETE FROM tickets WHERE id = 3")  # its id must never be reused
     finally:
         await services.close()
     url = pg_server.create_database()
@@ -48,7 +46,7 @@ async def test_a_sqlite_database_is_copied_whole_and_new_ids_follow_on(config: C
         assert "learned_items: 1 -> 1" in done.stdout and "knowledge_state: 1 -> 1" in done.stdout
         moved = await open_services(load_config(env={}, db_url=url, knowledge_dir=config.knowledge_dir))
         try:
-            ticket = await moved.storage.ticket(1)
+            ticket = await moved.storage.tickets.get(1)
             assert ticket is not None and ticket.status == "answered" and ticket.answer == "Liên hệ Cảng vụ hàng không."
             reply = await say(moved, citizen(50), UNKNOWN)
             assert reply.diagnosis.ticket_id == 4  # after the highest id SQLite ever gave out

@@ -85,7 +85,8 @@ async def test_zalo_bot_polling_skips_a_malformed_update_and_goes_on(tmp_path: P
 
 
 async def stored_questions(storage: Storage, channel: str) -> list[str]:
-    return [str(r["text"]) for r in await storage._all("SELECT text FROM questions WHERE channel = ?", (channel,))]
+    rows = await storage.database.all("SELECT text FROM questions WHERE channel = ?", (channel,))
+    return [str(r["text"]) for r in rows]
 
 
 def answered_cleanly(text: str) -> bool:

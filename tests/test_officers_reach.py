@@ -16,11 +16,13 @@ from bot.engine.delivery import DeliveryWorker
 from bot.engine.guard import FloodGuard
 from bot.engine.router import Router
 from bot.engine.services import open_services
+from bot.kernel.clock import FixedClock
 from bot.kernel.config import Config, ConfigError, load_config
 from bot.kernel.events import Event
 from bot.kernel.models import Progress, Reply
 from bot.store.outbox import OFFICER_LANE
 from channels.email import EmailSender
+from channels.web.base import IDLE
 from handlers.routes import ROUTES
 from tests.conftest import FuncSender, citizen, say
 from tests.fakesmtp import FakeSMTP, body
@@ -45,7 +47,7 @@ def smtp_settings(smtp: FakeSMTP, login_as: str = "") -> dict[str, Any]:
 async def officer_notices(served: Served, count: int) -> list[dict[str, Any]]:
     """Wait until `count` officers' notices are listed as not delivered; return them."""
     for _ in range(200):
-        problems = await served.stack.services.storage.notice_problems()
+        problems = await served.stack.services.storage.notices.problems()
         if len([p for p in problems if p["status"] == "undeliverable"]) >= count:
             return problems
         await asyncio.sleep(0.05)
@@ -164,10 +166,10 @@ async def test_a_reply_to_a_notice_answers_the_ticket_it_announced_in_that_chat(
         reply = await router.handle(Event("telegram", "9", "-100222", text="Liên hệ Bộ Quốc phòng.", private=False,
                                           reply_to_id="57"))
         assert reply is not None and "#2" in reply.text
-        assert (await services.storage.ticket(2)).status == "answered"  # type: ignore[union-attr]
-        assert (await services.storage.ticket(1)).status == "pending"  # type: ignore[union-attr]
+        assert (await services.storage.tickets.get(2)).status == "answered"  # type: ignore[union-attr]
+        assert (await services.storage.tickets.get(1)).status == "pending"  # type: ignore[union-attr]
         await router.handle(Event("telegram", "9", "-100333", text="Hỏi Sở Tư pháp.", private=False, reply_to_id="58"))
-        assert (await services.storage.ticket(1)).status == "pending"  # a group that is no officers' place
+        assert (await services.storage.tickets.get(1)).status == "pending"  # a group that is no officers' place
     finally:
         await services.close()
 
@@ -224,17 +226,23 @@ async def test_the_privacy_notice_says_when_questions_travel_by_email(config: Co
         await emailed.close()
 
 
-async def test_the_live_count_is_for_admins_and_never_keeps_a_session_alive(services) -> None:
-    await add_accounts(services)
-    async with client(services) as web:
-        assert (await web.get("/inbox/live")).status_code == 401
-        await login(web, "minh")  # staff: the dashboard only
-        assert (await web.get("/inbox/live")).status_code == 401
-    async with client(services) as web:
-        await login(web, "lan")
-        await services.storage._write("UPDATE web_sessions SET last_seen = ?", (time.time() - 3600,))  # an hour idle
-        before = await services.storage._value("SELECT last_seen FROM web_sessions")
-        await services.citizen.ask(citizen(), FLYCAM)
-        assert (await web.get("/inbox/live")).json() == {"pending": 1, "latest": 1, "problems": 0}
-        assert await services.storage._value("SELECT last_seen FROM web_sessions") == before  # polling is not use
-        assert "(1) Hộp thư" in (await web.get("/inbox")).text  # the title counts with JavaScript off too
+async def test_the_live_count_is_for_admins_and_never_keeps_a_session_alive(config: Config) -> None:
+    clock = FixedClock(time.time())
+    services = await open_services(config, clock=clock)
+    try:
+        await add_accounts(services)
+        async with client(services) as web:
+            assert (await web.get("/inbox/live")).status_code == 401
+            await login(web, "minh")  # staff: the dashboard only
+            assert (await web.get("/inbox/live")).status_code == 401
+        async with client(services) as web:
+            await login(web, "lan")
+            await services.citizen.ask(citizen(), FLYCAM)
+            assert "(1) Hộp thư" in (await web.get("/inbox")).text  # the title counts with JavaScript off too
+            for _ in range(3):
+                clock.advance(IDLE / 3 - 60)  # the inbox open in a tab, polling, nobody at the desk
+                assert (await web.get("/inbox/live")).json() == {"pending": 1, "latest": 1, "problems": 0}
+            clock.advance(200)
+            assert (await web.get("/inbox")).headers["location"] == "/login"  # the polling did not keep it alive
+    finally:
+        await services.close()

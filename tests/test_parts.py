@@ -56,9 +56,8 @@ async def arrived(citizen: Citizen, count: int, timeout: float = 15.0) -> list[s
     storage, deadline = citizen.stack.services.storage, time.monotonic() + timeout
     while len(citizen.received()) < count:
         assert time.monotonic() < deadline, f"only {len(citizen.received())} of {count} messages arrived"
-        await storage.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pending'"
-                                 " AND next_attempt_at > ?", (time.time() + 1.5,))
-        await storage.db.commit()
+        await storage.database.execute("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pending'"
+                                       " AND next_attempt_at > ?", (time.time() + 1.5,))
         citizen.stack.worker.wake()
         await asyncio.sleep(0.05)
     assert await wait_delivered(storage, 10)  # settled: no part can come again after this
@@ -68,7 +67,8 @@ async def arrived(citizen: Citizen, count: int, timeout: float = 15.0) -> list[s
 async def outbox_row(storage: Storage, kind: str) -> tuple[str, list[list[tuple[str, str]]]]:
     """Text and buttons of the newest outbox message of this kind, once it is there."""
     for _ in range(200):
-        row = await storage._one("SELECT text, buttons FROM outbox WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
+        row = await storage.database.one("SELECT text, buttons FROM outbox WHERE kind = ? ORDER BY id DESC LIMIT 1",
+                                         (kind,))
         if row is not None:
             return str(row["text"]), [[(str(a), str(b)) for a, b in r] for r in json.loads(row["buttons"])]
         await asyncio.sleep(0.05)
@@ -168,20 +168,20 @@ class PipeSender:
 
 async def test_a_process_killed_mid_message_sends_no_accepted_part_again(backend: str, services: Services) -> None:
     storage = services.storage
-    await storage.enqueue("console", "c1", "note", "một|hai|ba")
+    await storage.outbox.enqueue("console", "c1", "note", "một|hai|ba")
     dying = PipeSender(hang_at=1)
     task = asyncio.create_task(DeliveryWorker(storage, {"console": dying}).run_once(CITIZEN_LANE))
     for _ in range(200):
-        row = await storage._one("SELECT parts_sent FROM outbox")
+        row = await storage.database.one("SELECT parts_sent FROM outbox")
         if row is not None and row["parts_sent"] == 1:
             break
         await asyncio.sleep(0.02)
     task.cancel()  # killed while part 2 is on its way: the message is never settled
     await asyncio.gather(task, return_exceptions=True)
     # What a restart (or, on PostgreSQL, another process taking the dead one's claim back) finds:
-    await storage._write("UPDATE outbox SET next_attempt_at = 0, claimed_by = NULL")
+    await storage.database.execute("UPDATE outbox SET next_attempt_at = 0, claimed_by = NULL")
     heir = PipeSender()
     assert await DeliveryWorker(storage, {"console": heir}).run_once(CITIZEN_LANE) == 1
     assert (dying.got, heir.got) == (["một"], ["hai", "ba"])
-    row = await storage._one("SELECT status, message_id FROM outbox")
+    row = await storage.database.one("SELECT status, message_id FROM outbox")
     assert row is not None and (row["status"], row["message_id"]) == ("sent", "m0")

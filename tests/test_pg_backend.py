@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from bot.kernel.config import load_config
-from bot.store.channel_store import Tokens, channel_store
+from bot.store.channel_store import Tokens
 from bot.store.postgres import pg_migrate
 from bot.store.schema import SCHEMA_VERSION
 from bot.store.sqlite import DatabaseError
@@ -30,13 +30,13 @@ def test_a_postgresql_url_selects_postgresql_and_its_password_is_never_shown(tmp
 
 async def _columns(storage: Storage, postgres: bool) -> dict[str, set[str]]:
     if postgres:
-        rows = await storage._all("SELECT table_name, column_name FROM information_schema.columns"
-                                  " WHERE table_schema = 'public'")
+        rows = await storage.database.all("SELECT table_name, column_name FROM information_schema.columns"
+                                          " WHERE table_schema = 'public'")
         pairs = [(str(r[0]), str(r[1])) for r in rows]
     else:
-        tables = [str(r[0]) for r in await storage._all("SELECT name FROM sqlite_master WHERE type = 'table'"
+        tables = [str(r[0]) for r in await storage.database.all("SELECT name FROM sqlite_master WHERE type = 'table'"
                                                           " AND name NOT LIKE 'sqlite_%'")]
-        pairs = [(t, str(c[1])) for t in tables for c in await storage._all(f"PRAGMA table_info({t})")]
+        pairs = [(t, str(c[1])) for t in tables for c in await storage.database.all(f"PRAGMA table_info({t})")]
     out: dict[str, set[str]] = {}
     for table, column in pairs:
         out.setdefault(table, set()).add(column)
@@ -51,7 +51,7 @@ async def test_both_backends_have_the_same_tables_and_columns_at_the_same_versio
         try:
             assert await _columns(lite, False) == await _columns(pg, True)
             for storage in (lite, pg):
-                assert await storage._value("SELECT max(version) FROM schema_version") == SCHEMA_VERSION
+                assert await storage.database.value("SELECT max(version) FROM schema_version") == SCHEMA_VERSION
         finally:
             await lite.close()
             await pg.close()
@@ -62,9 +62,12 @@ async def test_both_backends_have_the_same_tables_and_columns_at_the_same_versio
 async def test_a_postgresql_database_newer_than_the_code_is_refused(pg_server: PgServer) -> None:
     url = pg_server.create_database()
     try:
-        storage = await Storage.open(url)
-        await storage._write("UPDATE schema_version SET version = version + 1")
-        await storage.close()
+        await (await Storage.open(url)).close()
+        conn = await asyncpg.connect(url)  # a newer papibot upgraded it meanwhile
+        try:
+            await conn.execute("UPDATE schema_version SET version = version + 1")
+        finally:
+            await conn.close()
         with pytest.raises(DatabaseError, match="newer than this papibot"):
             await Storage.open(url)
     finally:
@@ -72,29 +75,31 @@ async def test_a_postgresql_database_newer_than_the_code_is_refused(pg_server: P
 
 
 async def test_the_channel_store_keeps_events_tokens_and_takeovers(config) -> None:
-    await (await Storage.open(config)).close()  # the schema
-    store = await channel_store(config).open()
+    storage = await Storage.open(config)
+    store = storage.channels
     try:
-        assert await store.store_event("zalo_oa", "m1", "u1", "{}", 5.0)
-        assert await store.store_event("zalo_oa", "m1", "u1", "{}", 5.0)  # a redelivery: stored once
-        assert await store.pending_users("zalo_oa") == ["u1"]
-        [event] = await store.pending_events("zalo_oa", "u1")
-        await store.mark_done(event.id)
-        assert await store.count_events("zalo_oa") == {"done": 1}
-        await store.save_tokens("zalo_oa", Tokens("a1", "r1", 10.0))
-        await store.save_tokens("zalo_oa", Tokens("a2", "r2", 20.0))
-        assert await store.tokens("zalo_oa") == Tokens("a2", "r2", 20.0)
+        assert await store.inbound.store("zalo_oa", "m1", "u1", "{}", 5.0)
+        assert await store.inbound.store("zalo_oa", "m1", "u1", "{}", 5.0)  # a redelivery: stored once
+        assert await store.inbound.pending_users("zalo_oa") == ["u1"]
+        [event] = await store.inbound.pending_events("zalo_oa", "u1")
+        await store.inbound.mark_done(event.id)
+        assert await store.inbound.counts("zalo_oa") == {"done": 1}
+        await store.tokens.save("zalo_oa", Tokens("a1", "r1", 10.0))
+        await store.tokens.save("zalo_oa", Tokens("a2", "r2", 20.0))
+        assert await store.tokens.get("zalo_oa") == Tokens("a2", "r2", 20.0)
         later = time.time() + 600
-        await store.take_over("zalo_oa", "u1", later)
-        await store.take_over("zalo_oa", "u1", time.time() + 60)  # never shortened
-        assert await store.takeovers("zalo_oa") == [("u1", later)]
-        assert await store.taken_over("zalo_oa", "u1") and not await store.taken_over("zalo_oa", "u2")
-        await store.note_sent("zalo_oa", "s1")
-        await store.note_sent("zalo_oa", "s1")
-        assert await store.was_sent("zalo_oa", "s1") and not await store.was_sent("zalo_oa", "s2")
-        assert await store.requeue_undeliverable("zalo_oa", "u1", ("-230",)) == 0
+        await store.takeovers.take_over("zalo_oa", "u1", later)
+        await store.takeovers.take_over("zalo_oa", "u1", time.time() + 60)  # never shortened
+        assert await store.takeovers.active("zalo_oa") == [("u1", later)]
+        assert await store.takeovers.taken_over("zalo_oa", "u1")
+        assert not await store.takeovers.taken_over("zalo_oa", "u2")
+        await store.takeovers.note_sent("zalo_oa", "s1")
+        await store.takeovers.note_sent("zalo_oa", "s1")
+        assert await store.takeovers.was_sent("zalo_oa", "s1")
+        assert not await store.takeovers.was_sent("zalo_oa", "s2")
+        assert await store.outbox.requeue_undeliverable("zalo_oa", "u1", ("-230",)) == 0
     finally:
-        await store.close()
+        await storage.close()
 
 
 async def test_a_postgresql_database_at_an_older_version_is_carried_forward(pg_server: PgServer) -> None:
@@ -109,10 +114,10 @@ async def test_a_postgresql_database_at_an_older_version_is_carried_forward(pg_s
             await conn.close()
         storage = await Storage.open(url)
         try:
-            assert await storage._value("SELECT max(version) FROM schema_version") == SCHEMA_VERSION
-            ticket = await storage.ticket(1)
+            assert await storage.database.value("SELECT max(version) FROM schema_version") == SCHEMA_VERSION
+            ticket = await storage.tickets.get(1)
             assert ticket is not None and ticket.question == "còn đó không"
-            assert await storage._value("SELECT count(*) FROM rate_slots") == 0  # the newest table is there
+            assert await storage.database.value("SELECT count(*) FROM rate_slots") == 0  # the newest table is there
         finally:
             await storage.close()
     finally:

@@ -11,8 +11,7 @@ import pytest
 
 from bot.engine.delivery import CONCURRENT_SENDS, DeliveryWorker, Uncertain
 from bot.kernel.models import Reply
-from bot.store import outbox as store_outbox
-from bot.store import pg_locks
+from bot.store import pg_coordination, pg_locks
 from bot.store.outbox import CITIZEN_LANE
 from bot.store.storage import Storage
 from tests.conftest import FuncSender
@@ -66,23 +65,22 @@ async def drain(storage: Storage, send: Callable[[str, Reply], Awaitable[None]],
 
     async def done() -> bool:
         await run.run_once(CITIZEN_LANE)
-        return await storage.outbox_counts() == {"sent": total}
+        return await storage.outbox.counts() == {"sent": total}
 
     await until(done)
 
 
 def kill(storage: Storage) -> None:
     """What kill -9 does to a process's connections: gone at once, nothing settled."""
-    storage.locks.terminate()
-    storage.pool.terminate()
+    storage.database.terminate()
 
 
 async def test_a_dead_process_s_messages_are_sent_by_another_and_only_those_in_flight_can_repeat(
         two_processes: tuple[Storage, Storage]) -> None:
     a, b = two_processes
     for n in range(CONCURRENT_SENDS + 2):  # more than A sends at once: two wait in its batch
-        await a.enqueue("console", f"chat{n}", "note", f"m{n}")
-    await a.enqueue("console", "chat0", "note", "later")  # behind chat0's first message
+        await a.outbox.enqueue("console", f"chat{n}", "note", f"m{n}")
+    await a.outbox.enqueue("console", "chat0", "note", "later")  # behind chat0's first message
     received: Received = []
     dying = asyncio.create_task(worker(a, recorder(received, asyncio.Event())).run_once(CITIZEN_LANE))
 
@@ -108,15 +106,15 @@ async def test_a_dead_process_s_messages_are_sent_by_another_and_only_those_in_f
 async def test_a_message_taken_from_a_dead_process_is_given_up_when_it_times_out_again(
         two_processes: tuple[Storage, Storage]) -> None:
     a, b = two_processes
-    await a.enqueue("console", "c1", "note", "one")
-    assert [i.text for i in await a.claim_outbox(CITIZEN_LANE, ("console",))] == ["one"]
+    await a.outbox.enqueue("console", "c1", "note", "one")
+    assert [i.text for i in await a.outbox.claim(CITIZEN_LANE, ("console",))] == ["one"]
     kill(a)  # it may have reached the person: a second timeout must not send it a third time
     received: Received = []
     b_worker = worker(b, recorder(received, then=Uncertain("no answer")))
 
     async def given_up() -> bool:
         await b_worker.run_once(CITIZEN_LANE)
-        return await b.outbox_counts() == {"undeliverable": 1}
+        return await b.outbox.counts() == {"undeliverable": 1}
 
     await until(given_up)
     assert received == [("c1", "one")]
@@ -128,9 +126,9 @@ async def test_a_live_slow_sender_keeps_its_messages(two_processes: tuple[Storag
     a, b = two_processes
     keys = itertools.chain([key], itertools.count(1))  # A claims first, under `key` (either sign)
     monkeypatch.setattr(pg_locks, "random_key", lambda: next(keys))
-    monkeypatch.setattr(store_outbox, "RECLAIM_EVERY", 0.0)  # B looks for dead claimers on every claim
+    monkeypatch.setattr(pg_coordination, "RECLAIM_EVERY", 0.0)  # B looks for dead claimers on every claim
     for n in range(3):
-        await a.enqueue("console", f"chat{n}", "note", f"m{n}")
+        await a.outbox.enqueue("console", f"chat{n}", "note", f"m{n}")
     received: Received = []
     gate = asyncio.Event()
     slow = asyncio.create_task(worker(a, recorder(received, gate)).run_once(CITIZEN_LANE))
@@ -146,7 +144,7 @@ async def test_a_live_slow_sender_keeps_its_messages(two_processes: tuple[Storag
     assert await slow == 3
     assert await b_worker.run_once(CITIZEN_LANE) == 0
     assert sorted(received) == [(f"chat{n}", f"m{n}") for n in range(3)]
-    assert await b.outbox_counts() == {"sent": 3}
+    assert await b.outbox.counts() == {"sent": 3}
 
 
 async def test_a_process_that_loses_its_lock_connection_sends_only_what_was_in_flight(
@@ -154,7 +152,7 @@ async def test_a_process_that_loses_its_lock_connection_sends_only_what_was_in_f
     a, b = two_processes
     total = CONCURRENT_SENDS + 2
     for n in range(total):
-        await a.enqueue("console", f"chat{n}", "note", f"m{n}")
+        await a.outbox.enqueue("console", f"chat{n}", "note", f"m{n}")
     received: Received = []
     gate = asyncio.Event()
     # The platform takes each message but A hears back only a network error once the gate opens.
@@ -165,7 +163,7 @@ async def test_a_process_that_loses_its_lock_connection_sends_only_what_was_in_f
 
     await until(all_in_flight)
     in_flight = set(received)
-    a.locks.terminate()  # A lives on, but the server has released its claims
+    a.coordination.terminate()  # A lives on, but the server has released its claims
     await drain(b, recorder(received), total)
     gate.set()
     assert await run == 0

@@ -12,9 +12,10 @@ import pytest
 from bot.engine.delivery import DeliveryWorker
 from bot.kernel.config import load_config
 from bot.kernel.models import Reply
-from bot.store.channel_store import ChannelStore, channel_store
+from bot.store.channel_store import ChannelStore
 from bot.store.outbox import CITIZEN_LANE
-from bot.store.storage import PURGE_LOCK, Storage
+from bot.store.retention import PURGE_LOCK
+from bot.store.storage import Storage
 from channels.telegram import TelegramChannel
 from tests.conftest import FuncSender
 from tests.fakebotapi import FakeBotAPI
@@ -38,7 +39,7 @@ async def test_two_workers_send_each_message_once_and_each_chat_in_order(
         two_processes: tuple[Storage, Storage]) -> None:
     first, second = two_processes
     for n in range(12):
-        await first.enqueue("console", f"chat{n % 4}", "note", f"m{n}")
+        await first.outbox.enqueue("console", f"chat{n % 4}", "note", f"m{n}")
     sent: list[tuple[str, str]] = []
 
     async def send(chat_id: str, reply: Reply) -> None:
@@ -59,52 +60,53 @@ async def test_two_workers_send_each_message_once_and_each_chat_in_order(
     for chat in range(4):
         texts = [text for chat_id, text in sent if chat_id == f"chat{chat}"]
         assert texts == sorted(texts, key=lambda t: int(t[1:]))
-    assert await first.outbox_counts() == {"sent": 12}
+    assert await first.outbox.counts() == {"sent": 12}
 
 
 async def test_a_claimed_message_is_left_to_its_sender(two_processes: tuple[Storage, Storage]) -> None:
     first, second = two_processes
-    await first.enqueue("console", "c1", "note", "one")
-    claimed = await first.claim_outbox(CITIZEN_LANE, ("console",))
+    await first.outbox.enqueue("console", "c1", "note", "one")
+    claimed = await first.outbox.claim(CITIZEN_LANE, ("console",))
     assert [i.text for i in claimed] == ["one"]
-    assert await second.claim_outbox(CITIZEN_LANE, ("console",)) == []  # taken until settled or the lease ends
-    await first.mark_retry(claimed[0].id, "network down", 0)
-    assert [i.text for i in await second.claim_outbox(CITIZEN_LANE, ("console",))] == ["one"]
+    assert await second.outbox.claim(CITIZEN_LANE, ("console",)) == []  # taken until settled or the lease ends
+    await first.outbox.mark_retry(claimed[0].id, "network down", 0)
+    assert [i.text for i in await second.outbox.claim(CITIZEN_LANE, ("console",))] == ["one"]
 
 
 async def test_the_retention_purge_runs_in_one_process_at_a_time(two_processes: tuple[Storage, Storage]) -> None:
     first, second = two_processes
-    await first.enqueue("console", "c1", "note", "old")
-    await first._write("UPDATE outbox SET status = 'sent', created_at = 1")
-    async with first._try_lock(PURGE_LOCK) as held:  # as if `first` were purging
+    await first.outbox.enqueue("console", "c1", "note", "old")
+    [sent] = await first.outbox.claim(CITIZEN_LANE, ("console",))
+    await first.outbox.mark_sent(sent.id)
+    async with first.coordination.try_lock(PURGE_LOCK) as held:  # as if `first` were purging
         assert held
-        assert await asyncio.wait_for(second.purge_before(time.time()), 5) == 0  # skipped, not waiting
-        assert await second.outbox_counts() == {"sent": 1}
-    await second.purge_before(time.time())
-    assert await second.outbox_counts() == {}
+        assert await asyncio.wait_for(second.retention.purge(time.time()), 5) == 0  # skipped, not waiting
+        assert await second.outbox.counts() == {"sent": 1}
+    await second.retention.purge(time.time())
+    assert await second.outbox.counts() == {}
 
 
 async def test_a_zalo_token_refresh_waits_for_another_process(pg_server: PgServer) -> None:
     url = pg_server.create_database()
     config = load_config(env={}, db_url=url)
-    await (await Storage.open(config)).close()
-    one, two = await channel_store(config).open(), await channel_store(config).open()
+    first, second = await Storage.open(config), await Storage.open(config)  # two processes
+    one, two = first.channels, second.channels
     try:
         order: list[str] = []
 
         async def refresh(store: ChannelStore, who: str) -> None:
-            async with store.exclusive("zalo_oa token refresh"):
+            async with store.coordination.exclusive("zalo_oa token refresh"):
                 order.append(f"{who} in")
                 await asyncio.sleep(0.2)
                 order.append(f"{who} out")
 
-        first = asyncio.create_task(refresh(one, "one"))
+        started = asyncio.create_task(refresh(one, "one"))
         await asyncio.sleep(0.05)
-        await asyncio.gather(first, refresh(two, "two"))
+        await asyncio.gather(started, refresh(two, "two"))
         assert order == ["one in", "one out", "two in", "two out"]
     finally:
-        await one.close()
-        await two.close()
+        await first.close()
+        await second.close()
         pg_server.drop_database(url)
 
 

@@ -61,14 +61,14 @@ async def test_a_citizen_spreading_messages_over_processes_meets_one_limit(two_s
 async def test_the_window_passes_and_its_row_is_purged(pg_url: str) -> None:
     first, second = await Storage.open(pg_url), await Storage.open(pg_url)
     try:
-        guards = [SharedFloodGuard(first, 2, window=0.5), SharedFloodGuard(second, 2, window=0.5)]
+        guards = [SharedFloodGuard(first.limits, 2, window=0.5), SharedFloodGuard(second.limits, 2, window=0.5)]
         verdicts = [await guards[n % 2].verdict("zalo_oa", "9") for n in range(5)]
         assert verdicts == [OK, OK, WARN, DROP, DROP]
         await asyncio.sleep(0.6)
         assert await guards[1].verdict("zalo_oa", "9") == OK  # a new window
         await asyncio.sleep(0.6)
         await guards[0].tidy()
-        assert await first._value("SELECT count(*) FROM flood_windows") == 0
+        assert await first.database.value("SELECT count(*) FROM flood_windows") == 0
     finally:
         await first.close()
         await second.close()
@@ -80,7 +80,7 @@ async def test_one_process_keeps_its_flood_limit_in_memory(tmp_path: Path) -> No
         guard = flood_guard(storage, 2)
         assert isinstance(guard, FloodGuard)
         assert [await guard.verdict("telegram", "1") for _ in range(4)] == [OK, OK, WARN, DROP]
-        assert await storage.flood_hit("telegram", "1", 60.0) == 1  # the table is there, unused by one process
+        assert await storage.limits.flood_hit("telegram", "1", 60.0) == 1  # the table is there, unused by one process
     finally:
         await storage.close()
 
@@ -101,7 +101,7 @@ async def test_a_standby_takes_over_polling_when_the_holder_dies(pg_url: str) ->
         assert not await poll_lease(standby, "poll:telegram")  # one poller at a time
         assert await poll_lease(holder, "poll:telegram")  # kept
         assert await poll_lease(standby, "poll:zalo_bot")  # each platform its own lock
-        holder.locks.terminate()  # the holder's process dies: its connection drops without a goodbye
+        holder.coordination.terminate()  # the holder's process dies: its connection drops without a goodbye
         assert await _takes_over(standby, "poll:telegram")
         assert not await poll_lease(holder, "poll:telegram")  # a holder that lost its connection stands by
     finally:
@@ -123,7 +123,7 @@ async def test_a_restarted_process_does_not_wait_out_its_predecessor(pg_url: str
         assert await _takes_over(after, "poll:telegram")
     finally:
         await after.close()
-        before.locks.terminate()
+        before.coordination.terminate()
         await before.close()
 
 
@@ -132,13 +132,13 @@ async def test_processes_share_the_bots_send_schedule(two_services: list[Service
     now, interval = 1_000_000.0, 1.0 / 30
     # 90 sends asked for at the same instant, alternately by two processes: 30 go at once (one second's
     # burst after a quiet spell), the rest wait their turn, one thirtieth of a second apart across both.
-    waits = [await (first, second)[n % 2].send_slot("telegram", interval, 1.0, now=now) for n in range(90)]
+    waits = [await (first, second)[n % 2].limits.send_slot("telegram", interval, 1.0, now=now) for n in range(90)]
     assert waits.count(0.0) == 30
     assert waits == sorted(waits)
     assert all(abs(b - a - interval) < 1e-6 for a, b in itertools.pairwise(waits[29:]))
     assert abs(waits[-1] - 60 * interval) < 1e-6  # the 90th goes two seconds later
     # A quiet spell later the burst is available again.
-    assert await first.send_slot("telegram", interval, 1.0, now=now + 10) == 0.0
+    assert await first.limits.send_slot("telegram", interval, 1.0, now=now + 10) == 0.0
 
 
 async def test_telegram_calls_that_send_take_a_slot_and_fetching_updates_does_not(
@@ -150,7 +150,7 @@ async def test_telegram_calls_that_send_take_a_slot_and_fetching_updates_does_no
         """The real schedule, remembering each wait it handed out."""
 
         async def send_slot(self, name: str, interval: float, burst: float, now: float | None = None) -> float:
-            taken.append(await storage.send_slot(name, interval, burst, now))
+            taken.append(await storage.limits.send_slot(name, interval, burst, now))
             return taken[-1]
 
     limiter = SharedRateLimiter(Recorded(), AIORateLimiter(max_retries=0))
@@ -168,4 +168,4 @@ async def test_telegram_calls_that_send_take_a_slot_and_fetching_updates_does_no
         await limiter.shutdown()
     assert ran == ["sendMessage", "getUpdates", "sendMessage", "answerCallbackQuery"]
     assert taken == [0.0, 0.0, 0.0]  # three sends, inside the burst; getUpdates took no slot
-    assert await storage._value("SELECT count(*) FROM rate_slots WHERE name = ?", (SCHEDULE,)) == 1
+    assert await storage.database.value("SELECT count(*) FROM rate_slots WHERE name = ?", (SCHEDULE,)) == 1

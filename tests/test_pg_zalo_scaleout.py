@@ -88,11 +88,7 @@ def _block(served: Served, user: str, entered: asyncio.Event, release: asyncio.E
 
 def _kill(served: Served) -> None:
     """Every database connection of the process drops at once, as when it is killed."""
-    store, storage = served.channel.store, cast(Any, served.stack.services.storage)
-    store.locks.terminate()
-    store._pg.terminate()
-    storage.locks.terminate()
-    storage.pool.terminate()
+    cast(Any, served.stack.services.storage.database).terminate()
 
 
 async def test_a_process_dying_mid_event_leaves_its_citizen_to_the_other(fake: FakeZaloOA,
@@ -111,6 +107,6 @@ async def test_a_process_dying_mid_event_leaves_its_citizen_to_the_other(fake: F
     try:
         assert await wait_answers(fake, "u9", len(QUESTIONS)) == list(QUESTIONS.values())
         await settle(survivor)
-        assert await survivor.channel.store.count_events("zalo_oa") == {"done": len(QUESTIONS)}
+        assert await survivor.channel.store.inbound.counts("zalo_oa") == {"done": len(QUESTIONS)}
     finally:
         release.set()

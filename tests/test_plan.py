@@ -79,7 +79,7 @@ async def test_a_copy_moves_the_years_on_and_starts_without_results(services: Se
     assert copied["2.5"].deadline.startswith("- Quý III/2026") and copied["2.5"].due == dt.date(2026, 9, 30)
     assert all(not t.result and not t.note and not t.evidence for t in view.tasks)
     assert {t.status for t in view.tasks} <= {"upcoming", "ongoing"}
-    history = await services.storage.plan_changes(copied["8.1"].id)
+    history = await services.storage.plan.changes(copied["8.1"].id)
     assert [(c.field, c.new, c.changed_by) for c in history] == [("created", "sao chép từ kỳ «6 tháng cuối năm 2021»",
                                                                   "cli:lan")]
     again = await services.plan.create_period("cli:lan", "Năm 2026")
@@ -106,7 +106,7 @@ async def test_adding_and_editing_keep_who_changed_what_and_when(services: Servi
     assert edited.ok and set(edited.changed) == {"status", "note", "evidence", "partners"}
     moved = await services.plan.edit_task("web:minh", second.task.id, TaskDraft(area="V"))
     assert moved.task is not None and moved.task.code == "5.1"  # the next number in its new area
-    history = await services.storage.plan_changes(added.task.id)
+    history = await services.storage.plan.changes(added.task.id)
     seen = {(c.field, c.old, c.new, c.changed_by) for c in history}
     assert ("status", "upcoming", "done", "web:minh") in seen and ("note", "", "Đã chạy thử", "web:minh") in seen
     assert ("partners", "Phòng KSTTHC", "Phòng KSTTHC; Trung tâm PVHCC", "web:minh") in seen
@@ -114,7 +114,7 @@ async def test_adding_and_editing_keep_who_changed_what_and_when(services: Servi
     assert all(c.at > 0 for c in history)
     unchanged = await services.plan.edit_task("web:minh", added.task.id, TaskDraft(note="Đã chạy thử"))
     assert unchanged.ok and unchanged.changed == () and "không có gì thay đổi" in unchanged.message
-    task = await services.storage.plan_task(added.task.id)
+    task = await services.storage.plan.task(added.task.id)
     assert task is not None and task.status_by == "web:minh" and task.evidence == "https://sonla.gov.vn/papibot"
 
 
@@ -127,7 +127,7 @@ async def test_bad_edits_are_refused_and_change_nothing(services: Services) -> N
                         (TaskDraft(note="x" * 501), "quá dài")):
         outcome = await services.plan.edit_task("web:lan", task.id, draft)
         assert not outcome.ok and said in outcome.message
-    assert await services.storage.plan_changes(task.id) == [c for c in await services.storage.plan_changes(task.id)
+    assert await services.storage.plan.changes(task.id) == [c for c in await services.storage.plan.changes(task.id)
                                                             if c.field == "created"]
     assert not (await services.plan.add_task("web:lan", view.period.id, TaskDraft(area="I", task="x"))).ok
     assert not (await services.plan.edit_task("web:lan", 10**12, TaskDraft(note="x"))).ok
@@ -148,16 +148,16 @@ async def test_a_report_is_imported_into_the_period_it_names_and_again_keeps_off
                        encoding="utf-8")
     again, _ = await services.plan.import_report("cli:lan", changed)
     assert not again.created and again.added == [] and again.updated == ["6.1"] and again.kept_status == ["8.1"]
-    history = await services.storage.plan_changes(codes["6.1"].id)
+    history = await services.storage.plan.changes(codes["6.1"].id)
     assert history[0].field == "task" and history[0].changed_by == "cli:lan" and "Nâng cấp thiết bị" in history[0].new
-    kept = await services.storage.plan_task(codes["8.1"].id)
+    kept = await services.storage.plan.task(codes["8.1"].id)
     assert kept is not None and kept.status == "done" and kept.note == "Đã chạy"
 
 
 async def test_statuses_recorded_before_periods_existed_are_carried_into_the_first_plan(config: Config) -> None:
     storage = await Storage.open(config)
     try:
-        await storage.set_task_status("5.6", "done", "Đã trả lời 12 phản ánh", "telegram:7")
+        await storage.plan.set_task_status("5.6", "done", "Đã trả lời 12 phản ánh", "telegram:7")
     finally:
         await storage.close()
     services = await _open(config, dt.date(2026, 3, 5))
@@ -165,7 +165,7 @@ async def test_statuses_recorded_before_periods_existed_are_carried_into_the_fir
         task = await services.plan.task_by_code("5.6")
         assert task is not None and task.status == "done" and task.note == "Đã trả lời 12 phản ánh"
         assert task.status_by == "telegram:7"
-        history = await services.storage.plan_changes(task.id)
+        history = await services.storage.plan.changes(task.id)
         assert ("status", "ongoing", "done", "telegram:7") in {(c.field, c.old, c.new, c.changed_by) for c in history}
         view = await services.plan.view()
         assert view is not None and task_dict(view, task)["edited"]
@@ -177,7 +177,7 @@ async def test_processes_starting_together_on_a_new_database_seed_the_plan_once(
     opened = await asyncio.gather(*(_open(config, dt.date(2026, 3, 5)) for _ in range(3)))
     try:
         assert [len(await s.plan.periods()) for s in opened] == [1, 1, 1]
-        assert len(await opened[0].storage.plan_tasks((await opened[0].plan.periods())[0].id)) == 31
+        assert len(await opened[0].storage.plan.tasks((await opened[0].plan.periods())[0].id)) == 31
     finally:
         for s in opened:
             await s.close()

@@ -128,7 +128,7 @@ async def test_the_dashboard_quick_edit_records_the_status_in_the_period_shown(s
     assert done.headers["location"].startswith(f"/dashboard?period={old}&msg=")
     shown = await web.get("/dashboard", params={"period": str(old)})
     assert "1 nhiệm vụ được cập nhật sau ngày đó" in shown.text and "Đã ban hành tháng 12/2021" in shown.text
-    after = await services.storage.plan_task(task.id)
+    after = await services.storage.plan.task(task.id)
     assert after is not None and after.status == "done" and after.status_by == "web:minh"
 
 

@@ -26,12 +26,12 @@ async def test_promotion_never_publishes_a_citizens_personal_data(services: Serv
         assert found in refused.text  # the officer is shown what to edit
     new = await services.admin.promote_new(admin(), number or 0, "Xin phép bay flycam của Lò Thị Mai")
     assert isinstance(new, PersonalData)  # a title with a name is refused too
-    assert await services.storage._value("SELECT count(*) FROM learned_items") == 0  # nothing stored yet
+    assert await services.storage.database.value("SELECT count(*) FROM learned_items") == 0  # nothing stored yet
     edited = "xin phép bay flycam quay phim đám cưới thì làm thế nào"
     assert succeeded(await services.admin.promote(admin(), number or 0, "tra-cuu-thu-tuc", edited))
     reply = await say(services, citizen(6), "xin phép bay flycam quay phim đám cưới")
     assert reply.diagnosis.topic == "tra-cuu-thu-tuc"
-    stored = " ".join(str(r[0]) for r in await services.storage._all("SELECT body FROM learned_items"))
+    stored = " ".join(str(r[0]) for r in await services.storage.database.all("SELECT body FROM learned_items"))
     assert edited in stored
     for private in ("Lò Thị Mai", "0912345678", "014190001234", "Hua La"):
         assert private not in reply.text and private not in stored

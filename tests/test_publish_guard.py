@@ -113,7 +113,7 @@ async def cli(config: Config, *argv: str) -> int:
 
 
 async def learned_bodies(services: Services) -> str:
-    return " ".join(str(r[0]) for r in await services.storage._all("SELECT body FROM learned_items"))
+    return " ".join(str(r[0]) for r in await services.storage.database.all("SELECT body FROM learned_items"))
 
 
 async def test_cli_promote_refuses_personal_data_in_the_answer_and_audits_a_kept_name(
@@ -135,7 +135,7 @@ async def test_cli_promote_refuses_personal_data_in_the_answer_and_audits_a_kept
     reason = "cán bộ tiếp dân, tên công khai"
     assert await cli(config, "queue", "promote", str(number), "--new", "--title", "Nuôi ong", "--question",
                      "xin phép nuôi ong", "--answer", spokesperson, "--allow-name", reason) == 0
-    [row] = [a for a in await services.storage.audit_log() if a["action"] == "allow_name"]
+    [row] = [a for a in await services.storage.audit.recent() if a["action"] == "allow_name"]
     assert row["admin_id"] == "cli:0" and row["ticket_id"] == number and row["at"] >= before
     assert reason in row["detail"] and "Lò Văn Minh" not in row["detail"]
 
@@ -165,7 +165,7 @@ async def test_learned_import_refuses_personal_data_in_an_answer(services: Servi
     assert await cli(config, "learned", "import", str(path)) == 1
     assert await cli(config, "learned", "import", str(path), "--allow-name", "cán bộ phụ trách, tên công khai") == 0
     assert "Cầm Văn Nọi" in await learned_bodies(services)
-    assert [a["detail"] for a in await services.storage.audit_log() if a["action"] == "allow_name"] == [
+    assert [a["detail"] for a in await services.storage.audit.recent() if a["action"] == "allow_name"] == [
         "(tệp): giữ 1 họ tên; lý do: cán bộ phụ trách, tên công khai"]
 
 

@@ -9,10 +9,11 @@ from dataclasses import replace
 import pytest
 
 from bot.engine.core import Core
-from bot.engine.delivery import Undeliverable
+from bot.engine.delivery import Undeliverable, backoff
 from bot.engine.guard import FloodGuard
 from bot.engine.router import Router
 from bot.engine.services import open_services
+from bot.kernel.clock import FixedClock
 from bot.kernel.models import OutboxItem, Progress, Reply
 from bot.kernel.render import split_message
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -30,7 +31,7 @@ async def test_unknown_question_gets_a_ticket_once(services) -> None:
     again = await services.citizen.ask(citizen(), UNKNOWN.upper() + " ?")
     assert first.diagnosis.ticket_id is not None and again.diagnosis.ticket_id == first.diagnosis.ticket_id
     assert f"#{first.diagnosis.ticket_id}" in first.text and "đang chờ trả lời" in again.text
-    tickets, total = await services.storage.pending_tickets()
+    tickets, total = await services.storage.tickets.pending()
     assert total == 1 and tickets[0].question == UNKNOWN
 
 
@@ -75,28 +76,34 @@ async def test_answer_survives_a_restart_before_delivery(config) -> None:
         await s.close()
 
 
-async def test_failed_delivery_is_retried_and_blocked_citizen_marked(services) -> None:
-    ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
-    await services.admin.answer(admin(), ticket, "Trả lời.")
+async def test_failed_delivery_is_retried_and_blocked_citizen_marked(config) -> None:
+    clock = FixedClock()
+    services = await open_services(config, clock=clock)
+    try:
+        ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
+        assert ticket is not None
+        await services.admin.answer(admin(), ticket, "Trả lời.")
 
-    async def broken(chat_id: str, reply: Reply) -> None:
-        raise ConnectionError("network down")
+        async def broken(chat_id: str, reply: Reply) -> None:
+            raise ConnectionError("network down")
 
-    assert await deliver_due(services.storage, "console", broken) == 0
-    assert await services.storage.due_outbox("citizen", ("console",)) == []  # backing off, not lost
-    await services.storage._write("UPDATE outbox SET next_attempt_at = 0")  # the back-off has passed
-    told: list[int | None] = []
+        assert await deliver_due(services.storage, "console", broken) == 0
+        assert await services.storage.outbox.due("citizen", ("console",)) == []  # backing off, not lost
+        clock.advance(backoff(0))  # the back-off has passed
+        told: list[int | None] = []
 
-    async def blocked(chat_id: str, reply: Reply) -> None:
-        raise Undeliverable("bot was blocked by the user")
+        async def blocked(chat_id: str, reply: Reply) -> None:
+            raise Undeliverable("bot was blocked by the user")
 
-    async def notify(item: OutboxItem, why: str) -> None:
-        told.append(item.ticket_id)
+        async def notify(item: OutboxItem, why: str) -> None:
+            told.append(item.ticket_id)
 
-    await deliver_due(services.storage, "console", blocked, notify)
-    assert told == [ticket]
-    row = await services.storage._one("SELECT status, attempts FROM outbox")
-    assert tuple(row) == ("undeliverable", 2)
+        await deliver_due(services.storage, "console", blocked, notify)
+        assert told == [ticket]
+        [item] = await services.storage.outbox.items(ticket)
+        assert (item.status, item.attempts) == ("undeliverable", 2)
+    finally:
+        await services.close()
 
 
 async def test_two_admins_answering_at_once_one_wins(config, services) -> None:
@@ -109,7 +116,7 @@ async def test_two_admins_answering_at_once_one_wins(config, services) -> None:
         await other.close()
     assert sum(isinstance(o, Answered) for o in outcomes) == 1
     assert any(isinstance(o, Overtaken | NotPending) for o in outcomes)
-    outbox = await services.storage.due_outbox("citizen", ("console",))
+    outbox = await services.storage.outbox.due("citizen", ("console",))
     assert len(outbox) == 1
 
 
@@ -127,7 +134,7 @@ async def test_long_answer_is_delivered_in_telegram_sized_parts(services) -> Non
     long_answer = ("Hồ sơ gồm tờ khai và giấy tờ tùy thân. " * 130).strip()
     assert len(long_answer) > 5000
     await services.admin.answer(admin(), ticket, long_answer)
-    item = (await services.storage.due_outbox("citizen", ("console",)))[0]
+    item = (await services.storage.outbox.due("citizen", ("console",)))[0]
     parts = split_message(item.text)
     assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
     assert "".join(parts).count("Hồ sơ gồm") == 130
@@ -138,9 +145,9 @@ async def test_close_spam_silently_and_duplicates_politely(services) -> None:
     dup = (await services.citizen.ask(citizen(2), UNKNOWN)).diagnosis.ticket_id
     await services.admin.close(admin(), spam, "spam")
     await services.admin.close(admin(), dup, "trùng câu hỏi đã trả lời")
-    outbox = await services.storage.due_outbox("citizen", ("console",))
+    outbox = await services.storage.outbox.due("citizen", ("console",))
     assert [i.chat_id for i in outbox] == ["2"] and "đã được đóng" in outbox[0].text
-    actions = [a["action"] for a in await services.storage.audit_log()]
+    actions = [a["action"] for a in await services.storage.audit.recent()]
     assert actions.count("close") == 2
 
 
@@ -165,7 +172,7 @@ async def test_promoted_answer_answers_the_next_citizen_directly(config, service
 async def test_promote_as_example_of_existing_topic(services) -> None:
     question = "em bé chào đời rồi thì làm gì tiếp"
     assert (await services.citizen.ask(citizen(), question)).diagnosis.decision != "answer"
-    await services.storage.create_ticket(citizen(), question, "x")
+    await services.storage.tickets.create(citizen(), question, "x")
     await services.admin.answer(admin(), 1, "Xem hướng dẫn đăng ký khai sinh.")
     assert "khai-sinh" in (await say(services, admin(), "/promote 1 khai-sinh")).text
     reply = await services.citizen.ask(citizen(5), question)
@@ -178,10 +185,10 @@ async def test_ratings_and_counts(services) -> None:
     qid = int(next(data for row in r.buttons for _, data in row if data.startswith("fb:")).split(":")[1])
     assert "Cảm ơn" in (await services.citizen.rate(citizen(), qid, True)).text
     assert "không còn hiệu lực" in (await services.citizen.rate(citizen(9), qid, False)).text
-    assert (await services.storage.stats()).helpful == 1  # the stranger's rating was refused
+    assert (await services.storage.tickets.stats()).helpful == 1  # the stranger's rating was refused
     ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
     await services.admin.answer(admin(), ticket, "ok")
-    stats = await services.storage.stats()
+    stats = await services.storage.tickets.stats()
     assert (stats.received, stats.answered, stats.pending, stats.bot_answers) == (1, 1, 0, 1)
     assert stats.helpful_rate == 1.0 and stats.median_hours is not None
 
@@ -190,8 +197,8 @@ async def test_citizen_can_erase_their_data(services) -> None:
     await services.citizen.ask(citizen(42), UNKNOWN)
     await services.citizen.ask(citizen(43), UNKNOWN)
     assert "Đã xóa" in (await services.citizen.delete_data(citizen(42), True)).text
-    assert (await services.storage.tickets_of("console", "42")) == []
-    assert len(await services.storage.tickets_of("console", "43")) == 1
+    assert (await services.storage.tickets.of("console", "42")) == []
+    assert len(await services.storage.tickets.of("console", "43")) == 1
 
 
 async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
@@ -202,10 +209,9 @@ async def test_schema_upgrade_from_version_1_keeps_tickets(tmp_path) -> None:
                    " VALUES ('telegram', 5, 5, 'câu hỏi cũ', 1.0)")
     storage = await Storage.open(path)
     try:
-        ticket = await storage.ticket(1)
+        ticket = await storage.tickets.get(1)
         assert ticket is not None and ticket.question == "câu hỏi cũ" and ticket.status == "pending"
-        version = await (await storage.db.execute("SELECT version FROM schema_version")).fetchone()
-        assert version[0] == SCHEMA_VERSION
+        assert await storage.database.value("SELECT version FROM schema_version") == SCHEMA_VERSION
     finally:
         await storage.close()
 
@@ -224,7 +230,7 @@ async def test_a_learned_topic_outranks_the_out_of_scope_entry_it_now_covers(ser
 
 @pytest.mark.sqlite_only
 async def test_a_new_ticket_number_does_not_depend_on_what_the_reader_sees(services) -> None:
-    reader = services.storage.reader
+    reader = services.storage.database._reader  # the reader's snapshot is what this test is about
     await reader.execute("BEGIN")  # a read snapshot held open (a long report, a slow page) from before the ticket
     await reader.execute_fetchall("SELECT count(*) FROM tickets")
     try:
@@ -232,7 +238,7 @@ async def test_a_new_ticket_number_does_not_depend_on_what_the_reader_sees(servi
     finally:
         await reader.execute("ROLLBACK")
     assert reply.diagnosis.ticket_id is not None and f"#{reply.diagnosis.ticket_id}" in reply.text
-    assert [t.id for t in await services.storage.list_tickets()] == [reply.diagnosis.ticket_id]
+    assert [t.id for t in await services.storage.tickets.by_status()] == [reply.diagnosis.ticket_id]
 
 
 @pytest.mark.sqlite_only
@@ -251,12 +257,13 @@ async def test_two_thousand_concurrent_questions_each_get_their_number(config) -
 
     async def asked_while_officers_read(i: int) -> None:  # reads overlapping every write
         await asyncio.gather(core.process(event_for(citizen(i), f"{UNKNOWN} lần {i}"), Recorder()),
-                             s.storage.pending_tickets(5), s.storage.tickets_of("console", str(i - 1)))
+                             s.storage.tickets.pending(5), s.storage.tickets.of("console", str(i - 1)))
 
     try:
         await asyncio.gather(*(asked_while_officers_read(i) for i in range(2000)))
-        tickets = {t.chat_id: t.id for t in await s.storage.list_tickets()}
-        announced = {int(r[0]) for r in await s.storage._all("SELECT ticket_id FROM outbox WHERE kind = 'admin_post'")}
+        tickets = {t.chat_id: t.id for t in await s.storage.tickets.by_status()}
+        announced = {int(r[0]) for r in
+                     await s.storage.database.all("SELECT ticket_id FROM outbox WHERE kind = 'admin_post'")}
     finally:
         await s.close()
     assert len(tickets) == 2000

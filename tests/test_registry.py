@@ -149,7 +149,7 @@ async def test_queueing_a_message_wakes_the_delivery_worker(tmp_path: Path) -> N
     delivering = asyncio.create_task(worker.run())
     try:
         await asyncio.sleep(0.2)  # the worker has looked once and waits
-        await storage.enqueue("fake", "officers", "note", "Có câu hỏi mới", lane=OFFICER_LANE)
+        await storage.outbox.enqueue("fake", "officers", "note", "Có câu hỏi mới", lane=OFFICER_LANE)
         await _until(lambda: bool(sender.to("officers")), 5)
         assert sender.to("officers") == ["Có câu hỏi mới"]
     finally:

@@ -57,5 +57,5 @@ async def test_roles_hold_for_every_privileged_command(services: Services) -> No
         assert "chỉ dành cho cán bộ" in (await say(services, citizen(5), line)).text, line
     for line in ("/status", "/task 8.1", "/capnhat 8.1 done", "/counts"):
         assert "chỉ dành cho cán bộ" in (await say(services, citizen(5), line)).text, line
-    assert (await services.storage.ticket(ticket)).status == "pending"
+    assert (await services.storage.tickets.get(ticket)).status == "pending"
     assert "8.1" in (await say(services, staff, "/task 8.1")).text

@@ -129,7 +129,7 @@ async def test_capnhat_records_who_and_when_and_survives_reimport(services, staf
     assert (await staff.status_data("V"))["area"]["done"] == 7
     status = to_plain((await say(services, OFFICER, "/status")).text)
     assert "1 nhiệm vụ được cập nhật sau ngày đó" in status  # the report's day stays the period's "as of"
-    history = await services.storage.plan_changes(int(after["row"]))
+    history = await services.storage.plan.changes(int(after["row"]))
     assert [(c.field, c.new, c.changed_by) for c in history[:2]] == [
         ("note", "Đã trả lời 12 phản ánh", "console:7"), ("status", "done", "console:7")]
 
@@ -144,7 +144,7 @@ async def test_capnhat_bad_input(services):
 
 
 async def test_counts_show_live_queue_beside_report_figures_each_with_its_dates(services, staff):
-    await staff.storage.create_ticket(CITIZEN_USER, "Xin hỏi thủ tục?", "xin hoi thu tuc")
+    await staff.storage.tickets.create(CITIZEN_USER, "Xin hỏi thủ tục?", "xin hoi thu tuc")
     data = await staff.counts_data()
     assert data["queue"]["received"] == 1 and data["queue"]["pending"] == 1
     rows = {r["label"]: r["value"] for r in data["live"][0]["rows"]}

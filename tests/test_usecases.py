@@ -45,17 +45,17 @@ async def _ticket(services: Services, user: int = 42) -> int:
 
 
 async def _kinds(services: Services, ticket: int) -> list[str]:
-    return [d["kind"] for d in await services.storage.ticket_deliveries(ticket) if d["lane"] == "citizen"]
+    return [d["kind"] for d in await services.storage.outbox.deliveries(ticket) if d["lane"] == "citizen"]
 
 
 async def test_answering_a_pending_ticket_queues_it_for_the_citizen(services: Services) -> None:
     ticket = await _ticket(services)
     outcome = await services.admin.answer(admin(), ticket, "  Liên hệ Sở Xây dựng.  ")
     assert isinstance(outcome, Answered) and outcome.ticket.id == ticket
-    outbox = await services.storage.due_outbox("citizen", ("console",))
+    outbox = await services.storage.outbox.due("citizen", ("console",))
     assert [(item.chat_id, item.ticket_id) for item in outbox] == [("42", ticket)]
     assert "Liên hệ Sở Xây dựng." in outbox[0].text and UNKNOWN in outbox[0].text
-    stored = await services.storage.ticket(ticket)
+    stored = await services.storage.tickets.get(ticket)
     assert stored is not None and stored.status == "answered" and stored.answer == "Liên hệ Sở Xây dựng."
 
 
@@ -74,7 +74,7 @@ async def test_bad_answers_are_named_by_their_outcome(services: Services) -> Non
     assert await services.admin.answer(admin(), ticket, "x" * (MAX_ANSWER + 1)) == TooLong(MAX_ANSWER + 1, MAX_ANSWER)
     assert await services.admin.answer(STAFF_USER, ticket, "x") == Refused(ADMIN_ONLY)
     assert await services.admin.answer(citizen(), ticket, "x") == Refused(ADMIN_ONLY)
-    stored = await services.storage.ticket(ticket)
+    stored = await services.storage.tickets.get(ticket)
     assert stored is not None and stored.status == "pending" and await _kinds(services, ticket) == []
 
 
@@ -97,7 +97,7 @@ async def test_a_staff_member_cannot_correct_an_answer(services: Services) -> No
     for user in (STAFF_USER, web_staff):
         assert await services.inbox.correct(user, ticket, "Liên hệ Sở Văn hóa.") == Refused(ADMIN_ONLY)
     assert await _kinds(services, ticket) == ["answer"]
-    assert "correct" not in [a["action"] for a in await services.storage.audit_log()]
+    assert "correct" not in [a["action"] for a in await services.storage.audit.recent()]
 
 
 async def test_a_web_correction_by_a_non_admin_is_refused(services: Services) -> None:
@@ -111,7 +111,7 @@ async def test_a_web_correction_by_a_non_admin_is_refused(services: Services) ->
                                                                   "csrf": token})
     assert posted.status_code == 403
     assert await _kinds(services, ticket) == ["answer"]
-    stored = await services.storage.ticket(ticket)
+    stored = await services.storage.tickets.get(ticket)
     assert stored is not None and stored.answer == "Liên hệ Sở Xây dựng."
 
 
@@ -131,7 +131,7 @@ async def test_the_queue_preview_and_assignment(services: Services) -> None:
     page = await services.admin.queue(admin())
     assert isinstance(page, QueuePage) and [t.id for t in page.tickets] == [ticket] and not page.has_next
     assert await services.admin.queue(STAFF_USER) == Refused(ADMIN_ONLY)
-    stored = await services.storage.ticket(ticket)
+    stored = await services.storage.tickets.get(ticket)
     assert stored is not None
     preview = services.inbox.preview(admin(), stored, "Liên hệ <Sở Xây dựng>.")
     assert isinstance(preview, Preview) and not preview.html  # the console shows plain text: no markup, as typed
@@ -139,7 +139,7 @@ async def test_the_queue_preview_and_assignment(services: Services) -> None:
     await add_accounts(services)
     assigned = await services.inbox.assign(admin(), ticket, "lan")
     assert isinstance(assigned, Assigned) and assigned.name == "Nguyễn Thị Lan"
-    assert await services.storage.assigned_to(ticket) == "web:lan"
+    assert await services.storage.inbox.assigned_to(ticket) == "web:lan"
     assert await services.inbox.assign(admin(), ticket, "khong-co") == NoSuchOfficer("khong-co")
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,11 @@ async def test_survey_in_the_console_chat_is_counted_by_the_cli_and_survives_era
     assert stats["elements"]["feedback"] == {"mean": None, "n": 0}
     assert stats["by_month"]["2026-03"]["responses"] == 1
     # The answers carry no person id: the one link is the offer date, and erasure removes it.
-    assert await pinned.storage.survey_offer(PERSON.channel, PERSON.user_id) == ("2026-03-14", True)
-    assert PERSON.user_id not in json.dumps(await pinned.storage.survey_answers())
+    assert await pinned.storage.survey.offer(PERSON.channel, PERSON.user_id) == ("2026-03-14", True)
+    assert PERSON.user_id not in json.dumps(await pinned.storage.survey.answers())
     await say(pinned, PERSON, "/xoadulieu")
     await press(pinned, PERSON, "del:yes")
-    assert await pinned.storage.survey_offer(PERSON.channel, PERSON.user_id) is None
+    assert await pinned.storage.survey.offer(PERSON.channel, PERSON.user_id) is None
     assert await traces(pinned.storage, [PERSON.user_id]) == []
     assert json.loads(papibot(config, "survey", "stats", "--json").stdout)["elements"]["access"]["n"] == 1
 
@@ -113,7 +114,7 @@ async def test_stop_keeps_what_was_answered_and_a_person_is_asked_once_in_30_day
 async def test_a_survey_button_nobody_started_changes_nothing(pinned) -> None:
     reply = await press(pinned, citizen(9), "sv:v:AAAAAAAAAA:a:1")
     assert "không còn hiệu lực" in reply.text
-    assert await pinned.storage.survey_answers() == []
+    assert await pinned.storage.survey.answers() == []
     assert "không còn hiệu lực" in (await press(pinned, citizen(9), "sv:v:AAAA:a:1")).text  # malformed
 
 
@@ -131,7 +132,7 @@ async def test_skip_typed_on_a_channel_without_buttons_skips_and_other_text_is_a
     assert "Câu 4." in (await say(pinned, citizen(), "0")).text  # Câu 3 skipped
     assert (await say(pinned, citizen(), "làm hộ chiếu ở đâu")).diagnosis.decision == "answer"  # not a survey answer
     assert (await say(pinned, citizen(), "0")).diagnosis.decision != "survey"  # the survey's menu was replaced
-    [(_, answers)] = await pinned.storage.survey_answers()
+    [(_, answers)] = await pinned.storage.survey.answers()
     assert answers == {"viec": "ho-tich", "noi": "xa", "tiep-can": ""}
 
 
@@ -149,7 +150,7 @@ async def test_an_officers_answer_invites_once_and_danhgia_follows_the_invitatio
     await deliver_due(pinned.storage, "console", send)
     await deliver_due(pinned.storage, "console", send)
     assert len(received) == 2 and "/danhgia" in received[0] and "/danhgia" not in received[1]
-    assert await pinned.storage.survey_offer("console", "21") == ("2026-03-14", False)
+    assert await pinned.storage.survey.offer("console", "21") == ("2026-03-14", False)
     assert "Câu 1." in (await say(pinned, person, "/danhgia")).text  # the invitation is followed, once
 
 
@@ -237,9 +238,7 @@ async def test_erasure_and_retention_of_feedback(services, config, backend) -> N
     assert live(await services.staff.counts_data(), "feedback")["data"]["total"] == 1  # counted, anonymous
     await fill_feedback(services, citizen(6), "Giàng A Sử")
     await services.feedback.answer(admin(), 2, "Đã trả lời.")
-    async with services.storage._tx() as db:
-        await db.execute("UPDATE feedback_items SET created_at = 1")
-    await services.storage.purge_before(1000.0)
+    await services.storage.retention.purge(time.time() + 1)  # a retention of no time at all: every finished item
     assert await traces(services.storage, ["Giàng A Sử"]) == []
 
 
@@ -266,7 +265,7 @@ async def test_an_old_button_pressed_again_never_shortens_the_stored_answers(pin
     replies = await take(pinned, citizen(), "1", "1", "4", "5", "3", "2")
     token_press = replies[1].buttons[0][0][1]  # «UBND xã» of question 2, pressed again after the end
     assert "Câu 3." in (await press(pinned, citizen(), token_press)).text
-    [(_, answers)] = await pinned.storage.survey_answers()
+    [(_, answers)] = await pinned.storage.survey.answers()
     assert answers["ket-qua"] == "2" and len(answers) == 6
 
 

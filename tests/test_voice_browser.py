@@ -28,7 +28,7 @@ async def test_feedback_from_the_chat_is_answered_on_the_register_in_a_real_brow
     await take(services, citizen(62), "1", "2", "5", "4", "4", "5")
     for i, month in enumerate(("2020-01", "2020-02", "2020-03", "2020-04", "2020-05")):  # the chart shows five
         for j in range(3 + 4 * i):
-            await services.storage.save_survey_answers(f"m{i}x{j:08d}", month, "v", {"tiep-can": str(1 + j % 5),
+            await services.storage.survey.save_answers(f"m{i}x{j:08d}", month, "v", {"tiep-can": str(1 + j % 5),
                                                                                       "ket-qua": "4"}, 2)
     stop, server, base = await serve_console(services)
     try:

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from bot.engine.services import open_services
+from bot.kernel.clock import FixedClock
 from bot.kernel.models import Reply
 from tests.conftest import admin, citizen, deliver_due, say
 from tests.test_voice import PERSON, fill_feedback, take
@@ -40,7 +42,7 @@ async def test_register_pages_are_for_admins_and_need_csrf(services, web) -> Non
     assert "Lò Thị Mai" in item.text and "0912345678" in item.text  # the officer sees who to answer
     assert (await web.post("/feedback/1/answer", data={"answer": "x"})).status_code == 403  # no CSRF token
     assert (await web.get("/feedback/99")).status_code == 404
-    assert (await services.storage.feedback_item(1)).status == "received"  # type: ignore[union-attr]
+    assert (await services.storage.feedback.item(1)).status == "received"  # type: ignore[union-attr]
 
 
 async def test_officer_transfers_answers_and_publishes_on_the_register(services, web) -> None:
@@ -68,16 +70,21 @@ async def test_officer_transfers_answers_and_publishes_on_the_register(services,
     assert "Đã công khai" in (await web.get("/dashboard")).text
 
 
-async def test_deadlines_per_status_mark_overdue_items(services, config) -> None:
-    services.config = dataclasses.replace(config, feedback_deadlines=(("received", 5),))
-    await add_accounts(services)
-    await fill_feedback(services, PERSON)
-    async with services.storage._tx() as db:
-        await db.execute("UPDATE feedback_items SET status_at = ?", (time.time() - 6 * 86400,))
-    async with client(services) as web:
-        await login(web, "lan")
-        page = await web.get("/feedback")
-    assert "quá hạn" in page.text and "đã tiếp nhận 5 ngày" in page.text
+async def test_deadlines_per_status_mark_overdue_items(config) -> None:
+    clock = FixedClock(time.time())
+    services = await open_services(dataclasses.replace(config, feedback_deadlines=(("received", 5),)), clock=clock)
+    try:
+        await add_accounts(services)
+        await fill_feedback(services, PERSON)
+        async with client(services) as web:
+            await login(web, "lan")
+            assert "quá hạn" not in (await web.get("/feedback")).text
+            clock.advance(6 * 86400)  # nobody took it up for six days
+            await login(web, "lan")
+            page = await web.get("/feedback")
+        assert "quá hạn" in page.text and "đã tiếp nhận 5 ngày" in page.text
+    finally:
+        await services.close()
 
 
 async def test_dashboard_charts_each_element_with_its_answers_and_the_csv_and_report_agree(services, web) -> None:

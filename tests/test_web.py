@@ -46,6 +46,21 @@ async def test_login_cookie_and_logout(web) -> None:
     assert (await web.get("/inbox")).status_code == 303
 
 
+async def test_reading_pages_writes_nothing(services, web, monkeypatch) -> None:
+    await signed_in(web)
+    writes: list[object] = []
+    write = services.storage.database.write
+
+    async def counted(fn, turn=None, serial=True):
+        writes.append(fn)
+        return await write(fn, turn, serial)
+
+    monkeypatch.setattr(services.storage.database, "write", counted)
+    for path in ("/inbox", "/dashboard", "/inbox", "/misunderstood"):
+        assert (await web.get(path)).status_code == 200, path
+    assert writes == []  # the session was used a moment ago: its use is not written again at every page
+
+
 async def test_login_without_its_token_is_refused(web) -> None:
     response = await web.post("/login", data={"username": "lan", "password": PASSWORD, "csrf": "forged"})
     assert response.status_code == 403
@@ -66,7 +81,7 @@ async def test_post_without_csrf_is_refused(services, web) -> None:
     ticket = (await services.citizen.ask(citizen(), UNKNOWN)).diagnosis.ticket_id
     response = await web.post(f"/inbox/{ticket}/answer", data={"answer": "Trả lời", "action": "send"})
     assert response.status_code == 403
-    assert (await services.storage.ticket(ticket)).status == "pending"
+    assert (await services.storage.tickets.get(ticket)).status == "pending"
 
 
 async def test_oversized_forms_are_refused(web) -> None:
@@ -114,11 +129,11 @@ async def test_answer_from_the_inbox_reaches_the_citizen(services, web) -> None:
     assert fix.status_code == 303 and "%C4%90%C3%A3+g%E1%BB%ADi+%C4%91%C3%ADnh+ch%C3%ADnh" in fix.headers["location"]
     await deliver_due(services.storage, "console", send)
     assert f"Đính chính câu trả lời câu hỏi #{ticket}" in received[1] and "Liên hệ Sở Xây dựng." in received[1]
-    kinds = [d["kind"] for d in await services.storage.ticket_deliveries(ticket)]
+    kinds = [d["kind"] for d in await services.storage.outbox.deliveries(ticket)]
     assert kinds == ["answer", "correction:1"]
-    actions = [a["action"] for a in await services.storage.audit_log()]
+    actions = [a["action"] for a in await services.storage.audit.recent()]
     assert "answer" in actions and "correct" in actions
-    assert (await services.storage.audit_log())[0]["admin_id"] == "web:lan"
+    assert (await services.storage.audit.recent())[0]["admin_id"] == "web:lan"
 
 
 async def test_officers_chat_hears_of_answers_and_closures(config, tmp_path) -> None:
@@ -137,7 +152,7 @@ async def test_officers_chat_hears_of_answers_and_closures(config, tmp_path) -> 
             token = csrf((await web.get(f"/inbox/{first}")).text)
             await web.post(f"/inbox/{first}/answer", data={"answer": "Có.", "action": "send", "csrf": token})
             await web.post(f"/inbox/{second}/close", data={"reason": "trùng lặp", "csrf": token})
-        notes = [d for t in (first, second) for d in await services.storage.ticket_deliveries(t)
+        notes = [d for t in (first, second) for d in await services.storage.outbox.deliveries(t)
                  if d["lane"] == "officer" and d["kind"].startswith("web_")]
         assert [n["kind"] for n in notes] == ["web_answer", "web_close"]
         assert all(n["channel"] == "telegram" for n in notes)
@@ -151,16 +166,16 @@ async def test_close_assign_and_canned_replies(services, web) -> None:
     token = csrf((await web.get("/canned")).text)
     await web.post("/canned", data={"title": "Chuyển UBND xã", "body": "Bạn liên hệ UBND cấp xã.", "action": "save",
                                     "csrf": token})
-    canned_id = (await services.storage.canned_replies())[0].id
+    canned_id = (await services.storage.canned.every())[0].id
     page = await web.post(f"/inbox/{ticket}/answer", data={"answer": "Chào bạn.", "canned": str(canned_id),
                                                             "action": "insert", "csrf": token})
     assert "Chào bạn.\n\nBạn liên hệ UBND cấp xã." in page.text
     await web.post(f"/inbox/{ticket}/assign", data={"officer": "lan", "csrf": token})
-    assert await services.storage.assigned_to(ticket) == "web:lan"
+    assert await services.storage.inbox.assigned_to(ticket) == "web:lan"
     mine = await web.get("/inbox", params={"mine": "1"})
     assert UNKNOWN in mine.text
     await web.post(f"/inbox/{ticket}/close", data={"reason": "spam", "csrf": token})
-    assert (await services.storage.ticket(ticket)).status == "closed"
+    assert (await services.storage.tickets.get(ticket)).status == "closed"
     assert UNKNOWN not in (await web.get("/inbox")).text
     assert UNKNOWN in (await web.get("/inbox", params={"status": "closed", "q": "flycam"})).text
 
@@ -226,7 +241,7 @@ async def test_dashboard_charts_tasks_and_report(services, web) -> None:
     await web.post("/dashboard/task", data={"task": str(task.id), "status": "ongoing",
                                             "note": "Đã trả lời 12 phản ánh", "csrf": token})
     await web.post("/dashboard/task", data={"task": str(task.id), "status": "done", "note": "", "csrf": token})
-    after = await services.storage.plan_task(task.id)
+    after = await services.storage.plan.task(task.id)
     assert after is not None and after.status == "done" and after.note == "Đã trả lời 12 phản ánh"
     assert after.status_by == "web:minh"
     overdue = await web.get("/dashboard", params={"overdue": "1"})
@@ -269,9 +284,9 @@ def test_user_commands(tmp_path, monkeypatch, capsys) -> None:
 async def test_thumbs_down_answers_count_as_misunderstood(services, web) -> None:
     reply = await services.citizen.ask(citizen(70), "làm căn cước công dân ở đâu")
     assert reply.diagnosis.decision == "answer"
-    assert await services.storage.misunderstood_questions() == []  # answered and not rated: understood
-    row = await services.storage._one("SELECT id FROM questions WHERE user_id = '70'")
-    await services.storage.rate(int(row[0]), False)
+    assert await services.storage.questions.misunderstood() == []  # answered and not rated: understood
+    row = await services.storage.database.one("SELECT id FROM questions WHERE user_id = '70'")
+    await services.storage.questions.rate(int(row[0]), False)
     await signed_in(web)
     page = await web.get("/misunderstood")
     assert "làm căn cước công dân ở đâu" in page.text and "1 đánh giá không hữu ích" in page.text
@@ -285,7 +300,8 @@ PASSPORT = "làm hộ chiếu ở đâu"
 
 
 async def _question_id(services, user_id: int, text: str) -> int:
-    row = await services.storage._one("SELECT id FROM questions WHERE user_id = ? AND text = ?", (str(user_id), text))
+    row = await services.storage.database.one("SELECT id FROM questions WHERE user_id = ? AND text = ?",
+                                              (str(user_id), text))
     assert row is not None, text
     return int(row[0])
 
@@ -325,7 +341,7 @@ async def test_narrow_margin_answers_are_listed_under_the_configured_margin(serv
 
     question = "làm căn cước công dân ở đâu"  # answered; the runner-up trails by about 46 points
     assert (await services.citizen.ask(citizen(82), question)).diagnosis.decision == "answer"
-    assert await services.storage.doubtful_answers() == []  # default margin (15): not in doubt
+    assert await services.storage.doubts.pending() == []  # default margin (15): not in doubt
     wide = await open_services(dataclasses.replace(config, doubt_margin=50.0))
     try:
         await add_accounts(wide)
@@ -363,9 +379,9 @@ async def test_marking_right_and_dismissing_take_answers_off_the_list_and_count(
     assert "Thao tác không hợp lệ." in odd.text
     huge = await web.post("/misunderstood/99999999999999999999/verdict", data={"verdict": "right", "csrf": token})
     assert huge.status_code == 404  # a number no database row can have names nothing
-    counts = await services.storage.doubt_counts()
+    counts = await services.storage.doubts.counts()
     assert (counts.right, counts.dismissed, counts.open, counts.context) == (1, 1, 0, 2)
-    audit = {a["action"]: a for a in await services.storage.audit_log()}
+    audit = {a["action"]: a for a in await services.storage.audit.recent()}
     assert audit["doubt_right"]["admin_id"] == "web:lan" and audit["doubt_dismissed"]["detail"] == f"#{spam}"
     dashboard = await web.get("/dashboard")
     assert "xác nhận đúng 1, bỏ qua 1" in dashboard.text
@@ -390,14 +406,14 @@ async def test_teach_link_prefills_learn_and_saving_takes_the_answer_off_the_lis
 
 async def test_teaching_from_a_doubt_keeps_the_personal_data_check(services, web) -> None:
     text = "mất bao lâu ạ, số em 0912345678"
-    qid = await services.storage.log_question(citizen(87), text, "answer", "khai-sinh", 30.0, doubt="context")
+    qid = await services.storage.questions.log(citizen(87), text, "answer", "khai-sinh", 30.0, doubt="context")
     await signed_in(web)
     form = await web.get("/learn", params={"doubt": str(qid)})
     assert "thông tin cá nhân" in form.text and "Xác nhận lưu" not in form.text
     data = {"doubt": str(qid), "topic": "khai-sinh", "questions": text, "csrf": csrf(form.text), "action": "save"}
     refused = await web.post("/learn", data=data)
     assert refused.status_code == 200 and "thông tin cá nhân" in refused.text
-    assert (await services.storage.doubt_item(qid)) is not None  # still waiting for an officer
+    assert (await services.storage.doubts.item(qid)) is not None  # still waiting for an officer
 
 
 async def test_erasure_takes_a_doubtful_answer_and_its_words_off_the_page(services, web) -> None:

@@ -54,11 +54,11 @@ class Disk:
 
     async def fill(self) -> None:
         """No room for anything more."""
-        db = self.services.storage.db
+        database = self.services.storage.database
         if not self.real:
-            await db.execute("PRAGMA max_page_count = 1")  # never below the current size: it stops there
+            await database.execute("PRAGMA max_page_count = 1")  # never below the current size: it stops there
             return
-        await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the next commit must grow the log
+        await database.scrub()  # the WAL truncated: the next commit must grow it
         with self.filler.open("wb", buffering=0) as out:  # unbuffered: ENOSPC inside the loop, not at close
             try:
                 while True:
@@ -71,7 +71,7 @@ class Disk:
         if self.real:
             self.filler.unlink()
         else:
-            await self.services.storage.db.execute("PRAGMA max_page_count = 1073741823")
+            await self.services.storage.database.execute("PRAGMA max_page_count = 1073741823")
 
 
 @pytest.fixture(params=["tmpfs", "page cap"])
@@ -112,6 +112,6 @@ async def test_a_full_disk_keeps_pages_readable_and_healthz_says_so(disk: Disk) 
             assert health.status_code == 503 and health.json()["database"].startswith("unavailable")
         await disk.free()
         saved = await web.post("/canned", data={"title": "Hồ sơ", "body": LONG, "csrf": token})
-        assert saved.status_code == 303 and [c.title for c in await services.storage.canned_replies()] == ["Hồ sơ"]
+        assert saved.status_code == 303 and [c.title for c in await services.storage.canned.every()] == ["Hồ sơ"]
         assert (await web.get("/healthz")).json() == {"database": "ok"}
         assert (await _health_of(webhooks)).status_code == 200

@@ -54,7 +54,7 @@ async def test_a_server_error_is_a_page_of_ours_with_the_headers(services, monke
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("10.0.0.5", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as web:
         await login(web, "lan")
-        monkeypatch.setattr(services.storage, "inbox_tickets", broken)
+        monkeypatch.setattr(services.storage.inbox, "tickets", broken)
         page = await web.get("/inbox")
         assert page.status_code == 500 and "Lỗi máy chủ" in page.text and "a bug" not in page.text
         _secured(page)

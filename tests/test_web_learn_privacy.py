@@ -63,7 +63,7 @@ async def test_a_name_is_kept_only_with_a_reason_which_is_audited(services: Serv
     assert with_number.status_code == 200 and 'name="allow_name"' not in with_number.text  # never overridable
     saved = await web.post("/learn", data=form(page.text, ticket, answer, allow_name="cán bộ tiếp dân, tên công khai"))
     assert saved.status_code == 303 and services.brain.kb.topic(f"hoi-dap-{ticket}") is not None
-    [row] = [a for a in await services.storage.audit_log() if a["action"] == "allow_name"]
+    [row] = [a for a in await services.storage.audit.recent() if a["action"] == "allow_name"]
     assert row["admin_id"] == "web:lan" and row["ticket_id"] == ticket and row["at"] > 0
     assert row["detail"] == f"hoi-dap-{ticket}: giữ 1 họ tên; lý do: cán bộ tiếp dân, tên công khai"
     topic = services.brain.kb.topic(f"hoi-dap-{ticket}")

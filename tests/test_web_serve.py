@@ -13,6 +13,8 @@ import httpx
 import channels.web as web_module
 from app import run as app_module
 from app.commands.web import serve_web
+from bot.engine.services import open_services
+from bot.kernel.clock import FixedClock
 from bot.kernel.config import Config
 from bot.kernel.models import Progress, Reply
 from bot.store.storage import Storage
@@ -101,7 +103,7 @@ async def test_papibot_run_serves_the_console_and_follows_the_knowledge_version(
         await asyncio.sleep(0.05)
         other = await Storage.open(config)  # as a separate `papibot web` on the same database
         try:
-            await other.add_learned_questions(topic, [question])
+            await other.learned.add_questions(topic, [question])
         finally:
             await other.close()
         for _ in range(100):
@@ -114,16 +116,24 @@ async def test_papibot_run_serves_the_console_and_follows_the_knowledge_version(
         await task
 
 
-async def test_sessions_end_after_idle_time_and_cookies_are_secure_over_https(services) -> None:
-    await add_accounts(services)
-    async with client(services) as web:
-        await login(web, "lan")
-        assert (await web.get("/inbox")).status_code == 200
-        await services.storage._write("UPDATE web_sessions SET last_seen = ?", (time.time() - IDLE - 1,))
-        assert (await web.get("/inbox")).headers["location"] == "/login"
-    services.config = dataclasses.replace(services.config, web_url="https://canbo.sonla.example")
-    async with client(services) as web:
-        assert "secure" in (await login(web, "lan")).headers["set-cookie"].lower()
+async def test_sessions_end_after_idle_time_and_cookies_are_secure_over_https(config: Config) -> None:
+    clock = FixedClock(time.time())
+    services = await open_services(config, clock=clock)
+    try:
+        await add_accounts(services)
+        async with client(services) as web:
+            await login(web, "lan")
+            clock.advance(IDLE - 120)
+            assert (await web.get("/inbox")).status_code == 200  # used: the session lives on from now
+            clock.advance(IDLE - 60)
+            assert (await web.get("/inbox")).status_code == 200
+            clock.advance(IDLE + 1)
+            assert (await web.get("/inbox")).headers["location"] == "/login"
+        services.config = dataclasses.replace(services.config, web_url="https://canbo.sonla.example")
+        async with client(services) as web:
+            assert "secure" in (await login(web, "lan")).headers["set-cookie"].lower()
+    finally:
+        await services.close()
 
 
 async def test_papibot_run_leaves_the_console_to_papibot_web_when_its_port_is_zero(config: Config,

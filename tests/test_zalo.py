@@ -91,10 +91,10 @@ async def test_a_person_writing_from_zalo_silences_the_bot(fake: FakeZaloOA, oa:
     own = fake.messages_to("u8")[0]["message_id"]
     assert await post(fake, oa, fake.oa_echo_event("u8", "x", msg_id=own)) == 200
     await settle(oa)
-    assert not await oa.channel.store.taken_over("zalo_oa", "u8")
+    assert not await oa.channel.store.takeovers.taken_over("zalo_oa", "u8")
     assert await post(fake, oa, fake.oa_echo_event("u8", "Chào anh, tôi là cán bộ trực.")) == 200
     await settle(oa)
-    assert await oa.channel.store.taken_over("zalo_oa", "u8")
+    assert await oa.channel.store.takeovers.taken_over("zalo_oa", "u8")
     assert await post(fake, oa, fake.text_event("u8", "khai tử")) == 200
     await settle(oa)
     assert len(fake.messages_to("u8")) == 1

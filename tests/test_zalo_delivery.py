@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.kernel.config import load_config
-from bot.store.channel_store import ChannelStore
+from bot.store.storage import Storage
 from tests.fakezalo import FakeZaloBot, FakeZaloOA
 from tests.zalo_stack import OFFICER, bot_serving, bot_webhook, oa_config, oa_serving, say, settle
 
@@ -34,7 +34,11 @@ async def test_tokens_refreshed_on_expiry_and_on_216_and_rotation_survives_resta
         await say(fake, oa, "t1", "khai sinh")
         assert fake.refresh_count == 3
         assert oa.channel.state()["token"] == "ok"
-    stored = await (await ChannelStore(config.db_path).open()).tokens("zalo_oa")
+    storage = await Storage.open(config)
+    try:
+        stored = await storage.channels.tokens.get("zalo_oa")
+    finally:
+        await storage.close()
     assert stored is not None and stored.refresh_token == fake.refresh_token != seed
     async with oa_serving(config) as oa:  # the setting's (now dead) seed is not used again
         fake.expire_access_token()

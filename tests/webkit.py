@@ -22,8 +22,8 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 async def add_accounts(services: Services) -> None:
     """An admin (`lan`) and a staff member (`minh`)."""
-    await services.storage.add_web_user("lan", "Nguyễn Thị Lan", "admin", hash_password(PASSWORD), "telegram:77")
-    await services.storage.add_web_user("minh", "Lò Văn Minh", "staff", hash_password(PASSWORD), None)
+    await services.storage.accounts.add("lan", "Nguyễn Thị Lan", "admin", hash_password(PASSWORD), "telegram:77")
+    await services.storage.accounts.add("minh", "Lò Văn Minh", "staff", hash_password(PASSWORD), None)
 
 
 def client(services: Services, address: str = "10.0.0.5") -> httpx.AsyncClient:

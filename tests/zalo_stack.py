@@ -114,7 +114,7 @@ async def settle(served: Served, outbox: bool = True) -> None:
     """Until the inbound worker has handled every stored event and every reply went out (with `outbox`, also what
     waited in the outbox): nothing more can come."""
     async def handled() -> bool:
-        return not (await served.channel.store.count_events(served.channel.name)).get("pending")
+        return not (await served.channel.store.inbound.counts(served.channel.name)).get("pending")
 
     await until(handled, timeout=10, what="every stored event handled")
     await served.stack.core.drain()

@@ -29,7 +29,7 @@ async def learned_document(config: Config) -> Document:
     """The learned knowledge the bot serves: the database's, or the file a first start would import."""
     storage = await Storage.open(config)
     try:
-        if await storage.learned_initialised():
+        if await storage.learned.initialised():
             return (await stored_document(storage))[1]
     finally:
         await storage.close()
@@ -80,8 +80,8 @@ async def cmd_learned_import(args: argparse.Namespace, config: Config) -> int:
     storage = await Storage.open(config)
     try:
         await checked(storage, items, config.knowledge_dir, allow)
-        await storage.replace_learned(items)
-        version = await storage.knowledge_version()
+        await storage.learned.replace(items)
+        version = await storage.learned.version()
     except PersonalDataRefused as exc:
         allow_hint = f'papibot learned import {args.file} --allow-name "lý do"'
         return _refuse(refusal(exc.verdict, "sửa tệp rồi nhập lại", allow_hint, listed=False), exc.verdict.lines())

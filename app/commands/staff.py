@@ -97,7 +97,7 @@ def cmd_task(args: argparse.Namespace, config: Config) -> Awaitable[int]:
         data = await staff.task_data(args.words[0], pid)
         if data is not None and (args.json or pid is not None):
             if args.json:
-                data["history"] = [vars(c) for c in await staff.storage.plan_changes(int(data["row"]))]
+                data["history"] = [vars(c) for c in await staff.storage.plan.changes(int(data["row"]))]
                 print_json(data)
             else:
                 print(to_plain(staff.renderer.render("task.html", task=data, period=data["period_info"])))

@@ -29,7 +29,7 @@ async def _with_storage(config: Config, work: Callable[[Storage, Survey], Awaita
 def cmd_survey(args: argparse.Namespace, config: Config) -> Awaitable[int]:
     """`survey stats [--json]`: responses and each element's mean and answers, by month; `survey export`: CSV."""
     async def work(storage: Storage, survey: Survey) -> int:
-        answers = await storage.survey_answers()
+        answers = await storage.survey.answers()
         if args.survey_cmd == "export":
             text = survey_csv(survey, answers)
             if args.out:
@@ -54,7 +54,7 @@ def cmd_survey(args: argparse.Namespace, config: Config) -> Awaitable[int]:
 def cmd_feedback(args: argparse.Namespace, config: Config) -> Awaitable[int]:
     """`feedback list [--json] [--status S]`: the register (without the senders' details), and its counts."""
     async def work(storage: Storage, survey: Survey) -> int:
-        items = await storage.feedback_register(args.status or "")
+        items = await storage.feedback.register(args.status or "")
         rows = [{k: v for k, v in asdict(i).items() if k not in ("sender_name", "sender_contact", "chat_id",
                                                                    "user_id")} | {"code": i.code} for i in items]
         if args.json:

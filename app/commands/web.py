@@ -55,21 +55,21 @@ def cmd_user(args: argparse.Namespace, config: Config) -> Awaitable[int] | int:
 
     async def work(storage: Storage) -> int:
         if args.user_cmd == "list":
-            for u in await storage.web_users():
+            for u in await storage.accounts.every():
                 state = "đã khóa" if u.disabled else "hoạt động"
                 print(f"{u.login}\t{u.role}\t{u.name}\t{u.link or '-'}\t{state}")
             return 0
         if args.user_cmd == "add":
-            ok = await storage.add_web_user(args.login, args.name, args.role, hash_password(password), link)
+            ok = await storage.accounts.add(args.login, args.name, args.role, hash_password(password), link)
             done, fail = f"Đã tạo tài khoản {args.login} ({args.role}).", f"Tài khoản {args.login} đã có."
         elif args.user_cmd == "passwd":
-            ok = await storage.set_web_password(args.login, hash_password(password))
+            ok = await storage.accounts.set_password(args.login, hash_password(password))
             done, fail = f"Đã đổi mật khẩu của {args.login}.", f"Không có tài khoản {args.login}."
         else:
-            ok = await storage.disable_web_user(args.login)
+            ok = await storage.accounts.disable(args.login)
             done, fail = f"Đã khóa tài khoản {args.login}.", f"Không có tài khoản {args.login}."
         if ok:
-            await storage.audit("cli:0", f"user_{args.user_cmd}", None, args.login)
+            await storage.audit.record("cli:0", f"user_{args.user_cmd}", None, args.login)
         print(done if ok else fail, file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 1
 

@@ -120,12 +120,12 @@ class DeliveryWorker:
 
     async def run_once(self, lane: str) -> int:
         """Send the due head message of every chat in `lane` once, chats in parallel; returns how many went."""
-        items = await self.storage.claim_outbox(lane, tuple(self.senders))
+        items = await self.storage.outbox.claim(lane, tuple(self.senders))
         limit = asyncio.Semaphore(CONCURRENT_SENDS)
 
         async def one(item: OutboxItem) -> bool:
             async with limit:
-                if not self.storage.claim_stands(item):  # see OutboxStore.claim_stands: another process has it
+                if not self.storage.outbox.claim_stands(item):  # see OutboxStore.claim_stands: another process has it
                     log.warning("outbox %s left to another process: this one lost its claim", item.id)
                     return False
                 return await self._deliver(item, lane)
@@ -145,37 +145,37 @@ class DeliveryWorker:
             return False
         except RetryLater as exc:
             rate_limited(f"outbox {item.id} to {item.channel}:{item.chat_id}", exc)
-            await self.storage.mark_retry(item.id, str(exc), exc.seconds, uncertain, progress)
+            await self.storage.outbox.mark_retry(item.id, str(exc), exc.seconds, uncertain, progress)
             return False
         except Uncertain as exc:
             if uncertain:  # already retried once: a person should look at it
                 await self._give_up(item, lane, f"no confirmation twice: {exc}", progress)
             else:
-                await self.storage.mark_retry(item.id, f"uncertain: {exc}", UNCERTAIN_WAIT, True, progress)
+                await self.storage.outbox.mark_retry(item.id, f"uncertain: {exc}", UNCERTAIN_WAIT, True, progress)
             return False
         except Exception as exc:  # any channel fault: keep the item and try again later
             log.warning("outbox %s failed (attempt %s): %s", item.id, item.attempts + 1, exc)
             if item.attempts + 1 >= MAX_ATTEMPTS:
                 await self._give_up(item, lane, f"gave up after {MAX_ATTEMPTS} attempts: {exc}", progress)
             else:
-                await self.storage.mark_retry(item.id, f"{type(exc).__name__}: {exc}", backoff(item.attempts),
-                                              uncertain, progress)
+                await self.storage.outbox.mark_retry(item.id, f"{type(exc).__name__}: {exc}", backoff(item.attempts),
+                                                     uncertain, progress)
             return False
-        await self.storage.mark_sent(item.id, message_id)
+        await self.storage.outbox.mark_sent(item.id, message_id)
         if item.kind == "admin_post" and item.ticket_id is not None and message_id is not None:
-            await self.storage.set_admin_message(item.ticket_id, message_id)
+            await self.storage.tickets.set_admin_message(item.ticket_id, message_id)
         return True
 
     async def _noted(self, item_id: int, progress: Progress) -> None:
         """Record each accepted part at once: a process killed in the middle repeats none of them."""
         try:
-            await self.storage.mark_parts(item_id, progress)
+            await self.storage.outbox.mark_parts(item_id, progress)
         except Exception as exc:  # the send goes on; only a crash before the settlement could repeat a part
             log.warning("outbox %s: could not record the parts sent (%s)", item_id, exc)
 
     async def _give_up(self, item: OutboxItem, lane: str, reason: str,
                        progress: Progress | None = None) -> None:
-        await self.storage.mark_undeliverable(item.id, reason, progress)
+        await self.storage.outbox.mark_undeliverable(item.id, reason, progress)
         log.warning("outbox %s undeliverable: %s", item.id, reason)
         if lane == OFFICER_LANE:
             if self.on_notice_lost is not None:
@@ -189,7 +189,7 @@ async def wait_delivered(storage: Storage, timeout: float = 5.0) -> bool:
     try:
         async with asyncio.timeout(timeout):  # a real wait, not a reading of papibot's clock
             while True:
-                counts = await storage.outbox_counts()
+                counts = await storage.outbox.counts()
                 if not counts.get("pending") and not counts.get("uncertain"):
                     return True
                 await asyncio.sleep(0.05)

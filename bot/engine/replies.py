@@ -114,5 +114,6 @@ class Replies:
 
     async def _hand_over(self, event: Event, reply: Reply, progress: Progress, delay: float,
                          uncertain: bool) -> None:
-        await self.storage.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
-                                   delay=delay, status="uncertain" if uncertain else "pending", progress=progress)
+        await self.storage.outbox.enqueue(event.channel, event.chat_id, "reply", reply.text, buttons=reply.buttons,
+                                          delay=delay, status="uncertain" if uncertain else "pending",
+                                          progress=progress)

@@ -114,7 +114,7 @@ class Router:
     async def handle(self, event: Event) -> Reply | None:
         """The reply to one event, or None when nothing is to be said (redelivery, flood, ignored)."""
         storage = self.services.storage
-        if event.update_id is not None and await storage.processed(event.channel, event.update_id):
+        if event.update_id is not None and await storage.database.processed(event.channel, event.update_id):
             log.info("update %s:%s was handled before; not handled again", event.channel, event.update_id)
             return None
         user = self.user_of(event)
@@ -127,18 +127,19 @@ class Router:
         commands = [(c.usage or f"/{c.name}", c.help, c.role) for c in self.commands_for(user.role)]
         # Recorded before handling, so that an erasure in this very message removes the record too.
         first = event.private and event.channel not in TRUSTED_ROLE_CHANNELS and \
-            await storage.first_contact(event.channel, event.user_id)
+            await storage.conversations.first_contact(event.channel, event.user_id)
         reply = await self._dispatch(Request(self.services, user, event, turn, commands=commands))
         if reply is not None and reply.plain and not event.buttons:
             reply = replace(reply, text=reply.plain, plain="")
         notice = self.privacy_notice()
         if reply is not None and first and notice not in reply.text:
             reply = replace(reply, text=f"{notice}\n\n{reply.text}")
-        if turn is not None:
-            await storage.claim(turn)
         if reply is not None and reply.buttons and not event.buttons:
-            shown, rest = fold(reply.buttons)  # as the channel numbers them
-            await storage.save_menu(event.channel, event.chat_id, event.user_id, [data for _, data in shown], rest)
+            shown, rest = fold(reply.buttons)  # as the channel numbers them; the update is recorded with the menu
+            await storage.menus.save(event.channel, event.chat_id, event.user_id, [data for _, data in shown], rest,
+                                     turn)
+        elif turn is not None:
+            await storage.database.claim(turn)  # a write only when handling it stored nothing
         return reply
 
     def privacy_notice(self) -> str:
@@ -155,8 +156,8 @@ class Router:
             return await self.routes.unsupported(req) if event.private else None
         text = event.text.strip()
         if not event.buttons and (number := _NUMBER.match(text)):
-            payload = await self.services.storage.menu_choice(event.channel, event.chat_id, event.user_id,
-                                                              int(number[1]))
+            payload = await self.services.storage.menus.choice(event.channel, event.chat_id, event.user_id,
+                                                               int(number[1]))
             if payload is not None:
                 return await self._press(req, payload)
         if (command := _COMMAND.match(text)) is not None:

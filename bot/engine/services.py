@@ -54,7 +54,7 @@ class Services:
 
     async def purge_expired(self) -> int:
         """Erase what citizens left longer ago than the retention period, as the clock tells it; rows erased."""
-        return await self.storage.purge_before(self.clock.now() - self.config.retention_days * 86400)
+        return await self.storage.retention.purge(self.clock.now() - self.config.retention_days * 86400)
 
     async def dated_changes(self) -> int:
         """Tell the officers, once each, of the dated changes that passed while their topic was not checked again."""
@@ -93,7 +93,7 @@ async def open_plan(config: Config, storage: Storage, today: Today) -> PlanServi
     """The plan service; a database without any plan gets the tasks.yaml of the data directory (else the shipped
     one) as its first period, with the statuses officers recorded before periods existed."""
     try:
-        await seed_plan(storage, config.staff_file("tasks.yaml"), today(), await storage.task_overrides())
+        await seed_plan(storage, config.staff_file("tasks.yaml"), today(), await storage.plan.task_overrides())
     except TaskBookError as exc:
         raise KnowledgeError([str(exc)]) from exc
     return PlanService(storage, today)
@@ -107,7 +107,7 @@ async def open_services(config: Config, today: Today | None = None, clock: Clock
     renderer = Renderer(config.knowledge_dir / "templates")
     metrics, figures = load_staff_figures(config.staff_file("metrics.yaml"))
     survey = survey_of(config)
-    storage: Storage = await Storage.open(config)
+    storage: Storage = await Storage.open(config, clock)
     try:
         brain, version = await _brain(config, storage)
         plan = await open_plan(config, storage, today)

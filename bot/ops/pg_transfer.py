@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from bot.kernel.config import Config, is_pg_url
+from bot.store.database import Database
+from bot.store.files import DatabaseError
+from bot.store.postgres import PgDatabase
 from bot.store.schema_pg import IDENTITY_TABLES, TABLES
-from bot.store.sqlite import Database, DatabaseError
 
 
 class MigrationError(Exception):
@@ -22,12 +23,12 @@ class MigrationError(Exception):
 
 
 async def _columns(source: Database, table: str) -> list[str]:
-    return [str(c[1]) for c in await source._all(f"PRAGMA table_info({table})")]
+    return [str(c[1]) for c in await source.all(f"PRAGMA table_info({table})")]
 
 
 async def _last_ids(source: Database) -> dict[str, int]:
     """Per AUTOINCREMENT table, the highest id SQLite ever handed out (deleted rows included)."""
-    rows = await source._all("SELECT name, seq FROM sqlite_sequence")
+    rows = await source.all("SELECT name, seq FROM sqlite_sequence")
     return {str(r[0]): int(r[1] or 0) for r in rows}
 
 
@@ -35,9 +36,9 @@ async def copy_database(sqlite_path: Path, url: str) -> dict[str, tuple[int, int
     """Copy every table; per table (rows in SQLite, rows in PostgreSQL). Refuses a non-empty target."""
     from bot.store.storage import Storage
 
-    source = await Storage.open(sqlite_path)
+    source = (await Storage.open(sqlite_path)).database  # brought to the current schema, as any start would
     try:
-        target = await Storage.open(url)
+        target = await PgDatabase.open(url)
         try:
             return await _copy(source, target)
         finally:
@@ -46,8 +47,8 @@ async def copy_database(sqlite_path: Path, url: str) -> dict[str, tuple[int, int
         await source.close()
 
 
-async def _copy(source: Any, target: Any) -> dict[str, tuple[int, int]]:
-    filled = [t for t in TABLES if await target._value(f"SELECT count(*) FROM {t}")]
+async def _copy(source: Database, target: PgDatabase) -> dict[str, tuple[int, int]]:
+    filled = [t for t in TABLES if await target.value(f"SELECT count(*) FROM {t}")]
     if filled:
         raise MigrationError(f"the PostgreSQL database is not empty ({', '.join(filled)} hold rows): "
                              "migrate into a new, empty database")
@@ -55,15 +56,15 @@ async def _copy(source: Any, target: Any) -> dict[str, tuple[int, int]]:
     async with target.pool.acquire() as conn, conn.transaction():
         for table in TABLES:
             columns = await _columns(source, table)
-            rows = await source._all(f"SELECT {', '.join(columns)} FROM {table}")
+            rows = await source.all(f"SELECT {', '.join(columns)} FROM {table}")
             if rows:
                 await conn.copy_records_to_table(table, records=[tuple(r) for r in rows], columns=columns)
         for table in IDENTITY_TABLES:
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                                f" greatest(coalesce(max(id), 0), $1::bigint) + 1, false) FROM {table}",
                                last.get(table, 0))
-    counts = {t: (int(await source._value(f"SELECT count(*) FROM {t}")),
-                  int(await target._value(f"SELECT count(*) FROM {t}"))) for t in TABLES}
+    counts = {t: (int(await source.value(f"SELECT count(*) FROM {t}")),
+                  int(await target.value(f"SELECT count(*) FROM {t}"))) for t in TABLES}
     wrong = [t for t, (a, b) in counts.items() if a != b]
     if wrong:
         raise MigrationError(f"row counts differ after the copy in: {', '.join(wrong)}")

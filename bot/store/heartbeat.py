@@ -14,10 +14,10 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass
 
-from bot.store.sqlite import Database
+from bot.store.database import Database
+from bot.store.dbapi import Conn
 
 log = logging.getLogger(__name__)
 BEAT_EVERY = 20.0  # seconds between two beats of a delivering process
@@ -39,25 +39,31 @@ class Delivering:
         return channel in self.channels
 
 
-class HeartbeatStore(Database):
+class Heartbeat:
     """The heartbeat rows in the `leases` table."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     async def beat(self, name: str, channels: tuple[str, ...], now: float | None = None) -> None:
         """Record that process `name` delivers on `channels` now; forget processes gone for a week."""
-        now = time.time() if now is None else now
-        await self._write("INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
-                          " SET holder = excluded.holder, until = excluded.until",
-                          (name, ",".join(channels), now + BEAT_TTL))
-        await self._write("DELETE FROM leases WHERE name LIKE ? AND until < ?", (f"{PREFIX}%", now - FORGET_AFTER))
+        now = self.database.clock.now() if now is None else now
 
-    async def stop_beating(self, name: str) -> None:
+        async def beat(db: Conn) -> None:
+            await db.execute("INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+                             " SET holder = excluded.holder, until = excluded.until",
+                             (name, ",".join(channels), now + BEAT_TTL))
+            await db.execute("DELETE FROM leases WHERE name LIKE ? AND until < ?", (f"{PREFIX}%", now - FORGET_AFTER))
+        await self.database.write(beat, serial=False)
+
+    async def stop(self, name: str) -> None:
         """Remove the row of a process that stops cleanly."""
-        await self._write("DELETE FROM leases WHERE name = ?", (name,))
+        await self.database.execute("DELETE FROM leases WHERE name = ?", (name,))
 
     async def delivering(self, now: float | None = None) -> Delivering:
         """The live processes and their channels, and the newest beat ever recorded."""
-        now = time.time() if now is None else now
-        rows = await self._all("SELECT holder, until FROM leases WHERE name LIKE ?", (f"{PREFIX}%",))
+        now = self.database.clock.now() if now is None else now
+        rows = await self.database.all("SELECT holder, until FROM leases WHERE name LIKE ?", (f"{PREFIX}%",))
         live = [str(r[0]) for r in rows if float(r[1]) > now]
         newest = max((float(r[1]) - BEAT_TTL for r in rows), default=None)
         return Delivering(len(live), frozenset(c for holder in live for c in holder.split(",") if c), newest)
@@ -68,18 +74,18 @@ def process_name() -> str:
     return f"{PREFIX}{socket.gethostname()}:{os.getpid()}"
 
 
-async def keep_beating(storage: HeartbeatStore, channels: tuple[str, ...], stop: asyncio.Event,
+async def keep_beating(heartbeat: Heartbeat, channels: tuple[str, ...], stop: asyncio.Event,
                        every: float = BEAT_EVERY) -> None:
     """Beat every `every` seconds until `stop` is set, then remove this process's row."""
     name = process_name()
     try:
         while not stop.is_set():
             try:
-                await storage.beat(name, channels)
+                await heartbeat.beat(name, channels)
             except Exception:  # a busy or failing database: the next beat tries again
                 log.warning("could not record the delivery heartbeat", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
     finally:
         with contextlib.suppress(Exception):
-            await storage.stop_beating(name)
+            await heartbeat.stop(name)

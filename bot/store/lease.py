@@ -5,27 +5,16 @@ calls getUpdates (two pollers would split or repeat a platform's updates); the o
 again every STANDBY_WAIT seconds. The lock lives on a dedicated connection (bot.store.pg_locks), so PostgreSQL
 releases it the moment the holder's process dies: a standby, or the holder's own restarted successor,
 takes over within STANDBY_WAIT seconds instead of waiting out a lease. With SQLite there is one process:
-it always polls.
+its coordination always lets it poll.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from bot.store.database import Coordinated
 
 STANDBY_WAIT = 3.0  # seconds a standby process waits before trying the lock again
 
 
-class Leases(Protocol):
-    """The storage's polling lock."""
-
-    shared: bool
-
-    async def poll_lock(self, name: str) -> bool:
-        """Take or keep the polling lock `name`; False while another process holds it."""
-
-
-async def poll_lease(storage: Leases, name: str) -> bool:
+async def poll_lease(storage: Coordinated, name: str) -> bool:
     """True when this process may poll now (its lock taken or kept); False while another process holds it."""
-    if not storage.shared:
-        return True
-    return await storage.poll_lock(name)
+    return await storage.coordination.poll_lock(name)

@@ -21,7 +21,7 @@ import secrets
 
 import asyncpg
 
-from bot.store.sqlite import StorageUnavailable
+from bot.store.files import StorageUnavailable
 
 log = logging.getLogger(__name__)
 # Server-side TCP keepalive for the lock connection: a host that vanished without closing its socket

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from bot.kernel.clock import SYSTEM, Clock
+from bot.store.files import DatabaseError
 from bot.store.snapshots import BackupError, stamp
-from bot.store.sqlite import DatabaseError
 
 log = logging.getLogger(__name__)
 PG_LIB = Path("/usr/lib/postgresql")  # Debian installs each major version's programs under <version>/bin
@@ -141,11 +142,12 @@ class MigrationBackup:
     url: str
     to_dir: Path
     optional: bool = False  # PAPIBOT_MIGRATE_WITHOUT_BACKUP=1
+    clock: Clock = SYSTEM  # what names the dump's time
 
     async def take(self, version: int, target: int) -> Path | None:
         """Dump the database (at `version`) before it is migrated to `target`; refuse to go on without it."""
         self.to_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        when = stamp()
+        when = stamp(clock=self.clock)
         path = self.to_dir / f"before-v{target}-{when}.dump"
         for n in range(2, 100):  # never overwrite an earlier dump taken within the same second
             if not path.exists():

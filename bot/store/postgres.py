@@ -1,4 +1,5 @@
-"""The PostgreSQL connection layer: a pool, migrations, transactions with the processed-update claim inside.
+"""The PostgreSQL database: a pool, migrations, writes run as functions in transactions with the processed-update
+claim inside, and the coordination of the processes sharing it.
 
 Reads outside a transaction take any pooled connection: under READ COMMITTED they only ever see committed
 rows, as the SQLite reader does. Write transactions take a transaction-level advisory lock first, so
@@ -8,29 +9,31 @@ gives and the storage's read-then-write steps (one pending ticket per question, 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import asyncpg
 
-from bot.store.dbapi import PgConn, to_pg
-from bot.store.files import OpenedFile
+from bot.kernel.clock import SYSTEM, Clock
+from bot.store.bell import Bell
+from bot.store.database import AlreadyProcessed, Row, Turn, Write, statement
+from bot.store.dbapi import Conn, PgConn, to_pg
+from bot.store.files import DatabaseError, StorageUnavailable
 from bot.store.migrate import known_version
-from bot.store.pg_locks import SessionLocks
+from bot.store.pg_coordination import SharedCoordination
 from bot.store.pg_tools import APP_NAME, MigrationBackup
 from bot.store.schema import SCHEMA_VERSION
 from bot.store.schema_pg import PG_MIGRATIONS
-from bot.store.sqlite import AlreadyProcessed, Database, DatabaseError, StorageUnavailable, Turn
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # The tables whose rows erasure and retention empty or delete: their old row versions hold citizens' words.
 ERASED_TABLES = ("questions", "tickets", "outbox", "admin_actions", "conversations", "menus", "contacts",
                  "inbound_events", "takeovers", "learned_items", "sent_messages", "processed_updates",
                  "survey_offers", "feedback_items", "feedback_drafts")
 WRITER_LOCK = 0x7061706962  # advisory lock key held by every write transaction ("papib")
+WRITE_TROUBLE = 60.0  # seconds a write that failed for want of the server keeps /healthz at 503 (unless one succeeds)
 SERVER_SETTINGS = {"application_name": APP_NAME}  # how `papibot db restore` tells the bot's sessions apart
 _UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InsufficientResourcesError,
                 asyncpg.CannotConnectNowError, asyncpg.ReadOnlySQLTransactionError)
@@ -75,23 +78,22 @@ async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION,
         await conn.execute("SELECT pg_advisory_unlock($1)", WRITER_LOCK)
 
 
-class PgDatabase(Database):
-    """A connection pool; the same transaction and read methods as the SQLite `Database`."""
+class PgDatabase:
+    """A connection pool shared by the writers (serialised by an advisory lock) and the committed reads."""
 
-    shared = True
-
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, clock: Clock = SYSTEM) -> None:
         self.pool = pool
         self.url = url
-        self.path = None  # type: ignore[assignment]
-        self.file = OpenedFile(None)
-        self.locks = SessionLocks(url)  # polling locks, outbox claims: released by the server if this process dies
-        self._polling: set[str] = set()
+        self.clock = clock
+        self.coordination = SharedCoordination(url, pool, self)
+        self.queued = Bell()  # rung once a write put a message in the outbox
+        # When a write last failed for want of the server and when one last succeeded (0: never), for /healthz.
+        self.write_failed_at = 0.0
+        self.write_done_at = 0.0
 
     @classmethod
-    async def open(cls, path: Any, before: MigrationBackup | None = None) -> Any:
-        """Connect to the server at the URL `path` and bring the schema up to date (dumping it first to `before`)."""
-        url = str(path)
+    async def open(cls, url: str, before: MigrationBackup | None = None, clock: Clock = SYSTEM) -> PgDatabase:
+        """Connect to the server at `url` and bring the schema up to date (dumping it first to `before`)."""
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=10, server_settings=SERVER_SETTINGS)
         except (OSError, asyncpg.PostgresError) as exc:
@@ -102,69 +104,103 @@ class PgDatabase(Database):
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, url)
+        return cls(pool, url, clock)
 
     async def close(self) -> None:
-        """Release the polling locks and close the pool."""
-        await self.locks.close()
+        """Release the session locks and close the pool."""
+        await self.coordination.close()
         await self.pool.close()
 
-    async def poll_lock(self, name: str) -> bool:
-        """Take or keep the session lock `name` (see bot.store.lease); False while another process holds it.
+    def terminate(self) -> None:
+        """Drop every connection at once, as a dying process does (tests use it to play a crash)."""
+        self.coordination.terminate()
+        self.pool.terminate()
 
-        When the server cannot be reached, the process that was polling goes on (the core then holds the
-        updates and tells people, as with one process) and the others keep standing by.
-        """
-        try:
-            held = await self.locks.try_lock(name) is not None
-        except StorageUnavailable as exc:
-            log.warning("polling lock %s not checked: %s", name, exc)
-            return name in self._polling
-        if held:
-            self._polling.add(name)
-        else:
-            self._polling.discard(name)
-        return held
-
-    async def _claim_holder(self) -> int | None:
-        """The lock key marking this process's outbox claims, or None (claims then rest on the lease alone)."""
-        try:
-            return await self.locks.own_key()
-        except StorageUnavailable as exc:
-            log.warning("outbox claims not marked with this process's lock: %s", exc)
-            return None
-
-    def _holds_claim(self, key: int) -> bool:
-        """Whether `key` is this process's claim key and the connection holding it is still open."""
-        return self.locks.holds_own(key)
-
-    @contextlib.asynccontextmanager
-    async def _tx(self, turn: Turn | None = None) -> AsyncIterator[Any]:
-        """A write transaction on one pooled connection; records `turn` as processed inside it."""
+    async def write(self, fn: Write[T], turn: Turn | None = None, serial: bool = True) -> T:
+        """Run `fn` in one transaction on a pooled connection, recording `turn` as processed inside it; with
+        `serial`, after the writers' advisory lock (the storage's read-then-write steps rely on it)."""
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+                if serial:
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
                 db = PgConn(conn)
                 if turn is not None and not turn.claimed:
                     await self._claim(db, turn)
-                yield db
+                result = await fn(db)
         except _UNAVAILABLE as exc:
-            self.write_failed_at = time.time()
+            self.write_failed_at = self.clock.now()
             raise StorageUnavailable(str(exc)) from exc
-        self.write_done_at = time.time()
+        self.write_done_at = self.clock.now()
         if turn is not None:
             turn.claimed = True
+        return result
 
-    @contextlib.asynccontextmanager
-    async def _try_lock(self, key: int) -> AsyncIterator[bool]:
-        """Whether this process got the session advisory lock `key` (held until the block ends); never waits."""
+    async def _claim(self, db: Conn, turn: Turn) -> None:
+        try:
+            await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                             (turn.channel, turn.update_id, self.clock.now()))
+        except asyncpg.UniqueViolationError as exc:
+            raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
+
+    async def execute(self, sql: str, params: Sequence[Any] = (), turn: Turn | None = None) -> int:
+        """One statement in a transaction of its own; the rows it changed."""
+        return await self.write(statement(sql, params), turn)
+
+    async def returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The row one self-contained writing statement returns: autocommitted, without the writers' lock."""
+        try:
+            async with self.pool.acquire() as conn:
+                return await conn.fetchrow(to_pg(sql), *params)
+        except _UNAVAILABLE as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a committed read."""
         async with self.pool.acquire() as conn:
-            held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
-            try:
-                yield held
-            finally:
-                if held:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+            return await conn.fetchrow(to_pg(sql), *params)
+
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row of a committed read."""
+        async with self.pool.acquire() as conn:
+            return list(await conn.fetch(to_pg(sql), *params))
+
+    async def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row of a committed read (None without a row)."""
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(to_pg(sql), *params)
+
+    async def processed(self, channel: str, update_id: str) -> bool:
+        """True when this update was handled before (a redelivery after a crash, or a retry)."""
+        return await self.one("SELECT 1 FROM processed_updates WHERE channel = ? AND update_id = ?",
+                              (channel, update_id)) is not None
+
+    async def claim(self, turn: Turn) -> None:
+        """Record the update as processed in a transaction of its own (when nothing else was stored)."""
+        if not turn.claimed:
+            await self.write(_nothing, turn, serial=False)
+
+    def gone(self) -> bool:
+        """Never: a server's database has no file to lose under the running bot."""
+        return False
+
+    async def healthy(self) -> bool:
+        """True while the server answers a trivial query."""
+        try:
+            return bool(await self.value("SELECT 1") == 1)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+
+    async def state(self) -> str:
+        """`ok`, `unusable` (no reads) or `unavailable: <why>` (no writes: a read-only server, a failing one)."""
+        if not await self.healthy():
+            return "unusable"
+        if self.write_failed_at > self.write_done_at and self.clock.now() - self.write_failed_at < WRITE_TROUBLE:
+            return "unavailable: writes failing"
+        try:  # a real write, so a read-only server shows before a citizen's message meets it
+            await self.execute("UPDATE schema_version SET version = version")
+        except Exception:  # whatever stops this write stops the others too
+            return "unavailable: writes failing"
+        return "ok"
 
     async def scrub(self, vacuum: bool = False) -> None:
         """With `vacuum` (housekeeping): VACUUM the tables erasure and retention rewrite, so the dead row
@@ -177,32 +213,6 @@ class PgDatabase(Database):
         except _UNAVAILABLE as exc:
             raise StorageUnavailable(str(exc)) from exc
 
-    async def _claim(self, db: Any, turn: Turn) -> None:
-        try:
-            await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                             (turn.channel, turn.update_id, time.time()))
-        except asyncpg.UniqueViolationError as exc:
-            raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
 
-    async def _returning(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        """The row one self-contained writing statement returns: autocommitted, without the writers' lock."""
-        try:
-            async with self.pool.acquire() as conn:
-                return await conn.fetchrow(to_pg(sql), *params)
-        except _UNAVAILABLE as exc:
-            raise StorageUnavailable(str(exc)) from exc
-
-    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        async with self.pool.acquire() as conn:
-            return await conn.fetchrow(to_pg(sql), *params)
-
-    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        async with self.pool.acquire() as conn:
-            return list(await conn.fetch(to_pg(sql), *params))
-
-    async def healthy(self) -> bool:
-        """True while the server answers a trivial query."""
-        try:
-            return bool(await self._value("SELECT 1") == 1)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            return False
+async def _nothing(db: Conn) -> None:
+    """A write of nothing but the processed-update record its transaction adds."""

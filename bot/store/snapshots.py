@@ -10,6 +10,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+from bot.kernel.clock import SYSTEM, Clock
+
 STAMP = "%Y%m%dT%H%M%SZ"
 BACKUP_NAME = re.compile(r"^papibot-(\d{8}T\d{6}Z)\.(db|dump)$")  # SQLite copies and PostgreSQL dumps alike
 
@@ -18,9 +20,9 @@ class BackupError(Exception):
     """A backup or restore could not be made; nothing was replaced."""
 
 
-def stamp(now: dt.datetime | None = None) -> str:
-    """The UTC time as it appears in backup names: 20261128T221500Z."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).strftime(STAMP)
+def stamp(now: dt.datetime | None = None, clock: Clock = SYSTEM) -> str:
+    """A time (by default the clock's) in UTC as it appears in backup names: 20261128T221500Z."""
+    return (now or dt.datetime.fromtimestamp(clock.now(), dt.UTC)).astimezone(dt.UTC).strftime(STAMP)
 
 
 def quick_check(path: Path) -> list[str]:

@@ -66,8 +66,9 @@ class AdminService:
         if refused := admin_refusal(user):
             return refused
         page = max(0, page)
-        tickets, total = await self.storage.pending_tickets(PAGE, page * PAGE)
-        return QueuePage(tickets, total, page, -(-total // PAGE), self.clock.now(), await self.storage.takeovers_now())
+        tickets, total = await self.storage.tickets.pending(PAGE, page * PAGE)
+        taken_over = await self.storage.channels.takeovers.count_now()
+        return QueuePage(tickets, total, page, -(-total // PAGE), self.clock.now(), taken_over)
 
     async def answer(self, user: User, ticket_id: int, text: str, turn: Turn | None = None) -> AnswerOutcome:
         """Answer a pending ticket: the answer is queued for delivery to the citizen, on the citizen's channel."""
@@ -78,7 +79,7 @@ class AdminService:
             return Blank()
         if len(text) > MAX_ANSWER:
             return TooLong(len(text), MAX_ANSWER)
-        ticket = await self.storage.ticket(ticket_id)
+        ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None:
             return NotFound(ticket_id)
         if ticket.status != PENDING:
@@ -87,7 +88,7 @@ class AdminService:
         private = ticket.chat_id == ticket.user_id != "erased"  # never in a group, never to an erased citizen
         invite = await self.survey.invitation(ticket.channel, ticket.user_id) if self.survey and private else ""
         try:
-            answered = await self.storage.answer_ticket(ticket_id, text, user.key, delivery + invite, turn)
+            answered = await self.storage.tickets.answer(ticket_id, text, user.key, delivery + invite, turn)
         except AlreadyProcessed:  # the same admin message again after a crash: it was stored once
             return Answered(ticket)
         if not answered:
@@ -100,13 +101,13 @@ class AdminService:
         """Close spam or duplicates; the citizen is told politely unless the reason says it is spam."""
         if refused := admin_refusal(user):
             return refused
-        ticket = await self.storage.ticket(ticket_id)
+        ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None:
             return NotFound(ticket_id)
         reason = reason.strip()
         spam = any(w in reason.lower() for w in SPAM_WORDS)
         notice = None if spam else self.renderer.render("closed_notice.html", t=ticket, reason=reason)
-        if not await self.storage.close_ticket(ticket_id, reason or NO_REASON, user.key, notice, turn):
+        if not await self.storage.tickets.close(ticket_id, reason or NO_REASON, user.key, notice, turn):
             return NotPending(ticket)
         return Closed(ticket, told=not spam)
 
@@ -115,7 +116,7 @@ class AdminService:
         if refused := admin_refusal(user):
             return refused
         problems = await self.learned.reload_files()  # a broken edit keeps the old knowledge
-        await self.storage.audit(user.key, "reload", None, f"{len(problems)} problems", turn)
+        await self.storage.audit.record(user.key, "reload", None, f"{len(problems)} problems", turn)
         if problems:
             return Broken(tuple(problems))
         return Reloaded(len(self.brain.kb.topics))
@@ -163,7 +164,7 @@ class AdminService:
         return await self._learned(user, Promoted(ticket_id, str(topic["id"]), new=True), None, problems)
 
     async def _promotable(self, ticket_id: int) -> Ticket | NotAnswered:
-        ticket = await self.storage.ticket(ticket_id)
+        ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None or ticket.status != ANSWERED or not ticket.answer:
             return NotAnswered(ticket_id)
         return ticket
@@ -171,5 +172,5 @@ class AdminService:
     async def _learned(self, user: User, done: Promoted, turn: Turn | None, problems: list[str]) -> PromoteOutcome:
         if problems:
             return Broken(tuple(problems))
-        await self.storage.audit(user.key, "promote", done.ticket_id, done.topic_id, turn)
+        await self.storage.audit.record(user.key, "promote", done.ticket_id, done.topic_id, turn)
         return done

@@ -59,8 +59,8 @@ class CitizenService:
 
     async def start(self, user: User, commands: list[tuple[str, str, str]], turn: Turn | None = None) -> Reply:
         """/start: a new conversation (the current topic is forgotten) and the greeting."""
-        if await self.storage.conversation(user) is not None:
-            await self.storage.save_conversation(user, Context(at=self.clock.now()), turn)
+        if await self.storage.conversations.of(user) is not None:
+            await self.storage.conversations.save(user, Context(at=self.clock.now()), turn)
         return self.welcome(user, commands)
 
     async def ask(self, user: User, text: str, turn: Turn | None = None) -> Reply:
@@ -72,22 +72,22 @@ class CitizenService:
         text = clean(text)[:MAX_QUESTION]
         if not text:
             return Reply(self.renderer.render("empty.html"), diagnosis=Diagnosis(QUEUE))
-        d = self.brain.dialogue.decide(text, await self.storage.conversation(user), self.clock.now())
+        d = self.brain.dialogue.decide(text, await self.storage.conversations.of(user), self.clock.now())
         m = d.match
         if d.decision == SMALLTALK and d.smalltalk in OFFER_OFFICER:
             # Asking for a person, or chit-chat that may hide a question: an officer is one tap away.
-            qid = await self.storage.log_question(user, text, SMALLTALK, None, 0.0, turn, d.context)
+            qid = await self.storage.questions.log(user, text, SMALLTALK, None, 0.0, turn, d.context)
             return self.present.smalltalk(self.brain.kb, d.smalltalk, self._welcome(user), d.english, qid)
         if d.decision == SMALLTALK:
             return self.present.smalltalk(self.brain.kb, d.smalltalk, self._welcome(user), d.english)
         if d.decision == QUEUE and not m.normalized:
             return Reply(self.renderer.render("empty.html"), diagnosis=Diagnosis(QUEUE))
         if d.decision == QUEUE:
-            _, ticket, created = await self.storage.queue_question(user, text, m.normalized, QUEUE, m.score, turn,
-                                                                   d.context, d.previous)
+            _, ticket, created = await self.storage.questions.queue(user, text, m.normalized, QUEUE, m.score, turn,
+                                                                    d.context, d.previous)
             return await self._queued(ticket, created, m.out_of_scope, english=d.english)
         doubt = doubt_of(d, self.brain.thresholds[1], self.doubt_margin)
-        qid = await self.storage.log_question(user, text, d.decision, d.topic, m.score, turn, d.context, doubt)
+        qid = await self.storage.questions.log(user, text, d.decision, d.topic, m.score, turn, d.context, doubt)
         return self.present.decision(self.brain.kb, d, qid, "")  # small talk was answered above
 
     async def _queued(self, ticket: Ticket, created: bool, out_of_scope: str | None = None,
@@ -103,13 +103,13 @@ class CitizenService:
             return Reply(self.renderer.message("expired"), alert=True)
         facet, seen = parse_part(part)
         shown = None if facet == "summary" else facet
-        talk = (await self.storage.conversation(user) or Context()).after(f"[{facet}]", topic_id, shown,
-                                                                          self.clock.now())
-        await self.storage.save_conversation(user, talk, turn)
+        talk = (await self.storage.conversations.of(user) or Context()).after(f"[{facet}]", topic_id, shown,
+                                                                              self.clock.now())
+        await self.storage.conversations.save(user, talk, turn)
         return self.present.answer(self.brain.kb, topic_id, (shown,) if shown else (), whole=True, seen=seen)
 
     async def _own_question(self, user: User, question_id: int) -> Question | None:
-        q = await self.storage.question(question_id)
+        q = await self.storage.questions.get(question_id)
         if q is None or q.user_id != user.user_id or q.channel != user.channel:
             return None
         return q
@@ -119,8 +119,9 @@ class CitizenService:
         topic = self.brain.kb.topic(topic_id)
         if topic is None:
             return Reply(self.renderer.message("expired"), alert=True)
-        talk = (await self.storage.conversation(user) or Context()).after(topic.title, topic_id, None, self.clock.now())
-        qid = await self.storage.log_question(user, topic.title, ANSWER, topic_id, 100.0, turn, talk)
+        talk = (await self.storage.conversations.of(user) or Context()).after(topic.title, topic_id, None,
+                                                                              self.clock.now())
+        qid = await self.storage.questions.log(user, topic.title, ANSWER, topic_id, 100.0, turn, talk)
         return self.present.answer(self.brain.kb, topic_id, None, qid)
 
     async def pick_suggestion(self, user: User, question_id: int, topic_id: str, turn: Turn | None = None) -> Reply:
@@ -128,9 +129,9 @@ class CitizenService:
         q = await self._own_question(user, question_id)
         if q is None or self.brain.kb.topic(topic_id) is None:
             return Reply(self.renderer.message("expired"))
-        await self.storage.update_question(q.id, ANSWER, topic_id, turn)
-        talk = (await self.storage.conversation(user) or Context()).after(q.text, topic_id, None, self.clock.now())
-        await self.storage.save_conversation(user, talk)
+        await self.storage.questions.update(q.id, ANSWER, topic_id, turn)
+        talk = (await self.storage.conversations.of(user) or Context()).after(q.text, topic_id, None, self.clock.now())
+        await self.storage.conversations.save(user, talk)
         return self.present.answer(self.brain.kb, topic_id, self.brain.dialogue.facets(self.brain.matcher.normalize(
             q.text)), q.id)
 
@@ -139,8 +140,8 @@ class CitizenService:
         q = await self._own_question(user, question_id)
         if q is None:
             return Reply(self.renderer.message("expired"))
-        ticket, created = await self.storage.create_ticket(user, q.text, self.brain.matcher.normalize(q.text), q.id,
-                                                           turn)
+        ticket, created = await self.storage.tickets.create(user, q.text, self.brain.matcher.normalize(q.text), q.id,
+                                                            turn)
         return await self._queued(ticket, created, escalated=True)
 
     async def rate(self, user: User, question_id: int, helpful: bool, turn: Turn | None = None) -> Reply:
@@ -148,7 +149,7 @@ class CitizenService:
         q = await self._own_question(user, question_id)
         if q is None or q.decision != ANSWER:
             return Reply(self.renderer.message("expired"))
-        await self.storage.rate(q.id, helpful, turn)
+        await self.storage.questions.rate(q.id, helpful, turn)
         if helpful:
             return Reply(self.renderer.message("rated_yes"))
         return Reply(self.renderer.message("rated_no"),
@@ -156,13 +157,13 @@ class CitizenService:
 
     async def my_tickets(self, user: User) -> Reply:
         """The citizen's own tickets and their status."""
-        tickets = await self.storage.tickets_of(user.channel, user.user_id)
+        tickets = await self.storage.tickets.of(user.channel, user.user_id)
         return Reply(self.renderer.render("tickets.html", tickets=tickets, status_names=STATUS_NAMES))
 
     async def own_ticket(self, user: User, arg: str) -> Ticket | None:
         """A ticket if (and only if) it belongs to this citizen."""
         number = parse_number(arg)
-        ticket = await self.storage.ticket(number) if number else None
+        ticket = await self.storage.tickets.get(number) if number else None
         if ticket is None or ticket.user_id != user.user_id or ticket.channel != user.channel:
             return None
         return ticket
@@ -186,6 +187,6 @@ class CitizenService:
         """Erase the citizen's questions, ratings and tickets (Decree 13/2023/NĐ-CP)."""
         if not confirmed:
             return Reply(self.renderer.message("delete_cancel"))
-        count, _ = await self.storage.erase_user(user.channel, user.user_id, turn)
+        count, _ = await self.storage.retention.erase(user.channel, user.user_id, turn)
         await self.learned.check()  # the erasure took what was learned from their questions: reload now
         return Reply(self.renderer.message("delete_done", count=count))

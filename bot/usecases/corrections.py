@@ -62,7 +62,7 @@ class InboxService:
             return Blank()
         if len(text) > MAX_ANSWER:
             return TooLong(len(text), MAX_ANSWER)
-        ticket = await self.storage.ticket(ticket_id)
+        ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None:
             return NotFound(ticket_id)
         if ticket.status != ANSWERED:
@@ -70,7 +70,7 @@ class InboxService:
         if text == (ticket.answer or "").strip():
             return Unchanged(ticket)
         delivery = self.renderer.render("correction.html", t=ticket, answer=text)
-        number = await self.storage.correct_answer(ticket_id, text, user.key, delivery)
+        number = await self.storage.tickets.correct(ticket_id, text, user.key, delivery)
         if number is None:  # answered a moment ago no more (erased with its citizen)
             return NotAnswered(ticket_id)
         return Corrected(ticket, number)
@@ -79,14 +79,14 @@ class InboxService:
         """Assign a ticket to a web console officer (replacing any earlier assignment)."""
         if refused := admin_refusal(user):
             return refused
-        ticket = await self.storage.ticket(ticket_id)
+        ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None:
             return NotFound(ticket_id)
-        account = await self.storage.web_user(login)
+        account = await self.storage.accounts.get(login)
         if account is None:
             return NoSuchOfficer(login)
         officer = f"{WEB}:{login}"
-        await self.storage.assign(ticket_id, officer, user.key)
+        await self.storage.inbox.assign(ticket_id, officer, user.key)
         return Assigned(ticket, officer, account.name or login)
 
     async def save_canned(self, user: User, reply_id: int | None, title: str, body: str) -> CannedOutcome:
@@ -96,12 +96,12 @@ class InboxService:
         title, body = title.strip(), body.strip()
         if not title or not body:
             return Incomplete()
-        await self.storage.save_canned(reply_id, title, body, user.key)
+        await self.storage.canned.save(reply_id, title, body, user.key)
         return CannedSaved()
 
     async def delete_canned(self, user: User, reply_id: int) -> CannedOutcome:
         """Remove a canned reply."""
         if refused := admin_refusal(user):
             return refused
-        await self.storage.delete_canned(reply_id, user.key)
+        await self.storage.canned.delete(reply_id, user.key)
         return CannedDeleted()

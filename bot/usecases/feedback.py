@@ -60,12 +60,12 @@ class FeedbackService:
         """/phananh or «Gửi phản ánh»: begin a new feedback (private chats only: it holds contact details)."""
         if not user.private:
             return self._say("private", alert=True)
-        await self.storage.save_feedback_draft(user, STEPS[0], {}, turn)
+        await self.storage.feedback.save_draft(user, STEPS[0], {}, turn)
         return self._say("ask", step=STEPS[0])
 
     async def continue_draft(self, user: User, text: str, turn: Turn | None = None) -> Reply | None:
         """The next answer of a feedback being written, or None when this person is not writing one."""
-        draft = await self.storage.feedback_draft(user.channel, user.user_id)
+        draft = await self.storage.feedback.draft(user.channel, user.user_id)
         if draft is None:
             return None
         step, fields = draft
@@ -81,7 +81,7 @@ class FeedbackService:
             return self._say("ask", step=step)
         fields[step] = "" if step == "proposal" and word in _NONE else text
         following = STEPS[STEPS.index(step) + 1] if step != STEPS[-1] else CONFIRM
-        await self.storage.save_feedback_draft(user, following, fields, turn)
+        await self.storage.feedback.save_draft(user, following, fields, turn)
         return self._confirm(fields) if following == CONFIRM else self._say("ask", step=following)
 
     def _confirm(self, fields: dict[str, str]) -> Reply:
@@ -90,24 +90,24 @@ class FeedbackService:
 
     async def send(self, user: User, turn: Turn | None = None) -> Reply:
         """File the feedback written so far (all five answers given) and tell the officers."""
-        draft = await self.storage.feedback_draft(user.channel, user.user_id)
+        draft = await self.storage.feedback.draft(user.channel, user.user_id)
         if draft is None or draft[0] != CONFIRM:
             return Reply(self.renderer.message("expired"), alert=True)
         # Told in the same transaction as the filing, so to the first destination only (the inbox lists it too).
         first = self.officers.destinations[0] if self.officers.destinations else None
         where = first.partition(":") if first else None
         notice = (where[0], where[2], self.renderer.render("feedback.html", kind="officers")) if where else None
-        item = await self.storage.file_feedback(user, draft[1], notice, turn)
+        item = await self.storage.feedback.file(user, draft[1], notice, turn)
         return self._say("filed", item=item)
 
     async def cancel(self, user: User, turn: Turn | None = None) -> Reply:
         """Drop the feedback being written."""
-        await self.storage.drop_feedback_draft(user.channel, user.user_id, turn)
+        await self.storage.feedback.drop_draft(user.channel, user.user_id, turn)
         return self._say("cancelled")
 
     async def follow(self, user: User, number: int) -> Reply:
         """/theodoi PA-N: one of the citizen's own items; another person's code reveals nothing."""
-        item = await self.storage.feedback_item(number)
+        item = await self.storage.feedback.item(number)
         if item is None or item.channel != user.channel or item.user_id != user.user_id:
             return self._say("not_found", code=f"PA-{number}")
         return self._say("item", item=item, status_names=STATUS_NAMES)
@@ -116,7 +116,7 @@ class FeedbackService:
 
     async def set_status(self, officer: User, number: int, status: str, body: str = "") -> Outcome:
         """Move an item to a status; «transferred» needs the body it went to, and the citizen is told."""
-        item = await self.storage.feedback_item(number)
+        item = await self.storage.feedback.item(number)
         body = clean(body)[:200]
         if not officer.is_admin or item is None or status not in FEEDBACK_STATUSES or status == ANSWERED:
             return Outcome(False, "Không đổi được tình trạng (không có phản ánh hoặc tình trạng không hợp lệ).")
@@ -126,7 +126,7 @@ class FeedbackService:
         if status == TRANSFERRED and item.chat_id != "erased":
             text = self.renderer.render("feedback.html", kind="transferred", item=item, body=body)
             message = (item.channel, item.chat_id, text)
-        if not await self.storage.set_feedback_status(number, status, body if status == TRANSFERRED else "",
+        if not await self.storage.feedback.set_status(number, status, body if status == TRANSFERRED else "",
                                                       officer.key, message):
             allowed = "chỉ công khai được phản ánh đã trả lời" if status == PUBLISHED else "phản ánh đã trả lời"
             return Outcome(False, f"Không đổi được tình trạng của {item.code}: {allowed}.")
@@ -134,7 +134,7 @@ class FeedbackService:
 
     async def answer(self, officer: User, number: int, text: str) -> Outcome:
         """Answer an item: the answer goes to the citizen on their channel, through the outbox."""
-        item = await self.storage.feedback_item(number)
+        item = await self.storage.feedback.item(number)
         text = text.strip()
         if not officer.is_admin or item is None:
             return Outcome(False, "Không có phản ánh này.")
@@ -142,10 +142,10 @@ class FeedbackService:
             return Outcome(False, f"Câu trả lời cần từ 1 đến {MAX_ANSWER} ký tự.")
         delivery = self.renderer.render("feedback.html", kind="answer", item=item, answer=text)
         message = (item.channel, item.chat_id, delivery) if item.chat_id != "erased" else None  # nobody to tell
-        if not await self.storage.answer_feedback(number, text, officer.key, message):
+        if not await self.storage.feedback.answer(number, text, officer.key, message):
             return Outcome(False, f"{item.code} đã được trả lời trước đó.")
         return Outcome(True, f"Đã gửi câu trả lời cho {item.code}; công dân nhận tại kênh của mình.")
 
     async def register(self, status: str = "") -> list[FeedbackItem]:
         """The register, oldest first."""
-        return await self.storage.feedback_register(status if status in FEEDBACK_STATUSES else "")
+        return await self.storage.feedback.register(status if status in FEEDBACK_STATUSES else "")

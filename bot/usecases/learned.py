@@ -41,7 +41,7 @@ async def checked(storage: Storage, items: list[LearnedItem], knowledge_dir: Pat
     verdict = guard(items, knowledge_dir, override)
     if verdict.names and override is not None:
         ticket = next((i.ticket_id for i in items if i.ticket_id), None)
-        await storage.audit(override.who, "allow_name", ticket, override_note(topic, verdict, override))
+        await storage.audit.record(override.who, "allow_name", ticket, override_note(topic, verdict, override))
     return verdict
 
 
@@ -52,7 +52,7 @@ async def import_once(storage: Storage, data_file: Path, legacy: Path, knowledge
     one in the knowledge folder is only read. LearnedFormatError when the file cannot be read or holds
     personal data (it is fixed, or imported with `papibot learned import --allow-name`).
     """
-    if await storage.learned_initialised():
+    if await storage.learned.initialised():
         for stale in (p for p in (data_file, legacy) if p.exists()):
             log.warning("%s is not read: learned knowledge lives in the database (papibot learned import)", stale)
         return False
@@ -67,7 +67,7 @@ async def import_once(storage: Storage, data_file: Path, legacy: Path, knowledge
         await checked(storage, to_items(document), knowledge_dir)
     except PersonalDataRefused as exc:
         raise LearnedFormatError(f"có thông tin cá nhân, không nhập ({exc})") from exc
-    if not await storage.replace_learned(to_items(document), first=True):
+    if not await storage.learned.replace(to_items(document), first=True):
         return False  # another process sharing the database imported first
     if source is None:
         return True
@@ -81,7 +81,7 @@ async def import_once(storage: Storage, data_file: Path, legacy: Path, knowledge
 
 async def stored_document(storage: Storage) -> tuple[int, Document]:
     """The knowledge version and the learned document as the database holds them now."""
-    version, items = await storage.learned_snapshot()
+    version, items = await storage.learned.snapshot()
     return version, to_document(items)
 
 
@@ -102,7 +102,7 @@ class LearnedKnowledge:
 
     async def check(self) -> bool:
         """One cheap read of the version; reloads (True) when another process changed the knowledge."""
-        if await self.storage.knowledge_version() == self.version:
+        if await self.storage.learned.version() == self.version:
             return False
         problems = await self.refresh()
         log.info("knowledge version %s: reloaded%s", self.version, f" with problems: {problems[0]}" if problems else "")
@@ -113,7 +113,7 @@ class LearnedKnowledge:
         problems = await self.refresh()
         if not problems:
             seen = self.version
-            version = await self.storage.bump_knowledge_version()
+            version = await self.storage.learned.bump()
             if version == seen + 1 and self.version == seen:
                 self.version = version  # nothing else changed meanwhile: no need to reload again
         return problems
@@ -125,7 +125,7 @@ class LearnedKnowledge:
         when they hold personal data."""
         items = [LearnedItem(QUESTION, topic_id, q, ticket_id, (origins or {}).get(q)) for q in questions]
         await checked(self.storage, items, self.brain.directory, override, topic_id)
-        await self.storage.add_learned_questions(topic_id, questions, ticket_id, origins)
+        await self.storage.learned.add_questions(topic_id, questions, ticket_id, origins)
         return await self.refresh()
 
     async def add_topic(self, topic: dict[str, Any], *, origins: dict[str, int] | None = None,
@@ -135,12 +135,12 @@ class LearnedKnowledge:
         fields, taken = split_topic(topic, origins or {})
         item = to_items({"topics": [fields]})[0]
         await checked(self.storage, [item, *taken], self.brain.directory, override, item.topic_id)
-        await self.storage.put_learned_topic(item.topic_id, item.body, item.ticket_id, taken)
+        await self.storage.learned.put_topic(item.topic_id, item.body, item.ticket_id, taken)
         return await self.refresh()
 
     async def remove(self, topic_id: str, question: str | None = None) -> list[str] | None:
         """Remove a learned question (or topic) and reload: the reload's problems, None when there was none."""
-        if not await self.storage.remove_learned(topic_id, question):
+        if not await self.storage.learned.remove(topic_id, question):
             return None
         return await self.refresh()
 
@@ -149,7 +149,7 @@ class LearnedKnowledge:
         holds personal data."""
         items = to_items(document)
         await checked(self.storage, items, self.brain.directory, override)
-        await self.storage.replace_learned(items)
+        await self.storage.learned.replace(items)
         return await self.refresh()
 
 

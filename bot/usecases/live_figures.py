@@ -94,7 +94,7 @@ def queue_numbers(stats: QueueStats) -> dict[str, Any]:
 async def queue_ledger(storage: Storage, now: float) -> dict[str, Any]:
     """The reply queue's figures of the current half-year as numbers (`papibot counts --json`'s "queue")."""
     since, name, span = half_year(now)
-    stats = await storage.stats(since, now + 1)
+    stats = await storage.tickets.stats(since, now + 1)
     return {"period": f"{name} ({span})", "as_of": stamp(now), **queue_numbers(stats)}
 
 
@@ -102,7 +102,7 @@ def reply_queue(storage: Storage) -> LiveSource:
     """The reply queue of the current half-year, counted now."""
     async def section(now: float) -> LiveSection:
         since, name, span = half_year(now)
-        stats = await storage.stats(since, now + 1)
+        stats = await storage.tickets.stats(since, now + 1)
         return LiveSection("reply_queue", "Hàng đợi trả lời của papibot", f"{name} ({span})", stamp(now),
                            queue_rows(stats), "Đếm trực tiếp từ hàng đợi trả lời lúc lập; không phải số liệu của "
                                               "báo cáo nào.", queue_numbers(stats))

@@ -61,18 +61,18 @@ class Officers:
                                         commands=can.commands, web_url=self.web_url)
             buttons = [[(self.renderer.message("button_answer"), codec.encode("ans", ticket.id))]] \
                 if can.reply_answers else []
-            await self.storage.enqueue(channel, chat, self._kind("admin_post", i), post, ticket.id, buttons,
-                                       lane=OFFICER_LANE)
+            await self.storage.outbox.enqueue(channel, chat, self._kind("admin_post", i), post, ticket.id, buttons,
+                                              lane=OFFICER_LANE)
 
     async def note(self, ticket: Ticket, name: str, text: str) -> None:
         """A note about a ticket (done on the console) to every destination, after that ticket's post there."""
         for i, (channel, chat) in enumerate(self.places):
-            post = await self.storage.officer_post_id(ticket.id, channel, chat)
-            await self.storage.officer_note((channel, chat), ticket.id, self._kind(name, i), text, post)
+            post = await self.storage.notices.post_id(ticket.id, channel, chat)
+            await self.storage.outbox.officer_note((channel, chat), ticket.id, self._kind(name, i), text, post)
 
     async def _all(self, name: str, text: str) -> None:
         for channel, chat in self.places:
-            await self.storage.enqueue(channel, chat, name, text, lane=OFFICER_LANE)
+            await self.storage.outbox.enqueue(channel, chat, name, text, lane=OFFICER_LANE)
 
     async def undeliverable(self, item: OutboxItem, reason: str) -> None:
         """Tell the officers that a message about a ticket could not reach the citizen, and why."""
@@ -85,7 +85,7 @@ class Officers:
     async def notice_lost(self, item: OutboxItem, reason: str) -> None:
         """A notice could not reach one destination: the console lists it (it stays in the outbox, undeliverable)
         and the other destinations are told, once until a notice reaches that destination again."""
-        if item.kind.startswith(LOST) or await self.storage.failing_before(item.channel, item.chat_id, item.id):
+        if item.kind.startswith(LOST) or await self.storage.notices.failing_before(item.channel, item.chat_id, item.id):
             return
         others = [(i, place) for i, place in enumerate(self.places) if place != (item.channel, item.chat_id)]
         if not others:
@@ -95,8 +95,8 @@ class Officers:
                                     place=place_label(f"{item.channel}:{item.chat_id}"),
                                     reason=code[1] if code else reason[:200], web_url=self.web_url)
         for i, (channel, chat) in others:
-            await self.storage.enqueue(channel, chat, f"{LOST}:{item.id}@{i}", text, item.ticket_id,
-                                       lane=OFFICER_LANE)
+            await self.storage.outbox.enqueue(channel, chat, f"{LOST}:{item.id}@{i}", text, item.ticket_id,
+                                              lane=OFFICER_LANE)
 
     async def once(self, marker: str, kind: str, **values: object) -> bool:
         """A notice (`kind` of tg_notice.html) sent once ever, remembered by `marker` in the audit trail; False
@@ -104,7 +104,7 @@ class Officers:
         if not self.places:
             return False
         text = self.renderer.render("tg_notice.html", kind=kind, **values)
-        return await self.storage.notice_once(marker, "papibot", self.places, text, OFFICER_LANE)
+        return await self.storage.notices.once(marker, "papibot", self.places, text, OFFICER_LANE)
 
     async def error(self, exc: BaseException, module: str) -> None:
         """Report a failure, at most once per (error type, module) every ERROR_QUIET seconds, with a count."""

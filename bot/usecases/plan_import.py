@@ -15,7 +15,8 @@ from bot.papi.deadlines import ONGOING, STATUSES, UPCOMING, Deadline, derive_sta
 from bot.papi.plan import PAPI_AREAS, Period, PlanArea, PlanChange, PlanTask, TaskFields, period_span
 from bot.papi.report_import import ReportData, ReportError, read_report
 from bot.papi.tasks import load_tasks_yaml
-from bot.store.plan import ImportCounts, PlanStore
+from bot.store.plan import ImportCounts
+from bot.store.storage import Storage
 
 SEEDER = "import:tasks.yaml"
 
@@ -63,11 +64,11 @@ def report_period(data: ReportData, source: str, today: dt.date) -> Period:
     return Period(0, data.period, starts, ends, data.report_date, data.title, source)
 
 
-async def seed_plan(storage: PlanStore, tasks_yaml: Path, today: dt.date,
+async def seed_plan(storage: Storage, tasks_yaml: Path, today: dt.date,
                     overrides: Mapping[str, TaskOverride]) -> Period | None:
     """On a database without any plan: the shipped (or data directory's) tasks.yaml as its first period, the
     statuses officers recorded before carried over. Several processes starting at once seed it once."""
-    if await storage.plan_periods():
+    if await storage.plan.periods():
         return None
     data = load_tasks_yaml(tasks_yaml)
     if data is None or not data.tasks:
@@ -75,11 +76,11 @@ async def seed_plan(storage: PlanStore, tasks_yaml: Path, today: dt.date,
     data.period = data.period or "Năm " + str((data.report_date or today).year)
     as_of = data.report_date or today
     period = report_period(data, tasks_yaml.name, today)
-    return await storage.create_period(period, report_areas(data), report_tasks(data, as_of, overrides), SEEDER,
-                                       as_of, f"nhập từ {tasks_yaml.name}", only_if_none=True)
+    return await storage.plan.create_period(period, report_areas(data), report_tasks(data, as_of, overrides), SEEDER,
+                                            as_of, f"nhập từ {tasks_yaml.name}", only_if_none=True)
 
 
-async def import_file(storage: PlanStore, source: Path, period: str | None, by: str,
+async def import_file(storage: Storage, source: Path, period: str | None, by: str,
                       today: dt.date) -> tuple[ImportCounts, ReportData]:
     """Import a report file into the period it names (or `period`); ReportError when nothing can be read."""
     data, digest = read_report(source, period, today.year)
@@ -87,11 +88,11 @@ async def import_file(storage: PlanStore, source: Path, period: str | None, by: 
         raise ReportError(f"Kỳ «{data.period}» không cho biết thời gian (ví dụ «6 tháng cuối năm 2026»).")
     as_of = data.report_date or today
     target = report_period(data, f"{source.name} (sha256 {digest[:16]})", today)
-    existing = next((p for p in await storage.plan_periods() if p.name == data.period), None)
+    existing = next((p for p in await storage.plan.periods() if p.name == data.period), None)
     if existing is not None:
         target = Period(0, existing.name, existing.starts, existing.ends, data.report_date, data.title, target.source)
     tasks = [replace(t, status_by=f"import:{source.name}") for t in report_tasks(data, as_of)]
-    return await storage.import_plan(target, report_areas(data), tasks, by, as_of), data
+    return await storage.plan.import_plan(target, report_areas(data), tasks, by, as_of), data
 
 
 def _shift(day: dt.date, years: int) -> dt.date:

@@ -125,15 +125,15 @@ class PlanService:
 
     async def periods(self) -> list[Period]:
         """Every period, oldest first."""
-        return await self.storage.plan_periods()
+        return await self.storage.plan.periods()
 
     async def current(self) -> Period | None:
         """The period staff commands read (see bot.papi.plan.current_period)."""
-        return current_period(await self.storage.plan_periods(), self.today())
+        return current_period(await self.storage.plan.periods(), self.today())
 
     async def find_period(self, name_or_id: str) -> Period | None:
         """A period by its name (case and accents as written, spaces loose) or its number."""
-        periods = await self.storage.plan_periods()
+        periods = await self.storage.plan.periods()
         wanted = " ".join(name_or_id.split()).casefold()
         by_name = next((p for p in periods if p.name.casefold() == wanted), None)
         if by_name or not wanted.isdigit():
@@ -143,22 +143,22 @@ class PlanService:
     async def view(self, period_id: int | None = None) -> PlanView | None:
         """A period (the current one by default) as shown today; None when there is none."""
         today = self.today()
-        periods = await self.storage.plan_periods()
+        periods = await self.storage.plan.periods()
         current = current_period(periods, today)
         period = current if period_id is None else next((p for p in periods if p.id == period_id), None)
         if period is None:
             return None
-        tasks = await self.storage.plan_tasks(period.id)
-        return PlanView(period, await self.storage.plan_areas(period.id), tasks, today,
+        tasks = await self.storage.plan.tasks(period.id)
+        return PlanView(period, await self.storage.plan.areas(period.id), tasks, today,
                         current is not None and current.id == period.id)
 
     async def task(self, task_id: int) -> tuple[PlanView, PlanTask, list[PlanChange]] | None:
         """A task with its period's view and its history (newest first)."""
-        task = await self.storage.plan_task(task_id)
+        task = await self.storage.plan.task(task_id)
         view = await self.view(task.period_id) if task else None
         if task is None or view is None:
             return None
-        return view, task, await self.storage.plan_changes(task.id)
+        return view, task, await self.storage.plan.changes(task.id)
 
     async def create_period(self, by: str, name: str, starts: dt.date | None = None, ends: dt.date | None = None,
                             copy_from: int | None = None) -> PlanOutcome:
@@ -174,19 +174,19 @@ class PlanService:
                          "như «2026», «6 tháng cuối năm 2026», «Quý III/2026».")
         if span[0] > span[1]:
             return _fail("Ngày bắt đầu phải trước ngày kết thúc.")
-        source = await self.storage.plan_period(copy_from) if copy_from is not None else None
+        source = await self.storage.plan.period(copy_from) if copy_from is not None else None
         if copy_from is not None and source is None:
             return _fail("Không có kỳ để sao chép.")
         period = Period(0, name, span[0], span[1])
         tasks: list[TaskFields] = []
         areas = [PlanArea(n, a) for n, a in PAPI_AREAS]
         if source is not None:
-            areas = await self.storage.plan_areas(source.id) or areas
+            areas = await self.storage.plan.areas(source.id) or areas
             years = span[0].year - source.starts.year
             tasks = [replace(copied(t, years), status_by=f"copy:{source.name}")
-                     for t in await self.storage.plan_tasks(source.id)]
+                     for t in await self.storage.plan.tasks(source.id)]
         note = f"sao chép từ kỳ «{source.name}»" if source else "tạo mới"
-        made = await self.storage.create_period(period, areas, tasks, by, self.today(), note)
+        made = await self.storage.plan.create_period(period, areas, tasks, by, self.today(), note)
         if made is None:
             return _fail(f"Đã có kỳ «{name}».")
         outside = tuple(f"Nhiệm vụ {area_index(t.area)}.{t.number}: hạn {t.due:%d/%m/%Y} nằm ngoài kỳ, hãy xem lại "
@@ -197,10 +197,10 @@ class PlanService:
 
     async def add_task(self, by: str, period_id: int, draft: TaskDraft) -> PlanOutcome:
         """Add a task to a period; its number is the next in its area."""
-        period = await self.storage.plan_period(period_id)
+        period = await self.storage.plan.period(period_id)
         if period is None:
             return _fail("Không có kỳ này.")
-        problem = _problem(draft, await self.storage.plan_areas(period_id), creating=True)
+        problem = _problem(draft, await self.storage.plan.areas(period_id), creating=True)
         if problem:
             return _fail(problem)
         deadline = parse_deadline(draft.deadline or "", period.ends.year)
@@ -209,17 +209,17 @@ class PlanService:
             partners=draft.partners or (), output=draft.output or "", deadline=draft.deadline or "",
             due=draft.due or deadline.due, recurring=deadline.recurring, status=draft.status or "upcoming",
             note=draft.note or "", evidence=draft.evidence or "", result=draft.result or "")
-        task = await self.storage.add_plan_task(period_id, fields, by, self.today(), "thêm mới")
+        task = await self.storage.plan.add_task(period_id, fields, by, self.today(), "thêm mới")
         if task is None:
             return _fail("Không có kỳ này.")
         return PlanOutcome(True, f"Đã thêm nhiệm vụ {task.code} vào kỳ «{period.name}».", period, task)
 
     async def edit_task(self, by: str, task_id: int, draft: TaskDraft, turn: Turn | None = None) -> PlanOutcome:
         """Change a task's fields; each change is kept with who made it and when."""
-        task = await self.storage.plan_task(task_id)
+        task = await self.storage.plan.task(task_id)
         if task is None:
             return _fail("Không có nhiệm vụ này.")
-        problem = _problem(draft, await self.storage.plan_areas(task.period_id), creating=False)
+        problem = _problem(draft, await self.storage.plan.areas(task.period_id), creating=False)
         if problem:
             return _fail(problem)
         given: dict[str, Any] = {k: v.strip() if isinstance(v, str) else v for k, v in vars(draft).items()
@@ -235,11 +235,11 @@ class PlanService:
         values["number"] = task.number if draft.area in (None, task.area) else None
         if values["number"] is None:
             del values["number"]
-        result = await self.storage.update_plan_task(task_id, values, by, self.today(), turn)
+        result = await self.storage.plan.update_task(task_id, values, by, self.today(), turn)
         if result is None:
             return _fail("Không có nhiệm vụ này.")
         after, changed = result
-        period = await self.storage.plan_period(after.period_id)
+        period = await self.storage.plan.period(after.period_id)
         if not changed:
             return PlanOutcome(True, f"Nhiệm vụ {after.code}: không có gì thay đổi.", period, after)
         return PlanOutcome(True, f"Đã cập nhật nhiệm vụ {after.code}.", period, after, tuple(changed))

@@ -198,7 +198,7 @@ class StaffService:
         """Record the status of a task of any period by its row id (note None keeps the earlier one)."""
         if not user.is_staff:
             return Refused(STAFF_ONLY)
-        task = await self.storage.plan_task(task_id)
+        task = await self.storage.plan.task(task_id)
         if task is None:
             return UnknownTask(str(task_id))
         before = await self.task_data(task.code, task.period_id)

@@ -52,13 +52,13 @@ class SurveyService:
     async def invitation(self, channel: str, user_id: str) -> str:
         """The line inviting this person to the survey after an officer's answer, or "" (offered in the last
         `every_days` days). Nothing is recorded: `invited` does once the answer is stored."""
-        if self._window_open(await self.storage.survey_offer(channel, user_id), started_only=False):
+        if self._window_open(await self.storage.survey.offer(channel, user_id), started_only=False):
             return ""
         return "\n" + self.renderer.render("survey.html", kind="invitation", en=False)
 
     async def invited(self, channel: str, user_id: str) -> None:
         """Record that the invitation went out with an answer (the per-person "last offered" date)."""
-        await self.storage.record_survey_offer(channel, user_id, self.today().isoformat(), False)
+        await self.storage.survey.record_offer(channel, user_id, self.today().isoformat(), False)
 
     async def start(self, user: User, english: bool = False, turn: Turn | None = None, numbered: bool = False
                     ) -> Reply:
@@ -66,26 +66,26 @@ class SurveyService:
 
         `numbered`: a channel without buttons, where at most five options are numbered (bot/kernel/menus.py): «Bỏ qua»
         and «Dừng» are typed instead (`typed_choice`), so a scale's five values are always its five numbers."""
-        offer = await self.storage.survey_offer(user.channel, user.user_id)
+        offer = await self.storage.survey.offer(user.channel, user.user_id)
         again = self._window_open(offer, started_only=True)
         if again is not None and offer is not None:
             day = dt.date.fromisoformat(offer[0])
             return Reply(self.renderer.render("survey.html", kind="later", en=english, day=f"{day:%d/%m/%Y}",
                                               again=f"{again:%d/%m/%Y}"), diagnosis=SURVEY)
-        await self.storage.record_survey_offer(user.channel, user.user_id, self.today().isoformat(), True, turn)
+        await self.storage.survey.record_offer(user.channel, user.user_id, self.today().isoformat(), True, turn)
         return self._ask(EN if english else VI, new_token(), "", numbered)
 
     async def answer(self, user: User, lang: str, token: str, digits: str, choice: str,
                      turn: Turn | None = None, numbered: bool = False) -> Reply:
         """One answer pressed: store the answers so far under the token, then the next question or thanks."""
-        offer = await self.storage.survey_offer(user.channel, user.user_id)
+        offer = await self.storage.survey.offer(user.channel, user.user_id)
         _, question = self.survey.replay(digits)
         if offer is None or not offer[1] or question is None or \
                 (choice != SKIP and int(choice) > len(self.survey.choices(question))):
             return Reply(self.renderer.message("expired"), alert=True)  # not a survey this person started
         answers, following = self.survey.replay(digits + choice)
         month = self.today().strftime("%Y-%m")
-        await self.storage.save_survey_answers(token, month, lang, answers, len(digits) + 1, turn)
+        await self.storage.survey.save_answers(token, month, lang, answers, len(digits) + 1, turn)
         if following is None:
             return Reply(self.renderer.render("survey.html", kind="done", en=lang == EN), diagnosis=SURVEY)
         return self._ask(lang, token, digits + choice, numbered)

@@ -38,14 +38,14 @@ def count_feedback(times: list[tuple[str, float]]) -> dict[str, Any]:
 
 async def feedback_counts(storage: Storage) -> dict[str, Any]:
     """The whole register's counts (`papibot feedback list --json`)."""
-    return count_feedback(await storage.feedback_times())
+    return count_feedback(await storage.feedback.times())
 
 
 def feedback_register(storage: Storage) -> LiveSource:
     """The feedback filed in the current half-year, by its status now and by the month it was filed."""
     async def section(now: float) -> LiveSection:
         since, name, span = half_year(now)
-        counts = count_feedback([(s, t) for s, t in await storage.feedback_times() if since <= t < now + 1])
+        counts = count_feedback([(s, t) for s, t in await storage.feedback.times() if since <= t < now + 1])
         rows = (LiveRow("Phản ánh, kiến nghị nhận qua papibot", str(counts["total"]), "phản ánh"),
                 *(LiveRow(label, str(counts["by_status"][key]), "phản ánh") for key, label in FEEDBACK_LABELS.items()),
                 *(LiveRow(f"Gửi trong tháng {month_label(m)}", str(sum(row.values())), "phản ánh")
@@ -77,7 +77,7 @@ def satisfaction(storage: Storage, survey: Survey, plan: PlanService | None = No
     async def section(now: float) -> LiveSection:
         since, name, span = half_year(now)
         first, last = _month(since), _month(now)
-        stats = survey_stats(survey, [(m, a) for m, a in await storage.survey_answers() if first <= m <= last])
+        stats = survey_stats(survey, [(m, a) for m, a in await storage.survey.answers() if first <= m <= last])
         areas = await _area_names(plan)
         rows = (LiveRow("Lượt khảo sát", str(stats["responses"]), "lượt"),
                 *(_element_row(e, stats["elements"][e.key]) for e in survey.elements))

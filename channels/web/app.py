@@ -64,7 +64,7 @@ async def login_submit(request: Request) -> Response:
 async def logout(request: Request, officer: Officer) -> Response:
     """POST /logout: end the session."""
     await request.app.state.auth.logout(request)
-    await request.app.state.services.storage.audit(officer.user.key, "logout")
+    await request.app.state.services.storage.audit.record(officer.user.key, "logout")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -78,7 +78,7 @@ async def home(request: Request, officer: Officer) -> Response:
 
 def _health(services: Services) -> Health:
     async def health() -> tuple[bool, dict[str, Any]]:
-        state = await services.storage.storage_state()
+        state = await services.storage.database.state()
         return state == "ok", {"database": state}
     return health
 

@@ -92,7 +92,7 @@ class Auth:
 
     async def locked_until(self, login: str, client: str) -> float | None:
         """When the lock on this (login, address) ends, or None when it may try."""
-        failures = await self.storage.login_failures(login, client, self.clock.now() - WINDOW - LOCK)
+        failures = await self.storage.accounts.failures(login, client, self.clock.now() - WINDOW - LOCK)
         for i in range(len(failures) - MAX_FAILURES + 1):
             if failures[i + MAX_FAILURES - 1] - failures[i] <= WINDOW:
                 until = failures[i + MAX_FAILURES - 1] + LOCK
@@ -104,37 +104,37 @@ class Auth:
         """(session token, "") on success, else (None, the reason to show)."""
         if await self.locked_until(login, client):
             return None, "Đăng nhập sai quá nhiều lần. Tài khoản tạm khóa 15 phút đối với máy này."
-        account = await self.storage.web_user(login)
+        account = await self.storage.accounts.get(login)
         ok = check_password(account.password_hash if account else _DUMMY, password)
         if not ok or account is None or account.disabled:
-            await self.storage.add_login_failure(login, client)
-            recent = await self.storage.login_failures(login, client, self.clock.now() - WINDOW)
+            await self.storage.accounts.add_failure(login, client)
+            recent = await self.storage.accounts.failures(login, client, self.clock.now() - WINDOW)
             await asyncio.sleep(min(self.failure_delay * len(recent), 5.0))  # slow down guessing
             return None, "Sai tên đăng nhập hoặc mật khẩu."
-        await self.storage.clear_login_failures(login, client)
+        await self.storage.accounts.clear_failures(login, client)
         token = secrets.token_urlsafe(32)
-        await self.storage.add_web_session(token_hash(token), login, secrets.token_urlsafe(24))
-        await self.storage.audit(f"web:{login}", "login", None, client)
+        await self.storage.sessions.add(token_hash(token), login, secrets.token_urlsafe(24), IDLE)
+        await self.storage.audit.record(f"web:{login}", "login", None, client)
         return token, ""
 
     async def officer(self, request: Request, touch: bool = True) -> Officer | None:
         """The officer signed in on this request, if any; `touch=False` (a page polling by itself) does not keep
         the session from ending after IDLE seconds without the officer."""
         token = request.cookies.get(SESSION_COOKIE, "")
-        session = await self.storage.web_session(token_hash(token), IDLE) if token else None
-        account = await self.storage.web_user(session.login) if session else None
+        session = await self.storage.sessions.get(token_hash(token), IDLE) if token else None
+        account = await self.storage.accounts.get(session.login) if session else None
         if session is None or account is None or account.disabled:
             return None
         if touch:
             with contextlib.suppress(StorageUnavailable):  # a full disk: the page is still shown, the session untouched
-                await self.storage.touch_web_session(token_hash(token), IDLE)
+                await self.storage.sessions.touch(token_hash(token), session)
         return Officer(account.login, account.name, account.role, session.csrf)
 
     async def logout(self, request: Request) -> None:
         """End the session of this request."""
         token = request.cookies.get(SESSION_COOKIE, "")
         if token:
-            await self.storage.end_web_session(token_hash(token))
+            await self.storage.sessions.end(token_hash(token))
 
 
 def too_large(request: Request) -> bool:

@@ -66,8 +66,8 @@ async def dashboard(request: Request, officer: Officer) -> Response:
     view = await services.plan.view(chosen_period(request))
     periods = await services.plan.periods()
     since, _, _ = half_year(now)
-    doubts = await services.storage.doubt_counts(since, now + 1)
-    weeks = weekly(await services.storage.ticket_times(now - (WEEKS + 1) * WEEK), now)
+    doubts = await services.storage.doubts.counts(since, now + 1)
+    weeks = weekly(await services.storage.tickets.times(now - (WEEKS + 1) * WEEK), now)
     live = await services.staff.live(now)
     context: dict[str, Any] = {"periods": periods, "live": live, "chart": weekly_chart(weeks), "doubts": doubts,
                                "area": area, "status": status, "overdue": overdue, "plan": None}
@@ -95,7 +95,7 @@ async def edit_task(request: Request, officer: Officer) -> Response:
         return back(target, err="Tình trạng không hợp lệ.")
     outcome = await services.staff.set_task_status(officer.user, task_id, chosen, note or None)
     if isinstance(outcome, StatusSet):
-        await services.storage.audit(officer.user.key, "task_status", None, f"{outcome.task['id']}: {status}")
+        await services.storage.audit.record(officer.user.key, "task_status", None, f"{outcome.task['id']}: {status}")
     return said.status_set(outcome).back(target)
 
 

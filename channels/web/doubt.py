@@ -38,8 +38,8 @@ def suggested_topic(services: Services, item: DoubtItem) -> str:
 async def doubt_items(services: Services, limit: int = 100) -> list[dict[str, Any]]:
     """The unjudged doubtful answers, newest first, ready for the page."""
     out = []
-    for item in await services.storage.doubtful_answers(limit):
-        before, after = await services.storage.turns_around(item)
+    for item in await services.storage.doubts.pending(limit):
+        before, after = await services.storage.doubts.turns_around(item)
         match = services.brain.matcher.match(item.text)  # the message alone, as the knowledge reads it now
         reading = [{"title": _title(services, t), "score": round(s), "answered": t == item.topic}
                    for t, s in alternatives(match, None)[:3]]
@@ -58,7 +58,7 @@ async def verdict(request: Request, officer: Officer) -> Response:
     choice, question = form_text(form, "verdict", 20), int(request.path_params["question"])
     if choice not in DONE:
         return back("/misunderstood", err="Thao tác không hợp lệ.")
-    if not await services.storage.judge(question, choice, officer.user.key):
+    if not await services.storage.doubts.judge(question, choice, officer.user.key):
         return back("/misunderstood", err="Câu này đã được cán bộ khác xử lý hoặc không còn.")
     return back("/misunderstood", msg=DONE[choice])
 

@@ -48,14 +48,14 @@ async def inbox(request: Request, officer: Officer) -> Response:
     status = q.get("status", PENDING) if q.get("status", PENDING) in ("", PENDING, ANSWERED, "closed") else PENDING
     channel, search = q.get("channel", ""), q.get("q", "").strip()[:100]
     mine = q.get("mine") == "1"
-    rows = await request.app.state.services.storage.inbox_tickets(status, channel, officer.user.key if mine else "",
+    rows = await request.app.state.services.storage.inbox.tickets(status, channel, officer.user.key if mine else "",
                                                                   search)
     services: Services = request.app.state.services
     storage = services.storage
-    before = {t.id: await storage.questions_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
+    before = {t.id: await storage.questions.before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
     return render(request, "inbox.html", officer, rows=rows, now=services.clock.now(), status=status, channel=channel,
                   search=search, mine=mine, channels=CHANNEL_NAMES, before=before,
-                  undelivered=await inbox_notice(services), inbox_live=await storage.inbox_live(),
+                  undelivered=await inbox_notice(services), inbox_live=await storage.notices.live(),
                   problems=await notice_problems(storage))
 
 
@@ -63,23 +63,23 @@ async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft
                        preview: Preview | None = None, error: str = "") -> Response:
     services: Services = request.app.state.services
     storage = services.storage
-    before: list[dict[str, Any]] = await storage.questions_before(ticket)
+    before: list[dict[str, Any]] = await storage.questions.before(ticket)
     kb = services.brain.kb
     for item in before:
         suggested = services.brain.matcher.match(item["text"]).suggestions if item["decision"] == "suggest" else ()
         topics = [item["topic"]] if item["topic"] else list(suggested)
         item["topics"] = [(kb.topic(t).title if kb.topic(t) else t) for t in topics]  # type: ignore[union-attr]
-    deliveries = await storage.ticket_deliveries(ticket.id)
-    officers = [u for u in await storage.web_users() if u.role == ADMIN and not u.disabled]
+    deliveries = await storage.outbox.deliveries(ticket.id)
+    officers = [u for u in await storage.accounts.every() if u.role == ADMIN and not u.disabled]
     return render(request, "ticket.html", officer, t=ticket, before=before, deliveries=deliveries,
-                  states=DELIVERY_STATES, kind_name=kind_name, canned=await storage.canned_replies(),
-                  officers=officers, assigned=await storage.assigned_to(ticket.id), draft=draft, preview=preview,
+                  states=DELIVERY_STATES, kind_name=kind_name, canned=await storage.canned.every(),
+                  officers=officers, assigned=await storage.inbox.assigned_to(ticket.id), draft=draft, preview=preview,
                   error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=services.clock.now(),
                   undelivered=await ticket_notice(services, deliveries))
 
 
 async def _ticket(request: Request) -> Ticket | None:
-    return await request.app.state.services.storage.ticket(int(request.path_params["id"]))  # type: ignore[no-any-return]
+    return await request.app.state.services.storage.tickets.get(int(request.path_params["id"]))  # type: ignore[no-any-return]
 
 
 @page(ADMIN)
@@ -101,7 +101,7 @@ async def answer(request: Request, officer: Officer) -> Response:
     form = await request.form()
     text, action = form_text(form, "answer"), form_text(form, "action")
     if action == "insert":
-        chosen = {str(c.id): c.body for c in await services.storage.canned_replies()}.get(form_text(form, "canned"))
+        chosen = {str(c.id): c.body for c in await services.storage.canned.every()}.get(form_text(form, "canned"))
         text = f"{text}\n\n{chosen}".strip() if chosen else text
         return await _ticket_page(request, officer, ticket, draft=text)
     if action == "preview" or not text:
@@ -164,7 +164,7 @@ async def canned(request: Request, officer: Officer) -> Response:
             return said.canned(await services.inbox.delete_canned(officer.user, reply_id)).back("/canned")
         title, body = form_text(form, "title", 200), form_text(form, "body", 5000)
         return said.canned(await services.inbox.save_canned(officer.user, reply_id, title, body)).back("/canned")
-    return render(request, "canned.html", officer, items=await services.storage.canned_replies())
+    return render(request, "canned.html", officer, items=await services.storage.canned.every())
 
 
 def routes() -> list[Route]:

@@ -30,13 +30,13 @@ async def unlearn(request: Request, officer: Officer) -> Response:
     form = await request.form()
     topic_id, question = form_text(form, "topic", 80), form_text(form, "question") or None
     # The audit names a citizen's words by their question, so erasing the citizen leaves no text here.
-    origin = await services.storage.learned_origin(topic_id, question) if question else None
+    origin = await services.storage.learned.origin(topic_id, question) if question else None
     ticket, asked = origin or (None, None)
     problems = await services.learned.remove(topic_id, question)
     if problems is None:
         return back("/knowledge", err="Không tìm thấy mục đã học này.")
     what = f"câu hỏi #{asked}" if asked else (question or "(chủ đề)")
-    await services.storage.audit(officer.user.key, "unlearn", ticket, f"{topic_id}: {what}"[:200])
+    await services.storage.audit.record(officer.user.key, "unlearn", ticket, f"{topic_id}: {what}"[:200])
     return back("/knowledge", err=f"Không nạp lại được: {problems[0]}" if problems else "",
                 msg="" if problems else "Đã gỡ mục đã học khỏi cơ sở tri thức.")
 
@@ -46,14 +46,14 @@ async def misunderstood(request: Request, officer: Officer) -> Response:
     """GET /misunderstood: doubtful answers with their conversation, then queued, only-suggested and 👎
     questions in clusters of similar ones (erased ones left out)."""
     services: Services = request.app.state.services
-    rows = [r for r in await services.storage.misunderstood_questions() if r["text"]]
+    rows = [r for r in await services.storage.questions.misunderstood() if r["text"]]
     matcher = services.brain.matcher
     groups = cluster(rows, lambda r: frozenset(matcher.normalize(r["text"]).split()))
     clusters = [{"count": len(g), "newest": g[0]["created_at"], "examples": list(dict.fromkeys(r["text"] for r in g)),
                  "ids": [r["id"] for r in g][:ORIGINS], "thumbs_down": sum(1 for r in g if r["helpful"] == 0)}
                 for g in groups]
     return render(request, "misunderstood.html", officer, clusters=clusters, total=len(rows),
-                  doubts=await doubt_items(services), counts=await services.storage.doubt_counts())
+                  doubts=await doubt_items(services), counts=await services.storage.doubts.counts())
 
 
 @page(ADMIN)
@@ -61,7 +61,7 @@ async def knowledge_page(request: Request, officer: Officer) -> Response:
     """GET /knowledge: every topic with its use, review date, sources, dated changes and `kb check` findings (each
     linked to the topic as the bot says it), the knowledge problems, the learned items."""
     services: Services = request.app.state.services
-    usage = await services.storage.topic_usage()
+    usage = await services.storage.questions.topic_usage()
     today = services.today()
     _, document = await stored_document(services.storage)
     _, problems = check_knowledge(services.brain.directory, document)

@@ -71,12 +71,12 @@ async def learn_form(request: Request, officer: Officer) -> Response:
     services: Services = request.app.state.services
     storage = services.storage
     ids = [i for v in request.query_params.getlist("question") if (i := row_id(v)) is not None]
-    asked = await storage.asked_texts(ids)
+    asked = await storage.questions.texts(ids)
     draft = {"topic": "", "title": "", "questions": list(dict.fromkeys(asked.values()))[:10], "answer": "",
              "ticket": "", "doubt": "", "origins": list(asked), "allow": ""}
     ticket_id, doubt_id = row_id(request.query_params.get("ticket", "")), row_id(request.query_params.get("doubt", ""))
-    ticket = await storage.ticket(ticket_id) if ticket_id is not None else None
-    item = await storage.doubt_item(doubt_id) if doubt_id is not None else None
+    ticket = await storage.tickets.get(ticket_id) if ticket_id is not None else None
+    item = await storage.doubts.item(doubt_id) if doubt_id is not None else None
     if (ticket is None and "ticket" in request.query_params) or (item is None and "doubt" in request.query_params):
         text = "Không có câu hỏi này, hoặc câu này đã được cán bộ khác xử lý."
         return render(request, "message.html", officer, code=404, text=text)
@@ -99,7 +99,7 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
     if form_text(form, "action") != "save" or not draft["questions"] or not verdict.allows(draft["allow"]):
         return await _learn_page(request, officer, draft, checked=True)
     allow = NameOverride(officer.user.key, draft["allow"]) if verdict.names else None
-    origins = origins_of(draft["questions"], await services.storage.asked_texts(draft["origins"]))
+    origins = origins_of(draft["questions"], await services.storage.questions.texts(draft["origins"]))
     ticket = row_id(draft["ticket"])
     try:
         if draft["topic"] and services.brain.kb.topic(draft["topic"]):
@@ -119,10 +119,10 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return back("/knowledge", err=f"Đã ghi nhưng không nạp lại được: {problems[0]}")
     # A citizen's words are named by their question here, so erasing the citizen leaves no text in the trail.
     taught = " | ".join(f"câu hỏi #{origins[q]}" if q in origins else q for q in draft["questions"])
-    await services.storage.audit(officer.user.key, "learn", ticket, f"{topic_id}: {taught}"[:200])
+    await services.storage.audit.record(officer.user.key, "learn", ticket, f"{topic_id}: {taught}"[:200])
     doubt = row_id(draft["doubt"])
     if doubt is not None:  # taught from a doubtful answer: it leaves the list, counted as taught
-        await services.storage.judge(doubt, TAUGHT, officer.user.key)
+        await services.storage.doubts.judge(doubt, TAUGHT, officer.user.key)
         return back("/misunderstood", msg=f"Đã dạy bot chủ đề đúng («{topic_id}»).")
     return back("/knowledge", msg=f"Đã thêm vào cơ sở tri thức (chủ đề «{topic_id}»).")
 

@@ -21,7 +21,7 @@ async def live(request: Request) -> Response:
     officer = await request.app.state.auth.officer(request, touch=False)
     if officer is None or not officer.is_admin:
         return JSONResponse({"error": "đăng nhập với quyền quản trị để xem hộp thư"}, status_code=401)
-    counts = await request.app.state.services.storage.inbox_live()
+    counts = await request.app.state.services.storage.notices.live()
     return JSONResponse(counts, headers={"Cache-Control": "no-store"})
 
 
@@ -41,7 +41,7 @@ async def notice_problems(storage: Storage) -> list[dict[str, Any]]:
     """The officers' notices of the last days that did not arrive or are being retried, ready to show."""
     return [{**row, "place": place_label(f"{row['channel']}:{row['chat_id']}"), "what": _what(row),
              "state": PROBLEM_STATES.get(row["status"], row["status"])}
-            for row in await storage.notice_problems()]
+            for row in await storage.notices.problems()]
 
 
 def routes() -> list[Route]:

@@ -89,7 +89,7 @@ async def create(request: Request, officer: Officer) -> Response:
         ends if isinstance(ends, dt.date) else None, row_id(form_text(form, "copy_from", 20)))
     if not outcome.ok or outcome.period is None:
         return back("/plan", err=outcome.message)
-    await services.storage.audit(officer.user.key, "plan_period", None, outcome.period.name)
+    await services.storage.audit.record(officer.user.key, "plan_period", None, outcome.period.name)
     return back(f"/dashboard?period={outcome.period.id}", msg=" ".join((outcome.message, *outcome.warnings))[:300])
 
 

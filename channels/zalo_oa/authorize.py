@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from bot.kernel.config import Config
-from bot.store.channel_store import channel_store
 from channels.zalo_oa.tokens import CHANNEL, TokenError, request_tokens
 
 
@@ -64,12 +63,11 @@ async def finish(config: Config, code: str) -> None:
         tokens = await request_tokens(client, config.zalo_oauth_api, config.zalo_oa_app_secret, form)
     from bot.store.storage import Storage
 
-    await (await Storage.open(config)).close()  # bring the schema up to date first
-    store = await channel_store(config).open()
+    storage = await Storage.open(config)
     try:
-        await store.save_tokens(CHANNEL, tokens)
+        await storage.channels.tokens.save(CHANNEL, tokens)
     finally:
-        await store.close()
+        await storage.close()
     path.unlink()
 
 

@@ -48,7 +48,7 @@ class ZaloOAChannel:
         config = self.config = context.settings
         self.submit = context.submit
         self.clock = context.clock
-        self.store = context.open_store()
+        self.store = context.store
         self.client = httpx.AsyncClient(timeout=TIMEOUT)
         self.tokens = TokenKeeper(self.store, self.client, config.zalo_oauth_api, config.zalo_oa_app_id,
                                   config.zalo_oa_app_secret, config.zalo_oa_refresh_token, self.clock)
@@ -64,8 +64,7 @@ class ZaloOAChannel:
         return [Route("/zalo/oa/webhook", endpoint, methods=["POST"])]
 
     async def start(self) -> None:
-        """Open the channel's own connection and load the tokens (no network call: Zalo has no getMe)."""
-        await self.store.open()
+        """Load the tokens (no network call: Zalo has no getMe)."""
         await self.tokens.load()
         self.status = "ok"
 
@@ -74,9 +73,8 @@ class ZaloOAChannel:
         await self.inbound.run(stop)
 
     async def close(self) -> None:
-        """Release the HTTP client and the connection."""
+        """Release the HTTP client."""
         await self.client.aclose()
-        await self.store.close()
 
     def state(self) -> dict[str, Any]:
         """Webhook mode, the token's state, and which signature variants were seen."""
@@ -91,7 +89,7 @@ class ZaloOAChannel:
 
     async def _keep(self, user_id: str, msg_id: str, body: str) -> bool:
         """Store a verified event durably (False when not within STORE_WITHIN) and wake the inbound worker."""
-        if not await self.store.store_event(CHANNEL, msg_id, user_id, body, STORE_WITHIN):
+        if not await self.store.inbound.store(CHANNEL, msg_id, user_id, body, STORE_WITHIN):
             return False
         self.inbound.wake()
         return True
@@ -105,7 +103,7 @@ class ZaloOAChannel:
             return
         if name.startswith("user_send_"):
             await self._window_reopened(stored.user_id)
-            if await self.store.taken_over(CHANNEL, stored.user_id):
+            if await self.store.takeovers.taken_over(CHANNEL, stored.user_id):
                 log.info("Zalo OA user in a person's hands: the bot stays silent")
                 return
         event = to_event(data, stored.user_id, stored.msg_id)
@@ -115,15 +113,15 @@ class ZaloOAChannel:
     async def _echo(self, stored: Inbound) -> None:
         """Our own message, or a person writing from Zalo's inbox: then the bot keeps quiet for a while."""
         for _ in range(2):  # the sender notes its id just after Zalo accepts it: allow it a moment
-            if await self.store.was_sent(CHANNEL, stored.msg_id):
+            if await self.store.takeovers.was_sent(CHANNEL, stored.msg_id):
                 return
             await asyncio.sleep(ECHO_GRACE)
-        await self.store.take_over(CHANNEL, stored.user_id, self.clock.now() + TAKEOVER)
+        await self.store.takeovers.take_over(CHANNEL, stored.user_id, self.clock.now() + TAKEOVER)
         log.info("a person wrote to a Zalo OA user from Zalo's inbox: the bot is silent there for %d min",
                  TAKEOVER // 60)
 
     async def _window_reopened(self, user_id: str) -> None:
         """The citizen wrote: answers that failed for the 7-day window can go out now (the outbox is rung)."""
-        count = await self.store.requeue_undeliverable(CHANNEL, user_id, WINDOW_PREFIXES)
+        count = await self.store.outbox.requeue_undeliverable(CHANNEL, user_id, WINDOW_PREFIXES)
         if count:
             log.info("%s answer(s) held by Zalo's 7-day window sent again", count)

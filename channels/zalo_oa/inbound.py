@@ -40,7 +40,7 @@ class InboundWorker:
             while not stop.is_set():
                 self._wake.clear()
                 try:
-                    for user in await self.store.pending_users(self.channel):
+                    for user in await self.store.inbound.pending_users(self.channel):
                         if user not in self._busy:
                             self._busy[user] = asyncio.create_task(self._user(user))
                 except Exception:
@@ -60,7 +60,7 @@ class InboundWorker:
     async def _user(self, user: str) -> None:
         handled = True
         try:
-            async with self.store.handling(self.channel, user) as mine:
+            async with self.store.coordination.handling(self.channel, user) as mine:
                 if mine is None:
                     handled = False  # another process has this user: not woken again before the next poll
                     return
@@ -75,9 +75,9 @@ class InboundWorker:
 
     async def _events(self, user: str, mine: Callable[[], bool]) -> None:
         """The user's pending events in order, while this process holds the user."""
-        while events := await self.store.pending_events(self.channel, user):
+        while events := await self.store.inbound.pending_events(self.channel, user):
             for event in events:
                 if self._stopping or not mine():
                     return
                 await self.handle(event)
-                await self.store.mark_done(event.id)
+                await self.store.inbound.mark_done(event.id)

@@ -81,7 +81,7 @@ class ZaloOASender:
             if code == 0:
                 message_id = str((data.get("data") or {}).get("message_id") or "") or None
                 if message_id:
-                    await self.store.note_sent(CHANNEL, message_id)
+                    await self.store.takeovers.note_sent(CHANNEL, message_id)
                 return message_id
             if code in (-216, -220) and not refreshed:
                 refreshed = True

@@ -59,10 +59,10 @@ class TokenKeeper:
 
     async def load(self) -> None:
         """Read the stored tokens; seed the database from the setting when it has none."""
-        self.tokens = await self.store.tokens(CHANNEL)
+        self.tokens = await self.store.tokens.get(CHANNEL)
         if self.tokens is None and self.seed:
             self.tokens = Tokens("", self.seed, 0.0)
-            await self.store.save_tokens(CHANNEL, self.tokens)
+            await self.store.tokens.save(CHANNEL, self.tokens)
         if self.tokens is not None:
             mask_in_logs(self.tokens.access_token, self.tokens.refresh_token)
         self.status = self._describe()
@@ -90,11 +90,11 @@ class TokenKeeper:
         """Replace the access token `stale` (refused or expiring); one refresh at a time, never twice."""
         # One refresh at a time in this process, and across processes sharing the database (the refresh
         # token is single-use: a second process refreshing with it would be refused).
-        async with self._lock, self.store.exclusive("zalo_oa token refresh"):
+        async with self._lock, self.store.coordination.exclusive("zalo_oa token refresh"):
             current = self.tokens
             if current is not None and current.access_token != stale and self._fresh(current):
                 return current.access_token  # another task refreshed while this one waited
-            stored = await self.store.tokens(CHANNEL)  # another process may have rotated it
+            stored = await self.store.tokens.get(CHANNEL)  # another process may have rotated it
             if stored is not None and stored.access_token != stale and self._fresh(stored):
                 self.tokens = stored
                 return stored.access_token
@@ -109,7 +109,7 @@ class TokenKeeper:
                 self.status = f"token refresh failed: {exc}"
                 log.error("Zalo OA %s", self.status)
                 raise
-            await self.store.save_tokens(CHANNEL, tokens)  # the old refresh token is dead: store before use
+            await self.store.tokens.save(CHANNEL, tokens)  # the old refresh token is dead: store before use
             self.tokens, self.status = tokens, "ok"
             log.info("Zalo OA access token refreshed")
             return tokens.access_token
