@@ -32,7 +32,8 @@ class Turn:
     """One channel update being handled: its key, and whether a transaction has recorded it yet.
 
     The record that an update was processed is written inside the first transaction that stores its
-    effect, so a handled update costs one write transaction; the router records it alone otherwise.
+    effect, so a handled update costs one write transaction; the router records it with the numbered menu it
+    saves, or alone when handling stored nothing.
     """
 
     channel: str
