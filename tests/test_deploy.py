@@ -48,6 +48,15 @@ def test_units_carry_the_hardening_and_the_env_file() -> None:
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    """Where no Docker daemon runs, the image's build is still checked for the packages it must carry."""
+    packages = re.search(r"include = \[([^\]]*)\]", (ROOT_DIR / "pyproject.toml").read_text())
+    assert packages is not None
+    names = {name.strip('" *') for name in packages[1].split(",")}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT_DIR / "Dockerfile").read_text(), re.M))
+    assert names and names <= copied, names - copied
+
+
 def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     # The units name /opt/papibot/.venv/bin/papibot, which exists only on an installed server: verify a copy
     # whose ExecStart points at this Python, everything else (user, paths, hardening) unchanged.
