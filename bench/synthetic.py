@@ -32,12 +32,15 @@ def synthetic_kb(kb: KnowledgeBase, n_topics: int, seed: int = 7) -> KnowledgeBa
     return dataclasses.replace(kb, topics=tuple(topics))
 
 
+SKIPPED = ("learned.yaml", "ambiguous.yaml", "contacts.yaml")
+
+
 def write_knowledge(kb: KnowledgeBase, source: Path, target: Path) -> Path:
     """Write a knowledge folder (topic files plus the shipped non-topic files) for start-up benchmarks."""
     (target / "topics").mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
-        # ambiguous.yaml names the shipped topics' ids, which a synthetic knowledge base does not have
-        if item.is_file() and item.suffix == ".yaml" and item.name not in ("learned.yaml", "ambiguous.yaml"):
+        # ambiguous.yaml and contacts.yaml name the shipped topics' ids, which a synthetic knowledge base does not have
+        if item.is_file() and item.suffix == ".yaml" and item.name not in SKIPPED:
             (target / item.name).write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
     templates = target / "templates"
     templates.mkdir(exist_ok=True)
@@ -47,5 +50,7 @@ def write_knowledge(kb: KnowledgeBase, source: Path, target: Path) -> Path:
         data = {f.name: getattr(t, f.name) for f in dataclasses.fields(Topic) if f.name != "file"}
         data["questions"], data["legal_basis"] = list(t.questions), list(t.legal_basis)
         data["sections"] = dict(t.sections)
+        data["changes"] = [{"on": c.on, "note": c.note} for c in t.changes]
+        data["basis"] = {key: list(items) for key, items in t.basis}
         (target / "topics" / f"{t.id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target

@@ -21,7 +21,7 @@ from tests.fakezalo import FakeZaloOA
 from tests.pgserver import PgServer
 from tests.procs import ROOT, BotProcess, start_bots
 
-ROUNDS, PROCESSES, OPENS = 10, 4, 8  # rounds of real processes, processes per round; opens at once per round
+ROUNDS, PROCESSES, OPENS = 4, 4, 8  # rounds of real processes (the gate makes each overlap); opens at once per round
 
 # One storage opened by a process of its own, as `papibot run` opens it; prints the version it found.
 OPEN_ONE = """

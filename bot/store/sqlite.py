@@ -29,6 +29,7 @@ from bot.store.files import (
     unusable,
 )
 from bot.store.migrate import migrate
+from bot.store.turns import WriterTurns
 
 __all__ = ["RESTORE_HINT", "AlreadyProcessed", "DatabaseError", "Row", "SqliteDatabase", "StorageUnavailable", "Turn",
            "integrity_problems", "migrate"]
@@ -128,7 +129,7 @@ class SqliteDatabase:
         self.queued = Bell()  # rung once a write put a message in the outbox
         # Tasks share the writer: the lock keeps one task's transaction from being committed, or
         # interleaved, by another's. Reads go to the reader, outside any open write transaction.
-        self._lock = asyncio.Lock()
+        self._turns = WriterTurns()
         # When a write last failed for want of storage and when one last succeeded (0: never), for /healthz.
         self.write_failed_at = 0.0
         self.write_done_at = 0.0
@@ -149,8 +150,9 @@ class SqliteDatabase:
     async def write(self, fn: Write[T], turn: Turn | None = None, serial: bool = True) -> T:
         """Run `fn` in one write transaction: all or nothing, one at a time; records `turn` as processed inside it.
 
-        `serial` changes nothing here: SQLite has one writer whatever the write."""
-        async with self._lock:
+        SQLite has one writer whatever the write: one without `serial` (nothing relies on its order with the
+        others: a webhook's events being acknowledged) goes before the writes still waiting for it."""
+        async with self._turns.turn(urgent=not serial):
             try:
                 result = await self._transaction(fn, turn)
             except sqlite3.OperationalError as exc:
@@ -252,7 +254,7 @@ class SqliteDatabase:
         secure_delete zeroed them) and the WAL is truncated to nothing. Cheap: no VACUUM is needed here."""
         if self._reader is self._writer:  # in memory: no file
             return
-        async with self._lock, self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+        async with self._turns.turn(), self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
             row = await cur.fetchone()
         if row is not None and row[0]:  # another connection kept reading: the WAL stays until the next one
             log.warning("the WAL of %s could not be truncated after an erasure (a reader was busy)", self.path)
