@@ -134,7 +134,8 @@ def test_only_the_clock_reads_the_time() -> None:
     assert readers == {}
 
 
-SERVICES = ("admin", "inbox", "staff", "citizen", "plan", "survey", "feedback", "learned")
+SERVICES = ("admin", "inbox", "staff", "citizen", "plan", "survey", "feedback", "learned", "accounts", "console",
+            "review")
 
 
 def _dotted(node: ast.expr) -> str:
@@ -163,4 +164,16 @@ def test_web_pages_call_typed_use_cases_and_say_outcomes_themselves() -> None:
             service = "services" in name and len(name) >= 2 and name[-2] in SERVICES
             if service and any(_built_id(arg) for arg in [*node.args, *(k.value for k in node.keywords)]):
                 found.append(f"{path.name}:{node.lineno}: {'.'.join(name[-3:])}(…str…)")
+    assert found == [], found
+
+
+def test_web_pages_reach_the_database_only_through_use_cases() -> None:
+    """No console page touches the storage or a repository: what it shows and records goes through bot/usecases."""
+    found = []
+    for path in sorted((ROOT / "channels" / "web").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "storage":
+                found.append(f"{path.name}:{node.lineno}: .storage")
+        found += [f"{path.name}: imports {m}" for m in _imports(f"channels.web.{path.stem}", path)
+                  if m == "bot.store.storage"]
     assert found == [], found

@@ -21,8 +21,8 @@ from bot.kernel.config import Config, ConfigError, load_config
 from bot.kernel.events import Event
 from bot.kernel.models import Progress, Reply
 from bot.store.outbox import OFFICER_LANE
+from bot.usecases.accounts import IDLE
 from channels.email import EmailSender
-from channels.web.base import IDLE
 from handlers.routes import ROUTES
 from tests.conftest import FuncSender, citizen, say
 from tests.fakesmtp import FakeSMTP, body

@@ -18,7 +18,7 @@ from bot.kernel.clock import FixedClock
 from bot.kernel.config import Config
 from bot.kernel.models import Progress, Reply
 from bot.store.storage import Storage
-from channels.web.base import IDLE
+from bot.usecases.accounts import IDLE
 from tests.webkit import add_accounts, client, login
 
 

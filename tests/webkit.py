@@ -12,9 +12,9 @@ import zlib
 import httpx
 
 from bot.engine.services import Services
+from bot.usecases.accounts import hash_password
 from channels.http import serve_http
 from channels.web import build_web_app
-from channels.web.base import hash_password
 
 PASSWORD = "mat-khau-rat-dai-2024"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

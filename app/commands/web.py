@@ -44,7 +44,7 @@ def _new_password() -> str:
 
 def cmd_user(args: argparse.Namespace, config: Config) -> Awaitable[int] | int:
     """`papibot user add|list|passwd|disable`: officers' accounts on the web console."""
-    from channels.web.base import hash_password
+    from bot.usecases.accounts import hash_password
 
     try:
         link = identity(args.link) if getattr(args, "link", None) else None

@@ -13,15 +13,18 @@ from bot.papi.tasks import TaskBookError
 from bot.store.storage import Storage
 from bot.understanding.brain import Brain
 from bot.understanding.learn import LearnedFormatError
+from bot.usecases.accounts import Accounts
 from bot.usecases.admin import AdminService
 from bot.usecases.changes import notify_passed
 from bot.usecases.citizen import CitizenService
+from bot.usecases.console import Console
 from bot.usecases.corrections import InboxService
 from bot.usecases.feedback import FeedbackService
 from bot.usecases.learned import LearnedKnowledge, import_once, stored_document
 from bot.usecases.notify import Officers
 from bot.usecases.plan_import import seed_plan
 from bot.usecases.planning import PlanService
+from bot.usecases.review import Review
 from bot.usecases.staff import StaffService, load_staff_figures
 from bot.usecases.survey import SurveyService
 from bot.usecases.voice import voice_sources
@@ -45,6 +48,9 @@ class Services:
     learned: LearnedKnowledge
     survey: SurveyService
     feedback: FeedbackService
+    accounts: Accounts
+    console: Console
+    review: Review
     clock: Clock = SYSTEM  # the one clock every service reads the time from (tests pass a FixedClock)
     today: Today = vn_today  # the date dated changes are judged on: the clock's, unless a test pins a day
 
@@ -117,6 +123,7 @@ async def open_services(config: Config, today: Today | None = None, clock: Clock
     learned = LearnedKnowledge(brain, storage, version)
     officers = Officers(storage, renderer, config.admin_chat_id, web_url=config.web_url, clock=clock)
     surveys = SurveyService(survey, storage, renderer, today)
+    staff = staff_service(plan, metrics, figures, storage, renderer, survey, clock)
     return Services(
         config=config,
         brain=brain,
@@ -125,13 +132,16 @@ async def open_services(config: Config, today: Today | None = None, clock: Clock
         officers=officers,
         citizen=CitizenService(brain, storage, renderer, officers, learned, config.retention_days,
                                config.doubt_margin, today, clock),
-        staff=staff_service(plan, metrics, figures, storage, renderer, survey, clock),
+        staff=staff,
         admin=AdminService(brain, storage, renderer, learned, surveys, clock),
         inbox=InboxService(storage, renderer),
         plan=plan,
         learned=learned,
         survey=surveys,
         feedback=FeedbackService(storage, renderer, officers),
+        accounts=Accounts(storage, clock),
+        console=Console(storage, staff, plan),
+        review=Review(storage, learned),
         clock=clock,
         today=today,
     )

@@ -63,8 +63,7 @@ async def login_submit(request: Request) -> Response:
 @page()
 async def logout(request: Request, officer: Officer) -> Response:
     """POST /logout: end the session."""
-    await request.app.state.auth.logout(request)
-    await request.app.state.services.storage.audit.record(officer.user.key, "logout")
+    await request.app.state.auth.logout(request, officer)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -78,7 +77,7 @@ async def home(request: Request, officer: Officer) -> Response:
 
 def _health(services: Services) -> Health:
     async def health() -> tuple[bool, dict[str, Any]]:
-        state = await services.storage.database.state()
+        state = await services.console.health()
         return state == "ok", {"database": state}
     return health
 
@@ -97,6 +96,5 @@ def build_web_app(services: Services, failure_delay: float = 0.5) -> Starlette:
     ], middleware=[Middleware(SecurityHeaders)], exception_handlers={
         HTTPException: http_error, StorageUnavailable: storage_unavailable, Exception: server_error})
     app.state.services = services
-    app.state.auth = Auth(services.storage, services.config.web_url.startswith("https://"), failure_delay,
-                          services.clock)
+    app.state.auth = Auth(services.accounts, services.config.web_url.startswith("https://"), failure_delay)
     return app

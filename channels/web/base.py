@@ -1,87 +1,37 @@
-"""The console's foundations: argon2id passwords, throttled logins, idle-expiring sessions, CSRF tokens,
+"""The console's foundations: sign-in cookies over the accounts use case (bot/usecases/accounts.py), CSRF tokens,
 role checks, and rendering pages from channels/web/templates (one autoescaped jinja2 environment)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
 import hmac
-import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from bot.kernel.clock import SYSTEM, Clock
-from bot.kernel.models import ADMIN, STAFF, User
+from bot.kernel.models import ADMIN, STAFF
 from bot.kernel.render import age, local_time
-from bot.store.sqlite import StorageUnavailable
-from bot.store.storage import Storage
+from bot.usecases.accounts import Accounts, LockedOut, SignedIn
+from bot.usecases.accounts import Officer as Officer  # the pages take it from here, with `page`
 from bot.usecases.staff import vn_number
 
 SESSION_COOKIE = "papibot_session"
 LOGIN_COOKIE = "papibot_login"  # double-submit token for the login form, before any session exists
-IDLE = 8 * 3600  # seconds: a session unused this long is signed out
-MAX_FAILURES, WINDOW, LOCK = 5, 15 * 60, 15 * 60  # 5 failures within 15 min lock that (login, address) for 15 min
 MAX_FORM = 256 * 1024  # bytes: the longest answer is 20,000 characters
 MAX_ID = 2**63  # row ids are signed 64-bit integers: a larger number names no row (and would overflow)
-_HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
-_DUMMY = _HASHER.hash("papibot-dummy-password")  # verified against for unknown logins: same timing
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of the password."""
-    return _HASHER.hash(password)
-
-
-def check_password(stored: str, password: str) -> bool:
-    """Whether the password matches the stored hash."""
-    try:
-        return _HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def token_hash(token: str) -> str:
-    """Sessions are stored by the hash of their cookie, so a copy of the database signs nobody in."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Officer:
-    """A signed-in officer."""
-
-    login: str
-    name: str
-    role: str
-    csrf: str
-
-    @property
-    def user(self) -> User:
-        """The officer as the services see them: identity `web:<login>`."""
-        return User("web", self.login, self.login, self.name or self.login, self.role)
-
-    @property
-    def is_admin(self) -> bool:
-        """May use the inbox and knowledge pages."""
-        return self.role == ADMIN
+LOCKED = "Đăng nhập sai quá nhiều lần. Tài khoản tạm khóa 15 phút đối với máy này."
+WRONG = "Sai tên đăng nhập hoặc mật khẩu."
 
 
 class Auth:
-    """Sign-in state over the database; `secure` marks cookies Secure (the console is served over https)."""
+    """The console's cookies over the accounts use case; `secure` marks cookies Secure (served over https)."""
 
-    def __init__(self, storage: Storage, secure: bool = False, failure_delay: float = 0.5,
-                 clock: Clock = SYSTEM) -> None:
-        self.storage = storage
-        self.clock = clock
+    def __init__(self, accounts: Accounts, secure: bool = False, failure_delay: float = 0.5) -> None:
+        self.accounts = accounts
         self.secure = secure
         self.failure_delay = failure_delay
 
@@ -90,51 +40,21 @@ class Auth:
         response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=self.secure,
                             path="/")
 
-    async def locked_until(self, login: str, client: str) -> float | None:
-        """When the lock on this (login, address) ends, or None when it may try."""
-        failures = await self.storage.accounts.failures(login, client, self.clock.now() - WINDOW - LOCK)
-        for i in range(len(failures) - MAX_FAILURES + 1):
-            if failures[i + MAX_FAILURES - 1] - failures[i] <= WINDOW:
-                until = failures[i + MAX_FAILURES - 1] + LOCK
-                if until > self.clock.now():
-                    return until
-        return None
-
     async def login(self, login: str, password: str, client: str) -> tuple[str | None, str]:
         """(session token, "") on success, else (None, the reason to show)."""
-        if await self.locked_until(login, client):
-            return None, "Đăng nhập sai quá nhiều lần. Tài khoản tạm khóa 15 phút đối với máy này."
-        account = await self.storage.accounts.get(login)
-        ok = check_password(account.password_hash if account else _DUMMY, password)
-        if not ok or account is None or account.disabled:
-            await self.storage.accounts.add_failure(login, client)
-            recent = await self.storage.accounts.failures(login, client, self.clock.now() - WINDOW)
-            await asyncio.sleep(min(self.failure_delay * len(recent), 5.0))  # slow down guessing
-            return None, "Sai tên đăng nhập hoặc mật khẩu."
-        await self.storage.accounts.clear_failures(login, client)
-        token = secrets.token_urlsafe(32)
-        await self.storage.sessions.add(token_hash(token), login, secrets.token_urlsafe(24), IDLE)
-        await self.storage.audit.record(f"web:{login}", "login", None, client)
-        return token, ""
+        outcome = await self.accounts.sign_in(login, password, client, self.failure_delay)
+        if isinstance(outcome, SignedIn):
+            return outcome.token, ""
+        return None, LOCKED if isinstance(outcome, LockedOut) else WRONG
 
     async def officer(self, request: Request, touch: bool = True) -> Officer | None:
         """The officer signed in on this request, if any; `touch=False` (a page polling by itself) does not keep
         the session from ending after IDLE seconds without the officer."""
-        token = request.cookies.get(SESSION_COOKIE, "")
-        session = await self.storage.sessions.get(token_hash(token), IDLE) if token else None
-        account = await self.storage.accounts.get(session.login) if session else None
-        if session is None or account is None or account.disabled:
-            return None
-        if touch:
-            with contextlib.suppress(StorageUnavailable):  # a full disk: the page is still shown, the session untouched
-                await self.storage.sessions.touch(token_hash(token), session)
-        return Officer(account.login, account.name, account.role, session.csrf)
+        return await self.accounts.officer(request.cookies.get(SESSION_COOKIE, ""), touch)
 
-    async def logout(self, request: Request) -> None:
-        """End the session of this request."""
-        token = request.cookies.get(SESSION_COOKIE, "")
-        if token:
-            await self.storage.sessions.end(token_hash(token))
+    async def logout(self, request: Request, officer: Officer) -> None:
+        """End the session of this request (audited)."""
+        await self.accounts.sign_out(request.cookies.get(SESSION_COOKIE, ""), officer)
 
 
 def too_large(request: Request) -> bool:
@@ -197,8 +117,6 @@ def render(request: Request, name: str, officer: Officer | None = None, code: in
                                           msg=request.query_params.get("msg", "")[:300],
                                           err=request.query_params.get("err", "")[:300], **context)
     return HTMLResponse(html, status_code=code, headers={"Cache-Control": "no-store"})
-
-
 
 
 def back(url: str, msg: str = "", err: str = "") -> RedirectResponse:

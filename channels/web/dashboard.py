@@ -15,7 +15,7 @@ from bot.engine.services import Services
 from bot.kernel.render import VN_TZ
 from bot.papi.deadlines import OVERDUE
 from bot.usecases.live_figures import half_year
-from bot.usecases.outcomes import StatusSet, task_status
+from bot.usecases.outcomes import task_status
 from channels.web.base import Officer, back, form_text, page, render, row_id
 from channels.web.charts import progress_bars, weekly_chart
 from channels.web.voice import survey_chart
@@ -66,8 +66,8 @@ async def dashboard(request: Request, officer: Officer) -> Response:
     view = await services.plan.view(chosen_period(request))
     periods = await services.plan.periods()
     since, _, _ = half_year(now)
-    doubts = await services.storage.doubts.counts(since, now + 1)
-    weeks = weekly(await services.storage.tickets.times(now - (WEEKS + 1) * WEEK), now)
+    doubts = await services.console.doubt_counts(since, now + 1)
+    weeks = weekly(await services.console.ticket_times(now - (WEEKS + 1) * WEEK), now)
     live = await services.staff.live(now)
     context: dict[str, Any] = {"periods": periods, "live": live, "chart": weekly_chart(weeks), "doubts": doubts,
                                "area": area, "status": status, "overdue": overdue, "plan": None}
@@ -93,9 +93,7 @@ async def edit_task(request: Request, officer: Officer) -> Response:
     chosen = task_status(status)
     if chosen is None or task_id is None:
         return back(target, err="Tình trạng không hợp lệ.")
-    outcome = await services.staff.set_task_status(officer.user, task_id, chosen, note or None)
-    if isinstance(outcome, StatusSet):
-        await services.storage.audit.record(officer.user.key, "task_status", None, f"{outcome.task['id']}: {status}")
+    outcome = await services.console.set_task_status(officer.user, task_id, chosen, note or None)
     return said.status_set(outcome).back(target)
 
 

@@ -28,7 +28,7 @@ def _nothing(state: Delivering) -> str:
 
 async def inbox_notice(services: Services) -> str:
     """The inbox's notice: nothing delivers to any citizen's channel ("" when something does)."""
-    return _nothing(await services.storage.heartbeat.delivering())
+    return _nothing(await services.console.delivering())
 
 
 async def ticket_notice(services: Services, deliveries: list[dict[str, object]]) -> str:
@@ -36,7 +36,7 @@ async def ticket_notice(services: Services, deliveries: list[dict[str, object]])
     waiting = [str(d["channel"]) for d in deliveries if d["lane"] == CITIZEN_LANE and d["status"] in WAITING]
     if not waiting:
         return ""
-    state = await services.storage.heartbeat.delivering()
+    state = await services.console.delivering()
     if state.covers(waiting[0]):
         return ""
     return _nothing(state) or (f"Không có tiến trình «papibot run» nào đang gửi tin trên kênh "

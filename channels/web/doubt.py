@@ -13,6 +13,7 @@ from bot.engine.services import Services
 from bot.kernel.models import ADMIN
 from bot.store.doubt import DoubtItem, NearbyTurn
 from bot.understanding.doubt import CONTEXT, DISMISSED, RIGHT, alternatives
+from bot.usecases.review import AlreadyJudged
 from channels.web.base import Officer, back, form_text, page
 
 KINDS = {CONTEXT: "Trả lời theo chủ đề đang hỏi, nhưng riêng câu này gần với chủ đề khác",
@@ -38,8 +39,8 @@ def suggested_topic(services: Services, item: DoubtItem) -> str:
 async def doubt_items(services: Services, limit: int = 100) -> list[dict[str, Any]]:
     """The unjudged doubtful answers, newest first, ready for the page."""
     out = []
-    for item in await services.storage.doubts.pending(limit):
-        before, after = await services.storage.doubts.turns_around(item)
+    for doubtful in await services.review.doubts(limit):
+        item, before, after = doubtful.item, doubtful.before, doubtful.after
         match = services.brain.matcher.match(item.text)  # the message alone, as the knowledge reads it now
         reading = [{"title": _title(services, t), "score": round(s), "answered": t == item.topic}
                    for t, s in alternatives(match, None)[:3]]
@@ -58,7 +59,7 @@ async def verdict(request: Request, officer: Officer) -> Response:
     choice, question = form_text(form, "verdict", 20), int(request.path_params["question"])
     if choice not in DONE:
         return back("/misunderstood", err="Thao tác không hợp lệ.")
-    if not await services.storage.doubts.judge(question, choice, officer.user.key):
+    if isinstance(await services.review.judge(officer.user, question, choice), AlreadyJudged):
         return back("/misunderstood", err="Câu này đã được cán bộ khác xử lý hoặc không còn.")
     return back("/misunderstood", msg=DONE[choice])
 

@@ -48,38 +48,37 @@ async def inbox(request: Request, officer: Officer) -> Response:
     status = q.get("status", PENDING) if q.get("status", PENDING) in ("", PENDING, ANSWERED, "closed") else PENDING
     channel, search = q.get("channel", ""), q.get("q", "").strip()[:100]
     mine = q.get("mine") == "1"
-    rows = await request.app.state.services.storage.inbox.tickets(status, channel, officer.user.key if mine else "",
-                                                                  search)
     services: Services = request.app.state.services
-    storage = services.storage
-    before = {t.id: await storage.questions.before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
+    console = services.console
+    rows = await console.tickets(status, channel, officer.user.key if mine else "", search)
+    before = {t.id: await console.asked_before(t, 2) for t, _ in rows[:CONTEXT_ROWS]}
     return render(request, "inbox.html", officer, rows=rows, now=services.clock.now(), status=status, channel=channel,
                   search=search, mine=mine, channels=CHANNEL_NAMES, before=before,
-                  undelivered=await inbox_notice(services), inbox_live=await storage.notices.live(),
-                  problems=await notice_problems(storage))
+                  undelivered=await inbox_notice(services), inbox_live=await console.live(),
+                  problems=await notice_problems(console))
 
 
 async def _ticket_page(request: Request, officer: Officer, ticket: Ticket, draft: str = "",
                        preview: Preview | None = None, error: str = "") -> Response:
     services: Services = request.app.state.services
-    storage = services.storage
-    before: list[dict[str, Any]] = await storage.questions.before(ticket)
+    console = services.console
+    before: list[dict[str, Any]] = await console.asked_before(ticket)
     kb = services.brain.kb
     for item in before:
         suggested = services.brain.matcher.match(item["text"]).suggestions if item["decision"] == "suggest" else ()
         topics = [item["topic"]] if item["topic"] else list(suggested)
         item["topics"] = [(kb.topic(t).title if kb.topic(t) else t) for t in topics]  # type: ignore[union-attr]
-    deliveries = await storage.outbox.deliveries(ticket.id)
-    officers = [u for u in await storage.accounts.every() if u.role == ADMIN and not u.disabled]
+    deliveries = await console.deliveries(ticket.id)
+    officers = await services.accounts.admins()
     return render(request, "ticket.html", officer, t=ticket, before=before, deliveries=deliveries,
-                  states=DELIVERY_STATES, kind_name=kind_name, canned=await storage.canned.every(),
-                  officers=officers, assigned=await storage.inbox.assigned_to(ticket.id), draft=draft, preview=preview,
+                  states=DELIVERY_STATES, kind_name=kind_name, canned=await console.canned(),
+                  officers=officers, assigned=await console.assigned_to(ticket.id), draft=draft, preview=preview,
                   error=error, channel=CHANNEL_NAMES.get(ticket.channel, ticket.channel), now=services.clock.now(),
                   undelivered=await ticket_notice(services, deliveries))
 
 
 async def _ticket(request: Request) -> Ticket | None:
-    return await request.app.state.services.storage.tickets.get(int(request.path_params["id"]))  # type: ignore[no-any-return]
+    return await request.app.state.services.console.ticket(int(request.path_params["id"]))  # type: ignore[no-any-return]
 
 
 @page(ADMIN)
@@ -101,7 +100,7 @@ async def answer(request: Request, officer: Officer) -> Response:
     form = await request.form()
     text, action = form_text(form, "answer"), form_text(form, "action")
     if action == "insert":
-        chosen = {str(c.id): c.body for c in await services.storage.canned.every()}.get(form_text(form, "canned"))
+        chosen = {str(c.id): c.body for c in await services.console.canned()}.get(form_text(form, "canned"))
         text = f"{text}\n\n{chosen}".strip() if chosen else text
         return await _ticket_page(request, officer, ticket, draft=text)
     if action == "preview" or not text:
@@ -164,7 +163,7 @@ async def canned(request: Request, officer: Officer) -> Response:
             return said.canned(await services.inbox.delete_canned(officer.user, reply_id)).back("/canned")
         title, body = form_text(form, "title", 200), form_text(form, "body", 5000)
         return said.canned(await services.inbox.save_canned(officer.user, reply_id, title, body)).back("/canned")
-    return render(request, "canned.html", officer, items=await services.storage.canned.every())
+    return render(request, "canned.html", officer, items=await services.console.canned())
 
 
 def routes() -> list[Route]:

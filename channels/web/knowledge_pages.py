@@ -13,7 +13,7 @@ from bot.kernel.models import ADMIN
 from bot.understanding.curation import cluster
 from bot.understanding.learn import learned_items
 from bot.usecases.changes import changes_of
-from bot.usecases.learned import stored_document
+from bot.usecases.review import NotLearned
 from channels.web.base import Officer, back, form_text, page, render
 from channels.web.doubt import doubt_items
 from channels.web.topics import STALE_DAYS, findings
@@ -29,14 +29,10 @@ async def unlearn(request: Request, officer: Officer) -> Response:
     services: Services = request.app.state.services
     form = await request.form()
     topic_id, question = form_text(form, "topic", 80), form_text(form, "question") or None
-    # The audit names a citizen's words by their question, so erasing the citizen leaves no text here.
-    origin = await services.storage.learned.origin(topic_id, question) if question else None
-    ticket, asked = origin or (None, None)
-    problems = await services.learned.remove(topic_id, question)
-    if problems is None:
+    outcome = await services.review.unlearn(officer.user, topic_id, question)
+    if isinstance(outcome, NotLearned):
         return back("/knowledge", err="Không tìm thấy mục đã học này.")
-    what = f"câu hỏi #{asked}" if asked else (question or "(chủ đề)")
-    await services.storage.audit.record(officer.user.key, "unlearn", ticket, f"{topic_id}: {what}"[:200])
+    problems = outcome.problems
     return back("/knowledge", err=f"Không nạp lại được: {problems[0]}" if problems else "",
                 msg="" if problems else "Đã gỡ mục đã học khỏi cơ sở tri thức.")
 
@@ -46,14 +42,14 @@ async def misunderstood(request: Request, officer: Officer) -> Response:
     """GET /misunderstood: doubtful answers with their conversation, then queued, only-suggested and 👎
     questions in clusters of similar ones (erased ones left out)."""
     services: Services = request.app.state.services
-    rows = [r for r in await services.storage.questions.misunderstood() if r["text"]]
+    rows = [r for r in await services.review.misunderstood() if r["text"]]
     matcher = services.brain.matcher
     groups = cluster(rows, lambda r: frozenset(matcher.normalize(r["text"]).split()))
     clusters = [{"count": len(g), "newest": g[0]["created_at"], "examples": list(dict.fromkeys(r["text"] for r in g)),
                  "ids": [r["id"] for r in g][:ORIGINS], "thumbs_down": sum(1 for r in g if r["helpful"] == 0)}
                 for g in groups]
     return render(request, "misunderstood.html", officer, clusters=clusters, total=len(rows),
-                  doubts=await doubt_items(services), counts=await services.storage.doubts.counts())
+                  doubts=await doubt_items(services), counts=await services.review.doubt_counts())
 
 
 @page(ADMIN)
@@ -61,9 +57,9 @@ async def knowledge_page(request: Request, officer: Officer) -> Response:
     """GET /knowledge: every topic with its use, review date, sources, dated changes and `kb check` findings (each
     linked to the topic as the bot says it), the knowledge problems, the learned items."""
     services: Services = request.app.state.services
-    usage = await services.storage.questions.topic_usage()
+    usage = await services.review.topic_usage()
     today = services.today()
-    _, document = await stored_document(services.storage)
+    document = await services.review.document()
     _, problems = check_knowledge(services.brain.directory, document)
     found, review = findings(services.brain.kb, list(problems), today)
     rows = []

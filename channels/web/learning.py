@@ -14,7 +14,6 @@ from starlette.routing import Route
 from bot.engine.services import Services
 from bot.kernel.clock import vn_today
 from bot.kernel.models import ADMIN
-from bot.understanding.doubt import TAUGHT
 from bot.understanding.learn import new_topic, origins_of
 from bot.understanding.publish import NameOverride, PersonalDataRefused, Verdict, check
 from bot.usecases.trials import try_knowledge
@@ -69,14 +68,13 @@ async def learn_form(request: Request, officer: Officer) -> Response:
     """GET /learn?ticket=N, ?doubt=N or ?question=N&question=…: the add-to-knowledge form, filled from a ticket,
     a doubtful answer (with the topic its message alone points to) or a cluster's questions."""
     services: Services = request.app.state.services
-    storage = services.storage
     ids = [i for v in request.query_params.getlist("question") if (i := row_id(v)) is not None]
-    asked = await storage.questions.texts(ids)
+    asked = await services.review.asked(ids)
     draft = {"topic": "", "title": "", "questions": list(dict.fromkeys(asked.values()))[:10], "answer": "",
              "ticket": "", "doubt": "", "origins": list(asked), "allow": ""}
     ticket_id, doubt_id = row_id(request.query_params.get("ticket", "")), row_id(request.query_params.get("doubt", ""))
-    ticket = await storage.tickets.get(ticket_id) if ticket_id is not None else None
-    item = await storage.doubts.item(doubt_id) if doubt_id is not None else None
+    ticket = await services.console.ticket(ticket_id) if ticket_id is not None else None
+    item = await services.review.doubt(doubt_id) if doubt_id is not None else None
     if (ticket is None and "ticket" in request.query_params) or (item is None and "doubt" in request.query_params):
         text = "Không có câu hỏi này, hoặc câu này đã được cán bộ khác xử lý."
         return render(request, "message.html", officer, code=404, text=text)
@@ -99,7 +97,7 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
     if form_text(form, "action") != "save" or not draft["questions"] or not verdict.allows(draft["allow"]):
         return await _learn_page(request, officer, draft, checked=True)
     allow = NameOverride(officer.user.key, draft["allow"]) if verdict.names else None
-    origins = origins_of(draft["questions"], await services.storage.questions.texts(draft["origins"]))
+    origins = origins_of(draft["questions"], await services.review.asked(draft["origins"]))
     ticket = row_id(draft["ticket"])
     try:
         if draft["topic"] and services.brain.kb.topic(draft["topic"]):
@@ -117,12 +115,9 @@ async def learn_submit(request: Request, officer: Officer) -> Response:
         return await _learn_page(request, officer, draft, checked=True)
     if problems:
         return back("/knowledge", err=f"Đã ghi nhưng không nạp lại được: {problems[0]}")
-    # A citizen's words are named by their question here, so erasing the citizen leaves no text in the trail.
-    taught = " | ".join(f"câu hỏi #{origins[q]}" if q in origins else q for q in draft["questions"])
-    await services.storage.audit.record(officer.user.key, "learn", ticket, f"{topic_id}: {taught}"[:200])
-    doubt = row_id(draft["doubt"])
-    if doubt is not None:  # taught from a doubtful answer: it leaves the list, counted as taught
-        await services.storage.doubts.judge(doubt, TAUGHT, officer.user.key)
+    taught = await services.review.taught(officer.user, topic_id, draft["questions"], origins, ticket,
+                                          row_id(draft["doubt"]))
+    if taught.from_doubt:  # taught from a doubtful answer: it left the list, counted as taught
         return back("/misunderstood", msg=f"Đã dạy bot chủ đề đúng («{topic_id}»).")
     return back("/knowledge", msg=f"Đã thêm vào cơ sở tri thức (chủ đề «{topic_id}»).")
 

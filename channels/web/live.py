@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.kernel.registry import place_label
-from bot.store.storage import Storage
+from bot.usecases.console import Console
 from bot.usecases.notify import LOST
 
 PROBLEM_STATES = {"undeliverable": "không gửi được", "pending": "đang thử gửi lại", "uncertain": "đang thử gửi lại"}
@@ -21,7 +21,7 @@ async def live(request: Request) -> Response:
     officer = await request.app.state.auth.officer(request, touch=False)
     if officer is None or not officer.is_admin:
         return JSONResponse({"error": "đăng nhập với quyền quản trị để xem hộp thư"}, status_code=401)
-    counts = await request.app.state.services.storage.notices.live()
+    counts = await request.app.state.services.console.live()
     return JSONResponse(counts, headers={"Cache-Control": "no-store"})
 
 
@@ -37,11 +37,11 @@ def _what(row: dict[str, Any]) -> str:
     return f"Ghi chú về câu hỏi{number}" if number else "Thông báo cho cán bộ"
 
 
-async def notice_problems(storage: Storage) -> list[dict[str, Any]]:
+async def notice_problems(console: Console) -> list[dict[str, Any]]:
     """The officers' notices of the last days that did not arrive or are being retried, ready to show."""
     return [{**row, "place": place_label(f"{row['channel']}:{row['chat_id']}"), "what": _what(row),
              "state": PROBLEM_STATES.get(row["status"], row["status"])}
-            for row in await storage.notices.problems()]
+            for row in await console.notice_problems()]
 
 
 def routes() -> list[Route]:

@@ -84,12 +84,11 @@ async def create(request: Request, officer: Officer) -> Response:
     starts, ends = _date(form_text(form, "starts", 10)), _date(form_text(form, "ends", 10))
     if "bad" in (starts, ends):
         return back("/plan", err="Ngày bắt đầu và kết thúc phải là ngày.")
-    outcome = await services.plan.create_period(
-        officer.user.key, form_text(form, "name", 80), starts if isinstance(starts, dt.date) else None,
+    outcome = await services.console.create_period(
+        officer.user, form_text(form, "name", 80), starts if isinstance(starts, dt.date) else None,
         ends if isinstance(ends, dt.date) else None, row_id(form_text(form, "copy_from", 20)))
     if not outcome.ok or outcome.period is None:
         return back("/plan", err=outcome.message)
-    await services.storage.audit.record(officer.user.key, "plan_period", None, outcome.period.name)
     return back(f"/dashboard?period={outcome.period.id}", msg=" ".join((outcome.message, *outcome.warnings))[:300])
 
 

@@ -14,7 +14,6 @@ from starlette.routing import Route
 from bot.engine.services import Services
 from bot.kernel.models import ADMIN
 from bot.usecases.changes import changes_of
-from bot.usecases.learned import stored_document
 from channels.web.base import Officer, page, render
 from knowledge.claims import COUNTED
 from knowledge.loader import KnowledgeBase, check_knowledge
@@ -69,7 +68,7 @@ async def topic_page(request: Request, officer: Officer) -> Response:
     topic = services.brain.kb.topic(request.path_params["topic_id"])
     if topic is None:
         return PlainTextResponse("404: không có chủ đề này.", status_code=404)
-    _, document = await stored_document(services.storage)
+    document = await services.review.document()
     _, problems = check_knowledge(services.brain.directory, document)
     today = services.today()
     mine, found = findings(services.brain.kb, list(problems), today)

@@ -32,7 +32,7 @@ async def survey_chart(services: Services, areas: list[dict[str, Any]]) -> Marku
     """Each element's mean by month (the latest months with answers), beside the PAPI areas it informs (`areas`:
     the shown period's, named "III. …" as on its progress bars)."""
     survey = services.survey.survey
-    stats = survey_stats(survey, await services.storage.survey.answers())
+    stats = survey_stats(survey, await services.console.survey_answers())
     elements = [{"key": e.key, "name": e.name, "informs": list(e.informs)} for e in survey.elements]
     return element_chart(elements, stats["by_month"], {int(a["index"]): f"{a['number']}. {a['name']}" for a in areas})
 
@@ -50,7 +50,7 @@ async def register(request: Request, officer: Officer) -> Response:
 
 
 async def _item(request: Request) -> FeedbackItem | None:
-    return await request.app.state.services.storage.feedback.item(int(request.path_params["id"]))  # type: ignore[no-any-return]
+    return await request.app.state.services.console.feedback_item(int(request.path_params["id"]))  # type: ignore[no-any-return]
 
 
 @page(ADMIN)
@@ -62,7 +62,7 @@ async def item_page(request: Request, officer: Officer) -> Response:
         return render(request, "message.html", officer, code=404, text="Không có phản ánh này.")
     deadlines = dict(services.config.feedback_deadlines)
     return render(request, "feedback_item.html", officer, item=item, labels=FEEDBACK_LABELS,
-                  deliveries=await services.storage.feedback.deliveries(item.id), states=DELIVERY_STATES,
+                  deliveries=await services.console.feedback_deliveries(item.id), states=DELIVERY_STATES,
                   due=due(item, deadlines), now=services.clock.now(), finished=item.status in FINISHED)
 
 
@@ -92,7 +92,7 @@ async def answer(request: Request, officer: Officer) -> Response:
 async def csv_download(request: Request, officer: Officer) -> Response:
     """GET /survey.csv: the survey's figures by month and element, for the office's own report."""
     services: Services = request.app.state.services
-    body = survey_csv(services.survey.survey, await services.storage.survey.answers())
+    body = survey_csv(services.survey.survey, await services.console.survey_answers())
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="khao-sat-hai-long.csv"'})
 
