@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ IDLE = 8 * 3600  # seconds: a sign-in unused this long ends
 MAX_FAILURES, WINDOW, LOCK = 5, 15 * 60, 15 * 60  # 5 failures within 15 min lock that (login, address) for 15 min
 MAX_DELAY = 5.0  # seconds: the longest a failed login is slowed down
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
-_DUMMY = _HASHER.hash("papibot-dummy-password")  # verified against for unknown logins: same timing
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash verified against for unknown logins (same timing), made at the first sign-in: argon2 takes 64 MB
+    for a moment, which a process that never signs anybody in should not pay at start-up."""
+    return _HASHER.hash("papibot-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -112,7 +119,7 @@ class Accounts:
         if until:
             return LockedOut(until)
         account = await self.storage.accounts.get(login)
-        ok = check_password(account.password_hash if account else _DUMMY, password)
+        ok = check_password(account.password_hash if account else _dummy(), password)
         if not ok or account is None or account.disabled:
             await self.storage.accounts.add_failure(login, client)
             recent = await self.storage.accounts.failures(login, client, self.clock.now() - WINDOW)
