@@ -49,6 +49,15 @@ def admin_refusal(user: User) -> Refused | None:
     return None if user.is_admin else Refused(ADMIN_ONLY)
 
 
+def unsendable(user: User, text: str) -> Refused | Blank | TooLong | None:
+    """Why an officer's (stripped) text cannot go to a citizen: not an admin, empty or too long; None if it can."""
+    if refused := admin_refusal(user):
+        return refused
+    if not text:
+        return Blank()
+    return TooLong(len(text), MAX_ANSWER) if len(text) > MAX_ANSWER else None
+
+
 class AdminService:
     """What an admin can do with the reply queue and the knowledge; every method checks the role itself."""
 
@@ -72,13 +81,9 @@ class AdminService:
 
     async def answer(self, user: User, ticket_id: int, text: str, turn: Turn | None = None) -> AnswerOutcome:
         """Answer a pending ticket: the answer is queued for delivery to the citizen, on the citizen's channel."""
-        if refused := admin_refusal(user):
-            return refused
         text = text.strip()
-        if not text:
-            return Blank()
-        if len(text) > MAX_ANSWER:
-            return TooLong(len(text), MAX_ANSWER)
+        if problem := unsendable(user, text):
+            return problem
         ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None:
             return NotFound(ticket_id)

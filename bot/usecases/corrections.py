@@ -9,11 +9,10 @@ from bot.kernel.models import ANSWERED, Ticket, User
 from bot.kernel.registry import REGISTRY
 from bot.kernel.render import Renderer, to_plain
 from bot.store.storage import Storage
-from bot.usecases.admin import MAX_ANSWER, admin_refusal
+from bot.usecases.admin import admin_refusal, unsendable
 from bot.usecases.outcomes import (
     Assigned,
     AssignOutcome,
-    Blank,
     CannedDeleted,
     CannedOutcome,
     CannedSaved,
@@ -25,7 +24,6 @@ from bot.usecases.outcomes import (
     NotFound,
     Preview,
     Refused,
-    TooLong,
     Unchanged,
 )
 
@@ -55,13 +53,9 @@ class InboxService:
 
     async def correct(self, user: User, ticket_id: int, text: str) -> CorrectOutcome:
         """Correct an answer already sent: the correction is queued for the citizen, numbered, and audited."""
-        if refused := admin_refusal(user):
-            return refused
         text = text.strip()
-        if not text:
-            return Blank()
-        if len(text) > MAX_ANSWER:
-            return TooLong(len(text), MAX_ANSWER)
+        if problem := unsendable(user, text):
+            return problem
         ticket = await self.storage.tickets.get(ticket_id)
         if ticket is None:
             return NotFound(ticket_id)
