@@ -123,13 +123,3 @@ REGISTRY = Registry((
     ChannelKind("cli", "dòng lệnh", notices=False),
 ))
 CITIZEN_LABELS = REGISTRY.citizen_labels  # where a citizen's ticket can come from, as officers read it
-
-
-def kind(name: str) -> ChannelKind:
-    """A channel's entry in papibot's registry."""
-    return REGISTRY.kind(name)
-
-
-def place_label(destination: str) -> str:
-    """An officers' destination as people read it, by papibot's registry."""
-    return REGISTRY.place_label(destination)

@@ -14,7 +14,7 @@ import re
 from bot.kernel import codec
 from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.models import OutboxItem, Ticket
-from bot.kernel.registry import CITIZEN_LABELS, kind, place_label
+from bot.kernel.registry import CITIZEN_LABELS, REGISTRY
 from bot.kernel.render import Renderer
 from bot.store.outbox import OFFICER_LANE
 from bot.store.storage import Storage
@@ -56,7 +56,7 @@ class Officers:
             return
         source = CHANNEL_NAMES.get(ticket.channel, ticket.channel)
         for i, (channel, chat) in enumerate(self.places):
-            can = kind(channel)
+            can = REGISTRY.kind(channel)
             post = self.renderer.render("admin_post.html", t=ticket, channel=source, reply=can.reply_answers,
                                         commands=can.commands, web_url=self.web_url)
             buttons = [[(self.renderer.message("button_answer"), codec.encode("ans", ticket.id))]] \
@@ -92,7 +92,7 @@ class Officers:
             return
         code = _PLATFORM_CODE.match(reason)
         text = self.renderer.render("tg_notice.html", kind=LOST, number=item.ticket_id, channel=item.channel,
-                                    place=place_label(f"{item.channel}:{item.chat_id}"),
+                                    place=REGISTRY.place_label(f"{item.channel}:{item.chat_id}"),
                                     reason=code[1] if code else reason[:200], web_url=self.web_url)
         for i, (channel, chat) in others:
             await self.storage.outbox.enqueue(channel, chat, f"{LOST}:{item.id}@{i}", text, item.ticket_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine.services import Services
-from bot.kernel.registry import kind
+from bot.kernel.registry import REGISTRY
 from bot.kernel.render import local_time
 from bot.store.heartbeat import Delivering
 from bot.store.outbox import CITIZEN_LANE
@@ -20,7 +20,7 @@ def _nothing(state: Delivering) -> str:
             "chưa thấy lần nào trên cơ sở dữ liệu này"
         return (f"Không có tiến trình «papibot run» nào đang chạy ({seen}): câu trả lời của cán bộ chỉ được lưu "
                 "«đang chờ gửi» và sẽ tới công dân khi papibot run chạy lại.")
-    if {c for c in state.channels if kind(c).citizens} <= CONSOLE_ONLY:  # e-mail reaches officers only
+    if {c for c in state.channels if REGISTRY.kind(c).citizens} <= CONSOLE_ONLY:  # e-mail reaches officers only
         return ("«papibot run» đang chạy nhưng chưa cấu hình kênh nào (Telegram, Zalo OA, Zalo Bot): câu trả lời "
                 "của cán bộ chỉ được lưu «đang chờ gửi» và sẽ tới công dân khi kênh của họ được cấu hình.")
     return ""

@@ -12,7 +12,7 @@ from starlette.routing import Route
 import channels.web.said as said
 from bot.engine.services import Services
 from bot.kernel.models import ADMIN, ANSWERED, PENDING, Ticket
-from bot.kernel.registry import place_label
+from bot.kernel.registry import REGISTRY
 from bot.usecases.admin import NO_REASON
 from bot.usecases.notify import CHANNEL_NAMES, LOST
 from bot.usecases.outcomes import Answered, Assigned, Closed, Corrected, Preview
@@ -33,7 +33,7 @@ def kind_name(kind: str, channel: str = "", chat_id: str = "") -> str:
     else:
         name = KIND_NAMES.get(base.partition(":")[0], "Ghi chú cho nhóm cán bộ" if base.startswith("web_") else base)
     to_officers = base == "admin_post" or base.startswith((LOST, "web_"))
-    return f"{name} → {place_label(f'{channel}:{chat_id}')}" if to_officers and channel else name
+    return f"{name} → {REGISTRY.place_label(f'{channel}:{chat_id}')}" if to_officers and channel else name
 
 
 async def tell_officers(services: Services, ticket: Ticket, kind: str, text: str) -> None:

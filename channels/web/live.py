@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.kernel.registry import place_label
+from bot.kernel.registry import REGISTRY
 from bot.usecases.console import Console
 from bot.usecases.notify import LOST
 
@@ -39,7 +39,7 @@ def _what(row: dict[str, Any]) -> str:
 
 async def notice_problems(console: Console) -> list[dict[str, Any]]:
     """The officers' notices of the last days that did not arrive or are being retried, ready to show."""
-    return [{**row, "place": place_label(f"{row['channel']}:{row['chat_id']}"), "what": _what(row),
+    return [{**row, "place": REGISTRY.place_label(f"{row['channel']}:{row['chat_id']}"), "what": _what(row),
              "state": PROBLEM_STATES.get(row["status"], row["status"])}
             for row in await console.notice_problems()]
 
