@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Libraries whose debug lines carry message bodies, people's names or SQL parameters.
-CONTENT_LOGGERS = ("aiosqlite", "telegram", "httpx", "httpcore", "uvicorn", "starlette", "multipart")
+CONTENT_LOGGERS = ("telegram", "httpx", "httpcore", "uvicorn", "starlette", "multipart")
 
 
 def _logging(verbose: bool, content: bool) -> None:

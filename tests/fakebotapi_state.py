@@ -112,6 +112,7 @@ class BotState:
         self._calls: list[str] = []
         self.requests: list[tuple[str, JSON]] = []  # (method, decoded params) of every API call
         self._sent: list[JSON] = []
+        self.sent_at: list[float] = []  # time.monotonic() of each record of _sent (latency measured where it ends)
         self._edits: list[JSON] = []
         self._answers: list[JSON] = []
         self._commands: list[JSON] = []
@@ -293,6 +294,7 @@ class BotState:
                 "parse_mode": p.get("parse_mode"), "reply_markup": p.get("reply_markup"),
                 "message_id": msg["message_id"],
                 "reply_to_message_id": reply["message_id"] if reply else None, "params": p})
+            self.sent_at.append(time.monotonic())
             self.cond.notify_all()
             return msg
 

@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from app.commands import db as cli_db
@@ -18,6 +17,7 @@ from bot.kernel.config import Config
 from bot.ops.backup import DatabaseInUse, backup, holding, prune, restore
 from bot.store.snapshots import BackupError, quick_check, stamp
 from bot.store.sqlite import migrate
+from bot.store.sqlite_thread import SqliteThread
 from bot.store.storage import Storage
 from tests.conftest import admin, citizen, say
 
@@ -109,7 +109,7 @@ async def test_restore_refuses_while_held_then_serves_the_restored_data(config: 
 async def test_restoring_an_older_backup_brings_back_its_learned_file(config: Config, tmp_path: Path) -> None:
     old = tmp_path / "backups" / "papibot-20261101T221500Z.db"
     old.parent.mkdir()
-    db = await aiosqlite.connect(old)
+    db = await SqliteThread.connect(old)
     await migrate(db, None, 8)  # a backup from before the database held the learned knowledge
     await db.close()
     beside = old.with_name("learned-20261101T221500Z.yaml")

@@ -13,7 +13,6 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import httpx
 import pytest
 
@@ -21,6 +20,7 @@ from bot.engine.delivery import wait_delivered
 from bot.engine.services import open_services
 from bot.kernel.clock import FixedClock
 from bot.kernel.config import load_config
+from bot.store import sqlite_thread
 from bot.usecases.notify import ERROR_QUIET
 from channels.http import build_app
 from channels.telegram import TelegramChannel
@@ -53,15 +53,15 @@ async def test_a_full_disk_holds_updates_and_tells_each_person_once(polling: Sta
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     storage, alerts = polling.services.storage, []
     polling.core.on_outage = lambda text: _record(alerts, text)
-    commit = aiosqlite.Connection.commit
+    commit = sqlite_thread.commit
     full = True
 
-    async def failing_commit(connection: aiosqlite.Connection) -> None:  # the one edge a test cannot reach for
+    def failing_commit(connection: sqlite3.Connection) -> None:  # the one edge a test cannot reach for
         if full:  # real: the disk (the storage's writer is the one connection that commits here)
             raise sqlite3.OperationalError("database or disk is full")
-        await commit(connection)
+        commit(connection)
 
-    monkeypatch.setattr(aiosqlite.Connection, "commit", failing_commit)
+    monkeypatch.setattr(sqlite_thread, "commit", failing_commit)
     ids = [fake.inject_message(user, text)
            for user, text in ((71, "làm hộ chiếu ở đâu"), (72, "đăng ký khai sinh"), (71, "cấp lại căn cước"))]
 

@@ -11,16 +11,15 @@ import logging
 import sqlite3
 from pathlib import Path
 
-import aiosqlite
-
 from bot.store.files import DatabaseError
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.snapshots import snapshot
+from bot.store.sqlite_thread import SqliteThread
 
 log = logging.getLogger(__name__)
 
 
-async def _version(db: aiosqlite.Connection) -> int:
+async def _version(db: SqliteThread) -> int:
     async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") as cur:
         has_table = await cur.fetchone() is not None
     sql = "SELECT max(version) FROM schema_version" if has_table else "PRAGMA user_version"
@@ -37,7 +36,7 @@ def known_version(version: int) -> int:
     return version
 
 
-async def _run_script(db: aiosqlite.Connection, script: str) -> None:
+async def _run_script(db: SqliteThread, script: str) -> None:
     """Run a script's statements one by one in the open transaction (executescript would commit it first)."""
     statement = ""
     for piece in script.split(";"):
@@ -48,7 +47,7 @@ async def _run_script(db: aiosqlite.Connection, script: str) -> None:
             statement = ""
 
 
-async def migrate(db: aiosqlite.Connection, path: Path | None = None, target: int = SCHEMA_VERSION) -> int:
+async def migrate(db: SqliteThread, path: Path | None = None, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema to `target` in one write transaction; copy an older file aside first.
 
     The version is read again once the transaction holds SQLite's write lock (BEGIN IMMEDIATE): of several

@@ -52,6 +52,16 @@ async def _reclaim_abandoned(db: Conn, now: float) -> None:
         (now, ABANDONED))
 
 
+async def unlock_session(conn: Any, key: int) -> None:
+    """Release a session advisory lock; a connection that cannot is closed, which releases it as surely (the
+    pool does not reset a connection it takes back)."""
+    try:
+        await conn.execute("SELECT pg_advisory_unlock($1)", key)
+    except BaseException:
+        conn.terminate()
+        raise
+
+
 class SharedCoordination:
     """Locks and counters every process sharing the database sees."""
 
@@ -89,7 +99,7 @@ class SharedCoordination:
                 yield held
             finally:
                 if held:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    await unlock_session(conn, key)
 
     @contextlib.asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:
@@ -100,7 +110,7 @@ class SharedCoordination:
             try:
                 yield
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                await unlock_session(conn, key)
 
     @contextlib.asynccontextmanager
     async def handling(self, channel: str, user_id: str) -> AsyncIterator[Callable[[], bool] | None]:

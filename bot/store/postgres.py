@@ -21,7 +21,7 @@ from bot.store.database import AlreadyProcessed, Row, Turn, Write, statement
 from bot.store.dbapi import Conn, PgConn, to_pg
 from bot.store.files import DatabaseError, StorageUnavailable
 from bot.store.migrate import known_version
-from bot.store.pg_coordination import SharedCoordination
+from bot.store.pg_coordination import SharedCoordination, unlock_session
 from bot.store.pg_tools import APP_NAME, MigrationBackup
 from bot.store.schema import SCHEMA_VERSION
 from bot.store.schema_pg import PG_MIGRATIONS
@@ -75,7 +75,14 @@ async def pg_migrate(conn: asyncpg.Connection, target: int = SCHEMA_VERSION,
                 version = reached
         return version
     finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", WRITER_LOCK)
+        await unlock_session(conn, WRITER_LOCK)
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool (asyncpg's default is one more round trip for
+    each use): nothing here changes a session's settings or listens, an open transaction is rolled back by
+    the pool itself, and a session advisory lock is released by the code that took it, or its connection
+    is closed (pg_coordination, pg_migrate)."""
 
 
 class PgDatabase:
@@ -95,7 +102,8 @@ class PgDatabase:
     async def open(cls, url: str, before: MigrationBackup | None = None, clock: Clock = SYSTEM) -> PgDatabase:
         """Connect to the server at `url` and bring the schema up to date (dumping it first to `before`)."""
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=10, server_settings=SERVER_SETTINGS)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=10, server_settings=SERVER_SETTINGS,
+                                             reset=_keep_session)
         except (OSError, asyncpg.PostgresError) as exc:
             raise DatabaseError(f"cannot connect to the PostgreSQL database: {exc}") from exc
         try:
@@ -120,19 +128,29 @@ class PgDatabase:
         """Run `fn` in one transaction on a pooled connection, recording `turn` as processed inside it; with
         `serial`, after the writers' advisory lock (the storage's read-then-write steps rely on it)."""
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                if serial:
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
-                db = PgConn(conn)
-                if turn is not None and not turn.claimed:
-                    await self._claim(db, turn)
-                result = await fn(db)
+            async with self.pool.acquire() as conn:
+                result = await self._transaction(conn, fn, turn, serial)
         except _UNAVAILABLE as exc:
             self.write_failed_at = self.clock.now()
             raise StorageUnavailable(str(exc)) from exc
         self.write_done_at = self.clock.now()
         if turn is not None:
             turn.claimed = True
+        return result
+
+    async def _transaction(self, conn: asyncpg.Connection, fn: Write[T], turn: Turn | None, serial: bool) -> T:
+        # BEGIN and the writers' lock in one round trip (a simple query may hold both; the key is a constant).
+        await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})" if serial else "BEGIN")
+        try:
+            db = PgConn(conn)
+            if turn is not None and not turn.claimed:
+                await self._claim(db, turn)
+            result = await fn(db)
+            await conn.execute("COMMIT")
+        except BaseException:
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+            raise
         return result
 
     async def _claim(self, db: Conn, turn: Turn) -> None:

@@ -8,12 +8,12 @@ import logging
 import shutil
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from bot.kernel.clock import SYSTEM, Clock
+from bot.store import sqlite_thread
 from bot.store.bell import Bell
 from bot.store.coordination import LocalCoordination
 from bot.store.database import AlreadyProcessed, Turn, Write, statement
@@ -29,13 +29,14 @@ from bot.store.files import (
     unusable,
 )
 from bot.store.migrate import migrate
+from bot.store.sqlite_thread import InThread, SqliteThread, drive
 from bot.store.turns import WriterTurns
 
 __all__ = ["RESTORE_HINT", "AlreadyProcessed", "DatabaseError", "Row", "SqliteDatabase", "StorageUnavailable", "Turn",
            "integrity_problems", "migrate"]
 
 log = logging.getLogger(__name__)
-Row = aiosqlite.Row
+Row = sqlite3.Row
 T = TypeVar("T")
 
 
@@ -43,7 +44,7 @@ MIN_FREE = 1 << 20  # bytes free on the database's file system below which /heal
 WRITE_TROUBLE = 60.0  # seconds a write that failed for want of storage keeps /healthz at 503 (unless one succeeds)
 
 
-async def _wal(db: aiosqlite.Connection, tries: int = 100) -> None:
+async def _wal(db: SqliteThread, tries: int = 100) -> None:
     # Switching a new file to WAL needs it to itself, and the busy handler does not wait for that: processes
     # opening a new file together retry for up to 10 s.
     for attempt in range(tries):
@@ -56,9 +57,8 @@ async def _wal(db: aiosqlite.Connection, tries: int = 100) -> None:
             await asyncio.sleep(0.1)
 
 
-async def _connect(path: Path | str) -> aiosqlite.Connection:
-    db = await aiosqlite.connect(path, timeout=10.0)
-    db.row_factory = aiosqlite.Row
+async def _connect(path: Path | str) -> SqliteThread:
+    db = await SqliteThread.connect(path, timeout=10.0)
     try:
         await _wal(db)
         await db.execute("PRAGMA foreign_keys = ON")
@@ -70,26 +70,26 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
         # citizen's words stay in no free space of the file.
         await db.execute("PRAGMA secure_delete = ON")
     except BaseException:
-        await db.close()  # else aiosqlite's thread keeps the process alive
+        await db.close()  # else its thread keeps the process alive
         raise
     return db
 
 
-async def integrity_problems(db: aiosqlite.Connection) -> list[str]:
+async def integrity_problems(db: SqliteThread) -> list[str]:
     """What `PRAGMA quick_check` finds (empty when the file is sound)."""
     async with db.execute("PRAGMA quick_check") as cur:
         rows = [str(r[0]) for r in await cur.fetchall()]
     return [] if rows == ["ok"] else rows
 
 
-async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
+async def _check_integrity(db: SqliteThread, path: Path) -> None:
     problems = await integrity_problems(db)
     if problems:
         raise DatabaseError(f"the database {path} is corrupt ({problems[0]}); papibot will not start on it. "
                             f"{RESTORE_HINT}")
 
 
-async def _open_connections(path: Path) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
+async def _open_connections(path: Path) -> tuple[SqliteThread, SqliteThread]:
     """The writer (the schema checked and upgraded through it) and the reader of the file at `path`."""
     memory = str(path) == ":memory:"
     if not memory:
@@ -118,7 +118,7 @@ class SqliteDatabase:
     One process uses a SQLite file, so its coordination is local: every lock is its own.
     """
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path,
+    def __init__(self, writer: SqliteThread, reader: SqliteThread, path: Path,
                  clock: Clock = SYSTEM) -> None:
         self._writer = writer
         self._reader = reader
@@ -165,25 +165,29 @@ class SqliteDatabase:
         return result
 
     async def _transaction(self, fn: Write[T], turn: Turn | None) -> T:
-        db = self._writer
-        await db.execute("BEGIN IMMEDIATE")
+        # The whole transaction runs on the writer's thread: one trip however many statements it holds.
+        return await self._writer.run(partial(self._in_thread, fn, turn))
+
+    def _in_thread(self, fn: Write[T], turn: Turn | None, conn: sqlite3.Connection) -> T:
+        conn.execute("BEGIN IMMEDIATE")
         try:
             if turn is not None and not turn.claimed:
-                await self._claim(db, turn)
-            result = await fn(db)
+                self._claim(conn, turn)
+            result = drive(fn(InThread(conn)))
             if self.file.gone():  # deleted under the running bot: nobody would ever read this commit
                 raise StorageUnavailable(self.file.lost())
-            await db.commit()
+            sqlite_thread.commit(conn)  # through the module: where a test makes the disk full
             self.write_done_at = self.clock.now()
         except BaseException:
-            await db.rollback()  # a failed commit (disk full) must not leave the transaction open
+            if conn.in_transaction:  # a failed commit (disk full) must not leave the transaction open
+                conn.execute("ROLLBACK")
             raise
         return result
 
-    async def _claim(self, db: aiosqlite.Connection, turn: Turn) -> None:
+    def _claim(self, conn: sqlite3.Connection, turn: Turn) -> None:
         try:
-            await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                             (turn.channel, turn.update_id, self.clock.now()))
+            conn.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
+                         (turn.channel, turn.update_id, self.clock.now()))
         except sqlite3.IntegrityError as exc:
             raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
 

@@ -93,6 +93,7 @@ class Matcher:
             for pattern in patterns:
                 self._smalltalk_exact.setdefault(pattern, intent_id)
         self._smalltalk_patterns = list(self._smalltalk_exact)
+        self._smalltalk_reach = int(max(map(len, self._smalltalk_patterns), default=0) * 1.25) + 1
         # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
         self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
                           for n in (normalize(p, self.synonyms) for p in phrases) if n]
@@ -125,6 +126,8 @@ class Matcher:
         intent = self._smalltalk_exact.get(text)
         if intent is not None or len(text) <= 3:
             return intent
+        if len(text) > self._smalltalk_reach:
+            return None  # fuzz.ratio >= 90 needs the longer text within 1.22 times the shorter's length
         near = process.extractOne(text, self._smalltalk_patterns, scorer=fuzz.ratio, score_cutoff=90)
         return self._smalltalk_exact[near[0]] if near else None
 
@@ -166,25 +169,34 @@ class Matcher:
     def score_topics(self, words: list[str], limit: int = 8) -> list[tuple[str, float]]:
         """The best-scoring topics (0-100), best first; each topic scores by its best example."""
         qweight = {f: self.lexicon.weight(f) for f in features(self.lexicon.resolve(words))}
-        if not self.docs or not qweight:
+        found = [(w, docs, self.topic_postings[f]) for f, w in qweight.items() if (docs := self.postings.get(f))
+                 is not None]
+        if not self.docs or not found:
             return []
-        shared = np.zeros(len(self.docs))
-        informative = np.zeros(len(self.docs), dtype=bool)
-        explained = np.zeros(len(self.topic_ids))
-        for f, w in qweight.items():
-            docs = self.postings.get(f)
-            if docs is None:
-                continue
-            shared[docs] += w
-            explained[self.topic_postings[f]] += w
-            if w >= MIN_CANDIDATE_WEIGHT:  # filler alone never makes a match
-                informative[docs] = True
-        precision = shared / self.doc_total
-        recall = explained[self.doc_topic] / sum(qweight.values())
-        score = np.where(informative, 100.0 * precision**PRECISION_EXP * recall**RECALL_EXP, 0.0)
-        best = np.maximum.reduceat(score, self.topic_starts)
+        # A few array operations per question whatever its length (one per word cost more than the scoring).
+        weights = np.array([w for w, _, _ in found])
+        shared = self._spread([d for _, d, _ in found], weights, len(self.docs))
+        explained = self._spread([t for _, _, t in found], weights, len(self.topic_ids))
+        strong = [d for w, d, _ in found if w >= MIN_CANDIDATE_WEIGHT]  # filler alone never makes a match
+        if not strong:
+            return []
+        chosen = np.zeros(len(self.docs), dtype=bool)
+        chosen[np.concatenate(strong)] = True
+        candidates = np.flatnonzero(chosen)  # ascending: a topic's examples are contiguous
+        topics = self.doc_topic[candidates]
+        precision = shared[candidates] / self.doc_total[candidates]
+        recall = explained[topics] / sum(qweight.values())
+        score = 100.0 * precision**PRECISION_EXP * recall**RECALL_EXP
+        starts = np.flatnonzero(np.concatenate(([True], topics[1:] != topics[:-1])))
+        best, owners = np.maximum.reduceat(score, starts), topics[starts]
         top = np.argsort(-best, kind="stable")[:limit]
-        return [(self.topic_ids[i], float(best[i])) for i in top if best[i] > 0]
+        return [(self.topic_ids[owners[i]], float(best[i])) for i in top if best[i] > 0]
+
+    @staticmethod
+    def _spread(postings: list[np.ndarray], weights: np.ndarray, size: int) -> np.ndarray:
+        """Per document (or topic), the sum of the weights of the features whose postings hold it."""
+        counts = np.fromiter((len(p) for p in postings), dtype=np.int64, count=len(postings))
+        return np.bincount(np.concatenate(postings), weights=np.repeat(weights, counts), minlength=size)
 
     def match(self, text: str) -> Match:
         """Decide what to do with one question."""

@@ -43,7 +43,8 @@ class SmallTalk:
             return SYMBOLS
         if asks_part:
             return None  # "xin ở đâu" asks a part of something: a follow-up or a question
-        found, rest = self._cover(" ".join(words))  # whole-message phrases were tried by the matcher already
+        text = " ".join(words)  # whole-message phrases were tried by the matcher already
+        rest = self.pattern.sub(" ", text) if self.pattern is not None else text
         if any(self.named_pair(a, b) for a, b in itertools.pairwise(rest.split())):
             return None
         leftover = [w for w in rest.split() if w not in FILLER]
@@ -52,14 +53,14 @@ class SmallTalk:
             return None
         if len(unknown) > MAX_UNKNOWN:
             return None  # "học bổng ở đâu": a procedure the knowledge lacks, for an officer
+        found = self._found(text)  # only now: most messages were questions, told apart above
         named = [i for i in PRIORITY if i in found]
         if named:
             return named[0]
         return CHITCHAT if leftover else "ok"  # only particles left: "thôi không cần nữa"
 
-    def _cover(self, text: str) -> tuple[set[str], str]:
-        """The intents whose phrases occur in the text, and the text without them."""
+    def _found(self, text: str) -> set[str]:
+        """The intents whose phrases occur in the text."""
         if self.pattern is None:
-            return set(), text
-        found = {self.intent_of.get(m.group(0), PARTICLES) for m in self.pattern.finditer(text)}
-        return found - {PARTICLES}, self.pattern.sub(" ", text)
+            return set()
+        return {self.intent_of.get(m.group(0), PARTICLES) for m in self.pattern.finditer(text)} - {PARTICLES}

@@ -1,0 +1,169 @@
+"""A SQLite connection on a thread of its own: one statement, or a whole write transaction, is one trip there.
+
+The event loop never blocks on SQLite (a busy file can make a statement wait for seconds), and a transaction
+costs one hand-over to the thread and one back, whatever number of statements it runs: the write function
+runs there, against `InThread`, whose calls complete without suspending (a write awaits only its connection,
+tests/test_store_writes.py checks that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Row = sqlite3.Row
+
+
+class Ran:
+    """The outcome of one statement: its rows (fetched already) and how many rows it changed."""
+
+    def __init__(self, rows: list[Row], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+        self._next = 0
+
+    async def fetchone(self) -> Row | None:
+        """The next row, or None."""
+        if self._next >= len(self.rows):
+            return None
+        self._next += 1
+        return self.rows[self._next - 1]
+
+    async def fetchall(self) -> list[Row]:
+        """The remaining rows."""
+        rest, self._next = self.rows[self._next:], len(self.rows)
+        return rest
+
+
+def run_statement(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Ran:
+    """Run one statement on `conn` and collect its outcome (on the connection's thread)."""
+    cur = conn.execute(sql, tuple(params))
+    try:
+        return Ran(cur.fetchall(), cur.rowcount)
+    finally:
+        cur.close()
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    """End the open transaction on `conn`, keeping its changes."""
+    conn.execute("COMMIT")
+
+
+class _Now:
+    """A statement already run: awaiting it, or entering it with `async with`, gives its outcome at once."""
+
+    def __init__(self, ran: Ran) -> None:
+        self.ran = ran
+
+    def __await__(self) -> Generator[Any, None, Ran]:
+        return self.ran
+        yield  # a generator that finishes without suspending
+
+    async def __aenter__(self) -> Ran:
+        return self.ran
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class InThread:
+    """The connection as a write function sees it on the connection's thread: every call completes at once."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> _Now:
+        """Run one statement now."""
+        return _Now(run_statement(self.conn, sql, params))
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Row]:
+        """Run one statement now and return all its rows."""
+        return run_statement(self.conn, sql, params).rows
+
+
+def drive(work: Awaitable[T]) -> T:
+    """The result of a write that awaits only `InThread` calls: it finishes without ever suspending."""
+    steps = work.__await__()
+    try:
+        next(steps)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    close = getattr(steps, "close", None)
+    if close is not None:
+        close()
+    raise RuntimeError("a database write awaited something other than its connection")
+
+
+class _Later:
+    """A statement for the connection's thread: it runs when awaited or entered, in one trip."""
+
+    def __init__(self, owner: SqliteThread, sql: str, params: Sequence[Any]) -> None:
+        self.owner, self.sql, self.params = owner, sql, tuple(params)
+
+    async def _run(self) -> Ran:
+        return await self.owner.run(lambda conn: run_statement(conn, self.sql, self.params))
+
+    def __await__(self) -> Generator[Any, None, Ran]:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> Ran:
+        return await self._run()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class SqliteThread:
+    """One SQLite connection and the one thread that uses it."""
+
+    def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor) -> None:
+        self._conn = conn
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, path: Path | str, timeout: float = 10.0) -> SqliteThread:
+        """Open the file (autocommit: transactions are begun explicitly) on a new thread."""
+        pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+
+        def open_it() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            return conn
+        try:
+            conn = await asyncio.get_running_loop().run_in_executor(pool, open_it)
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        return cls(conn, pool)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on the connection's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, self._conn)
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> _Later:
+        """One statement, run when awaited (for `rowcount`) or entered with `async with` (for its rows)."""
+        return _Later(self, sql, params)
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[Row]:
+        """Run one statement and return all its rows, in one trip."""
+        return (await self.execute(sql, params)).rows
+
+    async def commit(self) -> None:
+        """End the open transaction, keeping its changes (nothing when none is open)."""
+        await self.run(lambda conn: conn.commit())
+
+    async def rollback(self) -> None:
+        """End the open transaction, dropping its changes (nothing when none is open)."""
+        await self.run(lambda conn: conn.rollback())
+
+    async def close(self) -> None:
+        """Close the connection, then let its thread end."""
+        try:
+            await self.run(lambda conn: conn.close())
+        finally:
+            self._pool.shutdown(wait=False)
