@@ -64,14 +64,45 @@ async def login(web: httpx.AsyncClient, username: str, password: str = PASSWORD)
     return await web.post("/login", data={"username": username, "password": password, "csrf": csrf(page.text)})
 
 
-def _paeth(a: int, b: int, c: int) -> int:
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+_DARK = bytes(1 if value < 200 else 0 for value in range(256))  # a channel below 200: not near-white
 
 
-def pixels(data: bytes) -> list[bytes]:
-    """Every pixel of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes)."""
+def _add(a: int, b: int, low: int, high: int) -> int:
+    """Two rows held as big integers added byte by byte, modulo 256 (no carry crosses a byte)."""
+    return ((a & low) + (b & low)) ^ ((a ^ b) & high)
+
+
+def _unfilter(kind: int, line: bytes, prev: bytes, channels: int) -> bytes:
+    """One row of a PNG undone from its filter; None, Sub and Up as whole-row integer sums (a screenshot's
+    rows are mostly these), Average and Paeth byte by byte."""
+    n = len(line)
+    if kind == 0:
+        return line
+    low, high = int.from_bytes(b"\x7f" * n, "big"), int.from_bytes(b"\x80" * n, "big")
+    if kind == 2:
+        return _add(int.from_bytes(line, "big"), int.from_bytes(prev, "big"), low, high).to_bytes(n, "big")
+    if kind == 1:  # a running sum along the row, per channel: doubled spans (Hillis-Steele)
+        x, shift = int.from_bytes(line, "big"), 8 * channels
+        while shift < 8 * n:
+            x, shift = _add(x, x >> shift, low, high), shift * 2
+        return x.to_bytes(n, "big")
+    out = bytearray(line)
+    if kind == 3:
+        for i in range(n):
+            out[i] = (out[i] + ((out[i - channels] if i >= channels else 0) + prev[i]) // 2) & 0xFF
+        return bytes(out)
+    for i in range(channels):  # Paeth with nothing on the left is the byte above
+        out[i] = (out[i] + prev[i]) & 0xFF
+    for i in range(channels, n):
+        a, b, c = out[i - channels], prev[i], prev[i - channels]
+        p = a + b - c
+        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+        out[i] = (out[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+    return bytes(out)
+
+
+def _rows(data: bytes) -> tuple[list[bytes], int]:
+    """The rows of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes), and its channels."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, width = 8, b"", 0
     channels = 4
@@ -86,20 +117,28 @@ def pixels(data: bytes) -> list[bytes]:
             idat += body
         pos += 12 + length
     raw, stride = zlib.decompress(idat), width * channels
-    rows, prev = [], bytearray(stride)
+    rows, prev = [], bytes(stride)
     for start in range(0, len(raw), stride + 1):
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
-        for i in range(stride):
-            a = line[i - channels] if i >= channels else 0
-            b, c = prev[i], prev[i - channels] if i >= channels else 0
-            line[i] = (line[i] + (0, a, b, (a + b) // 2, _paeth(a, b, c))[kind]) & 0xFF
-        rows.append(bytes(line))
-        prev = line
-    return [row[i:i + channels] for row in rows for i in range(0, stride, channels)]
+        prev = _unfilter(raw[start], raw[start + 1:start + 1 + stride], prev, channels)
+        rows.append(prev)
+    return rows, channels
+
+
+def pixels(data: bytes) -> list[bytes]:
+    """Every pixel of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes)."""
+    rows, channels = _rows(data)
+    return [row[i:i + channels] for row in rows for i in range(0, len(row), channels)]
 
 
 def colour_stats(data: bytes) -> tuple[int, float]:
     """(distinct colours, share of pixels that are not near-white)."""
-    px = pixels(data)
-    dark = sum(1 for p in px if min(p[:3]) < 200)
-    return len(set(px)), dark / max(1, len(px))
+    rows, channels = _rows(data)
+    colours: set[tuple[int, ...]] = set()
+    dark = total = 0
+    for row in rows:
+        colours.update(zip(*(row[c::channels] for c in range(channels)), strict=True))
+        near = row.translate(_DARK)  # per pixel: any of red, green, blue below 200
+        dark += (int.from_bytes(near[0::channels], "big") | int.from_bytes(near[1::channels], "big")
+                 | int.from_bytes(near[2::channels], "big")).bit_count()
+        total += len(row) // channels
+    return len(colours), dark / max(1, total)
