@@ -92,8 +92,11 @@ class Matcher:
         for intent_id, patterns in self.smalltalk:
             for pattern in patterns:
                 self._smalltalk_exact.setdefault(pattern, intent_id)
-        self._smalltalk_patterns = list(self._smalltalk_exact)
-        self._smalltalk_reach = int(max(map(len, self._smalltalk_patterns), default=0) * 1.25) + 1
+        # fuzz.ratio >= 90 needs the longer text within 1.22 times the shorter's length: per length of a
+        # message, only the phrases that could come that near are compared (in their order: ties go the same way).
+        longest = int(max(map(len, self._smalltalk_exact), default=0) * 1.25) + 1
+        self._smalltalk_near = [[p for p in self._smalltalk_exact if n / 1.25 - 1 <= len(p) <= n * 1.25 + 1]
+                                for n in range(longest + 1)]
         # A bare "sổ đỏ" names the object of several procedures: offer them rather than guess one.
         self.ambiguous = [(f" {n} ", topics) for phrases, topics in kb.ambiguous
                           for n in (normalize(p, self.synonyms) for p in phrases) if n]
@@ -126,9 +129,9 @@ class Matcher:
         intent = self._smalltalk_exact.get(text)
         if intent is not None or len(text) <= 3:
             return intent
-        if len(text) > self._smalltalk_reach:
-            return None  # fuzz.ratio >= 90 needs the longer text within 1.22 times the shorter's length
-        near = process.extractOne(text, self._smalltalk_patterns, scorer=fuzz.ratio, score_cutoff=90)
+        if len(text) >= len(self._smalltalk_near):
+            return None
+        near = process.extractOne(text, self._smalltalk_near[len(text)], scorer=fuzz.ratio, score_cutoff=90)
         return self._smalltalk_exact[near[0]] if near else None
 
     def _broad(self, words: list[str]) -> tuple[str, ...]:
