@@ -7,6 +7,7 @@ this natively; `PgConn` does the same over an asyncpg connection.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator, Sequence
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ class Conn(Protocol):
         """Run one statement and return all its rows in one step (one trip to SQLite's thread)."""
 
 
+@functools.lru_cache(maxsize=2048)  # the statements are the repositories' literals: a few hundred at most
 def to_pg(sql: str) -> str:
     """Rewrite `?` placeholders as `$1..$n`, leaving quoted strings and identifiers alone."""
     out: list[str] = []
