@@ -25,7 +25,7 @@ class Brain:
         # Officers' learned items (from the database); the knowledge folder is only read.
         self.learned: Mapping[str, Any] = learned or {}
         self.thresholds = (answer_threshold, suggest_threshold)
-        # Whether this brain was read from the compiled copy rather than built from the source files.
+        # Whether the start read the compiled copy rather than the source files (a reload always reads the source).
         self.from_cache = False
         self.kb, self.matcher = self._compiled(cache) if cache is not None else self._built()
         self.dialogue = Dialogue(self.matcher, self.kb)

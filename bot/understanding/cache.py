@@ -56,7 +56,7 @@ def cache_key(directory: Path, learned: Mapping[str, Any]) -> str:
         except FileNotFoundError:
             content = None  # a missing optional file differs from an empty one
         _add(h, path.relative_to(directory).as_posix(), content)
-    _add(h, "learned", json.dumps(learned, sort_keys=True, ensure_ascii=False, default=str).encode())
+    _add(h, "learned", json.dumps(learned, ensure_ascii=False, default=str).encode())
     return h.hexdigest()
 
 

@@ -71,6 +71,8 @@ class Matcher:
         self.postings, self.topic_postings = index.postings, index.topic_postings
         self.topics = frozenset(t.id for t in kb.topics)
         self.generic = frozenset(w for g in kb.generic for w in normalize(g, self.synonyms).split())
+        # Per topic, built when first needed: most topics are never suggested or switched to.
+        self._topic_features: dict[str, set[str]] = {}
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
         self._smalltalk_exact: dict[str, str] = {}
         for intent_id, patterns in self.smalltalk:
@@ -95,7 +97,10 @@ class Matcher:
 
     def topic_features(self, topic_id: str) -> set[str]:
         """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""
-        return self.index.topic_features(topic_id)
+        found = self._topic_features.get(topic_id)
+        if found is None:
+            found = self._topic_features[topic_id] = self.index.topic_features(topic_id)
+        return found
 
     def normalize(self, text: str) -> str:
         """The matching form of a text (folded, synonyms expanded)."""
