@@ -232,6 +232,7 @@ async def test_knowledge_published_at_run_time_is_compiled_at_the_next_start(con
     services = await open_services(config)
     try:
         assert not first.brain.from_cache and services.brain.from_cache
+        assert services.brain.kb == first.brain.kb and services.brain.kb.contacts.centre_topics  # every shipped file
         number = (await say(services, citizen(3), "xin phép bay flycam quay phim đám cưới")).diagnosis.ticket_id
         await services.admin.answer(admin(), number, "Liên hệ Cục Tác chiến, Bộ Tổng Tham mưu.")
         assert succeeded(await services.admin.promote(admin(), number, "tra-cuu-thu-tuc", "xin phép bay flycam"))
