@@ -12,6 +12,7 @@ from bot.papi.survey_form import SURVEY_FILE, Survey, SurveyError, load_survey
 from bot.papi.tasks import TaskBookError
 from bot.store.storage import Storage
 from bot.understanding.brain import Brain
+from bot.understanding.cache import KnowledgeCache
 from bot.understanding.learn import LearnedFormatError
 from bot.usecases.accounts import Accounts
 from bot.usecases.admin import AdminService
@@ -74,7 +75,9 @@ async def _brain(config: Config, storage: Storage) -> tuple[Brain, int]:
     except LearnedFormatError as exc:
         raise KnowledgeError([f"{config.learned_file}: {exc}"]) from exc
     version, document = await stored_document(storage)
-    return Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, document), version
+    brain = Brain(config.knowledge_dir, config.answer_threshold, config.suggest_threshold, document,
+                  KnowledgeCache(config.data_dir))
+    return brain, version
 
 
 def survey_of(config: Config) -> Survey:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from rapidfuzz.distance import OSA
 
@@ -25,14 +24,8 @@ UNKNOWN_FACTOR = 1.15
 class Lexicon:
     """Inverse topic frequency of every feature, and repair of misspelt or run-together words."""
 
-    def __init__(self, topic_features: Iterable[tuple[str, Counter[str]]], n_topics: int) -> None:
-        df: Counter[str] = Counter()
-        seen: dict[str, set[str]] = {}
-        for topic, feats in topic_features:
-            for f in feats:
-                seen.setdefault(f, set()).add(topic)
-        for f, topics in seen.items():
-            df[f] = len(topics)
+    def __init__(self, df: Mapping[str, int], n_topics: int) -> None:
+        """`df`: how many topics (of `n_topics`) hold each feature."""
         self.n = max(n_topics, 1)
         self.df = df
         self.words = {f for f in df if "_" not in f}

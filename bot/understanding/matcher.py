@@ -9,13 +9,13 @@ keeps "adoption" from getting the "birth registration" answer.
 from __future__ import annotations
 
 import itertools
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.understanding.lexicon import FILLER, Lexicon
+from bot.understanding.index import Index, features
+from bot.understanding.lexicon import FILLER
 from bot.understanding.text import SynonymTable, normalize
 from knowledge.loader import LEARNED_FILE, KnowledgeBase
 
@@ -43,48 +43,34 @@ class Match:
     normalized: str = ""
 
 
-@dataclass
-class _Doc:
-    topic: str
-    text: str
-    features: Counter[str] = field(default_factory=Counter)
-
-
-def features(words: list[str]) -> Counter[str]:
-    """Unigrams plus adjacent pairs: Vietnamese words are mostly two syllables."""
-    out: Counter[str] = Counter(words)
-    out.update(f"{a}_{b}" for a, b in itertools.pairwise(words))
-    return out
+def index_sources(kb: KnowledgeBase) -> list[tuple[str, tuple[str, ...]]]:
+    """What the index holds, in order: each topic's title and example questions, then each out-of-scope
+    entry's patterns (indexed as pseudo-topics)."""
+    sources = [(t.id, (t.title, *t.questions)) for t in kb.topics]
+    return sources + [(f"{OOS_PREFIX}{i}", o.patterns) for i, o in enumerate(kb.out_of_scope)]
 
 
 class Matcher:
     """Scores questions against an index built once from the knowledge base."""
 
     def __init__(self, kb: KnowledgeBase, answer_threshold: float = 40.0, suggest_threshold: float = 24.0,
-                 margin: float = 10.0) -> None:
+                 margin: float = 10.0, index: Index | None = None) -> None:
+        """Index the knowledge base, or take `index` already built from it (a compiled cache's)."""
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
         self.margin = margin
         self.synonyms = SynonymTable(kb.synonyms)
-        self.docs: list[_Doc] = []
         # Known out-of-scope procedures are indexed as pseudo-topics: when one of them explains the
         # question best, the question goes to an officer instead of to the nearest real topic.
         self.out_of_scope = {f"{OOS_PREFIX}{i}": o.name for i, o in enumerate(kb.out_of_scope)}
         # Topics officers wrote from answered questions: they outrank the out-of-scope entry they now cover.
         self.learned = frozenset(t.id for t in kb.topics if t.file.startswith(LEARNED_FILE))
-        sources = [(t.id, (t.title, *t.questions)) for t in kb.topics]
-        sources += [(f"{OOS_PREFIX}{i}", o.patterns) for i, o in enumerate(kb.out_of_scope)]
-        for topic_id, texts in sources:
-            for text in texts:
-                norm = normalize(text, self.synonyms)
-                if norm:
-                    self.docs.append(_Doc(topic_id, norm, features(norm.split())))
-        self.lexicon = Lexicon([(d.topic, d.features) for d in self.docs], len(sources))
-        self._build_index()
+        index = self.index = index or Index.build(index_sources(kb), self.normalize)
+        self.lexicon, self.topic_ids, self.doc_topic = index.lexicon, index.topic_ids, index.doc_topic
+        self.doc_total, self.topic_starts = index.doc_total, index.topic_starts
+        self.postings, self.topic_postings = index.postings, index.topic_postings
         self.topics = frozenset(t.id for t in kb.topics)
         self.generic = frozenset(w for g in kb.generic for w in normalize(g, self.synonyms).split())
-        bounds = [*map(int, self.topic_starts), len(self.docs)]  # a topic's documents are contiguous
-        self._doc_range = {t: (bounds[i], bounds[i + 1]) for i, t in enumerate(self.topic_ids)}
         # Per topic, built when first needed: most topics are never suggested or switched to.
         self._topic_features: dict[str, set[str]] = {}
         self.smalltalk = [(s.id, [normalize(p, self.synonyms) for p in s.patterns]) for s in kb.smalltalk]
@@ -116,8 +102,7 @@ class Matcher:
         """The words and pairs of a topic's (or out-of-scope entry's) title and example questions."""
         found = self._topic_features.get(topic_id)
         if found is None:
-            start, end = self._doc_range.get(topic_id, (0, 0))
-            found = self._topic_features[topic_id] = {f for d in self.docs[start:end] for f in d.features}
+            found = self._topic_features[topic_id] = self.index.topic_features(topic_id)
         return found
 
     def normalize(self, text: str) -> str:
@@ -148,42 +133,21 @@ class Matcher:
         pairs = (f"{a}_{b}" for a, b in itertools.pairwise(words))
         return all(w in FILLER for w in words) and all(self.lexicon.weight(p) < RARE_PAIR_WEIGHT for p in pairs)
 
-    def _build_index(self) -> None:
-        """Inverted index as arrays: per feature, the documents and topics that contain it."""
-        self.topic_ids: list[str] = []
-        topic_of_doc, starts = [], []
-        doc_posts: dict[str, list[int]] = {}
-        topic_posts: dict[str, set[int]] = {}
-        for i, d in enumerate(self.docs):  # documents of a topic are contiguous
-            if not self.topic_ids or self.topic_ids[-1] != d.topic:
-                self.topic_ids.append(d.topic)
-                starts.append(i)
-            t = len(self.topic_ids) - 1
-            topic_of_doc.append(t)
-            for f in d.features:
-                doc_posts.setdefault(f, []).append(i)
-                topic_posts.setdefault(f, set()).add(t)
-        self.doc_topic = np.array(topic_of_doc, dtype=np.int32)
-        self.topic_starts = np.array(starts, dtype=np.int64)
-        self.doc_total = np.array([sum(self.lexicon.weight(f) for f in d.features) or 1.0 for d in self.docs])
-        self.postings = {f: np.array(v, dtype=np.int32) for f, v in doc_posts.items()}
-        self.topic_postings = {f: np.array(sorted(v), dtype=np.int32) for f, v in topic_posts.items()}
-
     def score_topics(self, words: list[str], limit: int = 8) -> list[tuple[str, float]]:
         """The best-scoring topics (0-100), best first; each topic scores by its best example."""
         qweight = {f: self.lexicon.weight(f) for f in features(self.lexicon.resolve(words))}
         found = [(w, docs, self.topic_postings[f]) for f, w in qweight.items() if (docs := self.postings.get(f))
                  is not None]
-        if not self.docs or not found:
+        if not self.index.n_docs or not found:
             return []
         # A few array operations per question whatever its length (one per word cost more than the scoring).
         weights = np.array([w for w, _, _ in found])
-        shared = self._spread([d for _, d, _ in found], weights, len(self.docs))
+        shared = self._spread([d for _, d, _ in found], weights, self.index.n_docs)
         explained = self._spread([t for _, _, t in found], weights, len(self.topic_ids))
         strong = [d for w, d, _ in found if w >= MIN_CANDIDATE_WEIGHT]  # filler alone never makes a match
         if not strong:
             return []
-        chosen = np.zeros(len(self.docs), dtype=bool)
+        chosen = np.zeros(self.index.n_docs, dtype=bool)
         chosen[np.concatenate(strong)] = True
         candidates = np.flatnonzero(chosen)  # ascending: a topic's examples are contiguous
         topics = self.doc_topic[candidates]
