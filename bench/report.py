@@ -28,7 +28,7 @@ class Floor:
         """True or False against the bound; None when there is no bound or no figure."""
         if self.bound is None or value is None:
             return None
-        return (operator.ge if self.higher_is_better else operator.le)(value, self.bound)
+        return bool((operator.ge if self.higher_is_better else operator.le)(value, self.bound))
 
 
 def _get(*path: str | int) -> Callable[[dict[str, Any]], float | None]:

@@ -77,7 +77,8 @@ def _startups(kb: KnowledgeBase) -> list[dict[str, Any]]:
 
 
 def _median_warm(knowledge: Path, label: str) -> dict[str, Any]:
-    runs = sorted((bench_startup(knowledge, label) for _ in range(3)), key=lambda r: float(r["warm"]["ready_s"]))
+    runs: list[dict[str, Any]] = [bench_startup(knowledge, label) for _ in range(3)]
+    runs.sort(key=lambda r: float(r["warm"]["ready_s"]))
     return {**runs[1], "runs": [r["warm"]["ready_s"] for r in runs]}
 
 

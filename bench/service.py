@@ -7,7 +7,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ class _Stopwatch:
     """Time spent in chosen methods of the running services, per stage name (wrapping them on the instance)."""
 
     def __init__(self) -> None:
-        self.spent: Counter[str] = Counter()
+        self.spent: defaultdict[str, float] = defaultdict(float)
 
     def time(self, owner: object, method: str, stage: str) -> None:
         """Add the wall time of every call of `owner.method` to `stage`."""
