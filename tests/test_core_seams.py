@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -98,14 +99,18 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
 
 
 async def test_a_read_never_sees_another_tasks_uncommitted_rows(services) -> None:
-    storage = services.storage
-    inside, release = asyncio.Event(), asyncio.Event()
+    storage, loop = services.storage, asyncio.get_running_loop()
+    inside, release, held = asyncio.Event(), asyncio.Event(), threading.Event()
+    on_loop = threading.get_ident()
 
     async def slow(db: Conn) -> None:  # a write held open, as the storage's own writes never are
         await db.execute("INSERT INTO tickets (channel, chat_id, user_id, question, created_at)"
                          " VALUES ('console', '1', '1', 'chưa ghi xong', 1.0)")
-        inside.set()
-        await release.wait()
+        loop.call_soon_threadsafe(inside.set)
+        if threading.get_ident() == on_loop:  # PostgreSQL: the transaction is the event loop's
+            await release.wait()
+        else:  # SQLite: the whole transaction runs on the writer's own thread
+            held.wait(10)
 
     async def writer() -> None:
         await storage.database.write(slow)
@@ -114,6 +119,7 @@ async def test_a_read_never_sees_another_tasks_uncommitted_rows(services) -> Non
     await inside.wait()
     assert (await storage.tickets.pending())[1] == 0  # the open transaction is invisible to readers
     release.set()
+    held.set()
     await task
     assert (await storage.tickets.pending())[1] == 1
 

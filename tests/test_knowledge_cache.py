@@ -61,7 +61,7 @@ def test_a_second_start_reads_the_compiled_copy_and_answers_the_same(folder: Pat
     first = start(folder, data)
     assert not first.from_cache and (data / FILE).exists()
     assert (data / FILE).stat().st_mode & 0o077 == 0  # papibot's alone, like the database
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.DEBUG):
         second = start(folder, data)
     assert second.from_cache and any("compiled copy" in r.getMessage() for r in caplog.records)
     assert second.kb == first.kb

@@ -124,6 +124,7 @@ class SqliteThread:
     def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor) -> None:
         self._conn = conn
         self._pool = pool
+        self.closed = False
 
     @classmethod
     async def connect(cls, path: Path | str, timeout: float = 10.0) -> SqliteThread:
@@ -143,6 +144,8 @@ class SqliteThread:
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(connection)` on the connection's thread."""
+        if self.closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, self._conn)
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> _Later:
@@ -163,7 +166,10 @@ class SqliteThread:
 
     async def close(self) -> None:
         """Close the connection, then let its thread end."""
+        if self.closed:
+            return
         try:
             await self.run(lambda conn: conn.close())
         finally:
+            self.closed = True
             self._pool.shutdown(wait=False)

@@ -42,7 +42,7 @@ class Brain:
         if found is not None:
             kb, index = found
             self.from_cache = True
-            log.info("knowledge read from its compiled copy %s", cache.path)
+            log.debug("knowledge read from its compiled copy %s", cache.path)
             return kb, Matcher(kb, *self.thresholds, index=index)
         kb, matcher = self._built()
         if cache_key(self.directory, self.learned) == key:
