@@ -38,9 +38,9 @@ class Conversations:
 
     async def of(self, user: User) -> Context | None:
         """Where this chat's conversation stood after its last turn, or None."""
-        row = await self.database.one("SELECT topic, facet, turns, updated_at FROM conversations"
-                                      " WHERE channel = ? AND chat_id = ? AND user_id = ?",
-                                      (user.channel, user.chat_id, user.user_id))
+        row = await self.database.peek("SELECT topic, facet, turns, updated_at FROM conversations"
+                                       " WHERE channel = ? AND chat_id = ? AND user_id = ?",
+                                       (user.channel, user.chat_id, user.user_id))
         if row is None:
             return None
         turns = tuple((str(t[0]), t[1]) for t in json.loads(row["turns"]))

@@ -157,6 +157,10 @@ class Database(Protocol):
         """Every row of a committed read."""
         ...
 
+    async def peek(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a committed read by key (microseconds, never a scan): the citizen path's own read."""
+        ...
+
     async def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row of a committed read (None without a row)."""
         ...

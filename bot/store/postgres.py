@@ -177,6 +177,10 @@ class PgDatabase:
         async with self.pool.acquire() as conn:
             return await conn.fetchrow(to_pg(sql), *params)
 
+    async def peek(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """A read by key: one round trip like any other here."""
+        return await self.one(sql, params)
+
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row of a committed read."""
         async with self.pool.acquire() as conn:
