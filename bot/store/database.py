@@ -185,6 +185,11 @@ class Database(Protocol):
         """Leave no erased words in the files (with `vacuum`: also what housekeeping leaves to it)."""
         ...
 
+    async def companion(self) -> Database | None:
+        """A second connection to this database, for another event loop (call it on that loop and use it only
+        there): for writes that read nothing (acknowledged events). None when there can be none (in memory)."""
+        ...
+
     async def close(self) -> None:
         """Release the connections and what the coordination holds."""
         ...

@@ -140,6 +140,16 @@ class SqliteDatabase:
         writer, reader = await _open_connections(Path(path))
         return cls(writer, reader, Path(path), clock)
 
+    async def companion(self) -> SqliteDatabase | None:
+        """A writer of its own on the same file, for another event loop (opened on it). It takes its turns with this
+        writer (bot/store/turns.py), and a commit into a file deleted since this one opened it is refused."""
+        if self._reader is self._writer:  # in memory: a second connection would be another database
+            return None
+        writer = await _connect(self.path)
+        companion = SqliteDatabase(writer, writer, self.path, self.clock)
+        companion.file, companion._turns = self.file, self._turns
+        return companion
+
     async def close(self) -> None:
         """Close both connections."""
         await self.coordination.close()
