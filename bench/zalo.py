@@ -32,6 +32,7 @@ from tests.fakezalo import FakeZaloOA
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["khai sinh", "khai tử", "xin giay doc than o dau", "cap lai cccd bi mat", "tra cuu ho so da nop"]
 WEBHOOK = "/zalo/oa/webhook"
+OFFICER = "bench-officer"
 Requests = dict[str, list[bytes]]  # citizen -> their requests, serialised and signed
 
 
@@ -202,15 +203,24 @@ def _run_citizens(fake: FakeZaloOA, requests: Requests, port: int, paced: bool) 
     return acks, refused
 
 
-def bench_zalo(citizens: int = 50, messages_each: int = 20, paced: bool = True) -> dict[str, object]:
-    """Ack latency percentiles, and messages lost or duplicated, for citizens writing concurrently."""
+def _officer(fake: FakeZaloOA, url: str, every: float, done: threading.Event) -> None:
+    """An officer reloading the knowledge every `every` s: slow work on papibot's main loop (loading, indexing)."""
+    fake.user_wrote(OFFICER)
+    while not done.wait(every):
+        fake.post_event(url, fake.text_event(OFFICER, "/reload"))
+
+
+def bench_zalo(citizens: int = 50, messages_each: int = 20, paced: bool = True,
+               reloads_every: float | None = None) -> dict[str, object]:
+    """Ack latency percentiles, and messages lost or duplicated, for citizens writing concurrently (with
+    `reloads_every`, while an officer reloads the knowledge that often)."""
     with FakeZaloOA(access_token=None) as fake, tempfile.TemporaryDirectory() as tmp:
         port = _port()
         env = {**os.environ, "PAPIBOT_ZALO_OA_APP_ID": fake.app_id, "PAPIBOT_ZALO_OA_APP_SECRET": fake.app_secret,
                "PAPIBOT_ZALO_OA_SECRET_KEY": fake.oa_secret_key, "PAPIBOT_ZALO_OA_REFRESH_TOKEN": fake.refresh_token,
                "PAPIBOT_ZALO_OA_API": fake.url, "PAPIBOT_ZALO_OAUTH_API": fake.url, "PAPIBOT_RATE_LIMIT": "0",
                "PAPIBOT_DB": str(Path(tmp) / "zalo.db"), "PAPIBOT_HTTP_PORT": str(port),
-               "PAPIBOT_WEB_PORT": "0"}
+               "PAPIBOT_WEB_PORT": "0", "PAPIBOT_ADMIN_IDS": f"zalo_oa:{OFFICER}"}
         proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -219,7 +229,14 @@ def bench_zalo(citizens: int = 50, messages_each: int = 20, paced: bool = True) 
             users = [f"bench-{c}" for c in range(citizens)] if paced else [f"burst-{c}" for c in range(citizens)]
             requests = {u: _signed(fake, u, messages_each, port) for u in users}
             t0 = time.perf_counter()
-            acks, refused = _run_citizens(fake, requests, port, paced)
+            done = threading.Event()
+            if reloads_every:
+                args = (fake, f"http://127.0.0.1:{port}{WEBHOOK}", reloads_every, done)
+                threading.Thread(target=_officer, args=args, daemon=True).start()
+            try:
+                acks, refused = _run_citizens(fake, requests, port, paced)
+            finally:
+                done.set()
             expected = citizens * sum(parts[QUESTIONS[i % len(QUESTIONS)]] for i in range(messages_each))
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -235,7 +252,7 @@ def bench_zalo(citizens: int = 50, messages_each: int = 20, paced: bool = True) 
             proc.wait(timeout=30)
     ordered = sorted(acks)
     pick = lambda q: round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 1)  # noqa: E731
-    return {"citizens": citizens, "messages_each": messages_each, "paced": paced,
+    return {"citizens": citizens, "messages_each": messages_each, "paced": paced, "reloads_every": reloads_every,
             "ack_p50_ms": pick(0.5), "ack_p99_ms": pick(0.99),
             "refused": len(refused), "lost": max(0, expected - got), "duplicated": max(0, got - expected),
             "seconds": round(elapsed, 1)}

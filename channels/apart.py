@@ -1,20 +1,22 @@
 """The one HTTP server on a thread of its own, so a webhook's acknowledgement never waits for matching and rendering.
 
 Zalo gives an event 2 seconds and retries it after; citizens feel every wait. On the main loop an
-acknowledgement queues behind whatever matching and rendering run there. So the server runs on a `LoopThread`:
-an `ApartRoute` (a webhook that only checks the signature and stores what came) is answered on that loop, its
-event committed there by a writer of its own (`InboundEvents.acknowledge_on`); every other route (webhooks
-handled inline, /healthz, which must say so when the main loop is stuck) runs on the main loop, its body and
-its answer passed between the two loops.
+acknowledgement queues behind whatever matching, rendering or a knowledge reload does there. So the server
+runs on a `LoopThread`: an `ApartRoute` (a webhook that only checks the signature and stores what came) is
+answered on that loop and its event committed there (`InboundEvents.acknowledge_on`: SQLite's one writer then
+runs every transaction on that loop, so none stays open while the main loop is busy; PostgreSQL gives it a
+pool of its own); every other route (webhooks handled inline, /healthz, which must say so when the main loop
+is stuck) runs on the main loop, its body and its answer passed between the two loops.
 
 A thread, not a process: the routes share one port and one process's objects (the main loop's wake-up is a
-call, not a message), SQLite's writers of one process take turns without polling the file lock
-(bot/store/turns.py), the thread stops with the service, and no second interpreter is started and watched.
-Its cost is the GIL: while the main thread computes, a thread waiting for the GIL gets it at the next switch
-interval (5 ms by default), and an acknowledgement waits for it a few times (the socket, the database's
-thread, back). So while served apart the interval is SWITCH_INTERVAL, and the acknowledgement does little
-work of its own: httptools parses the request in C, then two SHA-256, one small JSON, and one insert for
-the whole batch of events arriving together.
+call, not a message), SQLite keeps one writer with its turns in one place (a second process would poll the
+file lock, and wait for the main process's transactions all the same), the thread stops with the service,
+and no second interpreter is started and watched. Its cost is the GIL: while the main thread computes, a
+thread waiting for the GIL gets it at the next switch interval (5 ms by default), and an acknowledgement waits
+for it a few times (the socket, the database's thread, back). So while served apart the interval is
+SWITCH_INTERVAL, and the acknowledgement does little work of its own: httptools parses the request in C, then
+two SHA-256, one small JSON, and one insert for the whole batch of events arriving together. What the GIL
+cannot hand over (a long C call of the main thread, a full garbage collection) still delays it.
 """
 
 from __future__ import annotations

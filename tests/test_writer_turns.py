@@ -1,12 +1,10 @@
-"""SQLite's one writer: a webhook's events being acknowledged go before the writes queued for it, a write
-that gives up waiting never leaves the writer stuck, and writers on two loops (the webhooks' own) take turns."""
+"""SQLite's one writer: a webhook's events being acknowledged go before the writes queued for it, and a write
+that gives up waiting never leaves the writer stuck."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 
-from bot.kernel.loops import LoopThread
 from bot.store.turns import WriterTurns
 
 
@@ -51,32 +49,3 @@ async def test_a_write_cancelled_just_as_its_turn_came_passes_the_turn_on() -> N
     first.cancel()  # ...which gives up before it runs
     await asyncio.wait_for(second, 1)
     assert done == ["second"]
-
-
-async def test_a_writer_on_another_loop_hands_the_turn_over_across_threads() -> None:
-    turns, done = WriterTurns(), []
-    elsewhere = LoopThread("webhooks")
-    elsewhere.start()
-    held, release = threading.Event(), threading.Event()
-
-    async def hold() -> None:  # the webhooks' own writer, on its own loop, commits a batch
-        async with turns.turn(urgent=True):
-            held.set()
-            await asyncio.to_thread(release.wait)
-            done.append("batch")
-
-    try:
-        holding = asyncio.ensure_future(elsewhere.run(hold()))
-        assert await asyncio.to_thread(held.wait, 5)
-        queued = [asyncio.create_task(_write(turns, f"citizen {n}", done)) for n in range(2)]
-        await asyncio.sleep(0)
-        ack = asyncio.create_task(_write(turns, "webhook", done, urgent=True))
-        await asyncio.sleep(0)
-        release.set()
-        await asyncio.wait_for(asyncio.gather(holding, *queued, ack), 5)  # woken on this loop, not polled
-        assert done == ["batch", "webhook", "citizen 0", "citizen 1"]
-        async with asyncio.timeout(1), turns.turn():  # free again
-            pass
-    finally:
-        release.set()
-        await elsewhere.close()

@@ -5,10 +5,9 @@ while one batch is being written the next one gathers, so a burst of webhooks co
 one each. The batch is written by a task of its own, so a webhook that stops waiting (its platform's
 deadline) never cuts a transaction short; the event is then stored anyway, and its redelivery deduplicated.
 
-Batches live on one event loop: the loop their database's connections belong to. With the webhooks served on
-a loop of their own (`channels/apart.py`), that is a second connection to the same database opened there
-(`Database.companion`), so an acknowledgement touches nothing of the main loop, busy with matching and
-rendering; a caller on another loop is handed over to it.
+Batches live on one event loop. With the webhooks served on a loop of their own (`channels/apart.py`), that
+loop, with the database's writer for it (`Database.companion`), so an acknowledgement touches nothing of the
+main loop, busy with matching and rendering; a caller on another loop is handed over to it.
 """
 
 from __future__ import annotations

@@ -185,9 +185,9 @@ class Database(Protocol):
         """Leave no erased words in the files (with `vacuum`: also what housekeeping leaves to it)."""
         ...
 
-    async def companion(self) -> Database | None:
-        """A second connection to this database, for another event loop (call it on that loop and use it only
-        there): for writes that read nothing (acknowledged events). None when there can be none (in memory)."""
+    async def companion(self) -> Database:
+        """The database for writes made on the calling loop (the webhooks'), which must never wait for another
+        loop: SQLite's one writer then runs every write on it; a server's database gives it a pool of its own."""
         ...
 
     async def close(self) -> None:

@@ -7,7 +7,6 @@ An acknowledgement waits for its event to be committed, together with the events
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -46,14 +45,12 @@ class InboundEvents:
         self._apart: tuple[LoopThread, Database] | None = None
 
     async def acknowledge_on(self, thread: LoopThread) -> None:
-        """From now on, commit acknowledged events on `thread`'s loop with a writer of their own opened there, so
-        an acknowledgement served on that loop never waits for the one calling this (the main loop)."""
+        """From now on, commit acknowledged events on `thread`'s loop, with the database's writer for that loop
+        (`Database.companion`), so an acknowledgement served there never waits for the loop calling this."""
         companion = await thread.run(self.database.companion())
-        if companion is None:  # an in-memory database has no second connection: its own loop commits them
-            self._batches = Batches(self.database, asyncio.get_running_loop())
-            return
         self._batches = Batches(companion, thread.loop)
-        self._apart = (thread, companion)
+        if companion is not self.database:  # a connection of its own (PostgreSQL), closed with the events
+            self._apart = (thread, companion)
 
     async def store(self, channel: str, msg_id: str, user_id: str, body: str, within: float) -> bool:
         """Store an event durably; True once committed (new or already stored), False if not within `within` s."""

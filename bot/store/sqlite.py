@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.kernel.clock import SYSTEM, Clock
+from bot.kernel.loops import on_loop
 from bot.store.bell import Bell
 from bot.store.coordination import LocalCoordination
 from bot.store.database import AlreadyProcessed, Turn, Write, statement
@@ -130,6 +131,7 @@ class SqliteDatabase:
         # Tasks share the writer: the lock keeps one task's transaction from being committed, or
         # interleaved, by another's. Reads go to the reader, outside any open write transaction.
         self._turns = WriterTurns()
+        self._home: asyncio.AbstractEventLoop | None = None  # the loop running the writes (None: each caller's)
         # When a write last failed for want of storage and when one last succeeded (0: never), for /healthz.
         self.write_failed_at = 0.0
         self.write_done_at = 0.0
@@ -140,18 +142,19 @@ class SqliteDatabase:
         writer, reader = await _open_connections(Path(path))
         return cls(writer, reader, Path(path), clock)
 
-    async def companion(self) -> SqliteDatabase | None:
-        """A writer of its own on the same file, for another event loop (opened on it). It takes its turns with this
-        writer (bot/store/turns.py), and a commit into a file deleted since this one opened it is refused."""
-        if self._reader is self._writer:  # in memory: a second connection would be another database
-            return None
-        writer = await _connect(self.path)
-        companion = SqliteDatabase(writer, writer, self.path, self.clock)
-        companion.file, companion._turns = self.file, self._turns
-        return companion
+    async def companion(self) -> SqliteDatabase:
+        """This database, its writes run from now on by the calling loop (the webhooks'), whichever loop makes them.
+
+        SQLite has one writer, and a transaction holds it from BEGIN to COMMIT: run by the main loop, it would
+        hold it as long as matching or a knowledge reload keeps that loop from its next statement, and every
+        acknowledgement would wait as long. Run by a loop that does nothing slow, it holds it only for the
+        statements themselves, and the acknowledgements' batches take their turns first (`serial=False`)."""
+        self._home = asyncio.get_running_loop()
+        return self
 
     async def close(self) -> None:
         """Close both connections."""
+        self._home = None
         await self.coordination.close()
         if self._reader is not self._writer:
             await self._reader.close()
@@ -162,6 +165,8 @@ class SqliteDatabase:
 
         SQLite has one writer whatever the write: one without `serial` (nothing relies on its order with the
         others: a webhook's events being acknowledged) goes before the writes still waiting for it."""
+        if self._home is not None and not _on(self._home):
+            return await on_loop(self._home, lambda: self.write(fn, turn, serial))
         async with self._turns.turn(urgent=not serial):
             try:
                 result = await self._transaction(fn, turn)
@@ -264,10 +269,20 @@ class SqliteDatabase:
         secure_delete zeroed them) and the WAL is truncated to nothing. Cheap: no VACUUM is needed here."""
         if self._reader is self._writer:  # in memory: no file
             return
+        if self._home is not None and not _on(self._home):
+            return await on_loop(self._home, lambda: self.scrub(vacuum))
         async with self._turns.turn(), self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
             row = await cur.fetchone()
         if row is not None and row[0]:  # another connection kept reading: the WAL stays until the next one
             log.warning("the WAL of %s could not be truncated after an erasure (a reader was busy)", self.path)
+
+
+def _on(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether `loop` is the running one."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 async def _nothing(db: Conn) -> None:
