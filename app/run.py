@@ -17,15 +17,16 @@ from bot.engine.router import Router
 from bot.engine.services import Services, open_services
 from bot.kernel.clock import SYSTEM, Clock
 from bot.kernel.config import Config
+from bot.kernel.loops import LoopThread
 from bot.kernel.models import CITIZEN
 from bot.kernel.registry import REGISTRY, Registry
 from bot.store.heartbeat import keep_beating
 from bot.store.lease import poll_lease
 from bot.store.outbox import CITIZEN_LANE, OFFICER_LANE
 from bot.usecases.learned import follow_knowledge
+from channels.apart import serve_apart
 from channels.base import Channel, ChannelContext
 from channels.console import ConsoleChannel, stdin_is_terminal
-from channels.http import build_app, serve_http
 from channels.watch import alert_officers, watch_database
 from handlers.routes import ROUTES
 
@@ -161,12 +162,14 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
         stop.set()
 
     tasks: list[asyncio.Task[Any]] = []
+    webhooks = LoopThread("papibot-webhooks")  # the HTTP server's own loop: acknowledgements apart from matching
     try:
+        webhooks.start()
+        await services.storage.channels.inbound.acknowledge_on(webhooks)
         for channel in channels:
             await channel.start()
         # HTTP server, then everything that runs until stopped
         routes = [route for c in channels for route in c.routes()]
-        app = build_app(routes, _health(services, channels, registry))
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(_housekeeping(services, flood, stop))]
         tasks += [asyncio.create_task(c.serve(stop)) for c in channels]
         tasks += [asyncio.create_task(_serve_web(services, stop)),
@@ -174,7 +177,8 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
                   asyncio.create_task(keep_beating(services.storage.heartbeat, tuple(c.name for c in channels), stop))]
         if not config.db_url:  # a SQLite file can be deleted under the bot; a server reports its own faults
             tasks.append(asyncio.create_task(watch_database(config.db_path, stop, on_lost)))
-        await serve_http(app, config.http_listen, config.http_port, stop, trusted=config.trusted_proxies)
+        await serve_apart(routes, _health(services, channels, registry), config.http_listen, config.http_port, stop,
+                          webhooks, trusted=config.trusted_proxies)
         return 3 if lost.is_set() else 0
     finally:
         stop.set()
@@ -182,9 +186,12 @@ async def run(config: Config, stop: asyncio.Event | None = None, interactive: bo
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await core.drain(REPLY_GRACE)
-        for channel in channels:
-            await channel.close()
-        await services.close()
+        try:
+            for channel in channels:
+                await channel.close()
+            await services.close()
+        finally:
+            await webhooks.close()
 
 
 async def run_console(services: Services, core: Core, role: str, user_id: str, name: str) -> int:

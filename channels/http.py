@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # bytes: no platform sends an event anywhere near this
@@ -72,7 +73,7 @@ def build_app(routes: list[BaseRoute], health: Health) -> Starlette:
     return Starlette(routes=[*routes, health_route(health)])
 
 
-async def serve_http(app: Starlette, host: str, port: int, stop: asyncio.Event,
+async def serve_http(app: ASGIApp, host: str, port: int, stop: asyncio.Event,
                      started: Callable[[], None] = lambda: None, trusted: tuple[str, ...] = ()) -> None:
     """Serve until `stop` is set; requests in flight are finished within a few seconds.
 

@@ -1,51 +1,84 @@
-"""SQLite's one writer: a webhook's events being acknowledged go before the writes queued for it, and a write
-that gives up waiting never leaves the writer stuck."""
+"""SQLite's one writer: a webhook's events being acknowledged go before the writes waiting for it, a write whose
+caller gave up is never run, and a write asked from another event loop (the webhooks') is run like the others."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
-from bot.store.turns import WriterTurns
+from bot.kernel.loops import LoopThread
+from bot.store.sqlite_thread import SqliteThread
 
 
-async def _write(turns: WriterTurns, name: str, done: list[str], urgent: bool = False) -> None:
-    async with turns.turn(urgent):
-        await asyncio.sleep(0)
+def _note(done: list[str], name: str) -> Callable[[sqlite3.Connection], str]:
+    def run(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT INTO t (name) VALUES (?)", (name,))
         done.append(name)
+        return name
+    return run
 
 
-async def test_an_acknowledgement_goes_before_the_writes_already_waiting() -> None:
-    turns, done = WriterTurns(), []
-    async with turns.turn():  # a citizen's write in progress
-        queued = [asyncio.create_task(_write(turns, f"citizen {n}", done)) for n in range(3)]
-        await asyncio.sleep(0)
-        ack = asyncio.create_task(_write(turns, "webhook", done, urgent=True))
-        await asyncio.sleep(0)
-    await asyncio.gather(*queued, ack)
-    assert done == ["webhook", "citizen 0", "citizen 1", "citizen 2"]
+async def _busy(writer: SqliteThread) -> tuple[threading.Event, asyncio.Future[None]]:
+    """The writer's thread held by a long write until the event is set."""
+    release, started = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        started.set()
+        release.wait(10)
+    held = asyncio.ensure_future(writer.run(hold))
+    await asyncio.to_thread(started.wait, 10)
+    return release, held
 
 
-async def test_a_write_that_gives_up_waiting_does_not_hold_the_writer() -> None:
-    turns, done = WriterTurns(), []
-    async with turns.turn():
-        gave_up = asyncio.create_task(_write(turns, "gave up", done))
-        later = asyncio.create_task(_write(turns, "later", done))
-        await asyncio.sleep(0)
-        gave_up.cancel()
-    await asyncio.wait_for(later, 1)
-    assert done == ["later"]
-    async with asyncio.timeout(1), turns.turn():  # free again
-        pass
-
-
-async def test_a_write_cancelled_just_as_its_turn_came_passes_the_turn_on() -> None:
-    turns, done = WriterTurns(), []
-    holder = turns.turn()
-    await holder.__aenter__()
-    first = asyncio.create_task(_write(turns, "first", done))
-    second = asyncio.create_task(_write(turns, "second", done))
+async def test_an_acknowledgement_goes_before_the_writes_already_waiting(tmp_path: Path) -> None:
+    writer, done = await SqliteThread.connect(tmp_path / "w.db"), []
+    await writer.run(lambda conn: conn.execute("CREATE TABLE t (name TEXT)"))
+    release, held = await _busy(writer)  # a citizen's write in progress
+    queued = [asyncio.ensure_future(writer.run(_note(done, f"citizen {n}"))) for n in range(3)]
     await asyncio.sleep(0)
-    await holder.__aexit__(None, None, None)  # the turn is handed to `first`...
-    first.cancel()  # ...which gives up before it runs
-    await asyncio.wait_for(second, 1)
-    assert done == ["second"]
+    ack = asyncio.ensure_future(writer.run(_note(done, "webhook"), urgent=True))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(held, *queued, ack)
+    assert done == ["webhook", "citizen 0", "citizen 1", "citizen 2"]
+    rows = await writer.execute_fetchall("SELECT name FROM t ORDER BY rowid")
+    assert [r[0] for r in rows] == done
+    await writer.close()
+
+
+async def test_a_write_whose_caller_gave_up_is_never_run(tmp_path: Path) -> None:
+    writer, done = await SqliteThread.connect(tmp_path / "w.db"), []
+    await writer.run(lambda conn: conn.execute("CREATE TABLE t (name TEXT)"))
+    release, held = await _busy(writer)
+    gave_up = asyncio.ensure_future(writer.run(_note(done, "gave up")))
+    later = asyncio.ensure_future(writer.run(_note(done, "later")))
+    await asyncio.sleep(0)
+    gave_up.cancel()
+    release.set()
+    assert await asyncio.wait_for(later, 5) == "later"
+    await held
+    assert done == ["later"]
+    assert [r[0] for r in await writer.execute_fetchall("SELECT name FROM t")] == ["later"]
+    await writer.close()
+
+
+async def test_a_write_from_the_webhooks_loop_takes_its_turn_like_the_others(tmp_path: Path) -> None:
+    writer, done = await SqliteThread.connect(tmp_path / "w.db"), []
+    await writer.run(lambda conn: conn.execute("CREATE TABLE t (name TEXT)"))
+    webhooks = LoopThread("webhooks")
+    webhooks.start()
+    try:
+        release, held = await _busy(writer)
+        citizen = asyncio.ensure_future(writer.run(_note(done, "citizen")))
+        await asyncio.sleep(0)
+        ack = asyncio.ensure_future(webhooks.run(writer.run(_note(done, "webhook"), urgent=True)))
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(held, citizen, ack)
+    finally:
+        await webhooks.close()
+    assert done == ["webhook", "citizen"]
+    await writer.close()

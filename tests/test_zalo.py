@@ -155,3 +155,24 @@ async def test_healthz_shows_the_channel(fake: FakeZaloOA, oa: Served) -> None:
     url = oa.url.replace("/zalo/oa/webhook", "/healthz")
     body: Any = await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(url, timeout=5)))
     assert body["channels"]["zalo_oa"]["mode"] == "webhook"
+
+
+async def test_an_event_is_acknowledged_while_the_main_loop_is_blocked(fake: FakeZaloOA, oa: Served) -> None:
+    """Zalo hears 200 without waiting for matching: the webhook is answered on a loop of its own."""
+    acknowledged = threading.Event()
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        statuses.append(fake.post_event(oa.url, fake.text_event("u11", "khai sinh"))[0])
+        acknowledged.set()
+
+    poster = threading.Thread(target=deliver)
+    poster.start()
+    # The main loop runs nothing until the event is acknowledged (matching, rendering, the inbound worker
+    # all wait): the acknowledgement cannot depend on it.
+    assert acknowledged.wait(10), "the webhook waited for the main loop"
+    poster.join()
+    assert statuses == [200]
+    assert fake.messages_to("u11") == []  # acknowledged before it was handled
+    await settle(oa)  # the main loop free again: the stored event is handled once
+    assert len(fake.messages_to("u11")) == 1

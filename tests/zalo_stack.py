@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.engine.delivery import wait_delivered
 from bot.kernel.config import Config, load_config
-from channels.http import build_app, serve_http
+from bot.kernel.loops import LoopThread
+from channels.apart import serve_apart
 from channels.zalo_bot import ZaloBotChannel
 from channels.zalo_oa import ZaloOAChannel
 from tests.fakezalo import FakeZaloBot, FakeZaloOA
@@ -55,24 +56,30 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(config: Config, make_channel: Any, path: str) -> AsyncIterator[Served]:
-    """The stack plus the one HTTP server and the channel's serve loop, like `papibot run`."""
+    """The stack plus the one HTTP server on a loop of its own and the channel's serve loop, like `papibot run`."""
     port = free_port()
-    async with running(config, make_channel) as stack:
-        stop = asyncio.Event()
-        started = asyncio.Event()
+    webhooks = LoopThread("webhooks")
+    webhooks.start()
+    try:
+        async with running(config, make_channel) as stack:
+            await stack.services.storage.channels.inbound.acknowledge_on(webhooks)
+            stop = asyncio.Event()
+            started = asyncio.Event()
 
-        async def health() -> tuple[bool, dict[str, Any]]:
-            return True, {"channels": {stack.channel.name: stack.channel.state()}}
+            async def health() -> tuple[bool, dict[str, Any]]:
+                return True, {"channels": {stack.channel.name: stack.channel.state()}}
 
-        app = build_app(stack.channel.routes(), health)
-        tasks = [asyncio.create_task(serve_http(app, "127.0.0.1", port, stop, started.set)),
-                 asyncio.create_task(stack.channel.serve(stop))]
-        await asyncio.wait_for(started.wait(), 10)
-        try:
-            yield Served(stack, f"http://127.0.0.1:{port}{path}")
-        finally:
-            stop.set()
-            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+            tasks = [asyncio.create_task(serve_apart(stack.channel.routes(), health, "127.0.0.1", port, stop, webhooks,
+                                                     started.set)),
+                     asyncio.create_task(stack.channel.serve(stop))]
+            await asyncio.wait_for(started.wait(), 10)
+            try:
+                yield Served(stack, f"http://127.0.0.1:{port}{path}")
+            finally:
+                stop.set()
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+    finally:
+        await webhooks.close()
 
 
 def oa_serving(config: Config) -> contextlib.AbstractAsyncContextManager[Served]:

@@ -189,6 +189,11 @@ class Database(Protocol):
         """Leave no erased words in the files (with `vacuum`: also what housekeeping leaves to it)."""
         ...
 
+    async def companion(self) -> Database:
+        """The database for writes made on the calling loop (the webhooks'), which must never wait for another
+        loop: SQLite's one writer then runs every write on it; a server's database gives it a pool of its own."""
+        ...
+
     async def close(self) -> None:
         """Release the connections and what the coordination holds."""
         ...

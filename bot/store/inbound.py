@@ -1,26 +1,20 @@
 """What webhook channels keep: acknowledged inbound events, OAuth tokens, the ids of messages the bot sent, and
 chats a person took over.
 
-An acknowledgement waits for its event to be committed. Events arriving together are committed together:
-while one batch is being written the next one gathers, so a burst of webhooks costs a few transactions, not
-one each. The batch is written by a task of its own, so a webhook that stops waiting (its platform's
-deadline) never cuts a transaction short; the event is then stored anyway, and its redelivery deduplicated.
+An acknowledgement waits for its event to be committed, together with the events arriving with it
+(`bot/store/batches.py`); with the webhooks served on a loop of their own, by a writer of their own there.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot.store.database import Database, Write, statement
-from bot.store.dbapi import Conn
+from bot.kernel.loops import LoopThread
+from bot.store.batches import Batches
+from bot.store.database import Database, statement
 
 log = logging.getLogger(__name__)
-BATCH = 200  # events at most in one commit
-INSERT_EVENT = ("INSERT INTO inbound_events (channel, msg_id, user_id, body, received_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT DO NOTHING")
-EventRow = tuple[str, str, str, str, float]
 
 
 @dataclass(frozen=True)
@@ -47,41 +41,29 @@ class InboundEvents:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._waiting: list[tuple[EventRow, asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches = Batches(database)
+        self._apart: tuple[LoopThread, Database] | None = None
+
+    async def acknowledge_on(self, thread: LoopThread) -> None:
+        """From now on, commit acknowledged events on `thread`'s loop, with the database's writer for that loop
+        (`Database.companion`), so an acknowledgement served there never waits for the loop calling this."""
+        companion = await thread.run(self.database.companion())
+        self._batches = Batches(companion, thread.loop)
+        if companion is not self.database:  # a connection of its own (PostgreSQL), closed with the events
+            self._apart = (thread, companion)
 
     async def store(self, channel: str, msg_id: str, user_id: str, body: str, within: float) -> bool:
         """Store an event durably; True once committed (new or already stored), False if not within `within` s."""
-        committed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((channel, msg_id, user_id, body, self.database.clock.now()), committed))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches())
-        try:
-            return await asyncio.wait_for(committed, within)
-        except TimeoutError:
-            return False  # not known to be stored: the platform delivers it again (the msg_id dedupe keeps it once)
-        except Exception as exc:  # whatever kept the batch from its commit: the same
-            log.warning("an inbound %s event was not stored: %s", channel, exc)
-            return False
-
-    async def _write_batches(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
-            try:
-                await self.database.write(_inserting([row for row, _ in batch]), serial=False)
-            except Exception as exc:
-                for _, committed in batch:
-                    if not committed.done():  # a caller that stopped waiting has cancelled it
-                        committed.set_exception(exc)
-                continue
-            for _, committed in batch:
-                if not committed.done():
-                    committed.set_result(True)
+        return await self._batches.store((channel, msg_id, user_id, body, self.database.clock.now()), within)
 
     async def close(self) -> None:
-        """Finish the batch being written (its events were acknowledged or are about to be)."""
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        """Finish the batch being written (its events were acknowledged or are about to be), then close the writer
+        of their own."""
+        await self._batches.close()
+        if self._apart is not None:
+            thread, companion = self._apart
+            self._apart = None
+            await thread.run(companion.close())
 
     async def pending_users(self, channel: str) -> list[str]:
         """Users with stored events not yet handled, oldest first."""
@@ -106,14 +88,6 @@ class InboundEvents:
         rows = await self.database.all("SELECT status, count(*) FROM inbound_events WHERE channel = ?"
                                        " GROUP BY status", (channel,))
         return {str(r[0]): int(r[1]) for r in rows}
-
-
-def _inserting(rows: list[EventRow]) -> Write[None]:
-    """The write storing a batch of events (those stored before are left as they are)."""
-    async def insert(db: Conn) -> None:
-        for row in rows:
-            await db.execute(INSERT_EVENT, row)
-    return insert
 
 
 class ChannelTokens:

@@ -114,6 +114,15 @@ class PgDatabase:
             raise
         return cls(pool, url, clock)
 
+    async def companion(self) -> PgDatabase:
+        """A small pool of its own, for another event loop (asyncpg's connections belong to the loop that opened
+        them); the schema is this one's, already up to date."""
+        try:
+            pool = await asyncpg.create_pool(self.url, min_size=1, max_size=2, server_settings=SERVER_SETTINGS)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseError(f"cannot connect to the PostgreSQL database: {exc}") from exc
+        return PgDatabase(pool, self.url, self.clock)
+
     async def close(self) -> None:
         """Release the session locks and close the pool."""
         await self.coordination.close()

@@ -30,7 +30,6 @@ from bot.store.files import (
 )
 from bot.store.migrate import migrate
 from bot.store.sqlite_thread import InThread, SqliteThread, drive
-from bot.store.turns import WriterTurns
 
 __all__ = ["RESTORE_HINT", "AlreadyProcessed", "DatabaseError", "Row", "SqliteDatabase", "StorageUnavailable", "Turn",
            "integrity_problems", "migrate"]
@@ -135,9 +134,8 @@ class SqliteDatabase:
         self.file = OpenedFile(path)  # a commit into a file deleted meanwhile would be lost: refused
         self.coordination = LocalCoordination(clock)
         self.queued = Bell()  # rung once a write put a message in the outbox
-        # Tasks share the writer: the lock keeps one task's transaction from being committed, or
-        # interleaved, by another's. Reads go to the reader, outside any open write transaction.
-        self._turns = WriterTurns()
+        # Tasks share the writer: each transaction is one piece of work on its thread, whole, in the order asked
+        # (sqlite_thread.py). Reads go to the reader, outside any open write transaction.
         # When a write last failed for want of storage and when one last succeeded (0: never), for /healthz.
         self.write_failed_at = 0.0
         self.write_done_at = 0.0
@@ -147,6 +145,11 @@ class SqliteDatabase:
         """Open (creating if needed) the database and bring its schema up to date."""
         writer, reader = await _open_connections(Path(path))
         return cls(writer, reader, Path(path), clock)
+
+    async def companion(self) -> SqliteDatabase:
+        """This database, for another event loop (the webhooks'): a write is whole on the writer's thread whoever
+        asks, so a busy main loop never holds the writer between a caller's turn and its work."""
+        return self
 
     async def close(self) -> None:
         """Close both connections."""
@@ -162,21 +165,17 @@ class SqliteDatabase:
 
         SQLite has one writer whatever the write: one without `serial` (nothing relies on its order with the
         others: a webhook's events being acknowledged) goes before the writes still waiting for it."""
-        async with self._turns.turn(urgent=not serial):
-            try:
-                result = await self._transaction(fn, turn)
-            except sqlite3.OperationalError as exc:
-                if unavailable(exc):
-                    self.write_failed_at = self.clock.now()
-                    raise StorageUnavailable(missing_access(self.path) or str(exc)) from exc
-                raise
+        try:
+            # The whole transaction runs on the writer's thread: one trip however many statements it holds.
+            result = await self._writer.run(partial(self._in_thread, fn, turn), urgent=not serial)
+        except sqlite3.OperationalError as exc:
+            if unavailable(exc):
+                self.write_failed_at = self.clock.now()
+                raise StorageUnavailable(missing_access(self.path) or str(exc)) from exc
+            raise
         if turn is not None:
             turn.claimed = True
         return result
-
-    async def _transaction(self, fn: Write[T], turn: Turn | None) -> T:
-        # The whole transaction runs on the writer's thread: one trip however many statements it holds.
-        return await self._writer.run(partial(self._in_thread, fn, turn))
 
     def _in_thread(self, fn: Write[T], turn: Turn | None, conn: sqlite3.Connection) -> T:
         conn.execute("BEGIN IMMEDIATE")
@@ -283,8 +282,7 @@ class SqliteDatabase:
         secure_delete zeroed them) and the WAL is truncated to nothing. Cheap: no VACUUM is needed here."""
         if self._reader is self._writer:  # in memory: no file
             return
-        async with self._turns.turn(), self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-            row = await cur.fetchone()
+        row = await self._writer.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
         if row is not None and row[0]:  # another connection kept reading: the WAL stays until the next one
             log.warning("the WAL of %s could not be truncated after an erasure (a reader was busy)", self.path)
 

@@ -9,14 +9,17 @@ tests/test_store_writes.py checks that).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
+import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 Row = sqlite3.Row
+_Job = tuple[Callable[[sqlite3.Connection], Any], "concurrent.futures.Future[Any]"] | None  # None: stop
 
 
 class Ran:
@@ -119,34 +122,61 @@ class _Later:
 
 
 class SqliteThread:
-    """One SQLite connection and the one thread that uses it."""
+    """One SQLite connection and the one thread that uses it, taking work from any event loop or thread.
 
-    def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor) -> None:
+    Work marked urgent (a webhook's events being acknowledged) is taken before the work already waiting. The
+    order is kept here, on the connection's thread, not by the callers' event loops: a loop busy with matching
+    or a reload never holds the connection between one caller's turn and its work.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._pool = pool
+        self._urgent: deque[_Job] = deque()
+        self._waiting: deque[_Job] = deque()
+        self._ready = threading.Condition()
         self.closed = False
+        self._thread = threading.Thread(target=self._work, name="sqlite", daemon=True)
+        self._thread.start()
 
     @classmethod
     async def connect(cls, path: Path | str, timeout: float = 10.0) -> SqliteThread:
         """Open the file (autocommit: transactions are begun explicitly) on a new thread."""
-        pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+        opened: concurrent.futures.Future[sqlite3.Connection] = concurrent.futures.Future()
 
-        def open_it() -> sqlite3.Connection:
-            conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            return conn
-        try:
-            conn = await asyncio.get_running_loop().run_in_executor(pool, open_it)
-        except BaseException:
-            pool.shutdown(wait=False)
-            raise
-        return cls(conn, pool)
+        def open_it() -> None:
+            try:
+                conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+                conn.row_factory = sqlite3.Row
+                opened.set_result(conn)
+            except BaseException as exc:  # handed to the caller
+                opened.set_exception(exc)
+        threading.Thread(target=open_it, name="sqlite-open", daemon=True).start()
+        return cls(await asyncio.wrap_future(opened))
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`fn(connection)` on the connection's thread."""
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._urgent and not self._waiting:
+                    self._ready.wait()
+                job = (self._urgent or self._waiting).popleft()
+            if job is None:
+                return
+            fn, done = job
+            if done.set_running_or_notify_cancel():  # its caller may have stopped waiting before its turn
+                try:
+                    done.set_result(fn(self._conn))
+                except BaseException as exc:  # handed to the caller
+                    done.set_exception(exc)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T], urgent: bool = False) -> T:
+        """`fn(connection)` on the connection's thread, after the work already waiting (unless `urgent`)."""
         if self.closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, self._conn)
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+        with self._ready:
+            (self._urgent if urgent else self._waiting).append((fn, done))
+            self._ready.notify()
+        return await asyncio.wrap_future(done)
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> _Later:
         """One statement, run when awaited (for `rowcount`) or entered with `async with` (for its rows)."""
@@ -172,4 +202,6 @@ class SqliteThread:
             await self.run(lambda conn: conn.close())
         finally:
             self.closed = True
-            self._pool.shutdown(wait=False)
+            with self._ready:
+                self._waiting.append(None)
+                self._ready.notify()

@@ -8,10 +8,11 @@ import logging
 from typing import Any
 
 import httpx
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from bot.kernel.events import FOLLOW, MESSAGE, UNSUPPORTED, Event
 from bot.store.channel_store import Inbound
+from channels.apart import ApartRoute
 from channels.base import ChannelContext
 from channels.zalo_oa.inbound import InboundWorker
 from channels.zalo_oa.sender import WINDOW_PREFIXES, ZaloOASender
@@ -58,10 +59,11 @@ class ZaloOAChannel:
         self.status = "starting"
 
     def routes(self) -> list[BaseRoute]:
-        """The webhook, always (Zalo OA has no polling)."""
+        """The webhook, always (Zalo OA has no polling): answered apart from the main loop, where the server runs
+        on a loop of its own (channels/apart.py), since it only checks and stores what came."""
         firsts = {"app_id": self.config.zalo_oa_app_id, "oa_id": self.config.zalo_oa_id}
         endpoint = webhook_route(self.config.zalo_oa_secret_key, firsts, self._keep, self.note_variant, self.clock.now)
-        return [Route("/zalo/oa/webhook", endpoint, methods=["POST"])]
+        return [ApartRoute("/zalo/oa/webhook", endpoint, methods=["POST"])]
 
     async def start(self) -> None:
         """Load the tokens (no network call: Zalo has no getMe)."""
@@ -82,13 +84,14 @@ class ZaloOAChannel:
                 "signature": sorted(self.variants)}
 
     def note_variant(self, variant: str) -> None:
-        """Log the first event signed with each variant (app id, or OA id)."""
+        """Log the first event signed with each variant (app id, or OA id); called on the webhook's loop."""
         if variant not in self.variants:
             self.variants.add(variant)
             log.info("Zalo OA events are signed with the %s", variant.replace("_", " "))
 
     async def _keep(self, user_id: str, msg_id: str, body: str) -> bool:
-        """Store a verified event durably (False when not within STORE_WITHIN) and wake the inbound worker."""
+        """Store a verified event durably (False when not within STORE_WITHIN) and wake the inbound worker (on the
+        main loop, from the webhook's)."""
         if not await self.store.inbound.store(CHANNEL, msg_id, user_id, body, STORE_WITHIN):
             return False
         self.inbound.wake()

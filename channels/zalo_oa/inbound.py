@@ -29,13 +29,19 @@ class InboundWorker:
         self._wake = asyncio.Event()
         self._busy: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
-        """Look for new events now."""
-        self._wake.set()
+        """Look for new events now (from any thread: the webhook is answered on a loop of its own)."""
+        loop = self._loop
+        if loop is None:  # not running yet: it looks at the table first when it starts
+            return
+        with contextlib.suppress(RuntimeError):  # stopped meanwhile: the next start looks at the table
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; users in flight finish their current event."""
+        self._loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
                 self._wake.clear()
