@@ -57,6 +57,8 @@ async def test_a_write_whose_caller_gave_up_is_never_run(tmp_path: Path) -> None
     later = asyncio.ensure_future(writer.run(_note(done, "later")))
     await asyncio.sleep(0)
     gave_up.cancel()
+    await asyncio.gather(gave_up, return_exceptions=True)
+    await asyncio.sleep(0)  # the cancellation reaches the writer's queue on the loop's next turn
     release.set()
     assert await asyncio.wait_for(later, 5) == "later"
     await held
