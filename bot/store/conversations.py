@@ -14,14 +14,18 @@ from bot.understanding.turns import Context
 MENU_TTL = 30 * 60  # seconds a numbered menu stays valid
 
 
+def conversation_upsert(user: User, talk: Context) -> tuple[str, tuple[Any, ...]]:
+    """The statement remembering where this chat's conversation stands, with its parameters."""
+    return ("INSERT INTO conversations (channel, chat_id, user_id, topic, facet, turns, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET"
+            " topic = excluded.topic, facet = excluded.facet, turns = excluded.turns, updated_at = excluded.updated_at",
+            (user.channel, user.chat_id, user.user_id, talk.topic, talk.facet,
+             json.dumps(talk.turns, ensure_ascii=False), talk.at))
+
+
 async def save_conversation(db: Conn, user: User, talk: Context) -> None:
     """Remember where this chat's conversation stands, inside the transaction storing its turn."""
-    await db.execute(
-        "INSERT INTO conversations (channel, chat_id, user_id, topic, facet, turns, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, chat_id, user_id) DO UPDATE SET"
-        " topic = excluded.topic, facet = excluded.facet, turns = excluded.turns, updated_at = excluded.updated_at",
-        (user.channel, user.chat_id, user.user_id, talk.topic, talk.facet,
-         json.dumps(talk.turns, ensure_ascii=False), talk.at))
+    await db.execute(*conversation_upsert(user, talk))
 
 
 class Conversations:

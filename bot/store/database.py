@@ -49,6 +49,16 @@ def statement(sql: str, params: Sequence[Any] = ()) -> Write[int]:
     return run
 
 
+def statements(pairs: Sequence[tuple[str, Sequence[Any]]]) -> Write[list[Row]]:
+    """A write of several statements in order: the function to hand to `Database.write`; the last one's rows."""
+    async def run(db: Conn) -> list[Row]:
+        rows: list[Row] = []
+        for sql, params in pairs:
+            rows = list(await db.execute_fetchall(sql, tuple(params)))
+        return rows
+    return run
+
+
 class FloodLimit(Protocol):
     """A per-user message limit: what the router asks before handling a citizen's message."""
 
@@ -139,6 +149,11 @@ class Database(Protocol):
 
         `serial=False` for a self-contained write that reads nothing it depends on (a server database then
         lets it run beside the other writers)."""
+        ...
+
+    async def together(self, pairs: Sequence[tuple[str, Sequence[Any]]], turn: Turn | None = None) -> list[Row]:
+        """Statements that read nothing the others write and need no order with other writers (inserts, upserts),
+        all or nothing with `turn`'s record; the last one's rows. PostgreSQL runs them as one statement."""
         ...
 
     async def execute(self, sql: str, params: Sequence[Any] = (), turn: Turn | None = None) -> int:

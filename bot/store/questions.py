@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.kernel.models import Question, Ticket, User
-from bot.store.conversations import save_conversation
+from bot.store.conversations import conversation_upsert, save_conversation
 from bot.store.database import Database, Turn
 from bot.store.dbapi import Conn
 from bot.store.tickets import ticket_for
@@ -14,13 +14,15 @@ from bot.understanding.turns import Context
 QUESTION_COLS = "id, channel, chat_id, user_id, text, decision, topic, ticket_id, created_at"
 
 
+INSERT_QUESTION = ("INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at,"
+                   " update_id, doubt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+
+
 async def insert_question(db: Conn, user: User, text: str, decision: str, topic: str | None, score: float,
                           update_id: str | None, doubt: str | None, now: float) -> int:
     """Log one question inside a transaction; its id."""
-    rows = list(await db.execute_fetchall(
-        "INSERT INTO questions (channel, chat_id, user_id, text, decision, topic, score, created_at, update_id,"
-        " doubt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (user.channel, user.chat_id, user.user_id, text, decision, topic, score, now, update_id, doubt)))
+    rows = list(await db.execute_fetchall(INSERT_QUESTION, (user.channel, user.chat_id, user.user_id, text, decision,
+                                                            topic, score, now, update_id, doubt)))
     return int(rows[0][0]) if rows else 0
 
 
@@ -34,12 +36,12 @@ class Questions:
                   turn: Turn | None = None, talk: Context | None = None, doubt: str | None = None) -> int:
         """Record what a citizen asked, what the bot decided (and any doubt about it), where the talk stands; the id."""
         now, update_id = self.database.clock.now(), turn.update_id if turn else None
-
-        async def log(db: Conn) -> int:
-            if talk is not None:
-                await save_conversation(db, user, talk)
-            return await insert_question(db, user, text, decision, topic, score, update_id, doubt, now)
-        return await self.database.write(log, turn)
+        # Two independent writes (the talk, the question): on PostgreSQL one statement, one round trip.
+        pairs = [conversation_upsert(user, talk)] if talk is not None else []
+        pairs.append((INSERT_QUESTION, (user.channel, user.chat_id, user.user_id, text, decision, topic, score, now,
+                                        update_id, doubt)))
+        rows = await self.database.together(pairs, turn)
+        return int(rows[0][0]) if rows else 0
 
     async def queue(self, user: User, text: str, norm: str, decision: str, score: float,
                     turn: Turn | None = None, talk: Context | None = None,

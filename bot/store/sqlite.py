@@ -16,7 +16,7 @@ from bot.kernel.clock import SYSTEM, Clock
 from bot.store import sqlite_thread
 from bot.store.bell import Bell
 from bot.store.coordination import LocalCoordination
-from bot.store.database import AlreadyProcessed, Turn, Write, statement
+from bot.store.database import AlreadyProcessed, Turn, Write, statement, statements
 from bot.store.dbapi import Conn
 from bot.store.files import (
     RESTORE_HINT,
@@ -199,6 +199,10 @@ class SqliteDatabase:
                          (turn.channel, turn.update_id, self.clock.now()))
         except sqlite3.IntegrityError as exc:
             raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
+
+    async def together(self, pairs: Sequence[tuple[str, Sequence[Any]]], turn: Turn | None = None) -> list[Row]:
+        """Independent statements in one transaction (one trip here as any write); the last one's rows."""
+        return await self.write(statements(pairs), turn)
 
     async def execute(self, sql: str, params: Sequence[Any] = (), turn: Turn | None = None) -> int:
         """One statement in a transaction of its own; the rows it changed."""
