@@ -20,7 +20,7 @@ from bot.store.dbapi import Conn
 
 T = TypeVar("T")
 Write = Callable[[Conn], Awaitable[T]]
-Row = Any  # an aiosqlite.Row or an asyncpg.Record: both index by position and by column name
+Row = Any  # a sqlite3.Row or an asyncpg.Record: both index by position and by column name
 
 
 class AlreadyProcessed(Exception):

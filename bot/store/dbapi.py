@@ -1,8 +1,8 @@
 """The connection facade every storage mixin writes SQL through, and its PostgreSQL implementation.
 
 Storage code calls `db.execute(sql, params)` with `?` placeholders, then awaits it (for `rowcount`) or uses
-it as `async with db.execute(...) as cur` (for `fetchone()` / `fetchall()`). An aiosqlite connection does
-this natively; `PgConn` does the same over an asyncpg connection.
+it as `async with db.execute(...) as cur` (for `fetchone()` / `fetchall()`). SQLite's `InThread`
+(sqlite_thread.py) does this on the writer's thread; `PgConn` does the same over an asyncpg connection.
 """
 
 from __future__ import annotations
