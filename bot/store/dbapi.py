@@ -15,7 +15,7 @@ import asyncpg
 
 from bot.kernel.config import is_pg_url
 
-__all__ = ["Conn", "PgConn", "is_pg_url", "to_pg"]
+__all__ = ["Conn", "Cursor", "PgConn", "is_pg_url", "to_pg"]
 
 
 
@@ -58,25 +58,22 @@ def _returns_rows(sql: str) -> bool:
     return head in ("SELECT", "WITH", "VALUES") or " RETURNING " in sql.upper()
 
 
-class PgCursor:
-    """The outcome of one statement: the rows it returned and how many rows it touched."""
+class Cursor:
+    """The outcome of one statement, on either backend: its rows (fetched already) and how many rows it touched."""
 
-    def __init__(self, rows: Sequence[asyncpg.Record], rowcount: int) -> None:
+    def __init__(self, rows: Sequence[Any], rowcount: int) -> None:
         self.rows = list(rows)
         self.rowcount = rowcount
         self._next = 0
 
-    async def fetchone(self) -> asyncpg.Record | None:
+    async def fetchone(self) -> Any:
         """The next row, or None."""
         if self._next >= len(self.rows):
             return None
         self._next += 1
         return self.rows[self._next - 1]
 
-    def _rows(self) -> list[asyncpg.Record]:
-        return self.rows
-
-    async def fetchall(self) -> list[asyncpg.Record]:
+    async def fetchall(self) -> list[Any]:
         """The remaining rows."""
         rest, self._next = self.rows[self._next:], len(self.rows)
         return rest
@@ -88,18 +85,18 @@ class _Pending:
     def __init__(self, conn: asyncpg.Connection, sql: str, params: Sequence[Any]) -> None:
         self.conn, self.sql, self.params = conn, sql, params
 
-    async def _run(self) -> PgCursor:
+    async def _run(self) -> Cursor:
         sql = to_pg(self.sql)
         if _returns_rows(self.sql):
             rows = await self.conn.fetch(sql, *self.params)
-            return PgCursor(rows, len(rows))
+            return Cursor(rows, len(rows))
         status = await self.conn.execute(sql, *self.params)
-        return PgCursor([], _count(str(status)))
+        return Cursor([], _count(str(status)))
 
-    def __await__(self) -> Generator[Any, None, PgCursor]:
+    def __await__(self) -> Generator[Any, None, Cursor]:
         return self._run().__await__()
 
-    async def __aenter__(self) -> PgCursor:
+    async def __aenter__(self) -> Cursor:
         return await self._run()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -118,4 +115,4 @@ class PgConn:
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] = (), /) -> list[asyncpg.Record]:
         """Run one statement and return all its rows."""
-        return (await _Pending(self.conn, sql, tuple(params)))._rows()
+        return (await _Pending(self.conn, sql, tuple(params))).rows

@@ -9,8 +9,9 @@ gives and the storage's read-then-write steps (one pending ticket per question, 
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -32,6 +33,7 @@ T = TypeVar("T")
 ERASED_TABLES = ("questions", "tickets", "outbox", "admin_actions", "conversations", "menus", "contacts",
                  "inbound_events", "takeovers", "learned_items", "sent_messages", "processed_updates",
                  "survey_offers", "feedback_items", "feedback_drafts")
+CLAIM = "INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)"  # an update recorded as handled
 WRITER_LOCK = 0x7061706962  # advisory lock key held by every write transaction ("papib")
 WRITE_TROUBLE = 60.0  # seconds a write that failed for want of the server keeps /healthz at 503 (unless one succeeds)
 SERVER_SETTINGS = {"application_name": APP_NAME}  # how `papibot db restore` tells the bot's sessions apart
@@ -136,16 +138,22 @@ class PgDatabase:
     async def write(self, fn: Write[T], turn: Turn | None = None, serial: bool = True) -> T:
         """Run `fn` in one transaction on a pooled connection, recording `turn` as processed inside it; with
         `serial`, after the writers' advisory lock (the storage's read-then-write steps rely on it)."""
+        async with self._writing(turn) as conn:
+            return await self._transaction(conn, fn, turn, serial)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self, turn: Turn | None) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection for one write; a server out of reach is StorageUnavailable (noted for /healthz),
+        and a write that succeeded is noted, its turn recorded."""
         try:
             async with self.pool.acquire() as conn:
-                result = await self._transaction(conn, fn, turn, serial)
+                yield conn
         except _UNAVAILABLE as exc:
             self.write_failed_at = self.clock.now()
             raise StorageUnavailable(str(exc)) from exc
         self.write_done_at = self.clock.now()
         if turn is not None:
             turn.claimed = True
-        return result
 
     async def _transaction(self, conn: asyncpg.Connection, fn: Write[T], turn: Turn | None, serial: bool) -> T:
         # BEGIN and the writers' lock in one round trip (a simple query may hold both; the key is a constant).
@@ -164,8 +172,7 @@ class PgDatabase:
 
     async def _claim(self, db: Conn, turn: Turn) -> None:
         try:
-            await db.execute("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                             (turn.channel, turn.update_id, self.clock.now()))
+            await db.execute(CLAIM, (turn.channel, turn.update_id, self.clock.now()))
         except asyncpg.UniqueViolationError as exc:
             raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
 
@@ -175,26 +182,18 @@ class PgDatabase:
         instead of four, and without the writers' lock, which only read-then-write steps need."""
         parts = list(pairs)
         if turn is not None and not turn.claimed:
-            parts.insert(0, ("INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)",
-                             (turn.channel, turn.update_id, self.clock.now())))
+            parts.insert(0, (CLAIM, (turn.channel, turn.update_id, self.clock.now())))
         *first, (sql, _) = parts
         if first:
             sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(first)) + " " + sql
         params = [p for _, ps in parts for p in ps]
         try:
-            async with self.pool.acquire() as conn:
-                rows = list(await conn.fetch(to_pg(sql), *params))
+            async with self._writing(turn) as conn:
+                return list(await conn.fetch(to_pg(sql), *params))
         except asyncpg.UniqueViolationError as exc:
             if turn is not None and exc.table_name == "processed_updates":
                 raise AlreadyProcessed(f"{turn.channel}:{turn.update_id}") from exc
             raise
-        except _UNAVAILABLE as exc:
-            self.write_failed_at = self.clock.now()
-            raise StorageUnavailable(str(exc)) from exc
-        self.write_done_at = self.clock.now()
-        if turn is not None:
-            turn.claimed = True
-        return rows
 
     async def execute(self, sql: str, params: Sequence[Any] = (), turn: Turn | None = None) -> int:
         """One statement in a transaction of its own; the rows it changed."""

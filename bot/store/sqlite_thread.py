@@ -17,37 +17,18 @@ from collections.abc import Awaitable, Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.store.dbapi import Cursor
+
 T = TypeVar("T")
 Row = sqlite3.Row
 _Job = tuple[Callable[[sqlite3.Connection], Any], "concurrent.futures.Future[Any]"] | None  # None: stop
 
 
-class Ran:
-    """The outcome of one statement: its rows (fetched already) and how many rows it changed."""
-
-    def __init__(self, rows: list[Row], rowcount: int) -> None:
-        self.rows = rows
-        self.rowcount = rowcount
-        self._next = 0
-
-    async def fetchone(self) -> Row | None:
-        """The next row, or None."""
-        if self._next >= len(self.rows):
-            return None
-        self._next += 1
-        return self.rows[self._next - 1]
-
-    async def fetchall(self) -> list[Row]:
-        """The remaining rows."""
-        rest, self._next = self.rows[self._next:], len(self.rows)
-        return rest
-
-
-def run_statement(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Ran:
+def run_statement(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Cursor:
     """Run one statement on `conn` and collect its outcome (on the connection's thread)."""
     cur = conn.execute(sql, tuple(params))
     try:
-        return Ran(cur.fetchall(), cur.rowcount)
+        return Cursor(cur.fetchall(), cur.rowcount)
     finally:
         cur.close()
 
@@ -60,14 +41,14 @@ def commit(conn: sqlite3.Connection) -> None:
 class _Now:
     """A statement already run: awaiting it, or entering it with `async with`, gives its outcome at once."""
 
-    def __init__(self, ran: Ran) -> None:
+    def __init__(self, ran: Cursor) -> None:
         self.ran = ran
 
-    def __await__(self) -> Generator[Any, None, Ran]:
+    def __await__(self) -> Generator[Any, None, Cursor]:
         return self.ran
         yield  # a generator that finishes without suspending
 
-    async def __aenter__(self) -> Ran:
+    async def __aenter__(self) -> Cursor:
         return self.ran
 
     async def __aexit__(self, *exc: object) -> None:
@@ -108,13 +89,13 @@ class _Later:
     def __init__(self, owner: SqliteThread, sql: str, params: Sequence[Any]) -> None:
         self.owner, self.sql, self.params = owner, sql, tuple(params)
 
-    async def _run(self) -> Ran:
+    async def _run(self) -> Cursor:
         return await self.owner.run(lambda conn: run_statement(conn, self.sql, self.params))
 
-    def __await__(self) -> Generator[Any, None, Ran]:
+    def __await__(self) -> Generator[Any, None, Cursor]:
         return self._run().__await__()
 
-    async def __aenter__(self) -> Ran:
+    async def __aenter__(self) -> Cursor:
         return await self._run()
 
     async def __aexit__(self, *exc: object) -> None:
